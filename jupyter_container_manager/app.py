@@ -1,0 +1,39 @@
+"""The Jupyter server extension: owns the Docker service and registers every route."""
+
+from __future__ import annotations
+
+from jupyter_server.extension.application import ExtensionApp
+
+from .config import ContainerManager
+from .docker import DockerService
+from .handlers import route_table
+from .handlers.base import SERVICE_KEY
+
+
+class ContainerManagerApp(ExtensionApp):
+    """Real Docker containers for Jupyter users, with a WebContainer-compatible API."""
+
+    name = "jupyter_container_manager"
+    load_other_extensions = True
+    classes = [ContainerManager]
+
+    service: DockerService | None = None
+
+    def initialize_settings(self) -> None:
+        settings = ContainerManager(parent=self, config=self.config)
+        self.service = DockerService(settings, log=self.log)
+        self.settings.update({SERVICE_KEY: self.service})
+        self.log.info(
+            "jupyter-container-manager: owner %r, image %r, engine %s",
+            settings.owner,
+            settings.image,
+            self.service.engine.url,
+        )
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(route_table())
+
+    async def stop_extension(self) -> None:
+        if self.service is not None:
+            await self.service.close()
+            self.service = None

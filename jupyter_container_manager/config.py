@@ -1,0 +1,148 @@
+"""``c.ContainerManager.*``: every setting of the extension, each with its help."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+
+from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, default, validate
+from traitlets.config import Configurable
+
+DEFAULT_IMAGE = "jupyter-container-manager/node:bookworm"
+
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_memory(value: str | int) -> int:
+    """``"512m"`` -> 536870912 bytes; an int is taken as bytes."""
+    if isinstance(value, int):
+        return value
+    match = _MEMORY.match(str(value))
+    if not match:
+        raise ValueError(f"not a memory size: {value!r} (use e.g. 512m, 1g or bytes)")
+    number, unit = match.groups()
+    return int(float(number) * _UNITS[unit.lower()])
+
+
+class ContainerManager(Configurable):
+    """Settings of jupyter-container-manager (``c.ContainerManager.<name>``)."""
+
+    image = Unicode(
+        DEFAULT_IMAGE,
+        help="""Image of new containers when a request names none. Any image with a POSIX
+        shell works; Node.js in the image makes it a WebContainer. With a registry, set
+        e.g. 'node:20-alpine' (pulled on first use if `pull_missing_images`).""",
+    ).tag(config=True)
+
+    pull_missing_images = Bool(
+        True,
+        help="Pull an image that is not on the engine before creating a container from it.",
+    ).tag(config=True)
+
+    workdir = Unicode(
+        "/workspace",
+        help="Working directory of new containers, created at start; API paths are taken from it.",
+    ).tag(config=True)
+
+    memory_limit = Unicode(
+        "512m",
+        help="""Memory limit of each container (e.g. '512m', '2g'). Swap is set equal, so a
+        container gets no extra swap.""",
+    ).tag(config=True)
+
+    cpu_shares = Int(
+        512, help="Relative CPU weight of each container (Docker --cpu-shares)."
+    ).tag(config=True)
+
+    pids_limit = Int(
+        512, help="Maximum number of processes in one container (Docker --pids-limit)."
+    ).tag(config=True)
+
+    max_containers_per_user = Int(
+        10,
+        help="How many containers one owner may have at once; creating one more answers 429. 0: no limit.",
+    ).tag(config=True)
+
+    idle_timeout = Int(
+        0,
+        help="""Stop a running container after this many seconds without API activity
+        (0: never). Its files stay; start it again to continue.""",
+    ).tag(config=True)
+
+    publish_ports = Bool(
+        False,
+        help="""Also publish announced container ports on host ports (8000 and up, bound to
+        127.0.0.1). Off by default: previews go through the authenticated proxy.""",
+    ).tag(config=True)
+
+    docker_url = Unicode(
+        "",
+        help="""Docker engine address, e.g. 'unix:///var/run/docker.sock' or
+        'tcp://127.0.0.1:2375'. Empty: DOCKER_HOST, else the local socket.""",
+    ).tag(config=True)
+
+    owner = Unicode(
+        help="""Owner label of the containers this server creates and sees. Servers with
+        different owners can share one Docker engine without seeing each other's
+        containers. Default: JUPYTERHUB_USER, else the operating-system user.""",
+    ).tag(config=True)
+
+    docker_workers = Int(
+        8,
+        help="Threads that run blocking Docker calls (at least 2, so a slow call never blocks the others).",
+    ).tag(config=True)
+
+    docker_timeout = Float(
+        60.0, help="Seconds to wait for one Docker engine call before giving up."
+    ).tag(config=True)
+
+    max_file_size = Int(
+        1024**3,
+        help="Largest file, in bytes, that one writeFile or readFile moves; past it, 413.",
+    ).tag(config=True)
+
+    max_json_body = Int(
+        64 * 1024**2,
+        help="Largest JSON request body in bytes (mount trees, base64 files); past it, 413.",
+    ).tag(config=True)
+
+    spawn_output_limit = Int(
+        16 * 1024**2,
+        help="""Bytes of output a waiting (non-streamed) spawn collects; past it the output is
+        cut and `truncated: true` is set. Streamed spawns have no limit.""",
+    ).tag(config=True)
+
+    extra_labels = Dict(
+        help="Extra Docker labels put on every container this server creates.",
+    ).tag(config=True)
+
+    @default("owner")
+    def _default_owner(self) -> str:
+        return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+
+    @validate("memory_limit")
+    def _valid_memory(self, proposal):
+        try:
+            parse_memory(proposal["value"])
+        except ValueError as err:
+            raise TraitError(str(err)) from err
+        return proposal["value"]
+
+    @validate("workdir")
+    def _valid_workdir(self, proposal):
+        value = proposal["value"]
+        if not value.startswith("/") or value.rstrip("/") == "":
+            raise TraitError(f"workdir must be an absolute path below /, not {value!r}")
+        return value.rstrip("/")
+
+    @validate("docker_workers")
+    def _valid_workers(self, proposal):
+        if proposal["value"] < 2:
+            raise TraitError("docker_workers must be at least 2")
+        return proposal["value"]
+
+    @property
+    def memory_bytes(self) -> int:
+        return parse_memory(self.memory_limit)

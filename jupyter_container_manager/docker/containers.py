@@ -1,0 +1,215 @@
+"""Container lifecycle: create, find by label, start, stop, restart, remove.
+
+Docker is the source of truth. A managed container is found again by its labels (public
+id and owner), never through an in-memory map, so a restarted server adopts its
+containers and a container without our labels does not exist for this API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import docker.errors
+
+from ..config import ContainerManager
+from ..errors import (
+    BadRequest,
+    ContainerNotFound,
+    ContainerNotRunning,
+    ImageNotFound,
+    QuotaExceeded,
+    Unprocessable,
+)
+from ..models import (
+    LABEL_ID,
+    LABEL_OWNER,
+    ContainerInfo,
+    docker_name,
+    is_container_id,
+    make_labels,
+    new_container_id,
+    owner_filter,
+)
+from .engine import DockerEngine
+
+STOP_TIMEOUT = 5  # seconds between SIGTERM and SIGKILL on stop and restart
+# Keeps the container alive; the init process forwards SIGTERM, so a stop is immediate.
+KEEP_ALIVE = ["sleep", "2147483647"]
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ContainerLifecycle:
+    """Lifecycle of the containers of one owner."""
+
+    def __init__(self, engine: DockerEngine, settings: ContainerManager):
+        self.engine = engine
+        self.settings = settings
+
+    @property
+    def owner(self) -> str:
+        return self.settings.owner
+
+    # --- reading -------------------------------------------------------------------
+
+    async def list(self) -> list[ContainerInfo]:
+        def list_owned(client):
+            found = client.api.containers(all=True, filters=owner_filter(self.owner))
+            infos = []
+            for summary in found:
+                try:
+                    attrs = client.api.inspect_container(summary["Id"])
+                except docker.errors.NotFound:
+                    continue  # removed between list and inspect
+                infos.append(ContainerInfo.from_attrs(attrs))
+            return infos
+
+        infos = await self.engine.run(list_owned)
+        return sorted(infos, key=lambda info: (info.created, info.id))
+
+    async def get(self, container_id: str) -> ContainerInfo:
+        """The container of this owner with that public id, else ContainerNotFound."""
+        if not is_container_id(container_id):
+            raise ContainerNotFound(container_id)
+
+        def inspect(client):
+            try:
+                return client.api.inspect_container(docker_name(container_id))
+            except docker.errors.NotFound:
+                return None
+
+        attrs = await self.engine.run(inspect)
+        labels = ((attrs or {}).get("Config") or {}).get("Labels") or {}
+        if labels.get(LABEL_ID) != container_id or labels.get(LABEL_OWNER) != self.owner:
+            raise ContainerNotFound(container_id)
+        return ContainerInfo.from_attrs(attrs)
+
+    async def require_running(self, container_id: str) -> ContainerInfo:
+        info = await self.get(container_id)
+        if info.status != "running":
+            raise ContainerNotRunning(container_id, info.status)
+        return info
+
+    # --- changing ------------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        name: str | None = None,
+        image: str | None = None,
+        env: dict[str, str] | None = None,
+        ports: list[int] | None = None,
+        workdir: str | None = None,
+    ) -> ContainerInfo:
+        """Create and start a container; answers once it runs."""
+        for key in env or {}:
+            if not _ENV_NAME.match(key):
+                raise BadRequest(f"env: {key!r} is not a valid variable name")
+        limit = self.settings.max_containers_per_user
+        if limit and len(await self._owned_docker_ids()) >= limit:
+            raise QuotaExceeded(
+                f"Owner {self.owner!r} already has {limit} containers, the most allowed "
+                "(c.ContainerManager.max_containers_per_user); delete one first."
+            )
+        container_id = new_container_id()
+        image = image or self.settings.image
+        workdir = workdir or self.settings.workdir
+        ports = sorted(set(ports or []))
+        labels = make_labels(
+            container_id=container_id,
+            owner=self.owner,
+            name=name or f"container-{container_id[:8]}",
+            workdir=workdir,
+            created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+            ports=ports,
+            extra=self.settings.extra_labels,
+        )
+        memory = self.settings.memory_bytes
+        options = dict(
+            image=image,
+            command=KEEP_ALIVE,
+            name=docker_name(container_id),
+            labels=labels,
+            working_dir=workdir,
+            environment=env or None,
+            detach=True,
+            init=True,
+            mem_limit=memory,
+            memswap_limit=memory,
+            cpu_shares=self.settings.cpu_shares,
+            pids_limit=self.settings.pids_limit,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            hostname=f"jcm-{container_id[:8]}",
+        )
+        if self.settings.publish_ports and ports:
+            options["ports"] = {f"{port}/tcp": ("127.0.0.1", None) for port in ports}
+
+        def create_and_start(client):
+            try:
+                container = client.containers.create(**options)
+            except docker.errors.ImageNotFound:
+                self._pull(client, image)
+                container = client.containers.create(**options)
+            except docker.errors.APIError as err:
+                raise Unprocessable(f"The Docker engine refused the container: {err.explanation}")
+            try:
+                container.start()
+            except docker.errors.APIError as err:
+                container.remove(force=True)
+                raise Unprocessable(
+                    f"The container was created but could not start: {err.explanation}"
+                ) from err
+            container.reload()
+            return container.attrs
+
+        attrs = await self.engine.run(create_and_start)
+        return ContainerInfo.from_attrs(attrs)
+
+    def _pull(self, client, image: str) -> None:
+        how = (
+            f"Image {image!r} is not on the Docker engine. Pull or build it "
+            f"(`docker pull {image}`, or `bash .ci/image.sh {image}` for the offline "
+            "default), or choose another image (c.ContainerManager.image)."
+        )
+        if not self.settings.pull_missing_images:
+            raise ImageNotFound(how)
+        try:
+            client.images.pull(image)
+        except (docker.errors.APIError, docker.errors.DockerException) as err:
+            raise ImageNotFound(f"{how} Pulling it failed: {err}") from err
+
+    async def delete(self, container_id: str) -> None:
+        info = await self.get(container_id)
+
+        def remove(client):
+            try:
+                client.api.remove_container(info.docker_id, force=True, v=True)
+            except docker.errors.NotFound:
+                pass  # already gone: done
+            except docker.errors.APIError as err:
+                if err.status_code != 409:  # 409: removal already in progress
+                    raise
+
+        await self.engine.run(remove)
+
+    async def start(self, container_id: str) -> ContainerInfo:
+        info = await self.get(container_id)
+        await self.engine.run(lambda c: c.api.start(info.docker_id))
+        return await self.get(container_id)
+
+    async def stop(self, container_id: str) -> ContainerInfo:
+        info = await self.get(container_id)
+        await self.engine.run(lambda c: c.api.stop(info.docker_id, timeout=STOP_TIMEOUT))
+        return await self.get(container_id)
+
+    async def restart(self, container_id: str) -> ContainerInfo:
+        info = await self.get(container_id)
+        await self.engine.run(lambda c: c.api.restart(info.docker_id, timeout=STOP_TIMEOUT))
+        return await self.get(container_id)
+
+    async def _owned_docker_ids(self) -> list[str]:
+        found = await self.engine.run(
+            lambda c: c.api.containers(all=True, filters=owner_filter(self.owner))
+        )
+        return [summary["Id"] for summary in found]

@@ -1,0 +1,79 @@
+"""DockerService: the one object handlers talk to; it owns the engine and its parts."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+
+from ..config import ContainerManager
+from .containers import ContainerLifecycle
+from .engine import DockerEngine
+from .files import ContainerFiles
+from ..errors import ContainerManagerError
+from ..fstree import Tree, tree_to_tar
+from ..models import ContainerInfo
+
+RemovalHook = Callable[[str], object]
+
+
+class DockerService:
+    """Containers, their files and their processes, on one Docker engine."""
+
+    def __init__(self, settings: ContainerManager, log: logging.Logger | None = None):
+        self.settings = settings
+        self.log = log or logging.getLogger("jupyter_container_manager")
+        self.engine = DockerEngine(
+            settings.docker_url,
+            workers=settings.docker_workers,
+            timeout=settings.docker_timeout,
+        )
+        self.containers = ContainerLifecycle(self.engine, settings)
+        self.files = ContainerFiles(self.engine)
+        self._removal_hooks: list[RemovalHook] = []
+
+    def on_container_removed(self, hook: RemovalHook) -> None:
+        """Call ``hook(container_id)`` (a function or coroutine function) after a removal,
+        so sessions, processes, watchers and proxies of that container can end."""
+        self._removal_hooks.append(hook)
+
+    async def create_container(
+        self,
+        *,
+        name: str | None = None,
+        image: str | None = None,
+        env: dict[str, str] | None = None,
+        files: Tree | None = None,
+        ports: list[int] | None = None,
+        workdir: str | None = None,
+    ) -> ContainerInfo:
+        """Create and start a container and write ``files`` into its workdir before
+        answering; a container whose files cannot be written is removed again."""
+        if files:
+            tree_to_tar(files)  # refuse a bad tree before creating anything
+        info = await self.containers.create(
+            name=name, image=image, env=env, ports=ports, workdir=workdir
+        )
+        if files:
+            try:
+                await self.files.mount(info, files)
+            except ContainerManagerError:
+                await self.containers.delete(info.id)
+                raise
+        return info
+
+    async def delete_container(self, container_id: str) -> None:
+        await self.containers.delete(container_id)
+        await self.container_removed(container_id)
+
+    async def container_removed(self, container_id: str) -> None:
+        for hook in list(self._removal_hooks):
+            try:
+                result = hook(container_id)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:  # one failing hook must not keep the others from running
+                self.log.exception("removal hook %r failed for %s", hook, container_id)
+
+    async def close(self) -> None:
+        await self.engine.close()

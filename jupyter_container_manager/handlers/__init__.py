@@ -1,0 +1,16 @@
+"""HTTP and WebSocket handlers; each module has its own ``default_handlers`` table."""
+
+from __future__ import annotations
+
+from . import containers, docs
+
+# Order matters where patterns overlap: fixed paths before ``/containers/{id}``.
+HANDLER_MODULES = [docs, containers]
+
+
+def route_table() -> list[tuple]:
+    """Every route of the extension, in match order (patterns without base_url)."""
+    routes: list[tuple] = []
+    for module in HANDLER_MODULES:
+        routes.extend(module.default_handlers)
+    return routes

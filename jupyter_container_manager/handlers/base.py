@@ -1,0 +1,92 @@
+"""What every REST handler shares: Jupyter auth, the service, JSON in and errors out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from http.client import responses
+from typing import Any
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado.web import HTTPError
+
+from ..config import ContainerManager
+from ..docker import DockerService
+from ..errors import ContainerManagerError, TooLarge
+from ..models import ContainerInfo
+from ..validation import parse_json_object
+
+SERVICE_KEY = "container_service"
+AUTH_RESOURCE = "containers"
+
+
+class ServiceMixin:
+    """Typed access to the shared service, for REST and WebSocket handlers alike."""
+
+    settings: dict
+
+    @property
+    def service(self) -> DockerService:
+        return self.settings[SERVICE_KEY]
+
+    @property
+    def manager(self) -> ContainerManager:
+        return self.service.settings
+
+    def preview_url(self, container_id: str, port: int) -> str:
+        """The proxied preview URL of a container port, from the server root."""
+        base = self.settings.get("base_url", "/").rstrip("/")
+        return f"{base}/containers/{container_id}/proxy/{port}/"
+
+    def info_json(self, info: ContainerInfo, listening: list[int] | None = None) -> dict:
+        """ContainerInfo as the API answers it: announced and listening ports with URLs."""
+        ports = sorted(set(info.announced_ports) | set(listening or []))
+        return info.to_json([{"port": p, "url": self.preview_url(info.id, p)} for p in ports])
+
+
+class ContainerAPIHandler(ServiceMixin, ExtensionHandlerMixin, APIHandler):
+    """Base of the REST handlers: authorised through Jupyter, errors as
+    ``{"message", "reason", "code"}`` JSON from one place, never a traceback."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def json_body(self) -> dict:
+        """The request body as a JSON object (``{}`` when empty); 400 or 413 otherwise."""
+        limit = self.manager.max_json_body
+        if len(self.request.body or b"") > limit:
+            raise TooLarge(f"Request body is larger than {limit} bytes (c.ContainerManager.max_json_body)")
+        return parse_json_object(self.request.body)
+
+    def write_json(self, value: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(value))
+
+    def url(self, *parts: str) -> str:
+        """A path from the server root, base_url included."""
+        base = self.base_url.rstrip("/")
+        return "/".join([base, *(p.strip("/") for p in parts)])
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, ContainerManagerError):
+            if self._finished:
+                return
+            if e.status >= 500:
+                self.log.warning("%s %s: %s", self.request.method, self.request.path, e.message)
+            self.send_error(e.status, exc_info=sys.exc_info())
+            return
+        super()._handle_request_exception(e)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        reason = responses.get(status_code, "Unknown HTTP Error")
+        if isinstance(exc, ContainerManagerError):
+            body = exc.to_json()
+        elif isinstance(exc, HTTPError):
+            message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
+            body = {"message": message or exc.reason or reason, "reason": exc.reason or reason, "code": None}
+        else:
+            body = {"message": "Internal server error; see the server log", "reason": reason, "code": None}
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))

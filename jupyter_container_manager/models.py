@@ -1,0 +1,149 @@
+"""Labels <-> ContainerInfo: how a managed container is described, in Docker and in the API.
+
+Pure: the Docker service hands in the plain ``attrs`` dict that the engine's inspect
+answers, and gets plain dicts back. Docker labels are the only state: everything a
+ContainerInfo says comes from the container itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+LABEL_PREFIX = "jupyter-container-manager"
+LABEL_ID = f"{LABEL_PREFIX}.id"
+LABEL_OWNER = f"{LABEL_PREFIX}.owner"
+LABEL_NAME = f"{LABEL_PREFIX}.name"
+LABEL_WORKDIR = f"{LABEL_PREFIX}.workdir"
+LABEL_CREATED = f"{LABEL_PREFIX}.created"
+LABEL_PORTS = f"{LABEL_PREFIX}.ports"
+
+STATUSES = ("creating", "running", "stopped", "exited", "error")
+
+# Exit codes of a container that `docker stop` ended: SIGTERM (143) or SIGKILL (137).
+_STOP_EXIT_CODES = {137, 143}
+
+
+def new_container_id() -> str:
+    return str(uuid.uuid4())
+
+
+def is_container_id(value: str) -> bool:
+    """True for the canonical text of a UUID4, the only form a public id takes."""
+    try:
+        parsed = uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return parsed.version == 4 and str(parsed) == value
+
+
+def docker_name(container_id: str) -> str:
+    """Docker's name for a managed container (Docker names allow no free text)."""
+    return f"jcm-{container_id}"
+
+
+def make_labels(
+    *,
+    container_id: str,
+    owner: str,
+    name: str,
+    workdir: str,
+    created: str,
+    ports: list[int],
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
+    labels = dict(extra or {})
+    labels.update(
+        {
+            LABEL_ID: container_id,
+            LABEL_OWNER: owner,
+            LABEL_NAME: name,
+            LABEL_WORKDIR: workdir,
+            LABEL_CREATED: created,
+            LABEL_PORTS: ",".join(str(p) for p in sorted(set(ports))),
+        }
+    )
+    return labels
+
+
+def owner_filter(owner: str) -> dict:
+    """Docker list filter for the containers of one owner."""
+    return {"label": [f"{LABEL_OWNER}={owner}", LABEL_ID]}
+
+
+def parse_ports(text: str | None) -> list[int]:
+    ports = []
+    for part in (text or "").split(","):
+        part = part.strip()
+        if part.isdigit():
+            ports.append(int(part))
+    return ports
+
+
+def status_of(state: dict) -> str:
+    """Map Docker's ``State`` to one of STATUSES."""
+    docker_status = state.get("Status", "")
+    if docker_status in ("running", "restarting"):
+        return "running"
+    if docker_status == "created":
+        return "creating"
+    if docker_status == "paused":
+        return "stopped"
+    if docker_status == "exited":
+        if state.get("OOMKilled"):
+            return "error"
+        return "stopped" if state.get("ExitCode") in _STOP_EXIT_CODES else "exited"
+    return "error"  # dead, removing, unknown
+
+
+@dataclass
+class ContainerInfo:
+    """What the API tells about a container (``ContainerInfo`` in API.md)."""
+
+    id: str
+    name: str
+    image: str
+    status: str
+    created: str
+    owner: str
+    workdir: str
+    announced_ports: list[int] = field(default_factory=list)
+    limits: dict = field(default_factory=dict)
+    docker_id: str = ""  # internal only: never serialised
+
+    @classmethod
+    def from_attrs(cls, attrs: dict) -> ContainerInfo:
+        """Build from a container's inspect answer (``container.attrs``)."""
+        config = attrs.get("Config") or {}
+        labels = config.get("Labels") or {}
+        host = attrs.get("HostConfig") or {}
+        return cls(
+            id=labels[LABEL_ID],
+            name=labels.get(LABEL_NAME, ""),
+            image=config.get("Image", ""),
+            status=status_of(attrs.get("State") or {}),
+            created=labels.get(LABEL_CREATED) or attrs.get("Created", ""),
+            owner=labels.get(LABEL_OWNER, ""),
+            workdir=labels.get(LABEL_WORKDIR) or config.get("WorkingDir") or "/",
+            announced_ports=parse_ports(labels.get(LABEL_PORTS)),
+            limits={
+                "memory": host.get("Memory") or 0,
+                "cpu_shares": host.get("CpuShares") or 0,
+                "pids": host.get("PidsLimit") or 0,
+            },
+            docker_id=attrs.get("Id", ""),
+        )
+
+    def to_json(self, ports: list[dict] | None = None) -> dict:
+        """The public answer; ``ports`` are ``[{port, url}]`` computed by the caller."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "image": self.image,
+            "status": self.status,
+            "created": self.created,
+            "owner": self.owner,
+            "workdir": self.workdir,
+            "ports": ports if ports is not None else [],
+            "limits": dict(self.limits),
+        }

@@ -1,0 +1,90 @@
+"""Shared fixtures: a real Jupyter server with the extension, on the real Docker engine.
+
+Every container a test run creates carries the label ``jupyter-container-manager.test-run``
+with this run's id; each test removes the containers it made (by that label), also when it
+fails, and the run removes any left at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import docker
+import pytest
+
+from tests.helpers import Api
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+RUN_LABEL = "jupyter-container-manager.test-run"
+RUN_ID = uuid.uuid4().hex[:12]
+TEST_IMAGE = os.environ.get("JCM_TEST_IMAGE", "jupyter-container-manager/node:bookworm")
+
+
+def remove_run_containers(client: docker.DockerClient, run_id: str = RUN_ID) -> int:
+    found = client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
+    for container in found:
+        try:
+            container.remove(force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+    return len(found)
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    client = docker.from_env()
+    try:
+        client.ping()
+    except Exception as err:  # noqa: BLE001
+        pytest.exit(f"No Docker engine answers ({err}); run `bash .ci/setup` first", 2)
+    try:
+        client.images.get(TEST_IMAGE)
+    except docker.errors.ImageNotFound:
+        pytest.exit(f"Test image {TEST_IMAGE} is missing; run `bash .ci/image.sh`", 2)
+    yield client
+    remove_run_containers(client)
+    client.close()
+
+
+@pytest.fixture
+def owner():
+    """A fresh owner label per test: tests never see each other's containers."""
+    return f"test-{RUN_ID}-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+def manager_config(owner):
+    """``c.ContainerManager`` for the test server; tests may change it before the server starts."""
+    return {
+        "owner": owner,
+        "image": TEST_IMAGE,
+        "pull_missing_images": False,
+        "extra_labels": {RUN_LABEL: RUN_ID},
+    }
+
+
+@pytest.fixture
+def jp_server_config(manager_config):
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_container_manager": True},
+            "allow_unauthenticated_access": False,
+        },
+        "ContainerManager": manager_config,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _clean_containers(request):
+    """Remove this test's containers afterwards, pass or fail."""
+    yield
+    if "docker_client" in request.fixturenames or "api" in request.fixturenames:
+        client = request.getfixturevalue("docker_client")
+        remove_run_containers(client)
+
+
+@pytest.fixture
+def api(jp_fetch, docker_client):
+    return Api(jp_fetch)

@@ -1,0 +1,80 @@
+"""Test helpers shared by the integration tests (no fixtures here)."""
+
+from __future__ import annotations
+
+import json
+
+from tornado.httpclient import HTTPClientError
+
+
+class Api:
+    """A small JSON client over jp_fetch that returns (status, body) and never raises."""
+
+    def __init__(self, fetch):
+        self._fetch = fetch
+
+    async def request(self, method: str, *path: str, body=None, raw: bytes | None = None,
+                      headers: dict | None = None, params: dict | None = None):
+        kwargs: dict = {"method": method, "headers": dict(headers or {})}
+        if params:
+            kwargs["params"] = params
+        if raw is not None:
+            kwargs["body"] = raw
+        elif body is not None:
+            kwargs["body"] = json.dumps(body)
+        elif method in ("POST", "PUT", "PATCH"):
+            kwargs["body"] = b""
+        try:
+            response = await self._fetch(*path, **kwargs)
+        except HTTPClientError as err:
+            response = err.response
+        return Response(response)
+
+    async def get(self, *path, **kw):
+        return await self.request("GET", *path, **kw)
+
+    async def post(self, *path, **kw):
+        return await self.request("POST", *path, **kw)
+
+    async def put(self, *path, **kw):
+        return await self.request("PUT", *path, **kw)
+
+    async def delete(self, *path, **kw):
+        return await self.request("DELETE", *path, **kw)
+
+    async def create(self, **body):
+        answer = await self.post("containers", body=body)
+        assert answer.status == 201, answer.text
+        return answer.json()
+
+
+class Response:
+    def __init__(self, response):
+        self.raw = response
+        self.status = response.code
+        self.body = response.body or b""
+        self.headers = response.headers
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.text[:200]!r}>"
+
+
+def assert_error(answer: Response, status: int, code: str | None = None, contains: str = ""):
+    """An error answer: the status, JSON {message, reason, code}, and no traceback."""
+    assert answer.status == status, answer
+    assert answer.headers.get("Content-Type", "").startswith("application/json"), answer.headers
+    body = answer.json()
+    assert set(body) >= {"message", "reason", "code"}, body
+    assert "Traceback" not in answer.text
+    if code is not None:
+        assert body["code"] == code, body
+    if contains:
+        assert contains.lower() in body["message"].lower(), body
+    return body
