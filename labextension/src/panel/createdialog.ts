@@ -1,0 +1,93 @@
+/**
+ * The "New Container" dialog body: name, image and a starter template.
+ */
+import { Dialog } from '@jupyterlab/apputils';
+import { Widget } from '@lumino/widgets';
+
+import { STARTER_TEMPLATES, findTemplate } from '../templates';
+import { ICreateContainerOptions } from '../types';
+
+/** Build the create request from what the form holds. */
+export function createOptionsFrom(form: {
+  name: string;
+  image: string;
+  template: string;
+}): ICreateContainerOptions {
+  const options: ICreateContainerOptions = {};
+  const name = form.name.trim();
+  const image = form.image.trim();
+  if (name) {
+    options.name = name;
+  }
+  if (image) {
+    options.image = image;
+  }
+  const template = findTemplate(form.template);
+  if (Object.keys(template.files).length > 0) {
+    options.files = template.files;
+  }
+  if (template.ports?.length) {
+    options.ports = template.ports;
+  }
+  return options;
+}
+
+export class CreateContainerForm
+  extends Widget
+  implements Dialog.IBodyWidget<ICreateContainerOptions>
+{
+  constructor(defaultImage: string) {
+    super({ node: document.createElement('form') });
+    this.addClass('jp-ContainerManager-createForm');
+    const form = this.node as HTMLFormElement;
+    form.addEventListener('submit', event => event.preventDefault());
+
+    this._name = this._field('Name', 'input') as HTMLInputElement;
+    this._name.placeholder = 'my-app (optional)';
+    this._name.name = 'name';
+
+    this._image = this._field('Image', 'input') as HTMLInputElement;
+    this._image.placeholder = 'the server default image';
+    this._image.value = defaultImage;
+    this._image.name = 'image';
+
+    this._template = this._field('Starter template', 'select') as HTMLSelectElement;
+    this._template.name = 'template';
+    for (const template of STARTER_TEMPLATES) {
+      const option = document.createElement('option');
+      option.value = template.id;
+      option.textContent = template.label;
+      option.title = template.description;
+      this._template.appendChild(option);
+    }
+  }
+
+  getValue(): ICreateContainerOptions {
+    return createOptionsFrom({
+      name: this._name.value,
+      image: this._image.value,
+      template: this._template.value
+    });
+  }
+
+  protected onAfterAttach(): void {
+    this._name.focus();
+  }
+
+  private _field(label: string, tag: 'input' | 'select'): HTMLElement {
+    const wrapper = document.createElement('label');
+    wrapper.className = 'jp-ContainerManager-field';
+    const text = document.createElement('span');
+    text.textContent = label;
+    const control = document.createElement(tag);
+    control.className = tag === 'input' ? 'jp-mod-styled' : 'jp-mod-styled';
+    control.setAttribute('aria-label', label);
+    wrapper.append(text, control);
+    this.node.appendChild(wrapper);
+    return control;
+  }
+
+  private _name: HTMLInputElement;
+  private _image: HTMLInputElement;
+  private _template: HTMLSelectElement;
+}

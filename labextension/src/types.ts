@@ -1,0 +1,83 @@
+/**
+ * Shapes of the public contract (shared/API.md) as the front end sees them.
+ */
+
+/** Lifecycle state of a managed container. */
+export type ContainerStatus =
+  | 'creating'
+  | 'running'
+  | 'stopped'
+  | 'exited'
+  | 'error';
+
+/** A preview port: a container port and its proxied URL (a path from the server root). */
+export interface IPortInfo {
+  port: number;
+  url: string;
+}
+
+/** ContainerInfo as answered by the Direct API. */
+export interface IContainerInfo {
+  id: string;
+  name: string;
+  image: string;
+  status: ContainerStatus;
+  created: string;
+  owner: string;
+  workdir: string;
+  ports: IPortInfo[];
+  limits?: { memory?: number; cpu_shares?: number; pids?: number };
+}
+
+/** Body of POST /containers. */
+export interface ICreateContainerOptions {
+  name?: string;
+  image?: string;
+  env?: Record<string, string>;
+  files?: FileSystemTree;
+  ports?: number[];
+}
+
+/** A file leaf of a FileSystemTree, as in @webcontainer/api. */
+export interface IFileNode {
+  file: { contents: string; encoding?: 'utf-8' | 'base64' };
+}
+
+/** A directory of a FileSystemTree. */
+export interface IDirectoryNode {
+  directory: FileSystemTree;
+}
+
+/** WebContainer's FileSystemTree. */
+export interface FileSystemTree {
+  [name: string]: IFileNode | IDirectoryNode;
+}
+
+/** Kinds of entries answered by readdir with file types. */
+export type EntryType = 'file' | 'directory' | 'symlink';
+
+/** One entry of `readdir?withFileTypes=true`. */
+export interface IDirEntry {
+  name: string;
+  type: EntryType;
+}
+
+/** Kinds of `fs-change` pushes. */
+export type FsChangeKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir';
+
+/** Payload of an `fs-change` push. */
+export interface IFsChange {
+  path: string;
+  kind: FsChangeKind;
+}
+
+/** Payload of a `stat` fs-operation result. */
+export interface IStat {
+  type: EntryType;
+  size: number;
+  mtime: number | string;
+  mode?: number;
+}
+
+/** Where preview links open. */
+export type PreviewTarget = 'tab' | 'browser';
