@@ -236,8 +236,8 @@ export class FileTreeModel {
       if (parentPath === '/' || !this._nodes.get(grand)?.children) {
         return false;
       }
-      this._add(parentPath, 'directory');
-      return this._add(path, type);
+      const created = this._add(parentPath, 'directory');
+      return this._add(path, type) || created;
     }
     if (parent.children === null) {
       return false;

@@ -345,6 +345,9 @@ export class ContainerSocket implements IDisposable {
       };
       const rejoin = this._joined !== null;
       this._joined = joined;
+      // Frames the hooks send (re-watch, re-open ptys) go before the queue.
+      const queued = this._outbox;
+      this._outbox = [];
       for (const hook of [...this._hooks]) {
         try {
           hook(joined);
@@ -352,6 +355,7 @@ export class ContainerSocket implements IDisposable {
           console.error('jupyter-container-manager: rejoin hook failed', error);
         }
       }
+      this._outbox = [...this._outbox, ...queued];
       for (const waiter of this._joinWaiters) {
         waiter.resolve(joined);
       }

@@ -2,7 +2,7 @@
  * Starter templates offered when creating a container: FileSystemTrees sent
  * as `files` in `POST /containers`.
  */
-import { FileSystemTree } from './types';
+import { FileSystemTree, ICreateContainerOptions } from './types';
 
 export interface IStarterTemplate {
   id: string;
@@ -121,4 +121,29 @@ export const STARTER_TEMPLATES: IStarterTemplate[] = [
 
 export function findTemplate(id: string | undefined): IStarterTemplate {
   return STARTER_TEMPLATES.find(t => t.id === id) ?? STARTER_TEMPLATES[0];
+}
+
+/** Build the create request from what the form holds. */
+export function createOptionsFrom(form: {
+  name: string;
+  image: string;
+  template: string;
+}): ICreateContainerOptions {
+  const options: ICreateContainerOptions = {};
+  const name = form.name.trim();
+  const image = form.image.trim();
+  if (name) {
+    options.name = name;
+  }
+  if (image) {
+    options.image = image;
+  }
+  const template = findTemplate(form.template);
+  if (Object.keys(template.files).length > 0) {
+    options.files = template.files;
+  }
+  if (template.ports?.length) {
+    options.ports = template.ports;
+  }
+  return options;
 }

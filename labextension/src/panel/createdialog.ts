@@ -4,33 +4,8 @@
 import { Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { STARTER_TEMPLATES, findTemplate } from '../templates';
+import { STARTER_TEMPLATES, createOptionsFrom } from '../templates';
 import { ICreateContainerOptions } from '../types';
-
-/** Build the create request from what the form holds. */
-export function createOptionsFrom(form: {
-  name: string;
-  image: string;
-  template: string;
-}): ICreateContainerOptions {
-  const options: ICreateContainerOptions = {};
-  const name = form.name.trim();
-  const image = form.image.trim();
-  if (name) {
-    options.name = name;
-  }
-  if (image) {
-    options.image = image;
-  }
-  const template = findTemplate(form.template);
-  if (Object.keys(template.files).length > 0) {
-    options.files = template.files;
-  }
-  if (template.ports?.length) {
-    options.ports = template.ports;
-  }
-  return options;
-}
 
 export class CreateContainerForm
   extends Widget
