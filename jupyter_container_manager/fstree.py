@@ -1,4 +1,5 @@
-"""FileSystemTree (WebContainer's format) <-> tar archives and back. Pure.
+"""FileSystemTree (WebContainer's format) <-> tar archives and back, and tar -> zip as a
+stream. Pure.
 
 A tree is ``{"name": {"file": {"contents": "text"}} | {"directory": {...}}}``; binary
 contents travel as ``{"file": {"contents": "<base64>", "encoding": "base64"}}``.
@@ -11,6 +12,7 @@ import binascii
 import io
 import tarfile
 import time
+import zipfile
 from collections.abc import Iterator
 
 from .errors import BadRequest
@@ -127,3 +129,177 @@ def tar_to_tree(archive: io.BufferedIOBase | bytes, strip: int = 1) -> Tree:
                 data = extracted.read() if extracted else b""
                 node[parts[-1]] = {"file": encode_contents(data)}
     return tree
+
+
+# --- tar stream -> zip stream, piece by piece -------------------------------------------
+
+_BLOCK = 512
+
+
+class _ZipSink:
+    """Where zipfile writes: bytes wait here until the caller takes them (no seek)."""
+
+    def __init__(self):
+        self.buffer = bytearray()
+
+    def write(self, data) -> int:
+        self.buffer += data
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        return data
+
+
+def _zip_name(name: str) -> str:
+    """A tar member name as a zip name: relative, no ``./``, valid UTF-8."""
+    raw = name.encode("utf-8", errors="surrogateescape")
+    parts = [p for p in raw.decode("utf-8", errors="replace").split("/") if p not in ("", ".")]
+    return "/".join(parts)
+
+
+def _pax_path(data: bytes) -> str | None:
+    """The ``path`` record of a pax extended header (``"<len> path=<value>\\n"`` records)."""
+    found = None
+    pos = 0
+    while pos < len(data):
+        space = data.find(b" ", pos)
+        if space < 0:
+            break
+        try:
+            length = int(data[pos:space])
+        except ValueError:
+            break
+        record = data[space + 1 : pos + length - 1]
+        key, _, value = record.partition(b"=")
+        if key == b"path":
+            found = value.decode("utf-8", errors="surrogateescape")
+        pos += length
+    return found
+
+
+class TarToZip:
+    """Turn a tar stream into a zip stream as it comes: ``feed(bytes) -> zip bytes``, then
+    ``close() -> the last zip bytes``. Memory stays at one tar block plus one chunk.
+
+    Regular files and folders are kept (names relative, ``./`` dropped); symlinks, hard
+    links and special files are left out, as in :func:`tar_to_tree`. GNU long names and
+    pax ``path`` records are understood.
+    """
+
+    def __init__(self, compresslevel: int = 1):
+        self._sink = _ZipSink()
+        self._zip = zipfile.ZipFile(
+            self._sink, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel
+        )
+        self._pending = bytearray()
+        self._remaining = 0  # data bytes left in the current member
+        self._padding = 0  # zero bytes after them, up to the block boundary
+        self._target = None  # "file" (zip writer open), "meta" (long name / pax) or None (skip)
+        self._writer = None
+        self._meta = bytearray()
+        self._meta_kind = b""
+        self._next_name: str | None = None
+        self._finished = False
+
+    def feed(self, data: bytes) -> bytes:
+        self._pending += data
+        while not self._finished:
+            if self._remaining:
+                if not self._pending:
+                    break
+                piece = bytes(self._pending[: self._remaining])
+                del self._pending[: len(piece)]
+                self._remaining -= len(piece)
+                if self._target == "file":
+                    self._writer.write(piece)
+                elif self._target == "meta":
+                    self._meta += piece
+                if not self._remaining:
+                    self._end_member()
+                continue
+            if self._padding:
+                dropped = min(self._padding, len(self._pending))
+                del self._pending[:dropped]
+                self._padding -= dropped
+                if self._padding:
+                    break
+                continue
+            if len(self._pending) < _BLOCK:
+                break
+            block = bytes(self._pending[:_BLOCK])
+            del self._pending[:_BLOCK]
+            self._start_member(block)
+        return self._sink.take()
+
+    def close(self) -> bytes:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._zip.close()
+        return self._sink.take()
+
+    def _start_member(self, block: bytes) -> None:
+        if block.count(0) == _BLOCK:
+            self._finished = True  # end-of-archive marker
+            return
+        try:
+            info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+        except tarfile.HeaderError as err:
+            raise ValueError(f"broken tar stream ({err})") from err
+        size = info.size if info.type not in (tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE) else 0
+        self._remaining = size
+        self._padding = (-size) % _BLOCK
+        name = self._next_name if self._next_name is not None else info.name
+        if info.type in (tarfile.GNUTYPE_LONGNAME, tarfile.XHDTYPE):
+            self._target, self._meta_kind = "meta", info.type
+            self._meta.clear()
+        elif info.type in tarfile.REGULAR_TYPES:
+            self._next_name = None
+            self._target = "file"
+            self._writer = self._zip.open(
+                self._zip_info(name, info), "w", force_zip64=size >= zipfile.ZIP64_LIMIT
+            )
+        elif info.type == tarfile.DIRTYPE:
+            self._next_name = None
+            self._target = None
+            zip_name = _zip_name(name)
+            if zip_name:
+                self._zip.writestr(self._zip_info(zip_name + "/", info), b"")
+        else:  # symlinks, hard links, devices, GNU long link names, pax globals: skipped
+            if info.type != tarfile.GNUTYPE_LONGLINK:
+                self._next_name = None
+            self._target = None
+        if not self._remaining:
+            self._end_member()
+
+    def _end_member(self) -> None:
+        if self._target == "file" and self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        elif self._target == "meta":
+            if self._meta_kind == tarfile.GNUTYPE_LONGNAME:
+                self._next_name = bytes(self._meta).rstrip(b"\0").decode(
+                    "utf-8", errors="surrogateescape"
+                )
+            else:
+                path = _pax_path(bytes(self._meta))
+                if path is not None:
+                    self._next_name = path
+        self._target = None
+
+    @staticmethod
+    def _zip_info(name: str, info: tarfile.TarInfo) -> zipfile.ZipInfo:
+        stamp = time.gmtime(max(info.mtime, 315532800))  # zip dates start in 1980
+        zinfo = zipfile.ZipInfo(_zip_name(name) + ("/" if name.endswith("/") else ""), stamp[:6])
+        mode = info.mode | (0o040000 if info.type == tarfile.DIRTYPE else 0o100000)
+        zinfo.external_attr = (mode & 0xFFFF) << 16
+        if info.type == tarfile.DIRTYPE:
+            zinfo.external_attr |= 0x10  # MS-DOS directory flag
+        else:
+            zinfo.compress_type = zipfile.ZIP_DEFLATED
+        return zinfo

@@ -1,29 +1,395 @@
-"""Files inside a container: bytes move through the Docker archive API or exec stdin and
-stdout, never through a shell line."""
+"""Files inside a container, with Node's ``fs.promises`` semantics.
+
+Bytes move as bytes, through the Docker archive API (mount) or an exec's stdin and stdout
+(everything else), never through a shell line. Every small operation is one exec of a
+constant script (fs_scripts.py) that checks and works in the same process. Paths are
+workdir-relative; ``..`` escapes are refused before the container is asked (paths.py),
+symlink escapes by the script, inside the container.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 import docker.errors
 
-from ..errors import FileSystemError
-from ..fstree import Tree, tree_to_tar
+from ..errors import FileSystemError, TooLarge
+from ..fstree import TarToZip, Tree, tar_to_tree, tree_to_tar
 from ..models import ContainerInfo
+from ..paths import relative, resolve
+from . import fs_scripts as scripts
 from .engine import DockerEngine
+from .exec_output import ScriptOutput, StatusLineError, start_script
+
+_FEED_SIZE = 1024 * 1024
+_TYPES = {"d": "directory", "l": "symlink", "f": "file"}
+DEFAULT_MAX_FILE_SIZE = 1024**3
+DEFAULT_MAX_LISTING = 64 * 1024**2
 
 
 class ContainerFiles:
-    def __init__(self, engine: DockerEngine):
+    def __init__(self, engine: DockerEngine, settings=None):
         self.engine = engine
+        self.settings = settings
 
-    async def mount(self, info: ContainerInfo, tree: Tree, relative_dir: str = "") -> None:
-        """Write a FileSystemTree into ``<workdir>/<relative_dir>`` (folders made as
-        needed, existing files replaced) with one archive upload."""
-        archive = tree_to_tar(tree, prefix=relative_dir)
+    @property
+    def max_file_size(self) -> int:
+        return getattr(self.settings, "max_file_size", DEFAULT_MAX_FILE_SIZE)
+
+    @property
+    def max_listing(self) -> int:
+        """Largest readdir or JSON export the server collects (max_json_body)."""
+        return getattr(self.settings, "max_json_body", DEFAULT_MAX_LISTING)
+
+    # --- plumbing -----------------------------------------------------------------
+
+    async def _script(
+        self, info: ContainerInfo, script: str, *args: str, stdin: bool = False
+    ) -> ScriptOutput:
+        return await start_script(
+            self.engine, info, ["sh", "-c", script, "sh", info.workdir, *args], stdin=stdin
+        )
+
+    @staticmethod
+    async def _status(out: ScriptOutput, syscall: str, path: str, dest: str | None = None) -> str:
+        """The value of the script's ``OK`` line, else the FileSystemError it reports."""
+        try:
+            line = await out.status_line()
+        except StatusLineError:
+            line = None
+        ok, value = scripts.parse_status(line)
+        if ok:
+            return value
+        out.close()
+        raise FileSystemError(value or scripts.code_from_stderr(out.stderr), syscall, path, dest)
+
+    async def _run(self, info, script, syscall, path, *args, dest=None) -> str:
+        """Run a script that answers one status line; its value, or the error."""
+        out = await self._script(info, script, *args)
+        try:
+            return await self._status(out, syscall, path, dest)
+        finally:
+            out.close()
+
+    async def _collect(self, out: ScriptOutput, limit: int, what: str) -> bytes:
+        data = bytearray()
+        while (chunk := await out.chunk()) is not None:
+            data += chunk
+            if len(data) > limit:
+                out.close()
+                raise TooLarge(
+                    f"{what} is larger than {limit} bytes (c.ContainerManager.max_json_body)"
+                )
+        return bytes(data)
+
+    async def _kill_group(self, info: ContainerInfo, group: str) -> None:
+        try:
+            await self.engine.exec_run(
+                info.docker_id, ["sh", "-c", scripts.KILL_GROUP, "sh", "KILL", group]
+            )
+        except Exception:  # noqa: BLE001 - the container may be gone already: nothing to kill
+            pass
+
+    # --- reading ------------------------------------------------------------------
+
+    def stream_file(self, info: ContainerInfo, path: str) -> FileReader:
+        """The bytes of a file as they come. ``reader = await files.stream_file(...)``
+        raises its errors (ENOENT, EISDIR, 413...) and knows ``reader.size``; ``async for``
+        then gives the chunks (``async for`` alone works too)."""
+        target = resolve(info.workdir, path, "open")
+
+        async def open_file() -> tuple[ScriptOutput, int]:
+            out = await self._script(info, scripts.READ, target)
+            size = int(await self._status(out, "open", target))
+            if size > self.max_file_size:
+                out.close()
+                raise TooLarge(
+                    f"{target} has {size} bytes, more than {self.max_file_size} "
+                    "(c.ContainerManager.max_file_size)"
+                )
+            return out, size
+
+        return FileReader(open_file, target)
+
+    async def read_file(self, info: ContainerInfo, path: str) -> bytes:
+        reader = await self.stream_file(info, path)
+        return b"".join([chunk async for chunk in reader])
+
+    async def readdir(
+        self, info: ContainerInfo, path: str, with_types: bool = False
+    ) -> list[str] | list[dict]:
+        target = resolve(info.workdir, path, "scandir")
+        out = await self._script(info, scripts.READDIR, target)
+        try:
+            await self._status(out, "scandir", target)
+            listing = await self._collect(out, self.max_listing, f"The listing of {target}")
+        finally:
+            out.close()
+        entries = []
+        for entry in listing.split(b"\0"):
+            if entry:
+                name = entry[1:].decode("utf-8", errors="replace")
+                entries.append((name, _TYPES.get(chr(entry[0]), "file")))
+        entries.sort()
+        if with_types:
+            return [{"name": name, "type": kind} for name, kind in entries]
+        return [name for name, _ in entries]
+
+    async def stat(self, info: ContainerInfo, path: str) -> dict:
+        """``{type: file|directory|other, size, mtime (ms since the epoch), mode}``; like
+        Node's ``fs.stat`` it follows a last symlink. ``mode`` is st_mode (type bits too)."""
+        target = resolve(info.workdir, path, "stat")
+        kind, size, mtime, mode = (await self._run(info, scripts.STAT, "stat", target, target)).split()
+        return {"type": kind, "size": int(size), "mtime": int(mtime) * 1000, "mode": int(mode, 16)}
+
+    # --- writing ------------------------------------------------------------------
+
+    async def write_file(self, info: ContainerInfo, path: str, data: bytes) -> None:
+        """Create or replace a file; its folder must exist (ENOENT), as in Node."""
+        target = resolve(info.workdir, path, "open")
+        if len(data) > self.max_file_size:
+            raise TooLarge(
+                f"{len(data)} bytes are more than {self.max_file_size} (c.ContainerManager.max_file_size)"
+            )
+        out = await self._script(info, scripts.WRITE, target, stdin=True)
+        feeder = asyncio.ensure_future(_feed(out, data))
+        try:
+            await self._status(out, "open", target)
+            await feeder
+            if await _line(out) != "DONE":
+                raise FileSystemError(scripts.code_from_stderr(out.stderr), "write", target)
+        finally:
+            feeder.cancel()
+            out.close()
+
+    async def write_file_stream(self, info: ContainerInfo, path: str) -> FileWriter:
+        """A writer for a file of any size: ``await w.write(chunk)`` (waits while the
+        container is slower), then ``await w.close()``, or ``await w.abort()``. Errors
+        about the path (ENOENT, EISDIR, EACCES...) are raised here, before any byte."""
+        target = resolve(info.workdir, path, "open")
+        out = await self._script(info, scripts.WRITE, target, stdin=True)
+        group = await self._status(out, "open", target)
+        return FileWriter(self, info, target, out, group)
+
+    async def mkdir(self, info: ContainerInfo, path: str, recursive: bool = False) -> None:
+        target = resolve(info.workdir, path, "mkdir")
+        await self._run(info, scripts.MKDIR, "mkdir", target, target, "1" if recursive else "0")
+
+    async def rm(
+        self, info: ContainerInfo, path: str, recursive: bool = False, force: bool = False
+    ) -> None:
+        target = resolve(info.workdir, path, "rm")
+        flags = ("1" if recursive else "0", "1" if force else "0")
+        try:
+            await self._run(info, scripts.RM, "rm", target, target, *flags)
+        except FileSystemError as err:
+            if not (force and err.code == "ENOENT"):
+                raise
+
+    async def rename(self, info: ContainerInfo, old: str, new: str) -> None:
+        old_target = resolve(info.workdir, old, "rename")
+        new_target = resolve(info.workdir, new, "rename")
+        await self._run(
+            info, scripts.RENAME, "rename", old_target, old_target, new_target, dest=new_target
+        )
+
+    async def mount(self, info: ContainerInfo, tree: Tree, mount_point: str = "") -> None:
+        """Write a FileSystemTree into ``<workdir>/<mount_point>`` (folders made as needed,
+        existing files replaced) with one archive upload. Docker's extraction replaces a
+        symlink where the tree has a folder, so a tree never writes through a link."""
+        target = resolve(info.workdir, mount_point or "", "mount")
+        prefix = relative(info.workdir, target).strip("/")
 
         def put(client):
+            archive = tree_to_tar(tree, prefix=prefix)
             try:
                 return client.api.put_archive(info.docker_id, info.workdir, archive)
             except docker.errors.NotFound as err:
                 raise FileSystemError("ENOENT", "mount", info.workdir) from err
+            except docker.errors.APIError as err:
+                code = scripts.code_from_stderr(str(err.explanation or ""))
+                raise FileSystemError(code, "mount", target) from err
 
         await self.engine.run(put)
+
+    # --- export -------------------------------------------------------------------
+
+    async def export(self, info: ContainerInfo, path: str = "") -> Tree:
+        """The FileSystemTree of a folder (text files as text, others base64); symlinks
+        and special files are left out. Bounded by max_json_body."""
+        target = resolve(info.workdir, path, "scandir")
+        out = await self._script(info, scripts.EXPORT, target)
+        try:
+            await self._status(out, "scandir", target)
+            archive = await self._collect(
+                out, self.max_listing, f"The export of {target} (use format=zip)"
+            )
+        finally:
+            out.close()
+        return await asyncio.to_thread(tar_to_tree, archive, 0)
+
+    def export_zip(self, info: ContainerInfo, path: str = "") -> ZipReader:
+        """A zip of a folder, streamed: ``await`` it for the errors, then ``async for``."""
+        target = resolve(info.workdir, path, "scandir")
+
+        async def open_export() -> tuple[ScriptOutput, int | None]:
+            out = await self._script(info, scripts.EXPORT, target)
+            await self._status(out, "scandir", target)
+            return out, None
+
+        return ZipReader(open_export, target)
+
+
+async def _feed(out: ScriptOutput, data: bytes) -> None:
+    """Write ``data`` to the exec's stdin then end it; a script that stopped early (its
+    checks failed) closes the pipe, which is fine: its status line says why."""
+    try:
+        view = memoryview(data)
+        for start in range(0, len(view), _FEED_SIZE):
+            await out.stream.write(view[start : start + _FEED_SIZE])
+        out.stream.close_stdin()
+    except (ConnectionError, BrokenPipeError, OSError):
+        pass
+
+
+async def _line(out: ScriptOutput) -> str | None:
+    try:
+        return await out.status_line()
+    except StatusLineError:
+        return None
+
+
+Opener = Callable[[], Awaitable[tuple[ScriptOutput, "int | None"]]]
+
+
+class _ExecReader:
+    """Opened by ``await`` (errors raise there) and read by ``async for``."""
+
+    def __init__(self, opener: Opener, path: str):
+        self._opener = opener
+        self.path = path
+        self.size: int | None = None
+        self._out: ScriptOutput | None = None
+        self._opening: asyncio.Future | None = None
+        self._done = False
+
+    def __await__(self):
+        return self.open().__await__()
+
+    async def open(self):
+        if self._out is None:
+            if self._opening is None:
+                self._opening = asyncio.ensure_future(self._opener())
+            self._out, self.size = await self._opening
+        return self
+
+    def __aiter__(self):
+        return self
+
+    def close(self) -> None:
+        self._done = True
+        if self._out is not None:
+            self._out.close()
+
+    async def aclose(self) -> None:
+        self.close()
+
+
+class FileReader(_ExecReader):
+    """The chunks of one file, exactly ``size`` bytes."""
+
+    _received = 0
+
+    async def __anext__(self) -> bytes:
+        await self.open()
+        left = self.size - self._received
+        if self._done or left <= 0:
+            self.close()
+            raise StopAsyncIteration
+        chunk = await self._out.chunk()
+        if chunk is None:
+            self.close()
+            code = scripts.code_from_stderr(self._out.stderr)
+            raise FileSystemError(code, "read", self.path)
+        chunk = chunk[:left]
+        self._received += len(chunk)
+        return chunk
+
+
+class ZipReader(_ExecReader):
+    """The zip of a folder, converted from the container's tar stream as it comes."""
+
+    _zip: TarToZip | None = None
+
+    async def __anext__(self) -> bytes:
+        await self.open()
+        if self._zip is None:
+            self._zip = TarToZip()
+        while not self._done:
+            chunk = await self._out.chunk()
+            try:
+                if chunk is None:
+                    self.close()
+                    return self._zip.close()
+                data = self._zip.feed(chunk)
+            except ValueError as err:
+                self.close()
+                raise FileSystemError("EIO", "read", self.path) from err
+            if data:
+                return data
+        raise StopAsyncIteration
+
+
+class FileWriter:
+    """An upload in progress into one file (see ContainerFiles.write_file_stream)."""
+
+    def __init__(self, files: ContainerFiles, info: ContainerInfo, target: str,
+                 out: ScriptOutput, group: str):
+        self._files = files
+        self._info = info
+        self.path = target
+        self._out = out
+        self._group = group
+        self.written = 0
+        self._finished = False
+
+    async def write(self, chunk: bytes) -> None:
+        if self._finished:
+            raise FileSystemError("EINVAL", "write", self.path)
+        self.written += len(chunk)
+        if self.written > self._files.max_file_size:
+            await self.abort()
+            raise TooLarge(
+                f"More than {self._files.max_file_size} bytes (c.ContainerManager.max_file_size)"
+            )
+        try:
+            await self._out.stream.write(chunk)
+        except (ConnectionError, BrokenPipeError, OSError) as err:
+            self._finished = True
+            await self._out.drain()
+            self._out.close()
+            code = scripts.code_from_stderr(self._out.stderr)
+            raise FileSystemError(code, "write", self.path) from err
+
+    async def close(self) -> None:
+        """End the upload; raises if the container could not write every byte."""
+        if self._finished:
+            return
+        self._finished = True
+        self._out.stream.close_stdin()
+        try:
+            done = await _line(self._out)
+        finally:
+            self._out.close()
+        if done != "DONE":
+            raise FileSystemError(scripts.code_from_stderr(self._out.stderr), "write", self.path)
+
+    async def abort(self) -> None:
+        """Stop the upload: the writing process is killed before it sees an end of file,
+        so what arrived so far stays in the file and nothing more."""
+        if self._finished:
+            return
+        self._finished = True
+        await self._files._kill_group(self._info, self._group)
+        self._out.close()

@@ -10,6 +10,7 @@ from ..config import ContainerManager
 from .containers import ContainerLifecycle
 from .engine import DockerEngine
 from .files import ContainerFiles
+from .processes import ContainerProcesses
 from ..errors import ContainerManagerError
 from ..fstree import Tree, tree_to_tar
 from ..models import ContainerInfo
@@ -29,8 +30,9 @@ class DockerService:
             timeout=settings.docker_timeout,
         )
         self.containers = ContainerLifecycle(self.engine, settings)
-        self.files = ContainerFiles(self.engine)
-        self._removal_hooks: list[RemovalHook] = []
+        self.files = ContainerFiles(self.engine, settings)
+        self.processes = ContainerProcesses(self.engine)
+        self._removal_hooks: list[RemovalHook] = [self.processes.forget_container]
 
     def on_container_removed(self, hook: RemovalHook) -> None:
         """Call ``hook(container_id)`` (a function or coroutine function) after a removal,

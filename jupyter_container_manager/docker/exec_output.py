@@ -1,0 +1,133 @@
+"""Reading an exec whose stdout starts with status lines from our own constant script.
+
+The scripts (fs_scripts.py, the spawn wrapper in processes.py) print a status line before
+any data. Docker copies stdout and stderr on separate pipes, so a stderr frame may arrive
+first: it is kept (bounded) and handed out in arrival order after the status line when the
+caller wants merged output, or kept aside as the error text when it does not.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import docker.errors
+
+from ..errors import ContainerNotFound, ContainerNotRunning
+from ..models import ContainerInfo
+from .engine import STDERR, DockerEngine, ExecStartError, ExecStream
+
+MAX_STATUS_LINE = 4096
+MAX_KEPT_STDERR = 64 * 1024
+
+
+class StatusLineError(Exception):
+    """The exec did not start with a status line (the script could not run)."""
+
+
+class ScriptOutput:
+    """An exec's output: ``status_line()`` then ``chunk()`` until None."""
+
+    def __init__(self, stream: ExecStream, *, merge_stderr: bool = False):
+        self.stream = stream
+        self.merge_stderr = merge_stderr
+        self.stderr = bytearray()  # kept when not merged (the reason a tool failed)
+        self._early: deque[bytes] = deque()  # data read before the caller asked for it
+        self._line = bytearray()
+        self.ended = False
+
+    async def _frame(self) -> tuple[int, bytes] | None:
+        frame = await self.stream.read()
+        if frame is None:
+            self.ended = True
+        return frame
+
+    def _keep_stderr(self, data: bytes) -> None:
+        room = MAX_KEPT_STDERR - len(self.stderr)
+        if room > 0:
+            self.stderr += data[:room]
+
+    async def status_line(self, *, crlf: bool = False) -> str | None:
+        """The next line of stdout (without its newline), None at the end of output.
+        Bytes after the line stay for :meth:`chunk`."""
+        while b"\n" not in self._line:
+            frame = await self._frame()
+            if frame is None:
+                if self._line:
+                    text = bytes(self._line).decode("utf-8", errors="replace")
+                    self._line.clear()
+                    raise StatusLineError(text)
+                return None
+            kind, data = frame
+            if kind == STDERR and not self.stream.tty:
+                if self.merge_stderr:
+                    self._early.append(data)
+                else:
+                    self._keep_stderr(data)
+                continue
+            self._line += data
+            if len(self._line) > MAX_STATUS_LINE and b"\n" not in self._line:
+                raise StatusLineError(bytes(self._line[:200]).decode("utf-8", errors="replace"))
+        line, _, rest = bytes(self._line).partition(b"\n")
+        self._line.clear()
+        if rest:
+            self._line += rest
+        if crlf and line.endswith(b"\r"):
+            line = line[:-1]
+        return line.decode("utf-8", errors="replace")
+
+    def take_rest(self) -> None:
+        """Hand out the bytes read past the last status line as data from now on."""
+        if self._line:
+            self._early.append(bytes(self._line))
+            self._line.clear()
+
+    async def chunk(self) -> bytes | None:
+        """The next piece of data (stdout, plus stderr when merged), None at the end."""
+        self.take_rest()
+        if self._early:
+            return self._early.popleft()
+        while (frame := await self._frame()) is not None:
+            kind, data = frame
+            if kind == STDERR and not self.stream.tty and not self.merge_stderr:
+                self._keep_stderr(data)
+                continue
+            return data
+        return None
+
+    async def drain(self) -> None:
+        """Read to the end, keeping only stderr."""
+        while await self.chunk() is not None:
+            pass
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+async def start_script(
+    engine: DockerEngine,
+    info: ContainerInfo,
+    argv: list[str],
+    *,
+    stdin: bool = False,
+    tty: bool = False,
+    env: dict[str, str] | None = None,
+    merge_stderr: bool = False,
+) -> ScriptOutput:
+    """Create and start an exec in a running container of ours; Docker's refusals become
+    the service's errors (gone: 404, not running: 409)."""
+    try:
+        exec_id = await engine.exec_create(info.docker_id, argv, stdin=stdin, tty=tty, env=env)
+        stream = await engine.exec_start(exec_id, tty=tty)
+    except docker.errors.NotFound as err:
+        raise ContainerNotFound(info.id) from err
+    except docker.errors.APIError as err:
+        if err.status_code == 409:
+            raise ContainerNotRunning(info.id, "stopped") from err
+        raise
+    except ExecStartError as err:
+        if err.status == 404:
+            raise ContainerNotFound(info.id) from err
+        if err.status == 409:
+            raise ContainerNotRunning(info.id, "stopped") from err
+        raise
+    return ScriptOutput(stream, merge_stderr=merge_stderr)

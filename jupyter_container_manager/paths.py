@@ -1,0 +1,75 @@
+"""Workdir-relative paths -> absolute in-container paths. Pure.
+
+API paths are taken from the container's workdir, as in WebContainer: ``''`` and ``'/'``
+are the workdir itself, ``'/src/a.js'`` and ``'src/a.js'`` are ``<workdir>/src/a.js``.
+Resolution here is lexical: a path whose ``..`` climbs out of the workdir is refused with
+``EACCES`` before anything touches the container. Escapes through symlinks can only be
+seen inside the container; the file scripts check those (docker/fs_scripts.py).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from .errors import BadRequest, FileSystemError
+
+# A folder name WebContainer's ``workdirName`` may give (it becomes /home/<name>).
+_WORKDIR_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")
+
+
+def parts_of(path: str) -> list[str] | None:
+    """The normalised components of ``path`` taken from the workdir, or None when its
+    ``..`` climbs above the workdir."""
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+            continue
+        parts.append(part)
+    return parts
+
+
+def resolve(workdir: str, path: object, syscall: str) -> str:
+    """The absolute in-container path of a workdir-relative ``path``.
+
+    Raises ``FileSystemError`` EINVAL for a path that is not text or holds a NUL byte, and
+    EACCES (with the path it would reach) for one that leaves the workdir by ``..``.
+    """
+    workdir = workdir.rstrip("/") or "/"
+    if not isinstance(path, str):
+        raise BadRequest(f"A path must be a string, not {type(path).__name__}", code="EINVAL")
+    if "\0" in path:
+        shown = path.replace("\0", "\\0")
+        raise FileSystemError("EINVAL", syscall, posixpath.join(workdir, shown.lstrip("/")))
+    parts = parts_of(path)
+    if parts is None:
+        reached = posixpath.normpath(posixpath.join(workdir, path.lstrip("/")))
+        raise FileSystemError("EACCES", syscall, reached)
+    return posixpath.join(workdir, *parts) if parts else workdir
+
+
+def relative(workdir: str, absolute: str) -> str:
+    """``absolute`` as a workdir-relative path with a leading ``/`` (``'/'`` for the workdir)."""
+    workdir = workdir.rstrip("/") or "/"
+    if absolute == workdir:
+        return "/"
+    prefix = workdir if workdir.endswith("/") else workdir + "/"
+    if not absolute.startswith(prefix):
+        raise ValueError(f"{absolute!r} is not inside {workdir!r}")
+    return "/" + absolute[len(prefix):]
+
+
+def workdir_for_name(name: object) -> str:
+    """WebContainer's ``workdirName``: the workdir becomes ``/home/<name>``."""
+    if not isinstance(name, str) or not _WORKDIR_NAME.match(name) or name in (".", ".."):
+        raise BadRequest(
+            f"'workdirName' must be a folder name of letters, digits, '.', '_' and '-' "
+            f"(at most 64, not starting with '.' or '-'), not {name!r}",
+            code="EINVAL",
+        )
+    return f"/home/{name}"
