@@ -88,3 +88,24 @@ def _clean_containers(request):
 @pytest.fixture
 def api(jp_fetch, docker_client):
     return Api(jp_fetch)
+
+
+@pytest.fixture(scope="session")
+def server_process(docker_client, tmp_path_factory):
+    """A real ``jupyter server`` subprocess with the extension, for the sync client, widgets
+    and notebook kernels (a blocking client must not share the test's event loop with the
+    server it calls). Its containers carry this run's label, so they are cleaned too."""
+    from tests.server_process import JupyterServerProcess
+
+    server = JupyterServerProcess(
+        tmp_path_factory.mktemp("jupyter-server"),
+        {
+            "owner": f"test-{RUN_ID}-process",
+            "image": TEST_IMAGE,
+            "pull_missing_images": False,
+            "extra_labels": {RUN_LABEL: RUN_ID},
+        },
+    )
+    server.start()
+    yield server
+    server.stop()

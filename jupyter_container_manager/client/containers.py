@@ -1,0 +1,98 @@
+"""AsyncContainers: the Direct API (``/containers``), async."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .discovery import ServerInfo
+from .models import ContainerInfo
+from .transport import Transport
+from .tree import tree_to_wire
+from .webcontainer import AsyncWebContainer, attach_on, boot_on, connect
+
+
+class AsyncContainers:
+    """The containers of this server's user: list, create, get, delete, start, stop,
+    restart; ``boot()`` and ``attach()`` give WebContainers on the same connection."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        server: ServerInfo | None = None,
+        timeout: float = 120.0,
+    ):
+        self.transport: Transport = connect(url, token, server, timeout)
+
+    @property
+    def server(self) -> ServerInfo:
+        return self.transport.server
+
+    async def list(self) -> list[ContainerInfo]:
+        answer = await self.transport.request("GET", "containers")
+        return [ContainerInfo.from_json(item) for item in answer.json()]
+
+    async def create(
+        self,
+        name: str | None = None,
+        *,
+        image: str | None = None,
+        env: Mapping[str, str] | None = None,
+        files: Mapping | None = None,
+        ports: list[int] | None = None,
+    ) -> ContainerInfo:
+        """Create and start a container; ``files`` (a FileSystemTree) are written into
+        its workdir and ``ports`` announced before this returns."""
+        body: dict = {}
+        if name is not None:
+            body["name"] = name
+        if image is not None:
+            body["image"] = image
+        if env is not None:
+            body["env"] = dict(env)
+        if files is not None:
+            body["files"] = tree_to_wire(files)
+        if ports is not None:
+            body["ports"] = list(ports)
+        answer = await self.transport.request("POST", "containers", json_body=body)
+        return ContainerInfo.from_json(answer.json())
+
+    async def get(self, container_id: str) -> ContainerInfo:
+        answer = await self.transport.request("GET", f"containers/{container_id}")
+        return ContainerInfo.from_json(answer.json())
+
+    async def delete(self, container_id: str) -> None:
+        await self.transport.request("DELETE", f"containers/{container_id}")
+
+    async def start(self, container_id: str) -> ContainerInfo:
+        return await self._action(container_id, "start")
+
+    async def stop(self, container_id: str) -> ContainerInfo:
+        return await self._action(container_id, "stop")
+
+    async def restart(self, container_id: str) -> ContainerInfo:
+        return await self._action(container_id, "restart")
+
+    async def _action(self, container_id: str, action: str) -> ContainerInfo:
+        answer = await self.transport.request("POST", f"containers/{container_id}/{action}")
+        return ContainerInfo.from_json(answer.json())
+
+    async def boot(
+        self, files: Mapping | None = None, workdir_name: str | None = None
+    ) -> AsyncWebContainer:
+        """``WebContainer.boot`` on this connection."""
+        return await boot_on(self.transport, files, workdir_name, owns_transport=False)
+
+    async def attach(self, container_id: str) -> AsyncWebContainer:
+        """An existing container as a WebContainer, on this connection."""
+        return await attach_on(self.transport, container_id, owns_transport=False)
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+    async def __aenter__(self) -> AsyncContainers:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()

@@ -1,0 +1,87 @@
+"""``webcontainer.fs``: Node's ``fs.promises`` surface, in Python naming, over REST.
+
+Paths are taken from the container's workdir (``/`` and ``""`` are the workdir itself).
+Errors raise ContainerError with Node's ``code`` (``ENOENT``, ``EEXIST``, ``EISDIR``...).
+"""
+
+from __future__ import annotations
+
+import base64
+
+from .models import DirEnt
+from .transport import Transport, quote_path
+
+
+class AsyncFileSystem:
+    """The file system of one container (``await wc.fs.read_file("index.js", "utf-8")``)."""
+
+    def __init__(self, transport: Transport, container_id: str):
+        self._transport = transport
+        self._base = f"webcontainer/{container_id}/fs"
+
+    async def read_file(self, path: str, encoding: str | None = None) -> bytes | str:
+        """The file's bytes, or its text with ``encoding="utf-8"``."""
+        if encoding is not None and encoding.lower().replace("-", "") != "utf8":
+            raise ValueError(f"encoding must be None or 'utf-8', not {encoding!r}")
+        params = {"encoding": "utf-8"} if encoding else None
+        answer = await self._transport.request(
+            "GET", f"{self._base}/readFile/{quote_path(path)}", params=params
+        )
+        return answer.body.decode("utf-8") if encoding else answer.body
+
+    async def write_file(
+        self, path: str, data: str | bytes, encoding: str | None = None
+    ) -> None:
+        """Write a file (its parent must exist: ``ENOENT``). ``str`` goes as text (or as
+        base64 text with ``encoding="base64"``); ``bytes`` go raw, for large or binary files."""
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            await self._transport.request(
+                "PUT",
+                f"{self._base}/writeFile",
+                params={"path": path},
+                body=bytes(data),
+                headers={"Content-Type": "application/octet-stream"},
+            )
+            return
+        if not isinstance(data, str):
+            raise TypeError(f"data must be str or bytes, not {type(data).__name__}")
+        body = {"path": path, "contents": data}
+        if encoding:
+            if encoding not in ("utf-8", "utf8", "base64"):
+                raise ValueError(f"encoding must be 'utf-8' or 'base64', not {encoding!r}")
+            body["encoding"] = "utf-8" if encoding == "utf8" else encoding
+            if encoding == "base64":
+                base64.b64decode(data, validate=True)  # refuse bad base64 here, not remotely
+        await self._transport.request("POST", f"{self._base}/writeFile", json_body=body)
+
+    async def readdir(self, path: str = "/", with_file_types: bool = False) -> list:
+        """Names in a directory, or DirEnt values with ``with_file_types=True``."""
+        answer = await self._transport.request(
+            "GET",
+            f"{self._base}/readdir/{quote_path(path)}",
+            params={"withFileTypes": True} if with_file_types else None,
+        )
+        entries = answer.json()
+        if with_file_types:
+            return [DirEnt(e["name"], e["type"]) for e in entries]
+        return list(entries)
+
+    async def mkdir(self, path: str, recursive: bool = False) -> None:
+        """Create a directory; without ``recursive`` it must not exist (``EEXIST``)."""
+        await self._transport.request(
+            "POST", f"{self._base}/mkdir", json_body={"path": path, "recursive": recursive}
+        )
+
+    async def rm(self, path: str, recursive: bool = False, force: bool = False) -> None:
+        """Remove a file, or a directory with ``recursive``; ``force`` ignores a missing path."""
+        await self._transport.request(
+            "DELETE",
+            f"{self._base}/rm",
+            params={"path": path, "recursive": recursive, "force": force},
+        )
+
+    async def rename(self, old_path: str, new_path: str) -> None:
+        """Move or rename (the new parent must exist)."""
+        await self._transport.request(
+            "POST", f"{self._base}/rename", json_body={"oldPath": old_path, "newPath": new_path}
+        )

@@ -1,0 +1,301 @@
+"""AsyncWebContainer: ``@webcontainer/api``'s ``WebContainer`` in Python naming, async.
+
+REST for files, mount, export, ``run`` and teardown; the ``/container`` WebSocket, opened
+on first need, for ``spawn`` (streamed processes), the line terminal and the
+``server-ready`` / ``port`` events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable, Mapping
+
+from .discovery import ServerInfo, find_server
+from .errors import ContainerError
+from .fs import AsyncFileSystem
+from .gateway import Gateway
+from .models import ContainerInfo, LineResult, SpawnResult
+from .process import AsyncProcess, ProcessTable
+from .transport import Answer, Transport
+from .tree import tree_from_wire, tree_to_wire
+
+log = logging.getLogger(__name__)
+
+# event -> how its push data becomes the listener's arguments (as in @webcontainer/api)
+EVENTS: dict[str, Callable[[dict], tuple]] = {
+    "server-ready": lambda d: (d.get("port"), d.get("url")),
+    "port": lambda d: (d.get("port"), d.get("type"), d.get("url")),
+    "error": lambda d: (d,),
+    "container-status": lambda d: (d.get("status"),),
+}
+
+Listener = Callable[..., object]
+
+
+def connect(
+    url: str | None = None, token: str | None = None, server: ServerInfo | None = None,
+    timeout: float = 120.0,
+) -> Transport:
+    """A Transport to the given server, or to the one found (see ``discovery``)."""
+    return Transport(server or find_server(url, token), timeout=timeout)
+
+
+class AsyncWebContainer:
+    """One container, as ``@webcontainer/api`` shows it; make one with ``boot()``."""
+
+    def __init__(
+        self, transport: Transport, container_id: str, workdir: str, *, owns_transport: bool
+    ):
+        self.id = container_id
+        self.workdir = workdir
+        self.fs = AsyncFileSystem(transport, container_id)
+        self._transport = transport
+        self._owns_transport = owns_transport
+        self._listeners: dict[str, list[Listener]] = {event: [] for event in EVENTS}
+        self._processes = ProcessTable()
+        self._gateway = Gateway(transport, container_id, self._on_push)
+        self._joining: asyncio.Task | None = None
+        self._torn_down = False
+
+    # --- making one -------------------------------------------------------------------
+
+    @classmethod
+    async def boot(
+        cls,
+        files: Mapping | None = None,
+        workdir_name: str | None = None,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        server: ServerInfo | None = None,
+    ) -> AsyncWebContainer:
+        """Create a container (``POST /webcontainer/boot``), with ``files`` mounted in its
+        workdir; ``workdir_name`` puts the workdir at ``/home/<workdir_name>``."""
+        transport = connect(url, token, server)
+        try:
+            return await boot_on(transport, files, workdir_name, owns_transport=True)
+        except BaseException:
+            await transport.close()
+            raise
+
+    @classmethod
+    async def attach(
+        cls, container_id: str, *, url: str | None = None, token: str | None = None,
+        server: ServerInfo | None = None,
+    ) -> AsyncWebContainer:
+        """An existing container (made by ``boot``, the Direct API or the panel)."""
+        transport = connect(url, token, server)
+        try:
+            return await attach_on(transport, container_id, owns_transport=True)
+        except BaseException:
+            await transport.close()
+            raise
+
+    # --- files --------------------------------------------------------------------------
+
+    async def mount(self, tree: Mapping, mount_point: str | None = None) -> None:
+        """Write a FileSystemTree (contents ``str`` or ``bytes``) at ``mount_point``."""
+        body: dict = {"tree": tree_to_wire(tree)}
+        if mount_point is not None:
+            body["mountPoint"] = mount_point
+        await self._transport.request("POST", f"webcontainer/{self.id}/mount", json_body=body)
+
+    async def export(self, path: str = "/", format: str = "json") -> dict | bytes:
+        """The tree under ``path``: a FileSystemTree (binary files as ``bytes``), or the
+        bytes of a zip with ``format="zip"``."""
+        if format not in ("json", "zip"):
+            raise ValueError(f"format must be 'json' or 'zip', not {format!r}")
+        answer = await self._transport.request(
+            "GET", f"webcontainer/{self.id}/export", params={"path": path, "format": format}
+        )
+        return tree_from_wire(answer.json()) if format == "json" else answer.body
+
+    # --- processes ----------------------------------------------------------------------
+
+    async def spawn(
+        self,
+        command: str,
+        args: list[str] | tuple[str, ...] = (),
+        *,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        terminal: Mapping[str, int] | None = None,
+    ) -> AsyncProcess:
+        """Start ``command`` with ``args`` (argv: no shell). The process streams its output
+        (``async for chunk in process.output``), takes stdin and ends with ``wait()``."""
+        data: dict = {"type": "spawn", "command": command, "args": [str(a) for a in args]}
+        if cwd is not None:
+            data["cwd"] = cwd
+        if env is not None:
+            data["env"] = dict(env)
+        if terminal is not None:
+            data["terminal"] = {"cols": int(terminal["cols"]), "rows": int(terminal["rows"])}
+        result = await self._operate(data)
+        process = AsyncProcess(int(result["pid"]), self._operate)
+        self._processes.add(process)
+        return process
+
+    async def _operate(self, data: dict) -> dict:
+        _, result = await self._gateway.request("process-operation", data)
+        return result
+
+    async def run(
+        self,
+        command: str,
+        args: list[str] | tuple[str, ...] = (),
+        *,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> SpawnResult:
+        """Run ``command`` to its end over REST: exit code and merged output. Past
+        ``timeout`` seconds it is killed (exit code 124, ``timed_out``)."""
+        body: dict = {"command": command, "args": [str(a) for a in args]}
+        if cwd is not None:
+            body["cwd"] = cwd
+        if env is not None:
+            body["env"] = dict(env)
+        if timeout is not None:
+            body["timeout"] = timeout
+        answer = await self._transport.request(
+            "POST", f"webcontainer/{self.id}/spawn", json_body=body,
+            timeout=None if timeout is None else max(self._transport.timeout, timeout + 30),
+        )
+        return SpawnResult.from_json(answer.json())
+
+    async def run_line(self, line: str) -> LineResult:
+        """One command line in the line terminal: it runs in the container's remembered
+        cwd, and ``cd`` moves that cwd for the next line (and for every other client)."""
+        _, data = await self._gateway.request("terminal-input", {"input": line})
+        return LineResult.from_json(data)
+
+    # --- previews and events ------------------------------------------------------------
+
+    async def preview_url(self, port: int) -> str:
+        """The proxied preview URL of ``port`` (a path from the server root)."""
+        answer = await self._transport.request(
+            "GET", f"webcontainer/{self.id}/url", params={"port": port}
+        )
+        return answer.json()["url"]
+
+    async def fetch(
+        self, url: str, method: str = "GET", body: bytes | None = None,
+        headers: Mapping[str, str] | None = None, timeout: float | None = None,
+    ) -> Answer:
+        """Fetch a preview URL (as ``server-ready`` gives it) through the server, with this
+        client's credentials. Any status is returned, not raised."""
+        return await self._transport.fetch(
+            method, self._transport.absolute(url), body=body, headers=dict(headers or {}),
+            timeout=timeout,
+        )
+
+    def absolute_url(self, url: str) -> str:
+        """A path from the server root -> the full URL (for a browser tab, add the token)."""
+        return self._transport.absolute(url)
+
+    def on(self, event: str, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` on each ``event``: ``"server-ready"`` (port, url), ``"port"``
+        (port, type, url), ``"error"`` (data) or ``"container-status"`` (status).
+        Returns the function that unsubscribes it. Opens the WebSocket if needed."""
+        if event not in EVENTS:
+            raise ValueError(f"unknown event {event!r}; one of {', '.join(EVENTS)}")
+        self._listeners[event].append(listener)
+        if not self._gateway.connected and (self._joining is None or self._joining.done()):
+            self._joining = asyncio.ensure_future(self._join_for_events())
+
+        def unsubscribe() -> None:
+            if listener in self._listeners[event]:
+                self._listeners[event].remove(listener)
+
+        return unsubscribe
+
+    async def connect(self) -> dict:
+        """Open the WebSocket and join this container (done on first need anyway)."""
+        return await self._gateway.connect()
+
+    async def _join_for_events(self) -> None:
+        try:
+            await self._gateway.connect()
+        except ContainerError as err:
+            self._emit("error", {"message": err.message, "code": err.code})
+
+    def _on_push(self, event: str, data: dict) -> None:
+        if event in ("process-output", "process-exit"):
+            self._processes.dispatch(event, data)
+        elif event == "close":
+            self._processes.lose_all("The WebSocket closed while the process ran")
+        elif event in EVENTS:
+            self._emit(event, data)
+
+    def _emit(self, event: str, data: dict) -> None:
+        for listener in list(self._listeners[event]):
+            try:
+                result = listener(*EVENTS[event](data))
+                if inspect.isawaitable(result):
+                    asyncio.ensure_future(result)
+            except Exception:  # a listener's bug must not break the socket
+                log.exception("%s listener %r failed", event, listener)
+
+    # --- state and the end ------------------------------------------------------------
+
+    async def info(self) -> ContainerInfo:
+        answer = await self._transport.request("GET", f"containers/{self.id}")
+        return ContainerInfo.from_json(answer.json())
+
+    async def close(self) -> None:
+        """Close the WebSocket (and the connection if this object made it); the
+        container keeps running."""
+        if self._joining is not None and not self._joining.done():
+            self._joining.cancel()
+        await self._gateway.close()
+        if self._owns_transport:
+            await self._transport.close()
+
+    async def teardown(self) -> None:
+        """Remove the container (``DELETE /webcontainer/{id}``) and close the connection.
+        Removing one that is already gone is not an error."""
+        if self._torn_down:
+            return
+        try:
+            await self._gateway.close()
+            await self._transport.request("DELETE", f"webcontainer/{self.id}")
+        except ContainerError as err:
+            if err.status != 404:
+                raise
+        finally:
+            self._torn_down = True
+            await self.close()
+
+    async def __aenter__(self) -> AsyncWebContainer:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.teardown()
+
+    def __repr__(self) -> str:
+        return f"<AsyncWebContainer {self.id} workdir={self.workdir!r}>"
+
+
+async def boot_on(
+    transport: Transport, files: Mapping | None, workdir_name: str | None, *, owns_transport: bool
+) -> AsyncWebContainer:
+    body: dict = {}
+    if files is not None:
+        body["files"] = tree_to_wire(files)
+    if workdir_name is not None:
+        body["workdirName"] = workdir_name
+    answer = await transport.request("POST", "webcontainer/boot", json_body=body)
+    data = answer.json()
+    return AsyncWebContainer(
+        transport, data["containerId"], data.get("workdir", ""), owns_transport=owns_transport
+    )
+
+
+async def attach_on(
+    transport: Transport, container_id: str, *, owns_transport: bool
+) -> AsyncWebContainer:
+    answer = await transport.request("GET", f"containers/{container_id}")
+    info = ContainerInfo.from_json(answer.json())
+    return AsyncWebContainer(transport, info.id, info.workdir, owns_transport=owns_transport)
