@@ -1,0 +1,58 @@
+"""POST /containers (until running) and DELETE /containers/{id}, through a real Jupyter
+server, against raw docker-py create+start and remove with the same settings, in the
+same run. Prints p50/p95 of each and the ratio (target <= 1.15).
+
+    .venv/bin/python benchmarks/bench_containers.py [rounds]
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+
+import docker
+
+from common import BENCH_LABEL, IMAGE, bench_server, print_table, summary, timed
+
+RAW_OPTIONS = dict(
+    command=["sleep", "2147483647"], detach=True, init=True, mem_limit=512 * 2**20,
+    memswap_limit=512 * 2**20, cpu_shares=512, pids_limit=512, cap_drop=["ALL"],
+    security_opt=["no-new-privileges"], working_dir="/workspace",
+)
+
+
+def main(rounds: int = 20) -> None:
+    client = docker.from_env()
+    run = uuid.uuid4().hex[:8]
+    ours_create, ours_delete, raw_create, raw_delete = [], [], [], []
+    with bench_server() as server:
+        server.request("GET", "containers")  # warm up the engine client
+        for _ in range(rounds):
+            # Interleave ours and raw so both see the same engine conditions.
+            holder = {}
+
+            def create():
+                answer = server.request("POST", "containers", json={})
+                assert answer.status_code == 201, answer.text
+                holder["id"] = answer.json()["id"]
+
+            ours_create.append(timed(create))
+            ours_delete.append(timed(lambda: server.request("DELETE", f"containers/{holder['id']}")))
+
+            def raw_create_start():
+                holder["raw"] = client.containers.run(
+                    IMAGE, labels={BENCH_LABEL: run}, **RAW_OPTIONS)
+
+            raw_create.append(timed(raw_create_start))
+            raw_delete.append(timed(lambda: holder["raw"].remove(force=True, v=True)))
+    for leftover in client.containers.list(all=True, filters={"label": BENCH_LABEL}):
+        leftover.remove(force=True)
+    print(f"containers: {rounds} rounds, image {IMAGE}")
+    print_table([
+        ("create until running", summary(ours_create), summary(raw_create)),
+        ("delete", summary(ours_delete), summary(raw_delete)),
+    ])
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
