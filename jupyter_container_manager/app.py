@@ -33,6 +33,10 @@ class ContainerManagerApp(ExtensionApp):
     def initialize_handlers(self) -> None:
         self.handlers.extend(route_table())
 
+    async def _start_jupyter_server_extension(self, serverapp) -> None:
+        if self.service is not None:
+            self.service.start_background_tasks()
+
     async def stop_extension(self) -> None:
         if self.service is not None:
             await self.service.close()

@@ -64,3 +64,23 @@ async def test_unreachable_engine_answers_503_with_a_hint(unreachable_engine, ap
         body = assert_error(answer, 503, code="ENGINE_UNAVAILABLE")
         assert "does not answer" in body["message"]
         assert "docker_url" in body["message"]
+
+
+def test_idle_containers_are_stopped_and_used_ones_are_not(owner, docker_client):
+    import time
+
+    with ServerProcess(config(owner, idle_timeout=3)) as server:
+        idle = server.request("POST", "containers", json={"name": "idle"}).json()
+        busy = server.request("POST", "containers", json={"name": "busy"}).json()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            server.request("GET", f"containers/{busy['id']}")  # activity keeps it running
+            if docker_client.containers.get(f"jcm-{idle['id']}").status == "exited":
+                break
+            time.sleep(0.5)
+        assert docker_client.containers.get(f"jcm-{idle['id']}").status == "exited"
+        assert server.request("GET", f"containers/{idle['id']}").json()["status"] == "stopped"
+        assert docker_client.containers.get(f"jcm-{busy['id']}").status == "running"
+        # A stopped container starts again on request.
+        again = server.request("POST", f"containers/{idle['id']}/start")
+        assert again.status_code == 200 and again.json()["status"] == "running"

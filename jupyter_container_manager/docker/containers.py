@@ -45,6 +45,8 @@ class ContainerLifecycle:
     def __init__(self, engine: DockerEngine, settings: ContainerManager):
         self.engine = engine
         self.settings = settings
+        # Called with the id of every container an operation names (see docker/idle.py).
+        self.activity_listeners: list = []
 
     @property
     def owner(self) -> str:
@@ -82,6 +84,8 @@ class ContainerLifecycle:
         labels = ((attrs or {}).get("Config") or {}).get("Labels") or {}
         if labels.get(LABEL_ID) != container_id or labels.get(LABEL_OWNER) != self.owner:
             raise ContainerNotFound(container_id)
+        for listener in self.activity_listeners:
+            listener(container_id)
         return ContainerInfo.from_attrs(attrs)
 
     async def require_running(self, container_id: str) -> ContainerInfo:

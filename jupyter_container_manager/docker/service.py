@@ -10,6 +10,7 @@ from ..config import ContainerManager
 from .containers import ContainerLifecycle
 from .engine import DockerEngine
 from .files import ContainerFiles
+from .idle import IdleReaper
 from .processes import ContainerProcesses
 from ..errors import ContainerManagerError
 from ..fstree import Tree, tree_to_tar
@@ -33,6 +34,12 @@ class DockerService:
         self.files = ContainerFiles(self.engine, settings)
         self.processes = ContainerProcesses(self.engine)
         self._removal_hooks: list[RemovalHook] = [self.processes.forget_container]
+        self.idle = IdleReaper(self.containers, settings.idle_timeout, self.log)
+        self.containers.activity_listeners.append(self.idle.touch)
+
+    def start_background_tasks(self) -> None:
+        """Start what runs for the server's whole life (needs the running event loop)."""
+        self.idle.start()
 
     def on_container_removed(self, hook: RemovalHook) -> None:
         """Call ``hook(container_id)`` (a function or coroutine function) after a removal,
@@ -78,4 +85,5 @@ class DockerService:
                 self.log.exception("removal hook %r failed for %s", hook, container_id)
 
     async def close(self) -> None:
+        await self.idle.close()
         await self.engine.close()
