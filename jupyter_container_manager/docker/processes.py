@@ -18,6 +18,7 @@ import asyncio
 import codecs
 import itertools
 import re
+from collections.abc import Callable
 
 from ..errors import BadRequest, FileSystemError, Unprocessable
 from ..models import ContainerInfo
@@ -229,12 +230,16 @@ class ContainerProcesses:
         env: dict[str, str] | None = None,
         timeout: float | None = None,
         output_limit: int | None = None,
+        started: Callable[[Process], object] | None = None,
     ) -> dict:
         """Run to the end: ``{exitCode, output}`` (stdout and stderr merged in arrival
         order), ``truncated: true`` past ``output_limit`` bytes (the rest is read and
         dropped), and past ``timeout`` seconds the group is killed: ``exitCode`` 124,
-        ``timedOut: true``."""
+        ``timedOut: true``. ``started(process)`` is called once it runs (to kill it
+        when the caller goes away)."""
         process = await self.spawn(info, command, args, cwd=cwd, env=env)
+        if started is not None:
+            started(process)
         process.close_stdin()
         collected = bytearray()
         truncated = False

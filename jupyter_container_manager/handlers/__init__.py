@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import containers, docs
+from . import containers, docs, webcontainer
 
 # Order matters where patterns overlap: fixed paths before ``/containers/{id}``.
-HANDLER_MODULES = [docs, containers]
+HANDLER_MODULES = [docs, containers, webcontainer]
 
 
 def route_table() -> list[tuple]:

@@ -1,0 +1,128 @@
+"""fstree.py: FileSystemTree <-> tar, and tar -> zip as a stream. No Docker."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import zipfile
+
+import pytest
+
+from jupyter_container_manager.errors import BadRequest
+from jupyter_container_manager.fstree import TarToZip, tar_to_tree, tree_to_tar
+
+TREE = {
+    "package.json": {"file": {"contents": '{"name": "x"}'}},
+    "src": {"directory": {
+        "main.js": {"file": {"contents": "console.log('$(id) `x`')"}},
+        "empty": {"directory": {}},
+    }},
+    "bin.dat": {"file": {"contents": "AAEC/w==", "encoding": "base64"}},
+    "ünï cødé\ttab.txt": {"file": {"contents": "名前 🚀"}},
+}
+
+
+def test_tree_tar_tree_round_trip():
+    assert tar_to_tree(tree_to_tar(TREE), strip=0) == TREE
+
+
+def test_prefix_puts_the_tree_under_folders():
+    archive = tree_to_tar({"a.txt": {"file": {"contents": "a"}}}, prefix="deep/er")
+    names = tarfile.open(fileobj=io.BytesIO(archive)).getnames()
+    assert names == ["deep", "deep/er", "deep/er/a.txt"]
+    assert tar_to_tree(archive, strip=2) == {"a.txt": {"file": {"contents": "a"}}}
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        {"a/b": {"file": {"contents": "x"}}},
+        {"..": {"directory": {}}},
+        {"": {"file": {"contents": "x"}}},
+        {"a": {"file": {"contents": 5}}},
+        {"a": {"file": {"contents": "!!", "encoding": "base64"}}},
+        {"a": {"file": {"contents": "x", "encoding": "latin1"}}},
+        {"a": {"folder": {}}},
+        {"a": {"file": {"contents": "x"}, "directory": {}}},
+        [],
+    ],
+)
+def test_bad_trees_are_refused(tree):
+    with pytest.raises(BadRequest):
+        tree_to_tar(tree)
+
+
+def _tar(entries, fmt=tarfile.GNU_FORMAT) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=fmt) as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            if data is None:
+                info.type = tarfile.DIRTYPE
+                info.mode = 0o755
+                tar.addfile(info)
+            elif isinstance(data, tuple):  # ("symlink", target)
+                info.type = tarfile.SYMTYPE
+                info.linkname = data[1]
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                info.mode = 0o644
+                info.mtime = 1_700_000_000
+                tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _convert(archive: bytes, piece: int) -> zipfile.ZipFile:
+    converter = TarToZip()
+    out = bytearray()
+    for start in range(0, len(archive), piece):
+        out += converter.feed(archive[start : start + piece])
+    out += converter.close()
+    return zipfile.ZipFile(io.BytesIO(bytes(out)))
+
+
+LONG = "d" * 120 + "/" + "f" * 150 + ".txt"
+ENTRIES = [
+    (".", None),
+    ("./src", None),
+    ("./src/a.js", b"console.log(1)\n"),
+    ("./empty.txt", b""),
+    ("./big.bin", os.urandom(300_000)),
+    ("./" + LONG, b"long name"),
+    ("./ünï cødé.txt", "名前".encode()),
+    ("./link", ("symlink", "/etc/passwd")),
+]
+
+
+@pytest.mark.parametrize("fmt", [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT, tarfile.USTAR_FORMAT])
+@pytest.mark.parametrize("piece", [1, 511, 512, 4096, 1 << 20])
+def test_tar_to_zip_in_any_pieces(fmt, piece):
+    entries = ENTRIES if fmt != tarfile.USTAR_FORMAT else [e for e in ENTRIES if e[0] != "./" + LONG]
+    if fmt == tarfile.USTAR_FORMAT:
+        entries = [e for e in entries if "ü" not in e[0]]
+    if piece == 1:  # byte by byte: keep it small
+        entries = [e for e in entries if e[0] != "./big.bin"]
+    archive = _convert(_tar(entries, fmt), piece)
+    assert archive.testzip() is None
+    expected = {name[2:]: data for name, data in entries if isinstance(data, bytes)}
+    files = {i.filename: archive.read(i) for i in archive.infolist() if not i.is_dir()}
+    assert files == expected
+    folders = {i.filename for i in archive.infolist() if i.is_dir()}
+    assert folders == {"src/"}
+    if fmt != tarfile.USTAR_FORMAT:
+        assert archive.getinfo(LONG).file_size == len(b"long name")
+
+
+def test_tar_to_zip_keeps_modes_and_survives_an_empty_archive():
+    archive = _convert(_tar([("./run.sh", b"#!/bin/sh\n")]), 4096)
+    assert (archive.getinfo("run.sh").external_attr >> 16) & 0o777 == 0o644
+    empty = _convert(_tar([]), 512)
+    assert empty.namelist() == []
+
+
+def test_tar_to_zip_refuses_garbage():
+    converter = TarToZip()
+    with pytest.raises(ValueError):
+        converter.feed(b"x" * 512)
