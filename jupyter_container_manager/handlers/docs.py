@@ -1,21 +1,90 @@
-"""``/containers/openapi.json``: the OpenAPI document of every REST route."""
+"""API documentation: ``/containers/openapi.json`` and Swagger UI at ``/containers/docs``,
+served from the Python package (the swagger-ui-bundle distribution), no CDN."""
 
 from __future__ import annotations
 
+import mimetypes
+from pathlib import Path
+
+import swagger_ui_bundle
 from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from ..openapi import build_spec
-from .base import ContainerAPIHandler
+from .base import AUTH_RESOURCE, ContainerAPIHandler, ServiceMixin
+
+SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+OUR_DIR = Path(__file__).parent / "static"
+# The only files the docs page needs; anything else is 404.
+ASSETS = {
+    "swagger-ui.css": SWAGGER_DIR,
+    "swagger-ui-bundle.js": SWAGGER_DIR,
+    "swagger-ui-standalone-preset.js": SWAGGER_DIR,
+    "favicon-32x32.png": SWAGGER_DIR,
+    "jcm-docs.js": OUR_DIR,
+}
 
 
 class OpenAPIHandler(ContainerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        self.write_json(build_spec())
+        spec = build_spec()
+        spec["servers"] = [{"url": self.base_url.rstrip("/") or "/"}]
+        self.write_json(spec)
+
+
+class DocsPageHandler(ServiceMixin, ExtensionHandlerMixin, JupyterHandler):
+    """The Swagger UI page: HTML (so not an APIHandler, which forces JSON), yet 403
+    without credentials like every route, and errors as JSON."""
+
+    auth_resource = AUTH_RESOURCE
+    write_error = ContainerAPIHandler.write_error
+
+    def get_login_url(self) -> str:
+        raise web.HTTPError(403, "Authentication required")
+
+    def url(self, *parts: str) -> str:
+        return ContainerAPIHandler.url(self, *parts)
+
+    @property
+    def content_security_policy(self) -> str:
+        return "; ".join([
+            "frame-ancestors 'self'",
+            "default-src 'self'",
+            "img-src 'self' data:",
+            "style-src 'self' 'unsafe-inline'",
+        ])
+
+    @web.authenticated
+    @authorized
+    async def get(self):
+        _ = self.xsrf_token  # sets the _xsrf cookie that "Try it out" sends back as X-XSRFToken
+        page = (OUR_DIR / "docs.html").read_text()
+        docs = self.url("containers", "docs")
+        page = (page.replace("{{ASSETS}}", docs)
+                .replace("{{SPEC_URL}}", self.url("containers", "openapi.json"))
+                .replace("{{BASE_URL}}", self.base_url))
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(page)
+
+
+class DocsAssetHandler(DocsPageHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, asset: str):
+        folder = ASSETS.get(asset)
+        if folder is None:
+            raise web.HTTPError(404, f"No documentation asset {asset!r}")
+        self.set_header("Content-Type", mimetypes.guess_type(asset)[0] or "application/octet-stream")
+        self.set_header("Cache-Control", "private, max-age=3600")
+        self.finish((folder / asset).read_bytes())
 
 
 default_handlers = [
     (r"/containers/openapi\.json", OpenAPIHandler),
+    (r"/containers/docs", DocsPageHandler),
+    (r"/containers/docs/(?P<asset>[^/]+)", DocsAssetHandler),
 ]

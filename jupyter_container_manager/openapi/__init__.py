@@ -15,7 +15,7 @@ def build_spec() -> dict:
     for module in PATH_MODULES:
         paths.update(module.PATHS)
     return {
-        "openapi": "3.1.0",
+        "openapi": "3.0.3",
         "info": {
             "title": "jupyter-container-manager",
             "version": __version__,

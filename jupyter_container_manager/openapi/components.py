@@ -10,9 +10,10 @@ ERROR = {
     "required": ["message", "reason", "code"],
     "properties": {
         "message": {"type": "string"},
-        "reason": {"type": ["string", "null"]},
+        "reason": {"type": "string", "nullable": True},
         "code": {
-            "type": ["string", "null"],
+            "type": "string",
+            "nullable": True,
             "description": "Node.js error code for file-system errors ("
             + ", ".join(node_error_codes())
             + "); a service code (ENGINE_UNAVAILABLE, IMAGE_NOT_FOUND, ENOCONTAINER, ...) otherwise.",

@@ -1,5 +1,7 @@
 """OpenAPI paths of the documentation routes (handlers/docs.py)."""
 
+from .components import error_responses
+
 PATHS = {
     "/containers/openapi.json": {
         "get": {
@@ -7,7 +9,32 @@ PATHS = {
             "summary": "This OpenAPI document",
             "operationId": "getOpenAPI",
             "responses": {
-                "200": {"description": "OpenAPI 3 document", "content": {"application/json": {"schema": {"type": "object"}}}}
+                "200": {"description": "OpenAPI 3 document",
+                        "content": {"application/json": {"schema": {"type": "object"}}}},
+                **error_responses(403),
+            },
+        }
+    },
+    "/containers/docs": {
+        "get": {
+            "tags": ["docs"],
+            "summary": "Swagger UI for this API (served from the package, no CDN)",
+            "operationId": "getDocsPage",
+            "responses": {
+                "200": {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                **error_responses(403),
+            },
+        }
+    },
+    "/containers/docs/{asset}": {
+        "get": {
+            "tags": ["docs"],
+            "summary": "A static file of the Swagger UI page",
+            "operationId": "getDocsAsset",
+            "parameters": [{"name": "asset", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "200": {"description": "The file", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+                **error_responses(403, 404),
             },
         }
     },
