@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from jupyter_server.extension.application import ExtensionApp
 
 from .config import ContainerManager
 from .docker import DockerService
 from .handlers import route_table
-from .handlers.base import SERVICE_KEY
+from .handlers.base import ROOMS_KEY, SERVICE_KEY, preview_url
+from .rooms import ContainerRooms
 
 
 class ContainerManagerApp(ExtensionApp):
@@ -18,11 +21,14 @@ class ContainerManagerApp(ExtensionApp):
     classes = [ContainerManager]
 
     service: DockerService | None = None
+    rooms: ContainerRooms | None = None
 
     def initialize_settings(self) -> None:
         settings = ContainerManager(parent=self, config=self.config)
         self.service = DockerService(settings, log=self.log)
-        self.settings.update({SERVICE_KEY: self.service})
+        base_url = self.serverapp.base_url if self.serverapp is not None else "/"
+        self.rooms = ContainerRooms(self.service, functools.partial(preview_url, base_url))
+        self.settings.update({SERVICE_KEY: self.service, ROOMS_KEY: self.rooms})
         self.log.info(
             "jupyter-container-manager: owner %r, image %r, engine %s",
             settings.owner,
@@ -38,6 +44,9 @@ class ContainerManagerApp(ExtensionApp):
             self.service.start_background_tasks()
 
     async def stop_extension(self) -> None:
+        if self.rooms is not None:
+            self.rooms.close()
+            self.rooms = None
         if self.service is not None:
             await self.service.close()
             self.service = None

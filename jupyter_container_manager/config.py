@@ -114,6 +114,63 @@ class ContainerManager(Configurable):
         cut and `truncated: true` is set. Streamed spawns have no limit.""",
     ).tag(config=True)
 
+    # --- the /container WebSocket ---------------------------------------------------
+
+    ws_send_buffer = Int(
+        4 * 1024**2,
+        help="""Size (characters of JSON text, about bytes) of one WebSocket's queue of outgoing
+        frames. Past it, replies and process output wait (the process is slowed down, not
+        buffered), and shared pushes (terminal output, file changes) are dropped for that
+        socket only, with a `dropped` count on its next terminal output.""",
+    ).tag(config=True)
+
+    ws_max_inflight = Int(
+        32,
+        help="""Requests one WebSocket may have running at once; past it the server stops
+        reading that socket until one finishes.""",
+    ).tag(config=True)
+
+    ws_max_processes = Int(
+        64, help="Processes one WebSocket may have running at once (0: no limit)."
+    ).tag(config=True)
+
+    ws_max_file_size = Int(
+        16 * 1024**2,
+        help="""Largest file, in bytes, that readFile sends over the WebSocket; larger files
+        are read with GET /webcontainer/{id}/fs/readFile.""",
+    ).tag(config=True)
+
+    pty_replay_bytes = Int(
+        256 * 1024,
+        help="""Bytes of recent output each PTY terminal keeps, replayed to a socket that
+        re-attaches (at least 256 KiB).""",
+    ).tag(config=True)
+
+    max_terminals_per_container = Int(
+        16, help="PTY terminals one container may have open at once (0: no limit)."
+    ).tag(config=True)
+
+    terminal_timeout = Float(
+        300.0,
+        help="""Seconds one line of the line terminal (terminal-input) may run; then its
+        process group is killed and it answers exit code 124.""",
+    ).tag(config=True)
+
+    watch_interval = Float(
+        0.25,
+        help="""Seconds between two looks at a watched directory (fs-operation watch).
+        Shorter: changes reported sooner, more work in the container.""",
+    ).tag(config=True)
+
+    max_watches_per_container = Int(
+        32, help="Distinct paths watched in one container at once (0: no limit)."
+    ).tag(config=True)
+
+    ports_interval = Float(
+        0.25,
+        help="Seconds between two looks at the listening ports of a joined container.",
+    ).tag(config=True)
+
     extra_labels = Dict(
         help="Extra Docker labels put on every container this server creates.",
     ).tag(config=True)
@@ -136,6 +193,24 @@ class ContainerManager(Configurable):
         if not value.startswith("/") or value.rstrip("/") == "":
             raise TraitError(f"workdir must be an absolute path below /, not {value!r}")
         return value.rstrip("/")
+
+    @validate("pty_replay_bytes")
+    def _valid_replay(self, proposal):
+        if proposal["value"] < 256 * 1024:
+            raise TraitError("pty_replay_bytes must be at least 262144 (256 KiB)")
+        return proposal["value"]
+
+    @validate("watch_interval", "ports_interval")
+    def _valid_interval(self, proposal):
+        if not 0.05 <= proposal["value"] <= 10:
+            raise TraitError(f"{proposal['trait'].name} must be from 0.05 to 10 seconds")
+        return proposal["value"]
+
+    @validate("ws_send_buffer", "ws_max_inflight")
+    def _valid_positive(self, proposal):
+        if proposal["value"] < 1:
+            raise TraitError(f"{proposal['trait'].name} must be at least 1")
+        return proposal["value"]
 
     @validate("docker_workers")
     def _valid_workers(self, proposal):

@@ -15,10 +15,17 @@ from ..config import ContainerManager
 from ..docker import DockerService
 from ..errors import ContainerManagerError, TooLarge
 from ..models import ContainerInfo
+from ..rooms import ContainerRooms
 from ..validation import parse_json_object
 
 SERVICE_KEY = "container_service"
+ROOMS_KEY = "container_rooms"
 AUTH_RESOURCE = "containers"
+
+
+def preview_url(base_url: str, container_id: str, port: int) -> str:
+    """The proxied preview URL of a container port, from the server root."""
+    return f"{base_url.rstrip('/')}/containers/{container_id}/proxy/{port}/"
 
 
 class ServiceMixin:
@@ -34,10 +41,14 @@ class ServiceMixin:
     def manager(self) -> ContainerManager:
         return self.service.settings
 
+    @property
+    def rooms(self) -> ContainerRooms:
+        """Live state of joined containers: sockets, terminals, watchers, listening ports."""
+        return self.settings[ROOMS_KEY]
+
     def preview_url(self, container_id: str, port: int) -> str:
         """The proxied preview URL of a container port, from the server root."""
-        base = self.settings.get("base_url", "/").rstrip("/")
-        return f"{base}/containers/{container_id}/proxy/{port}/"
+        return preview_url(self.settings.get("base_url", "/"), container_id, port)
 
     def info_json(self, info: ContainerInfo, listening: list[int] | None = None) -> dict:
         """ContainerInfo as the API answers it: announced and listening ports with URLs."""

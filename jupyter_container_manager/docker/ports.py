@@ -1,0 +1,91 @@
+"""Listening TCP ports inside a container, read from ``/proc/net/tcp`` and ``tcp6``.
+
+``listening_ports`` answers once; ``PortWatcher`` keeps one exec per container that prints
+the listening sockets whenever they change (a constant script, polling every
+``interval`` seconds), and reports the ports that opened and closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from ..models import ContainerInfo
+from .engine import DockerEngine, ExecStartError
+from .pollers import PollingExec
+
+PROC_FILES = ["/proc/net/tcp", "/proc/net/tcp6"]
+LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp's ``st`` column
+
+# Prints the listening lines of /proc/net/tcp{,6} each time they change, each reading
+# ended by a NUL. "$1" is the interval. No caller text is part of the script.
+WATCH_SCRIPT = r"""
+prev=x
+while :; do
+  cur=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep ' 0A ')
+  if [ "$cur" != "$prev" ]; then printf '%s\n\0' "$cur"; prev=$cur; fi
+  sleep "$1" || exit 0
+done
+"""
+
+PortsChanged = Callable[[set[int], set[int]], Awaitable[None] | None]
+WatcherEnded = Callable[[], Awaitable[None] | None]
+
+
+def parse_listening(text: str) -> set[int]:
+    """The local ports in state LISTEN of ``/proc/net/tcp``-style text (pure)."""
+    ports = set()
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 4 or parts[3] != LISTEN or ":" not in parts[1]:
+            continue
+        try:
+            port = int(parts[1].rsplit(":", 1)[1], 16)
+        except ValueError:
+            continue
+        if 0 < port < 65536:
+            ports.add(port)
+    return ports
+
+
+async def listening_ports(engine: DockerEngine, info: ContainerInfo) -> list[int]:
+    """The ports something in the container listens on now ([] if it cannot tell)."""
+    if info.status != "running":
+        return []
+    try:
+        result = await engine.exec_run(info.docker_id, ["cat", *PROC_FILES], limit=1024**2)
+    except (ExecStartError, OSError):
+        return []
+    return sorted(parse_listening(result.stdout.decode("ascii", errors="replace")))
+
+
+class PortWatcher:
+    """Reports ports opening and closing in one container, within ``interval`` seconds.
+
+    ``on_change(opened, closed)`` is called for every change (the first reading's ports
+    count as opened). ``on_end()`` is called when the exec ends on its own: the container
+    stopped or went away, or someone killed the script.
+    """
+
+    def __init__(self, engine: DockerEngine, info: ContainerInfo, interval: float,
+                 on_change: PortsChanged, on_end: WatcherEnded):
+        self.info = info
+        self.ports: set[int] = set()
+        self._on_change = on_change
+        self._exec = PollingExec(engine, info.docker_id, WATCH_SCRIPT, [str(interval)],
+                                 name="jcm-ports", on_record=self._apply, on_end=on_end)
+
+    def start(self) -> None:
+        self._exec.start()
+
+    def stop(self) -> None:
+        self._exec.stop()
+
+    async def _apply(self, record: bytes) -> None:
+        ports = parse_listening(record.decode("ascii", "replace"))
+        opened, closed = ports - self.ports, self.ports - ports
+        self.ports = ports
+        if opened or closed:
+            result = self._on_change(opened, closed)
+            if asyncio.iscoroutine(result):
+                await result

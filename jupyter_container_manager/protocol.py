@@ -1,0 +1,379 @@
+"""The ``/container`` WebSocket protocol as data: every event, its fields and its reply.
+
+Pure: imports nothing from the rest of the package. The gateway validates each frame
+against these tables before dispatching it, and the WebSocket docs are generated from the
+same tables, so what is documented is what is checked.
+
+A frame is a JSON text ``{"event": name, "id"?: requestId, "data": {...}}``. An event
+with a ``variant_key`` (``fs-operation``, ``process-operation``) takes further fields
+according to ``data[variant_key]``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_ID_LENGTH = 128
+MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
+MAX_TERMINAL_SIZE = 1000  # columns or rows
+
+# Error codes of protocol errors (file-system and container errors keep their own codes).
+BAD_FRAME = "EBADFRAME"  # not JSON, not an object, bad event name or id
+UNKNOWN_EVENT = "EUNKNOWNEVENT"
+BAD_DATA = "EINVAL"  # data missing, of the wrong type, or out of range
+
+# Field types: what a client writes, checked by _check_value.
+STRING, INTEGER, BOOLEAN = "string", "integer", "boolean"
+OBJECT, STRING_LIST, STRING_MAP, ANY = "object", "string[]", "{string: string}", "any"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    required: bool = False
+    doc: str = ""
+    choices: tuple = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    fields: tuple[Field, ...] = ()  # the members of an OBJECT field
+
+
+@dataclass(frozen=True)
+class ClientEvent:
+    """An event a client sends. ``reply`` is its result event (None: ``ok``)."""
+
+    name: str
+    doc: str
+    reply: str | None
+    fields: tuple[Field, ...] = ()
+    variant_key: str | None = None
+    variants: dict[str, tuple[Field, ...]] = field(default_factory=dict)
+    pushes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServerEvent:
+    """An event the server sends: a reply (carries the request's id) or a push (no id)."""
+
+    name: str
+    doc: str
+    fields: tuple[Field, ...] = ()
+    push: bool = False
+
+
+def _size(name: str, required: bool = True) -> Field:
+    return Field(name, INTEGER, required, f"terminal {name}", minimum=1, maximum=MAX_TERMINAL_SIZE)
+
+
+PATH = Field("path", STRING, True, "path from the workdir ('/' is the workdir)")
+PID = Field("pid", INTEGER, True, "pid of a process this socket spawned", minimum=1,
+            maximum=2**31 - 1)
+TERMINAL_ID = Field("terminalId", STRING, True, "id of a pty terminal")
+ENCODING = Field("encoding", STRING, False, "contents encoding", choices=("utf-8", "utf8", "base64"))
+
+FS_OPERATIONS: dict[str, tuple[Field, ...]] = {
+    "readFile": (PATH, ENCODING),
+    "writeFile": (PATH, Field("contents", STRING, True, "text, or base64 with encoding"),
+                  ENCODING),
+    "readdir": (PATH, Field("withFileTypes", BOOLEAN, doc="answer [{name, type}]")),
+    "mkdir": (PATH, Field("recursive", BOOLEAN, doc="make missing parents, accept existing")),
+    "rm": (PATH, Field("recursive", BOOLEAN, doc="remove directories and their contents"),
+           Field("force", BOOLEAN, doc="ignore a missing path")),
+    "rename": (Field("path", STRING, doc="the old path (or oldPath)"),
+               Field("oldPath", STRING, doc="the old path (or path)"),
+               Field("newPath", STRING, True, "the new path; its parent must exist")),
+    "stat": (PATH,),
+    "watch": (PATH,),
+    "unwatch": (PATH,),
+}
+
+PROCESS_OPERATIONS: dict[str, tuple[Field, ...]] = {
+    "spawn": (
+        Field("command", STRING, True, "program to run (argv[0]; no shell)"),
+        Field("args", STRING_LIST, doc="its arguments"),
+        Field("cwd", STRING, doc="working directory, from the workdir"),
+        Field("env", STRING_MAP, doc="extra environment variables"),
+        Field("terminal", OBJECT, doc="run on a pty of this size", fields=(_size("cols"),
+                                                                        _size("rows"))),
+    ),
+    "input": (PID, Field("data", STRING, True, "text for its stdin")),
+    "kill": (PID, Field("signal", STRING, doc="signal to its process group: KILL (default), "
+                        "TERM, INT, HUP, QUIT, USR1, USR2, STOP, CONT or WINCH")),
+    "resize": (PID, _size("cols"), _size("rows")),
+}
+
+CLIENT_EVENTS: dict[str, ClientEvent] = {
+    event.name: event
+    for event in (
+        ClientEvent(
+            "join-container",
+            "Join a container: its pushes reach this socket, and the operations below act "
+            "on it. Joining another container leaves the first.",
+            "joined-container",
+            (Field("containerId", STRING, True, "public id of the container"),),
+            pushes=("container-status", "port", "server-ready"),
+        ),
+        ClientEvent(
+            "fs-operation",
+            "A file-system operation in the joined container, with Node's fs semantics.",
+            "fs-result",
+            (Field("type", STRING, True, "the operation", choices=tuple(FS_OPERATIONS)),),
+            "type",
+            FS_OPERATIONS,
+            pushes=("fs-change",),
+        ),
+        ClientEvent(
+            "process-operation",
+            "Spawn a process (argv, no shell) or talk to one this socket spawned.",
+            "process-result",
+            (Field("type", STRING, True, "the operation", choices=tuple(PROCESS_OPERATIONS)),),
+            "type",
+            PROCESS_OPERATIONS,
+            pushes=("process-output", "process-exit"),
+        ),
+        ClientEvent(
+            "terminal-input",
+            "Run one command line (`sh`) in the container's remembered cwd; `cd` moves it.",
+            "terminal-output",
+            (Field("input", STRING, True, "one command line"),),
+        ),
+        ClientEvent(
+            "pty-open",
+            "Open a real terminal (docker exec with a tty), or re-attach to a live one by id "
+            "and replay its recent output.",
+            "pty-opened",
+            (_size("cols"), _size("rows"),
+             Field("terminalId", STRING, doc="re-attach to this terminal")),
+            pushes=("pty-output", "pty-exit"),
+        ),
+        ClientEvent(
+            "pty-input",
+            "Keystrokes for a terminal.",
+            None,
+            (TERMINAL_ID, Field("data", STRING, True, "text typed")),
+        ),
+        ClientEvent("pty-resize", "Resize a terminal.", None,
+                    (TERMINAL_ID, _size("cols"), _size("rows"))),
+        ClientEvent("pty-close", "Detach this socket from a terminal (it keeps running); "
+                    "with kill: end it.", None,
+                    (TERMINAL_ID, Field("kill", BOOLEAN, doc="end the terminal's shell"))),
+    )
+}
+
+
+def _f(name: str, type_: str, doc: str = "") -> Field:
+    return Field(name, type_, True, doc)
+
+
+SERVER_EVENTS: dict[str, ServerEvent] = {
+    event.name: event
+    for event in (
+        ServerEvent("joined-container", "Reply to join-container.", (
+            _f("containerId", STRING), _f("status", STRING, "ContainerInfo status"),
+            _f("cwd", STRING, "the line terminal's remembered cwd"),
+            _f("terminals", "string[]", "ids of its live pty terminals"),
+            _f("workdir", STRING))),
+        ServerEvent("fs-result", "Reply to fs-operation.", (
+            _f("type", STRING), _f("result", ANY, "readFile: {contents, encoding}; readdir: "
+                                   "names or [{name, type}]; stat: {type, size, mtime, mode}; "
+                                   "others: null"))),
+        ServerEvent("process-result", "Reply to process-operation.", (
+            _f("type", STRING), _f("pid", INTEGER))),
+        ServerEvent("terminal-output", "Reply to terminal-input.", (
+            _f("output", STRING, "stdout and stderr, merged"), _f("exitCode", INTEGER),
+            _f("cwd", STRING, "the remembered cwd after the line"))),
+        ServerEvent("pty-opened", "Reply to pty-open.", (
+            _f("terminalId", STRING),
+            _f("reattached", BOOLEAN, "true when a live terminal was re-attached"))),
+        ServerEvent("ok", "Reply to a request whose event names no result.", ()),
+        ServerEvent("error", "Reply to a bad or failed request (with its id when it had one).", (
+            _f("message", STRING), Field("code", STRING, doc="Node or protocol error code"))),
+        ServerEvent("fs-change", "A watched path changed (by anyone).", (
+            _f("path", STRING, "path from the workdir"),
+            _f("kind", STRING, "add | change | unlink | addDir | unlinkDir")), push=True),
+        ServerEvent("process-output", "Output of a spawned process (stdout and stderr).", (
+            _f("pid", INTEGER), _f("data", STRING)), push=True),
+        ServerEvent("process-exit", "A spawned process ended.", (
+            _f("pid", INTEGER), _f("exitCode", INTEGER)), push=True),
+        ServerEvent("pty-output", "Terminal output (and the replay on re-attach).", (
+            _f("terminalId", STRING), _f("data", STRING),
+            Field("dropped", INTEGER, doc="bytes this socket missed while it read too slowly")),
+            push=True),
+        ServerEvent("pty-exit", "A terminal's shell ended.", (
+            _f("terminalId", STRING), _f("exitCode", INTEGER)), push=True),
+        ServerEvent("port", "A port in the container started or stopped listening.", (
+            _f("port", INTEGER), _f("type", STRING, "open | close"),
+            _f("url", STRING, "preview URL")), push=True),
+        ServerEvent("server-ready", "A server in the container listens on a port.", (
+            _f("port", INTEGER), _f("url", STRING)), push=True),
+        ServerEvent("container-status", "The joined container changed status "
+                    "(removed: deleted).", (_f("containerId", STRING), _f("status", STRING)),
+                    push=True),
+    )
+}
+
+
+# --- validation -------------------------------------------------------------------
+
+
+class FrameError(Exception):
+    """A frame that cannot be served; answered with ``error`` and the socket lives on."""
+
+    def __init__(self, message: str, code: str, request_id: str | int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+
+
+@dataclass
+class Request:
+    event: str
+    id: str | int | None
+    data: dict
+
+
+def parse_frame(text: str | bytes) -> Request:
+    """A validated request, or FrameError (carrying the request id when it was readable)."""
+    try:
+        frame = json.loads(text)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise FrameError("Frame is not valid JSON", BAD_FRAME) from None
+    if not isinstance(frame, dict):
+        raise FrameError(f"Frame must be a JSON object, not {_type_of(frame)}", BAD_FRAME)
+    request_id = _request_id(frame.get("id"))
+    event = frame.get("event")
+    if not isinstance(event, str):
+        raise FrameError("Frame needs an 'event' string", BAD_FRAME, request_id)
+    spec = CLIENT_EVENTS.get(event)
+    if spec is None:
+        shown = event if len(event) <= 64 else event[:64] + "..."
+        raise FrameError(
+            f"Unknown event {shown!r}; known: {', '.join(CLIENT_EVENTS)}", UNKNOWN_EVENT,
+            request_id,
+        )
+    data = frame.get("data", {})
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise FrameError(f"'data' must be an object, not {_type_of(data)}", BAD_DATA, request_id)
+    try:
+        check_fields(spec.fields, data)
+        if spec.variant_key is not None:
+            check_fields(spec.variants[data[spec.variant_key]], data)
+    except ValueError as err:
+        raise FrameError(f"{event}: {err}", BAD_DATA, request_id) from None
+    return Request(event, request_id, data)
+
+
+def _request_id(value: Any) -> str | int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise FrameError("'id' must be a string or an integer", BAD_FRAME)
+    if isinstance(value, str) and len(value) > MAX_ID_LENGTH:
+        raise FrameError(f"'id' is longer than {MAX_ID_LENGTH} characters", BAD_FRAME)
+    if isinstance(value, int) and abs(value) > MAX_SAFE_INTEGER:
+        raise FrameError("'id' is not a safe integer", BAD_FRAME)
+    return value
+
+
+def check_fields(fields: tuple[Field, ...], data: dict, prefix: str = "") -> None:
+    """Raise ValueError naming the first field that is missing or wrong."""
+    for spec in fields:
+        value = data.get(spec.name)
+        where = prefix + spec.name
+        if value is None:
+            if spec.required:
+                raise ValueError(f"'{where}' is required")
+            continue
+        _check_value(spec, value, where)
+
+
+def _check_value(spec: Field, value: Any, where: str) -> None:
+    expected = {
+        STRING: str, INTEGER: int, BOOLEAN: bool, OBJECT: dict, STRING_LIST: list,
+        STRING_MAP: dict, ANY: object,
+    }[spec.type]
+    if not isinstance(value, expected) or (spec.type == INTEGER and isinstance(value, bool)):
+        raise ValueError(f"'{where}' must be {_article(spec.type)}, not {_type_of(value)}")
+    if spec.choices and value not in spec.choices:
+        raise ValueError(f"'{where}' must be one of {', '.join(map(str, spec.choices))}")
+    if spec.type == INTEGER:
+        if spec.minimum is not None and value < spec.minimum:
+            raise ValueError(f"'{where}' must be at least {spec.minimum}")
+        if spec.maximum is not None and value > spec.maximum:
+            raise ValueError(f"'{where}' must be at most {spec.maximum}")
+    if spec.type == STRING_LIST:
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                raise ValueError(f"'{where}[{index}]' must be a string, not {_type_of(item)}")
+    if spec.type == STRING_MAP:
+        for key, item in value.items():
+            if not isinstance(item, str):
+                raise ValueError(f"'{where}.{key}' must be a string, not {_type_of(item)}")
+    if spec.type == OBJECT and spec.fields:
+        check_fields(spec.fields, value, where + ".")
+
+
+def _type_of(value: Any) -> str:
+    return {
+        dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+        int: "an integer", float: "a number", type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def _article(type_name: str) -> str:
+    return {
+        STRING: "a string", INTEGER: "an integer", BOOLEAN: "a boolean", OBJECT: "an object",
+        STRING_LIST: "an array of strings", STRING_MAP: "an object of strings", ANY: "a value",
+    }[type_name]
+
+
+# --- frames the server sends ---------------------------------------------------------
+
+
+def encode(event: str, data: dict, request_id: str | int | None = None) -> str:
+    frame: dict = {"event": event, "data": data}
+    if request_id is not None:
+        frame["id"] = request_id
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def reply_event(event: str) -> str:
+    """The event that answers a client event (``ok`` where the table names none)."""
+    return CLIENT_EVENTS[event].reply or "ok"
+
+
+def describe() -> dict:
+    """The protocol as plain JSON, for generated docs."""
+
+    def fields_json(fields):
+        return [
+            {k: v for k, v in {
+                "name": f.name, "type": f.type, "required": f.required, "doc": f.doc,
+                "choices": list(f.choices) or None, "minimum": f.minimum, "maximum": f.maximum,
+                "fields": fields_json(f.fields) or None,
+            }.items() if v not in (None, "")}
+            for f in fields
+        ]
+
+    return {
+        "client": {
+            e.name: {
+                "doc": e.doc, "reply": reply_event(e.name), "fields": fields_json(e.fields),
+                "pushes": list(e.pushes),
+                **({"variantKey": e.variant_key,
+                    "variants": {k: fields_json(v) for k, v in e.variants.items()}}
+                   if e.variant_key else {}),
+            }
+            for e in CLIENT_EVENTS.values()
+        },
+        "server": {
+            e.name: {"doc": e.doc, "push": e.push, "fields": fields_json(e.fields)}
+            for e in SERVER_EVENTS.values()
+        },
+    }

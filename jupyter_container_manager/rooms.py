@@ -1,0 +1,350 @@
+"""Live state of the containers that sockets have joined: one Room per container.
+
+A Room holds what lives longer than one request: the sockets joined to the container,
+its PTY sessions, its file watchers and its port watcher. It ends when the container is
+deleted or lost (stopped, killed, removed behind our back): every joined socket gets
+``container-status``, terminals get ``pty-exit``, watchers stop, and the next operation
+on that container answers with an error. A Room also ends once it has neither sockets
+nor terminals.
+
+Clients are sockets with ``push(event, data, droppable=False) -> bool`` (never blocks)
+and ``container_ended(container_id)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from . import paths
+from .config import ContainerManager
+from .docker import DockerService
+from .docker.ports import PortWatcher
+from .docker.watch import TreeWatcher
+from .errors import Conflict, ContainerNotFound, QuotaExceeded
+from .models import ContainerInfo
+from .terminals import LineTerminal, PtySession, end_orphan_shells
+
+log = logging.getLogger(__name__)
+
+PreviewUrl = Callable[[str, int], str]
+WATCH_READY_TIMEOUT = 10.0
+PORT_WATCHER_RESTARTS = 5
+
+
+class Watch:
+    """One watched absolute path and the clients that watch it (each with its API paths)."""
+
+    def __init__(self, watcher: TreeWatcher):
+        self.watcher = watcher
+        self.clients: dict[object, set[str]] = {}
+
+
+class Room:
+    def __init__(self, rooms: ContainerRooms, info: ContainerInfo):
+        self.rooms = rooms
+        self.info = info
+        self.clients: set = set()
+        self.ptys: dict[str, PtySession] = {}
+        self.watches: dict[str, Watch] = {}
+        self.ports: PortWatcher | None = None
+        self.closed = False
+        self._port_restarts = 0
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def settings(self) -> ContainerManager:
+        return self.rooms.settings
+
+    # --- sockets -------------------------------------------------------------------
+
+    def add_client(self, client) -> None:
+        self.clients.add(client)
+        if self.ports is None:
+            self._start_port_watcher()
+
+    def remove_client(self, client) -> None:
+        self.clients.discard(client)
+        for pty in self.ptys.values():
+            pty.detach(client)
+        for path in [p for p, w in self.watches.items() if client in w.clients]:
+            self._unsubscribe(path, client)
+        if not self.clients and self.ports is not None:
+            self.ports.stop()
+            self.ports = None
+        self.rooms.close_if_idle(self)
+
+    def broadcast(self, event: str, data: dict) -> None:
+        for client in list(self.clients):
+            client.push(event, data)
+
+    # --- ports ---------------------------------------------------------------------
+
+    def _start_port_watcher(self) -> None:
+        self.ports = PortWatcher(self.rooms.engine, self.info, self.settings.ports_interval,
+                                 self._ports_changed, self._port_watcher_ended)
+        self.ports.start()
+
+    def _ports_changed(self, opened: set[int], closed: set[int]) -> None:
+        for port in sorted(closed):
+            url = self.rooms.preview_url(self.id, port)
+            self.broadcast("port", {"port": port, "type": "close", "url": url})
+        for port in sorted(opened):
+            url = self.rooms.preview_url(self.id, port)
+            self.broadcast("port", {"port": port, "type": "open", "url": url})
+            self.broadcast("server-ready", {"port": port, "url": url})
+
+    def listening(self) -> list[int]:
+        return sorted(self.ports.ports) if self.ports is not None else []
+
+    async def _port_watcher_ended(self) -> None:
+        """The port watcher's exec ended: the container stopped or went, or someone
+        killed the script. Find out which."""
+        if self.closed:
+            return
+        self.ports = None
+        await self.rooms.check(self.id)
+        if not self.closed and self.clients and self._port_restarts < PORT_WATCHER_RESTARTS:
+            self._port_restarts += 1
+            await asyncio.sleep(0.2 * self._port_restarts)
+            if not self.closed and self.clients and self.ports is None:
+                self._start_port_watcher()
+
+    # --- terminals -----------------------------------------------------------------
+
+    async def open_pty(self, cols: int, rows: int) -> PtySession:
+        limit = self.settings.max_terminals_per_container
+        if limit and len(self.ptys) >= limit:
+            raise QuotaExceeded(
+                f"Container {self.id} has {limit} terminals open, the most allowed "
+                "(c.ContainerManager.max_terminals_per_container); close one first."
+            )
+        session = PtySession(self.rooms.engine, self.info, cols=cols, rows=rows,
+                             replay_limit=self.settings.pty_replay_bytes,
+                             on_exit=self._pty_exited)
+        self.ptys[session.id] = session  # counts against the limit while it starts
+        try:
+            await session.start()
+        except BaseException:
+            self.ptys.pop(session.id, None)
+            raise
+        if self.closed:
+            session.close()
+            raise ContainerNotFound(self.id)
+        return session
+
+    def _pty_exited(self, session: PtySession) -> None:
+        self.ptys.pop(session.id, None)
+        self.rooms.close_if_idle(self)
+
+    # --- watch ---------------------------------------------------------------------
+
+    async def watch(self, client, api_path: str) -> None:
+        absolute = paths.resolve(self.info.workdir, api_path, "watch")
+        watch = self.watches.get(absolute)
+        if watch is None:
+            limit = self.settings.max_watches_per_container
+            if limit and len(self.watches) >= limit:
+                raise QuotaExceeded(
+                    f"Container {self.id} has {limit} watched paths, the most allowed "
+                    "(c.ContainerManager.max_watches_per_container); unwatch one first."
+                )
+            watcher = TreeWatcher(
+                self.rooms.engine, self.info.docker_id, absolute, self.settings.watch_interval,
+                lambda changes, path=absolute: self._changes(path, changes),
+                lambda path=absolute: self._watch_ended(path),
+            )
+            watch = self.watches[absolute] = Watch(watcher)
+            watcher.start()
+        watch.clients.setdefault(client, set()).add(api_path)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(watch.watcher.ready.wait(), WATCH_READY_TIMEOUT)
+        if self.closed:
+            raise ContainerNotFound(self.id)
+
+    def unwatch(self, client, api_path: str) -> None:
+        absolute = paths.resolve(self.info.workdir, api_path, "unwatch")
+        self._unsubscribe(absolute, client)
+
+    def _unsubscribe(self, absolute: str, client) -> None:
+        watch = self.watches.get(absolute)
+        if watch is None:
+            return
+        watch.clients.pop(client, None)
+        if not watch.clients:
+            watch.watcher.stop()
+            del self.watches[absolute]
+
+    def _changes(self, absolute: str, changes: list[tuple[str, str]]) -> None:
+        watch = self.watches.get(absolute)
+        if watch is None:
+            return
+        for path, kind in changes:
+            try:
+                api_path = paths.relative(self.info.workdir, path)
+            except ValueError:
+                api_path = path  # a watch of the workdir's parent is refused; never here
+            for client in list(watch.clients):
+                client.push("fs-change", {"path": api_path, "kind": kind}, droppable=True)
+
+    async def _watch_ended(self, absolute: str) -> None:
+        if self.closed:
+            return
+        watch = self.watches.pop(absolute, None)
+        await self.rooms.check(self.id)
+        if watch is not None and not self.closed:
+            # The container is fine: someone killed the script. Watch again.
+            fresh = TreeWatcher(
+                self.rooms.engine, self.info.docker_id, absolute, self.settings.watch_interval,
+                lambda changes, path=absolute: self._changes(path, changes),
+                lambda path=absolute: self._watch_ended(path),
+            )
+            watch.watcher = fresh
+            self.watches[absolute] = watch
+            fresh.start()
+
+    # --- end -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop everything this room runs (its container is gone, or it is idle)."""
+        self.closed = True
+        if self.ports is not None:
+            self.ports.stop()
+            self.ports = None
+        for watch in self.watches.values():
+            watch.watcher.stop()
+        self.watches.clear()
+        for session in list(self.ptys.values()):
+            for client in session.clients:
+                client.push("pty-exit", {"terminalId": session.id, "exitCode": -1})
+            session.close()
+        self.ptys.clear()
+
+
+class ContainerRooms:
+    """The rooms of one server, and which sockets joined which container."""
+
+    def __init__(self, service: DockerService, preview_url: PreviewUrl):
+        self.service = service
+        self.settings: ContainerManager = service.settings
+        self.engine = service.engine
+        self.preview_url = preview_url
+        self.line_terminal = LineTerminal(
+            service.engine,
+            timeout=self.settings.terminal_timeout,
+            output_limit=self.settings.spawn_output_limit,
+        )
+        self._rooms: dict[str, Room] = {}
+        self._opening: dict[str, asyncio.Lock] = {}
+        self._members: dict[str, set] = {}  # container id -> joined clients
+        service.on_container_removed(self.container_removed)
+
+    async def room(self, container_id: str) -> Room:
+        """The live room of a running container (made on first use); errors otherwise."""
+        room = self._rooms.get(container_id)
+        if room is not None and not room.closed:
+            return room
+        lock = self._opening.setdefault(container_id, asyncio.Lock())
+        async with lock:
+            room = self._rooms.get(container_id)
+            if room is not None and not room.closed:
+                return room
+            info = await self.service.containers.require_running(container_id)
+            room = Room(self, info)
+            self._rooms[container_id] = room
+            await end_orphan_shells(self.engine, info)
+            for client in self._members.get(container_id, ()):
+                room.add_client(client)
+            return room
+
+    def live_room(self, container_id: str) -> Room | None:
+        """The room of a container if it is live now (no waiting, no engine call)."""
+        room = self._rooms.get(container_id)
+        return room if room is not None and not room.closed else None
+
+    async def join(self, client, container_id: str) -> Room | None:
+        info = await self.service.containers.get(container_id)  # 404 before anything
+        self._members.setdefault(container_id, set()).add(client)
+        if info.status != "running":
+            return None  # joined: it gets container-status pushes once it runs
+        room = await self.room(container_id)
+        room.add_client(client)
+        return room
+
+    def leave(self, client, container_id: str) -> None:
+        members = self._members.get(container_id)
+        if members is not None:
+            members.discard(client)
+            if not members:
+                del self._members[container_id]
+        room = self._rooms.get(container_id)
+        if room is not None:
+            room.remove_client(client)
+
+    def live_terminals(self, container_id: str) -> list[str]:
+        room = self._rooms.get(container_id)
+        return list(room.ptys) if room is not None and not room.closed else []
+
+    def find_pty(self, terminal_id: str) -> PtySession | None:
+        for room in self._rooms.values():
+            if terminal_id in room.ptys:
+                return room.ptys[terminal_id]
+        return None
+
+    def listening(self, container_id: str) -> list[int]:
+        room = self._rooms.get(container_id)
+        return room.listening() if room is not None else []
+
+    def close_if_idle(self, room: Room) -> None:
+        if room.closed or room.clients or room.ptys or room.watches:
+            return
+        room.close()
+        if self._rooms.get(room.id) is room:
+            del self._rooms[room.id]
+
+    # --- the container went ----------------------------------------------------------
+
+    async def check(self, container_id: str) -> None:
+        """After one of its execs ended: end the room if the container no longer runs."""
+        try:
+            info = await self.service.containers.get(container_id)
+            status = info.status
+        except ContainerNotFound:
+            status = "removed"
+        except Exception:  # noqa: BLE001 - engine unreachable: keep the room for now
+            return
+        if status != "running":
+            self.container_ended(container_id, status)
+
+    def container_removed(self, container_id: str) -> None:
+        """Hook of DockerService: the container was deleted through the API."""
+        self.container_ended(container_id, "removed")
+        self._members.pop(container_id, None)
+        self.line_terminal.forget(container_id)
+
+    def container_ended(self, container_id: str, status: str) -> None:
+        room = self._rooms.pop(container_id, None)
+        if room is not None:
+            room.close()
+        for client in list(self._members.get(container_id, ())):
+            client.push("container-status", {"containerId": container_id, "status": status})
+            client.container_ended(container_id)
+
+    def close(self) -> None:
+        for room in list(self._rooms.values()):
+            room.close()
+        self._rooms.clear()
+        self._members.clear()
+
+
+def require_pty(room: Room, terminal_id: str) -> PtySession:
+    session = room.ptys.get(terminal_id)
+    if session is None or not session.alive:
+        raise Conflict(f"No live terminal {terminal_id!r} in container {room.id}",
+                       code="ENOTERMINAL")
+    return session

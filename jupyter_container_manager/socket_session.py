@@ -1,0 +1,383 @@
+"""One ``/container`` socket: its joined container, its processes, and the ONE table
+``{event: coroutine}`` that serves its requests.
+
+Each frame is validated against ``protocol`` first; a bad frame gets an ``error`` and the
+socket lives on. Requests run concurrently (at most ``ws_max_inflight`` at once; past
+that the socket stops reading, which pushes back on the client), except the keystroke
+events (``pty-input``, process ``input``), which are served in arrival order. A request
+with an ``id`` gets exactly one reply with that id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import codecs
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import protocol
+from .docker import DockerService
+from .errors import BadRequest, Conflict, ContainerManagerError, ContainerNotRunning, TooLarge
+from .outbox import Outbox, OutboxClosed
+from .protocol import FrameError, Request
+from .rooms import ContainerRooms, Room, require_pty
+
+log = logging.getLogger(__name__)
+
+INTERNAL = "EINTERNAL"
+NOT_JOINED = "ENOTJOINED"
+
+
+@dataclass
+class Reply:
+    """What an event coroutine answers: the reply's data, and what to do right after the
+    reply is queued (attach to a terminal, start streaming a process)."""
+
+    data: dict
+    then: Callable[[], None] | None = None
+
+
+class SpawnedProcess:
+    """A process this socket spawned: its stdin in order, its output to the socket."""
+
+    INPUT_LIMIT = 1024**2
+
+    def __init__(self, process):
+        self.process = process
+        self.pid: int = process.pid
+        self._input: asyncio.Queue[bytes] = asyncio.Queue()
+        self._input_size = 0
+        self.tasks: list[asyncio.Task] = []
+
+    def write(self, data: str) -> None:
+        raw = data.encode("utf-8")
+        if self._input_size + len(raw) > self.INPUT_LIMIT:
+            raise Conflict(f"Process {self.pid} is not reading its input; wait and retry",
+                           code="EAGAIN")
+        self._input_size += len(raw)
+        self._input.put_nowait(raw)
+
+    async def feed(self) -> None:
+        while True:
+            raw = await self._input.get()
+            self._input_size -= len(raw)
+            try:
+                await self.process.write(raw)
+            except Exception:  # noqa: BLE001 - stdin closed: the rest has nowhere to go
+                return
+
+
+class SocketSession:
+    def __init__(self, service: DockerService, rooms: ContainerRooms, outbox: Outbox):
+        self.service = service
+        self.rooms = rooms
+        self.outbox = outbox
+        self.settings = service.settings
+        self.container_id: str | None = None
+        self.processes: dict[int, SpawnedProcess] = {}
+        self._slots = asyncio.Semaphore(self.settings.ws_max_inflight)
+        self._tasks: set[asyncio.Task] = set()
+        self.closed = False
+        self.table = {
+            "join-container": self.join_container,
+            "fs-operation": self.fs_operation,
+            "process-operation": self.process_operation,
+            "terminal-input": self.terminal_input,
+            "pty-open": self.pty_open,
+            "pty-input": self.pty_input,
+            "pty-resize": self.pty_resize,
+            "pty-close": self.pty_close,
+        }
+
+    # --- frames in -------------------------------------------------------------------
+
+    async def receive(self, text: str | bytes) -> None:
+        """Serve one frame. Returns once it is queued (or, for keystrokes, done)."""
+        try:
+            request = protocol.parse_frame(text)
+        except FrameError as err:
+            await self._send("error", {"message": err.message, "code": err.code},
+                             err.request_id)
+            return
+        if self._in_order(request):
+            await self._serve(request)
+            return
+        await self._slots.acquire()
+        task = asyncio.ensure_future(self._serve(request))
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        self._slots.release()
+
+    @staticmethod
+    def _in_order(request: Request) -> bool:
+        return request.event == "pty-input" or (
+            request.event == "process-operation" and request.data["type"] == "input"
+        )
+
+    async def _serve(self, request: Request) -> None:
+        try:
+            try:
+                reply = await self.table[request.event](request.data)
+            except ContainerManagerError as err:
+                await self._send("error", {"message": err.message, "code": err.code},
+                                 request.id)
+                return
+            except Exception:  # a bug: say so, keep the socket
+                log.exception("%s failed", request.event)
+                await self._send("error", {"message": f"{request.event} failed on the server; "
+                                           "see the server log", "code": INTERNAL}, request.id)
+                return
+            event = protocol.reply_event(request.event)
+            if request.id is not None or event != "ok":
+                await self._send(event, reply.data, request.id)
+            if reply.then is not None:
+                reply.then()
+        except OutboxClosed:
+            pass
+
+    async def _send(self, event: str, data: dict, request_id=None) -> None:
+        await self.outbox.put(protocol.encode(event, data, request_id))
+
+    # --- pushes out (called by rooms and terminals) -----------------------------------
+
+    def push(self, event: str, data: dict, droppable: bool = False) -> bool:
+        return self.outbox.offer(protocol.encode(event, data), droppable=droppable)
+
+    def container_ended(self, container_id: str) -> None:
+        """Its container stopped or went: its processes ended with it."""
+        for pid, spawned in list(self.processes.items()):
+            if getattr(spawned.process, "container_id", container_id) == container_id:
+                for task in spawned.tasks[1:]:  # the stdin feeder; output drains by itself
+                    task.cancel()
+
+    # --- the joined container ------------------------------------------------------------
+
+    async def _room(self) -> Room:
+        if self.container_id is None:
+            raise Conflict("Join a container first (join-container {containerId})",
+                           code=NOT_JOINED)
+        return await self.rooms.room(self.container_id)
+
+    async def join_container(self, data: dict) -> Reply:
+        container_id = data["containerId"]
+        info = await self.service.containers.get(container_id)
+        if self.container_id is not None and self.container_id != container_id:
+            self.rooms.leave(self, self.container_id)
+        self.container_id = container_id
+        room = await self.rooms.join(self, container_id)
+        cwd = info.workdir
+        if room is not None:
+            info = room.info
+            with contextlib.suppress(ContainerManagerError):
+                cwd = await self.rooms.line_terminal.cwd(info)
+        return Reply({
+            "containerId": info.id,
+            "status": info.status,
+            "cwd": cwd,
+            "workdir": info.workdir,
+            "terminals": self.rooms.live_terminals(container_id),
+        })
+
+    # --- files ---------------------------------------------------------------------------
+
+    async def fs_operation(self, data: dict) -> Reply:
+        room = await self._room()
+        info, files, kind = room.info, self.service.files, data["type"]
+        path = data.get("path")
+        result = None
+        if kind == "readFile":
+            reader = await files.stream_file(info, path)
+            limit = self.settings.ws_max_file_size
+            if reader.size > limit:
+                reader.close()
+                raise TooLarge(f"{path} has {reader.size} bytes; over the socket at most "
+                               f"{limit} (c.ContainerManager.ws_max_file_size). Read it with "
+                               "GET /webcontainer/{id}/fs/readFile/{path}.")
+            contents = b"".join([chunk async for chunk in reader])
+            result = _file_contents(contents, data.get("encoding"))
+        elif kind == "writeFile":
+            await files.write_file(info, path, _file_bytes(data["contents"], data.get("encoding")))
+        elif kind == "readdir":
+            result = await files.readdir(info, path, bool(data.get("withFileTypes")))
+        elif kind == "mkdir":
+            await files.mkdir(info, path, bool(data.get("recursive")))
+        elif kind == "rm":
+            await files.rm(info, path, bool(data.get("recursive")), bool(data.get("force")))
+        elif kind == "rename":
+            old = data.get("oldPath") if data.get("oldPath") is not None else path
+            if old is None:
+                raise BadRequest("fs-operation rename: 'path' (or 'oldPath') is required",
+                                 code=protocol.BAD_DATA)
+            await files.rename(info, old, data["newPath"])
+        elif kind == "stat":
+            result = await files.stat(info, path)
+        elif kind == "watch":
+            await room.watch(self, path)
+        elif kind == "unwatch":
+            room.unwatch(self, path)
+        return Reply({"type": kind, "result": result})
+
+    # --- processes -----------------------------------------------------------------------
+
+    async def process_operation(self, data: dict) -> Reply:
+        kind = data["type"]
+        if kind == "spawn":
+            return await self._spawn(data)
+        spawned = self.processes.get(data["pid"])
+        if spawned is None:
+            raise Conflict(f"No running process {data['pid']} spawned by this socket",
+                           code="ESRCH")
+        if kind == "input":
+            spawned.write(data["data"])
+        elif kind == "kill":
+            await spawned.process.kill(data.get("signal") or "KILL")
+        elif kind == "resize":
+            await spawned.process.resize(data["cols"], data["rows"])
+        return Reply({"type": kind, "pid": spawned.pid})
+
+    async def _spawn(self, data: dict) -> Reply:
+        room = await self._room()
+        limit = self.settings.ws_max_processes
+        if limit and len(self.processes) >= limit:
+            raise Conflict(f"This socket runs {limit} processes, the most allowed "
+                           "(c.ContainerManager.ws_max_processes)", code="EAGAIN")
+        process = await self.service.processes.spawn(
+            room.info, data["command"], data.get("args") or [], cwd=data.get("cwd"),
+            env=data.get("env"), terminal=data.get("terminal"),
+        )
+        spawned = SpawnedProcess(process)
+        self.processes[spawned.pid] = spawned
+
+        def start_streaming():
+            spawned.tasks = [asyncio.ensure_future(self._stream(spawned)),
+                             asyncio.ensure_future(spawned.feed())]
+
+        return Reply({"type": "spawn", "pid": spawned.pid}, then=start_streaming)
+
+    async def _stream(self, spawned: SpawnedProcess) -> None:
+        """Output to the socket, waiting for room (so a slow reader slows the process, and
+        never grows memory); then the exit code."""
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        pid = spawned.pid
+        try:
+            async for chunk in spawned.process:
+                text = decoder.decode(chunk)
+                if text:
+                    await self._send("process-output", {"pid": pid, "data": text})
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                await self._send("process-output", {"pid": pid, "data": tail})
+            code = await spawned.process.wait()
+            await self._send("process-exit", {"pid": pid, "exitCode": code})
+        except OutboxClosed:
+            pass
+        except Exception as err:  # noqa: BLE001 - the engine went away
+            log.debug("process %s stream ended: %r", pid, err)
+            with contextlib.suppress(OutboxClosed):
+                await self._send("process-exit", {"pid": pid, "exitCode": -1})
+        finally:
+            self.processes.pop(pid, None)
+            for task in spawned.tasks[1:]:
+                task.cancel()
+
+    # --- terminals -----------------------------------------------------------------------
+
+    async def terminal_input(self, data: dict) -> Reply:
+        room = await self._room()
+        return Reply(await self.rooms.line_terminal.run(room.info, data["input"]))
+
+    async def pty_open(self, data: dict) -> Reply:
+        room = await self._room()
+        cols, rows = data["cols"], data["rows"]
+        session = room.ptys.get(data.get("terminalId") or "")
+        reattached = session is not None and session.alive
+        if reattached:
+            if (session.cols, session.rows) != (cols, rows):
+                await session.resize(cols, rows)
+        else:
+            session = await room.open_pty(cols, rows)
+
+        def attach():
+            replay = session.attach(self)
+            if replay:
+                self.push("pty-output", {"terminalId": session.id, "data": replay,
+                                         "replay": True})
+
+        return Reply({"terminalId": session.id, "reattached": reattached}, then=attach)
+
+    def _live_room(self) -> Room:
+        """The joined container's room without waiting (for keystrokes, served in order)."""
+        if self.container_id is None:
+            raise Conflict("Join a container first (join-container {containerId})",
+                           code=NOT_JOINED)
+        room = self.rooms.live_room(self.container_id)
+        if room is None:
+            raise ContainerNotRunning(self.container_id, "not running")
+        return room
+
+    async def pty_input(self, data: dict) -> Reply:
+        require_pty(self._live_room(), data["terminalId"]).write(data["data"])
+        return Reply({})
+
+    async def pty_resize(self, data: dict) -> Reply:
+        session = require_pty(self._live_room(), data["terminalId"])
+        await session.resize(data["cols"], data["rows"])
+        return Reply({})
+
+    async def pty_close(self, data: dict) -> Reply:
+        session = require_pty(self._live_room(), data["terminalId"])
+        session.detach(self)
+        if data.get("kill"):
+            await session.kill()
+        return Reply({})
+
+    # --- end -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """The socket closed: detach from everything; end the processes it spawned."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.container_id is not None:
+            self.rooms.leave(self, self.container_id)
+        for task in list(self._tasks):
+            task.cancel()
+        for spawned in list(self.processes.values()):
+            for task in spawned.tasks:
+                task.cancel()
+            asyncio.ensure_future(_quietly(spawned.process.kill("KILL")))
+        self.processes.clear()
+        self.outbox.close()
+
+
+async def _quietly(coro) -> None:
+    with contextlib.suppress(Exception):
+        await coro
+
+
+def _file_contents(contents: bytes, encoding: str | None) -> dict:
+    """readFile's result: text when asked for or when the bytes are UTF-8, else base64."""
+    if encoding != "base64":
+        try:
+            return {"contents": contents.decode("utf-8"), "encoding": "utf-8"}
+        except UnicodeDecodeError:
+            if encoding in ("utf-8", "utf8"):
+                return {"contents": contents.decode("utf-8", "replace"), "encoding": "utf-8"}
+    return {"contents": base64.b64encode(contents).decode("ascii"), "encoding": "base64"}
+
+
+def _file_bytes(contents: str, encoding: str | None) -> bytes:
+    if encoding == "base64":
+        try:
+            return base64.b64decode(contents, validate=True)
+        except (binascii.Error, ValueError) as err:
+            raise BadRequest(f"'contents' is not valid base64: {err}",
+                             code=protocol.BAD_DATA) from None
+    return contents.encode("utf-8")
