@@ -281,7 +281,8 @@ export function registerCommands(ctx: ICommandContext): void {
       const widget = new ContainerTerminal({
         socket: ctx.sockets.get(containerId),
         containerName: name,
-        terminalId
+        terminalId,
+        key: (args.key as string) ?? undefined
       });
       widget.id = `jp-ContainerManager-terminal-${Date.now()}-${Math.round(
         Math.random() * 1e6

@@ -104,7 +104,7 @@ function activate(
 
   const button = (id: string) => ({
     name: id.split(':')[1],
-    widget: new CommandToolbarButton({ commands: app.commands, id })
+    widget: new CommandToolbarButton({ commands: app.commands, id, label: '' })
   });
   panel.addWidget(
     createContainersSection(model, app.commands, [
@@ -221,9 +221,11 @@ function activate(
       args: widget => ({
         containerId: widget.containerId,
         terminalId: widget.terminalId,
+        key: widget.key,
         name: widget.title.label.replace(/^Terminal: /, '')
       }),
-      name: widget => `${widget.containerId}:${widget.terminalId ?? widget.id}`
+      // Known before the terminal id, and the same after a reload.
+      name: widget => widget.key
     });
     void restorer.restore(previews, {
       command: CommandIDs.openPreview,

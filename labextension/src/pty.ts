@@ -125,6 +125,18 @@ export class PtySession implements IDisposable {
     }
   }
 
+  /**
+   * Detach this socket from the terminal (`pty-close`); with `kill`, end its
+   * shell. Later input is not sent.
+   */
+  close(kill = false): void {
+    if (this._terminalId && !this.hasExited && !this._isDisposed) {
+      this.socket.send('pty-close', { terminalId: this._terminalId, kill });
+    }
+    this._attached = false;
+    this._exitCode = this._exitCode ?? null;
+  }
+
   /** Detach this view; the terminal itself goes on in the container. */
   dispose(): void {
     if (this._isDisposed) {

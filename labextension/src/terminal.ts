@@ -3,6 +3,7 @@
  * the terminal id is kept by the layout restorer, so a reloaded page attaches
  * to the same shell and gets its scrollback replayed.
  */
+import { UUID } from '@lumino/coreutils';
 import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
@@ -33,6 +34,8 @@ export interface IContainerTerminalOptions {
   containerName: string;
   /** Re-attach to this terminal when it still runs. */
   terminalId?: string | null;
+  /** A stable name for the layout restorer (kept across reloads). */
+  key?: string;
   fontSize?: number;
 }
 
@@ -43,6 +46,7 @@ export class ContainerTerminal extends Widget {
     this.title.label = `Terminal: ${options.containerName}`;
     this.title.closable = true;
     this.socket = options.socket;
+    this.key = options.key ?? UUID.uuid4();
     this._term = new Terminal({
       fontFamily:
         getComputedStyle(document.body)
@@ -76,6 +80,7 @@ export class ContainerTerminal extends Widget {
 
   readonly socket: ContainerSocket;
   readonly session: PtySession;
+  readonly key: string;
 
   get containerId(): string {
     return this.socket.containerId;
@@ -127,6 +132,12 @@ export class ContainerTerminal extends Widget {
   protected onResize(msg: Widget.ResizeMessage): void {
     super.onResize(msg);
     this._fitNow();
+  }
+
+  /** Closing the tab ends the shell; a page reload (no close) keeps it for re-attach. */
+  protected onCloseRequest(msg: Message): void {
+    this.session.close(true);
+    super.onCloseRequest(msg);
   }
 
   protected onActivateRequest(msg: Message): void {

@@ -162,3 +162,26 @@ describe('PtySession', () => {
     expect(ws.sent.length).toBe(before);
   });
 });
+
+describe('PtySession.close', () => {
+  it('sends pty-close with kill and stops sending input', async () => {
+    const fakes = socketFactory();
+    const socket = new ContainerSocket(ID, { url: 'ws://s/container', factory: fakes.factory });
+    const joined = socket.connect();
+    fakes.current().open();
+    fakes.current().acceptJoin();
+    await joined;
+    const ws = fakes.current();
+    const session = new PtySession(socket, { cols: 80, rows: 24 });
+    const opened = session.open();
+    await new Promise(resolve => setTimeout(resolve, 0));
+    ws.receive({ event: 'pty-opened', id: ws.last('pty-open')!.id, data: { terminalId: 'T1' } });
+    await opened;
+    session.close(true);
+    session.write('ls\r');
+    expect(ws.sent.filter(f => f.event.startsWith('pty-') && f.event !== 'pty-open')).toEqual([
+      { event: 'pty-close', data: { terminalId: 'T1', kill: true } }
+    ]);
+    socket.dispose();
+  });
+});

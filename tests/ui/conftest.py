@@ -1,0 +1,248 @@
+"""Browser tests of the JupyterLab panel: a real ``jupyter lab`` subprocess, the real
+Docker engine, and Debian's Chromium driven by Playwright for Python.
+
+Each run uses its own owner label, so cleanup removes exactly the containers the run
+made (through the API, then by Docker label, also when a test failed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+OWNER_LABEL = "jupyter-container-manager.owner"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+STARTUP_TIMEOUT = 90  # seconds for jupyter lab to answer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "ui: end-to-end browser tests (headless Chromium, jupyter lab, Docker)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.ui)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LabServer:
+    """A running ``jupyter lab`` with token auth."""
+
+    url: str
+    token: str
+    owner: str
+    log_path: Path
+    created: list[str] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}"}
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(
+            method, f"{self.url}{path.lstrip('/')}", headers=self.headers, timeout=30, **kwargs
+        )
+
+    def lab_url(self) -> str:
+        return f"{self.url}lab?token={self.token}"
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def _remove_containers(server: LabServer) -> None:
+    """DELETE every container of this run's owner, then force-remove leftovers by label."""
+    try:
+        listed = server.api("GET", "containers")
+        ids = [c["id"] for c in listed.json()] if listed.ok else []
+    except requests.RequestException:
+        ids = []
+    for container_id in set(ids) | set(server.created):
+        try:
+            server.api("DELETE", f"containers/{container_id}")
+        except requests.RequestException:
+            pass
+    try:
+        import docker
+
+        client = docker.from_env()
+        try:
+            for container in client.containers.list(
+                all=True, filters={"label": f"{OWNER_LABEL}={server.owner}"}
+            ):
+                container.remove(force=True)
+        finally:
+            client.close()
+    except Exception as error:  # the engine may be gone; report, do not mask the test
+        print(f"cleanup by label failed: {error}", file=sys.stderr)
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop():
+    """Replaces pytest-jupyter's autouse loop fixture for these tests: a private loop,
+    never made current, because closing the thread's current loop would close the one
+    Playwright's sync API runs on."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_containers():
+    """Replaces the suite's per-test cleanup: these steps share one container across
+    tests; lab_server removes the run's containers when the module ends."""
+    yield
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def lab_server(
+    tmp_path_factory: pytest.TempPathFactory, chromium_path: str, docker_client
+) -> Iterator[LabServer]:
+    from tests.conftest import RUN_ID, RUN_LABEL, TEST_IMAGE
+
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "root"
+    config_dir = base / "config"
+    settings_dir = base / "settings"
+    workspaces = base / "workspaces"
+    for directory in (root, config_dir, settings_dir, workspaces):
+        directory.mkdir()
+    owner = f"ui-test-{secrets.token_hex(4)}"
+    (config_dir / "jupyter_server_config.json").write_text(
+        json.dumps(
+            {
+                "FileContentsManager": {"delete_to_trash": False},
+                "ContainerManager": {
+                    "owner": owner,
+                    "image": TEST_IMAGE,
+                    "extra_labels": {RUN_LABEL: RUN_ID},
+                },
+            }
+        )
+    )
+    # No "get Jupyter news?" toast over the panel.
+    notification = settings_dir / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True)
+    (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+
+    port = _free_port()
+    token = secrets.token_hex(16)
+    log_path = base / "jupyter-lab.log"
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(config_dir),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
+        "JUPYTERLAB_WORKSPACES_DIR": str(workspaces),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.open_browser=False",
+        "--LabApp.news_url=None",
+        "--FileContentsManager.delete_to_trash=False",
+        f"--ServerApp.root_dir={root}",
+        "--allow-root",
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root
+        )
+    server = LabServer(f"http://127.0.0.1:{port}/", token, owner, log_path)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"jupyter lab exited with {process.returncode}:\n{server.log_tail()}")
+            try:
+                if server.api("GET", "api/status").ok:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"jupyter lab did not answer in {STARTUP_TIMEOUT} s:\n{server.log_tail()}")
+            time.sleep(0.25)
+        answer = server.api("GET", "containers")
+        assert answer.status_code == 200, (
+            f"GET /containers answered {answer.status_code}: the server extension is not "
+            f"enabled\n{server.log_tail()}"
+        )
+        yield server
+    finally:
+        _remove_containers(server)
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if log_path.exists():
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(log_path, ARTIFACTS / "jupyter-lab.log")
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
