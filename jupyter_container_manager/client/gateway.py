@@ -57,6 +57,14 @@ class Gateway:
             if attempt.done() and self._connecting is attempt:
                 self._connecting = None
 
+    async def join(self) -> dict:
+        """Join again (or connect): fresh ``joined-container`` data (status, cwd...)."""
+        if self._conn is None:
+            return await self.connect()
+        _, data = await self.request("join-container", {"containerId": self.container_id})
+        self.joined = data
+        return data
+
     async def _open(self) -> dict:
         request = HTTPRequest(
             self.transport.ws_url("container"),

@@ -224,14 +224,15 @@ class WebContainer:
     async def _subscribe(self, event: str, listener: Callable[..., object]):
         unsubscribe = self._container.on(event, listener)
         try:
-            await self._container.connect()
+            await self._container.connect(fresh=False)
         except BaseException:
             unsubscribe()
             raise
         return unsubscribe
 
-    def connect(self) -> dict:
-        return self._run(self._container.connect())
+    def connect(self, fresh: bool = True) -> dict:
+        """Open the WebSocket and join; ``{containerId, status, cwd, workdir, terminals}``."""
+        return self._run(self._container.connect(fresh))
 
     def info(self) -> ContainerInfo:
         return self._run(self._container.info())

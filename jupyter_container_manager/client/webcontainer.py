@@ -211,8 +211,12 @@ class AsyncWebContainer:
 
         return unsubscribe
 
-    async def connect(self) -> dict:
-        """Open the WebSocket and join this container (done on first need anyway)."""
+    async def connect(self, fresh: bool = True) -> dict:
+        """Open the WebSocket and join this container (done on first need anyway).
+        Returns ``{containerId, status, cwd, workdir, terminals}``, asked again unless
+        ``fresh=False`` (then as the first join saw it)."""
+        if fresh:
+            return await self._gateway.join()
         return await self._gateway.connect()
 
     async def _join_for_events(self) -> None:

@@ -24,7 +24,7 @@ class FileExplorer(ActionPanel):
 
     Selecting a directory opens or closes it; selecting a file opens it in the editor.
     Programmatic triggers: ``refresh()``, ``expand(path)``, ``collapse(path)``,
-    ``open(path)``, ``save()``, ``new_file(path)``, ``new_folder(path)``,
+    ``open(path)`` (or ``open_file``), ``save()``, ``new_file(path)``, ``new_folder(path)``,
     ``delete(path)``. Callbacks: ``on_open``, ``on_save``, ``on_error``.
     """
 
@@ -116,7 +116,14 @@ class FileExplorer(ActionPanel):
         self.expanded = [p for p in self.expanded if p != path and not p.startswith(path + "/")]
         self.refresh()
 
-    def open(self, path: str) -> str:
+    def open(self, path: str | None = None) -> str | None:
+        """Open the file ``path`` in the editor (``open_file``). Without a path this is
+        ipywidgets' own ``Widget.open``, which opens the widget's comm."""
+        if path is None:
+            return super().open()
+        return self.open_file(path)
+
+    def open_file(self, path: str) -> str:
         """Open a file in the editor; its text (binary files are not shown)."""
         path = join(path, "")
         with self._action():
@@ -159,7 +166,7 @@ class FileExplorer(ActionPanel):
         with self._action():
             self.container.fs.write_file(path, contents)
         self._show_parent(path)
-        self.open(path)
+        self.open_file(path)
         self.status = f"Created {path}"
         return path
 
@@ -198,7 +205,7 @@ class FileExplorer(ActionPanel):
             self.collapse(path) if path in self.expanded else self.expand(path)
         else:
             self.selected_path = path
-            self.open(path)
+            self.open_file(path)
 
     # --- inner workings -----------------------------------------------------------------
 

@@ -68,9 +68,8 @@ class PreviewLinks(ActionPanel):
     def add(self, port: int, url: str) -> None:
         """Show a link (what a ``server-ready`` push does)."""
         with self._lock:
-            if self.links.get(port) == url:
-                return
-            self.links = {**self.links, port: url}
+            if self.links.get(port) != url:
+                self.links = {**self.links, port: url}
         self.status = f"Server ready on port {port}"
         self._ready_handlers(port, url)
 
