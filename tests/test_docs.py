@@ -62,3 +62,16 @@ def test_try_it_out_creates_a_container_with_the_browser_session(owner, docker_c
             browser.close()
         names = [c["name"] for c in server.request("GET", "containers").json()]
         assert names == ["from-swagger"]
+
+
+async def test_websocket_docs_cover_every_event(api, jp_base_url):
+    from jupyter_container_manager import protocol
+
+    page = await api.get("containers", "docs", "websocket")
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+    for name in list(protocol.CLIENT_EVENTS) + list(protocol.SERVER_EVENTS):
+        assert f"<code>{name}</code>" in page.text, name
+    for variants in (protocol.FS_OPERATIONS, protocol.PROCESS_OPERATIONS):
+        for variant in variants:
+            assert f": {variant}</code>" in page.text, variant
+    assert f"<code>{jp_base_url}container</code>" in page.text

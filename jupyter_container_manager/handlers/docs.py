@@ -12,7 +12,9 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
+from .. import protocol
 from ..openapi import build_spec
+from ..wsdocs import render_html
 from .base import AUTH_RESOURCE, ContainerAPIHandler, ServiceMixin
 
 SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
@@ -71,6 +73,17 @@ class DocsPageHandler(ServiceMixin, ExtensionHandlerMixin, JupyterHandler):
         self.finish(page)
 
 
+class WebSocketDocsHandler(DocsPageHandler):
+    """The /container WebSocket protocol, generated from the gateway's event tables."""
+
+    @web.authenticated
+    @authorized
+    async def get(self):
+        page = render_html(protocol.describe(), self.url("container"))
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(page)
+
+
 class DocsAssetHandler(DocsPageHandler):
     @web.authenticated
     @authorized
@@ -86,5 +99,6 @@ class DocsAssetHandler(DocsPageHandler):
 default_handlers = [
     (r"/containers/openapi\.json", OpenAPIHandler),
     (r"/containers/docs", DocsPageHandler),
+    (r"/containers/docs/websocket", WebSocketDocsHandler),
     (r"/containers/docs/(?P<asset>[^/]+)", DocsAssetHandler),
 ]

@@ -26,6 +26,17 @@ PATHS = {
             },
         }
     },
+    "/containers/docs/websocket": {
+        "get": {
+            "tags": ["docs"],
+            "summary": "The /container WebSocket protocol, generated from the gateway's event tables",
+            "operationId": "getWebSocketDocs",
+            "responses": {
+                "200": {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                **error_responses(403),
+            },
+        }
+    },
     "/containers/docs/{asset}": {
         "get": {
             "tags": ["docs"],

@@ -1,0 +1,69 @@
+"""The ``/container`` WebSocket protocol as an HTML page, generated from the same event
+tables the gateway validates and dispatches on (``protocol.describe()``). Pure."""
+
+from __future__ import annotations
+
+from html import escape
+
+
+def _fields_html(fields: list[dict]) -> str:
+    if not fields:
+        return "<p><em>no fields</em></p>"
+    rows = []
+    for field in fields:
+        limits = []
+        if field.get("choices"):
+            limits.append("one of " + ", ".join(f"<code>{escape(str(c))}</code>" for c in field["choices"]))
+        if "minimum" in field:
+            limits.append(f"&ge; {field['minimum']}")
+        if "maximum" in field:
+            limits.append(f"&le; {field['maximum']}")
+        nested = _fields_html(field["fields"]) if field.get("fields") else ""
+        rows.append(
+            "<tr>"
+            f"<td><code>{escape(field['name'])}</code></td>"
+            f"<td>{escape(field['type'])}</td>"
+            f"<td>{'yes' if field.get('required') else ''}</td>"
+            f"<td>{escape(field.get('doc', ''))}{' (' + '; '.join(limits) + ')' if limits else ''}{nested}</td>"
+            "</tr>"
+        )
+    return ("<table><thead><tr><th>field</th><th>type</th><th>required</th><th>meaning</th>"
+            "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def render_html(described: dict, endpoint: str) -> str:
+    """An HTML page for ``protocol.describe()``; ``endpoint`` is the socket's path."""
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>jupyter-container-manager WebSocket protocol</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+        "table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ccc;"
+        "padding:.2em .5em;text-align:left;vertical-align:top}code{background:#f4f4f4}</style>",
+        "</head><body>",
+        "<h1>WebSocket <code>" + escape(endpoint) + "</code></h1>",
+        "<p>JSON text frames <code>{\"event\": name, \"id\"?: requestId, \"data\": {...}}</code> "
+        "both ways. A request with an <code>id</code> gets exactly one reply carrying that id: "
+        "its result event, <code>ok {}</code> where none is named, or "
+        "<code>error {message, code}</code>. Pushes carry no id. Generated from the tables the "
+        "gateway validates frames with, so this page and the server cannot disagree.</p>",
+        "<h2>Client events</h2>",
+    ]
+    for name, event in described["client"].items():
+        parts.append(f"<h3 id='{escape(name)}'><code>{escape(name)}</code> &rarr; "
+                     f"<code>{escape(event['reply'])}</code></h3>")
+        parts.append(f"<p>{escape(event['doc'])}</p>")
+        parts.append(_fields_html(event["fields"]))
+        for variant, fields in event.get("variants", {}).items():
+            parts.append(f"<h4><code>{escape(event['variantKey'])}: {escape(variant)}</code></h4>")
+            parts.append(_fields_html(fields))
+        if event.get("pushes"):
+            parts.append("<p>Pushes that follow: " + ", ".join(
+                f"<a href='#{escape(p)}'><code>{escape(p)}</code></a>" for p in event["pushes"]) + "</p>")
+    parts.append("<h2>Server events</h2>")
+    for name, event in described["server"].items():
+        kind = "push" if event["push"] else "reply"
+        parts.append(f"<h3 id='{escape(name)}'><code>{escape(name)}</code> ({kind})</h3>")
+        parts.append(f"<p>{escape(event['doc'])}</p>")
+        parts.append(_fields_html(event["fields"]))
+    parts.append("</body></html>")
+    return "\n".join(parts)
