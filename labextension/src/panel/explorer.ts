@@ -18,6 +18,7 @@ import {
   IDroppedFile,
   IUploadItem,
   UploadQueue,
+  UploadSender,
   planUpload,
   uploadHeaders,
   xhrPut
@@ -30,11 +31,16 @@ export interface IExplorerTarget {
 }
 
 export class ExplorerController implements IDisposable {
+  /**
+   * @param send how one file is sent; by default a PUT with XMLHttpRequest
+   *   (upload progress) to the raw-bytes writeFile route
+   */
   constructor(
     readonly client: ContainerClient,
-    readonly sockets: SocketPool
+    readonly sockets: SocketPool,
+    send?: UploadSender
   ) {
-    this.uploads = new UploadQueue((request, onProgress, signal) => {
+    this.uploads = new UploadQueue(send ?? ((request, onProgress, signal) => {
       const containerId = this._uploadTargets.get(request) ?? this._target?.id;
       if (!containerId) {
         return Promise.reject(new Error('No container selected'));
@@ -47,7 +53,7 @@ export class ExplorerController implements IDisposable {
         onProgress,
         signal
       );
-    }, 2);
+    }), 2);
     this.uploads.changed.connect(() => this._changed.emit());
   }
 
