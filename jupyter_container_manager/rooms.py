@@ -21,7 +21,7 @@ from collections.abc import Callable
 from . import paths
 from .config import ContainerManager
 from .docker import DockerService
-from .docker.ports import PortWatcher
+from .docker.ports import PortWatcher, listening_ports
 from .docker.watch import TreeWatcher
 from .errors import Conflict, ContainerNotFound, QuotaExceeded
 from .models import ContainerInfo
@@ -98,9 +98,6 @@ class Room:
             url = self.rooms.preview_url(self.id, port)
             self.broadcast("port", {"port": port, "type": "open", "url": url})
             self.broadcast("server-ready", {"port": port, "url": url})
-
-    def listening(self) -> list[int]:
-        return sorted(self.ports.ports) if self.ports is not None else []
 
     async def _port_watcher_ended(self) -> None:
         """The port watcher's exec ended: the container stopped or went, or someone
@@ -242,6 +239,7 @@ class ContainerRooms:
         self._rooms: dict[str, Room] = {}
         self._opening: dict[str, asyncio.Lock] = {}
         self._members: dict[str, set] = {}  # container id -> joined clients
+        self._told: dict[str, str] = {}  # container id -> the status last pushed
         service.on_container_removed(self.container_removed)
 
     async def room(self, container_id: str) -> Room:
@@ -257,6 +255,7 @@ class ContainerRooms:
             info = await self.service.containers.require_running(container_id)
             room = Room(self, info)
             self._rooms[container_id] = room
+            self._told.pop(container_id, None)
             await end_orphan_shells(self.engine, info)
             for client in self._members.get(container_id, ()):
                 room.add_client(client)
@@ -296,9 +295,18 @@ class ContainerRooms:
                 return room.ptys[terminal_id]
         return None
 
-    def listening(self, container_id: str) -> list[int]:
-        room = self._rooms.get(container_id)
-        return room.listening() if room is not None else []
+    async def listening_ports(self, infos: list[ContainerInfo]) -> dict[str, list[int]]:
+        """The ports something listens on in each container: from the port watcher of a
+        joined container, else by one look into /proc/net/tcp (running containers only)."""
+
+        async def one(info: ContainerInfo) -> list[int]:
+            room = self.live_room(info.id)
+            if room is not None and room.ports is not None and room.ports.has_read:
+                return sorted(room.ports.ports)
+            return await listening_ports(self.engine, info)
+
+        found = await asyncio.gather(*(one(info) for info in infos))
+        return {info.id: ports for info, ports in zip(infos, found)}
 
     def close_if_idle(self, room: Room) -> None:
         if room.closed or room.clients or room.ptys or room.watches:
@@ -310,14 +318,18 @@ class ContainerRooms:
     # --- the container went ----------------------------------------------------------
 
     async def check(self, container_id: str) -> None:
-        """After one of its execs ended: end the room if the container no longer runs."""
-        try:
-            info = await self.service.containers.get(container_id)
-            status = info.status
-        except ContainerNotFound:
-            status = "removed"
-        except Exception:  # noqa: BLE001 - engine unreachable: keep the room for now
-            return
+        """After one of its execs ended: end the room if the container no longer runs.
+        A container being removed looks dead for a moment; look again before telling."""
+        for attempt in range(4):
+            try:
+                status = (await self.service.containers.get(container_id)).status
+            except ContainerNotFound:
+                status = "removed"
+            except Exception:  # noqa: BLE001 - engine unreachable: keep the room for now
+                return
+            if status not in ("error", "creating"):
+                break
+            await asyncio.sleep(0.25 * (attempt + 1))
         if status != "running":
             self.container_ended(container_id, status)
 
@@ -325,12 +337,16 @@ class ContainerRooms:
         """Hook of DockerService: the container was deleted through the API."""
         self.container_ended(container_id, "removed")
         self._members.pop(container_id, None)
+        self._told.pop(container_id, None)
         self.line_terminal.forget(container_id)
 
     def container_ended(self, container_id: str, status: str) -> None:
         room = self._rooms.pop(container_id, None)
         if room is not None:
             room.close()
+        if self._told.get(container_id) == status:
+            return
+        self._told[container_id] = status
         for client in list(self._members.get(container_id, ())):
             client.push("container-status", {"containerId": container_id, "status": status})
             client.container_ended(container_id)
@@ -340,6 +356,7 @@ class ContainerRooms:
             room.close()
         self._rooms.clear()
         self._members.clear()
+        self._told.clear()
 
 
 def require_pty(room: Room, terminal_id: str) -> PtySession:

@@ -81,6 +81,7 @@ class SocketSession:
         self.processes: dict[int, SpawnedProcess] = {}
         self._slots = asyncio.Semaphore(self.settings.ws_max_inflight)
         self._tasks: set[asyncio.Task] = set()
+        self._joining = asyncio.Lock()  # operations sent right after a join wait for it
         self.closed = False
         self.table = {
             "join-container": self.join_container,
@@ -159,14 +160,23 @@ class SocketSession:
 
     # --- the joined container ------------------------------------------------------------
 
+    async def _joined(self) -> None:
+        if self._joining.locked():
+            async with self._joining:
+                pass
+
     async def _room(self) -> Room:
+        await self._joined()
         if self.container_id is None:
             raise Conflict("Join a container first (join-container {containerId})",
                            code=NOT_JOINED)
         return await self.rooms.room(self.container_id)
 
     async def join_container(self, data: dict) -> Reply:
-        container_id = data["containerId"]
+        async with self._joining:  # taken before the first await: frames after it wait
+            return await self._join(data["containerId"])
+
+    async def _join(self, container_id: str) -> Reply:
         info = await self.service.containers.get(container_id)
         if self.container_id is not None and self.container_id != container_id:
             self.rooms.leave(self, self.container_id)
@@ -312,8 +322,10 @@ class SocketSession:
 
         return Reply({"terminalId": session.id, "reattached": reattached}, then=attach)
 
-    def _live_room(self) -> Room:
-        """The joined container's room without waiting (for keystrokes, served in order)."""
+    async def _live_room(self) -> Room:
+        """The joined container's room without an engine call (keystrokes are served in
+        order, so nothing here may wait long)."""
+        await self._joined()
         if self.container_id is None:
             raise Conflict("Join a container first (join-container {containerId})",
                            code=NOT_JOINED)
@@ -323,16 +335,16 @@ class SocketSession:
         return room
 
     async def pty_input(self, data: dict) -> Reply:
-        require_pty(self._live_room(), data["terminalId"]).write(data["data"])
+        require_pty(await self._live_room(), data["terminalId"]).write(data["data"])
         return Reply({})
 
     async def pty_resize(self, data: dict) -> Reply:
-        session = require_pty(self._live_room(), data["terminalId"])
+        session = require_pty(await self._live_room(), data["terminalId"])
         await session.resize(data["cols"], data["rows"])
         return Reply({})
 
     async def pty_close(self, data: dict) -> Reply:
-        session = require_pty(self._live_room(), data["terminalId"])
+        session = require_pty(await self._live_room(), data["terminalId"])
         session.detach(self)
         if data.get("kill"):
             await session.kill()

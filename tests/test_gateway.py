@@ -222,3 +222,17 @@ async def test_origin_is_checked_by_jupyters_rules(http_server_client, jp_http_p
     scripted = await websocket_connect(HTTPRequest(url, headers={
         **jp_auth_header, "Origin": "http://evil.example"}))
     scripted.close()
+
+
+async def test_operations_sent_right_after_a_join_wait_for_it(ws, api):
+    container = await api.create(name="gateway")
+    client = await ws()
+    await client.send("join-container", {"containerId": container["id"]}, "j")
+    await client.send("terminal-input", {"input": "pwd"}, "t")
+    await client.send("fs-operation", {"type": "readdir", "path": "/"}, "f")
+    replies = {}
+    for request_id in ("j", "t", "f"):
+        replies[request_id] = await client.wait_for(lambda f, i=request_id: f.get("id") == i)
+    assert replies["j"]["event"] == "joined-container"
+    assert replies["t"]["data"]["output"] == "/workspace\n"
+    assert replies["f"]["event"] == "fs-result"

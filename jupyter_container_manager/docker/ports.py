@@ -71,6 +71,7 @@ class PortWatcher:
                  on_change: PortsChanged, on_end: WatcherEnded):
         self.info = info
         self.ports: set[int] = set()
+        self.has_read = False  # True once ``ports`` holds a reading
         self._on_change = on_change
         self._exec = PollingExec(engine, info.docker_id, WATCH_SCRIPT, [str(interval)],
                                  name="jcm-ports", on_record=self._apply, on_end=on_end)
@@ -85,6 +86,7 @@ class PortWatcher:
         ports = parse_listening(record.decode("ascii", "replace"))
         opened, closed = ports - self.ports, self.ports - ports
         self.ports = ports
+        self.has_read = True
         if opened or closed:
             result = self._on_change(opened, closed)
             if asyncio.iscoroutine(result):

@@ -16,7 +16,8 @@ class ContainersHandler(ContainerAPIHandler):
     @authorized
     async def get(self):
         infos = await self.service.containers.list()
-        self.write_json([self.info_json(info) for info in infos])
+        listening = await self.rooms.listening_ports(infos)
+        self.write_json([self.info_json(info, listening[info.id]) for info in infos])
 
     @web.authenticated
     @authorized
@@ -39,7 +40,8 @@ class ContainerHandler(ContainerAPIHandler):
     @authorized
     async def get(self, container_id: str):
         info = await self.service.containers.get(container_id)
-        self.write_json(self.info_json(info))
+        listening = await self.rooms.listening_ports([info])
+        self.write_json(self.info_json(info, listening[info.id]))
 
     @web.authenticated
     @authorized

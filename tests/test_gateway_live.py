@@ -1,0 +1,192 @@
+"""Live pushes over the /container WebSocket on the real engine: fs-change from any writer,
+port and server-ready, two sockets on one container, and the end of a container."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.gateway_client import GatewayClient
+
+SERVER = "require('http').createServer((q,s)=>s.end('ok')).listen(3000)"
+
+
+@pytest.fixture
+def ws(jp_ws_fetch, api):
+    clients = []
+
+    async def connect():
+        client = await GatewayClient.connect(jp_ws_fetch)
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        client.close()
+
+
+async def test_watch_sees_changes_by_anyone_within_a_second(ws, api, docker_client):
+    container = await api.create(name="watch", files={"src": {"directory": {}}})
+    client = await ws()
+    await client.join(container["id"])
+    await client.ok("fs-operation", {"type": "watch", "path": "/"})
+    loop = asyncio.get_running_loop()
+
+    async def seen(path, kind):  # in any order among the changes of one batch
+        expected = {"event": "fs-change", "data": {"path": path, "kind": kind}}
+        return await client.wait_for(lambda f: f == expected, timeout=5)
+
+    # Through REST.
+    started = loop.time()
+    written = await api.post("webcontainer", container["id"], "fs", "writeFile",
+                             body={"path": "/src/rest.js", "contents": "1"})
+    assert written.status == 204, written
+    await seen("/src/rest.js", "add")
+    assert loop.time() - started < 1.5
+
+    # By a process in the container (spawned over the socket), names with newlines too.
+    started = loop.time()
+    pid = (await client.ok("process-operation", {
+        "type": "spawn", "command": "sh",
+        "args": ["-c", "mkdir lib && echo x > 'lib/odd\nname.js' && echo 2 >> src/rest.js"]}))["pid"]
+    await client.push("process-exit", lambda d: d["pid"] == pid)
+    await seen("/lib", "addDir")
+    await seen("/lib/odd\nname.js", "add")
+    await seen("/src/rest.js", "change")
+    assert loop.time() - started < 2.5
+
+    # By someone outside the API (docker exec), then removals.
+    box = docker_client.containers.get(f"jcm-{container['id']}")
+    box.exec_run(["rm", "-rf", "/workspace/lib", "/workspace/src/rest.js"])
+    await seen("/lib/odd\nname.js", "unlink")
+    await seen("/lib", "unlinkDir")
+    await seen("/src/rest.js", "unlink")
+
+    # unwatch: no more pushes for that path.
+    await client.ok("fs-operation", {"type": "unwatch", "path": "/"})
+    count = len(client.pushes("fs-change"))
+    box.exec_run(["touch", "/workspace/after-unwatch"])
+    await asyncio.sleep(1.0)
+    assert len(client.pushes("fs-change")) == count
+
+
+async def test_watch_of_a_subfolder_and_its_escapes(ws, api, docker_client):
+    container = await api.create(name="watch", files={"a": {"directory": {}},
+                                                      "b": {"directory": {}}})
+    client = await ws()
+    await client.join(container["id"])
+    await client.ok("fs-operation", {"type": "watch", "path": "/a"})
+    box = docker_client.containers.get(f"jcm-{container['id']}")
+    box.exec_run(["sh", "-c", "touch /workspace/b/not-watched /workspace/a/watched"])
+    change = await client.push("fs-change", timeout=5)
+    assert change == {"path": "/a/watched", "kind": "add"}
+    escape = await client.fs("watch", path="/../etc")
+    assert escape["event"] == "error" and escape["data"]["code"] == "EACCES"
+
+
+async def test_server_ready_and_port_pushes_for_a_node_server(ws, api, jp_base_url):
+    container = await api.create(name="ports")
+    client = await ws()
+    await client.join(container["id"])
+    url = f"{jp_base_url}containers/{container['id']}/proxy/3000/"
+    loop = asyncio.get_running_loop()
+    pid = (await client.ok("process-operation",
+                           {"type": "spawn", "command": "node", "args": ["-e", SERVER]}))["pid"]
+    started = loop.time()
+    ready = await client.push("server-ready", timeout=10)
+    assert ready == {"port": 3000, "url": url}
+    assert await client.push("port", lambda d: d["port"] == 3000) == {
+        "port": 3000, "type": "open", "url": url}
+
+    info = (await api.get("containers", container["id"])).json()
+    assert {"port": 3000, "url": url} in info["ports"]
+    listed = (await api.get("containers")).json()
+    assert {"port": 3000, "url": url} in listed[0]["ports"]
+
+    await client.ok("process-operation", {"type": "kill", "pid": pid})
+    closed = await client.push("port", lambda d: d["type"] == "close", timeout=10)
+    assert closed == {"port": 3000, "type": "close", "url": url}
+    assert loop.time() - started < 20
+    info = (await api.get("containers", container["id"])).json()
+    assert all(entry["port"] != 3000 for entry in info["ports"])
+
+
+async def test_two_sockets_on_one_container(ws, api):
+    container = await api.create(name="two")
+    one, two = await ws(), await ws()
+    await one.join(container["id"])
+    await two.join(container["id"])
+    await one.ok("fs-operation", {"type": "watch", "path": "/"})
+    await two.ok("fs-operation", {"type": "watch", "path": "/"})
+    await one.ok("fs-operation", {"type": "writeFile", "path": "/shared.txt", "contents": "1"})
+    for client in (one, two):
+        assert await client.push("fs-change", timeout=5) == {"path": "/shared.txt",
+                                                             "kind": "add"}
+    assert (await two.ok("fs-operation", {"type": "readFile", "path": "/shared.txt"}))[
+        "result"]["contents"] == "1"
+    # Ports reach every joined socket; process output only the socket that spawned it.
+    pid = (await one.ok("process-operation",
+                        {"type": "spawn", "command": "node", "args": ["-e", SERVER]}))["pid"]
+    for client in (one, two):
+        assert (await client.push("server-ready", timeout=10))["port"] == 3000
+    await one.ok("process-operation", {"type": "kill", "pid": pid})
+    await one.push("process-exit", lambda d: d["pid"] == pid)
+    assert not two.pushes("process-exit")
+    # Closing one socket leaves the other's watch alone.
+    one.close()
+    await two.ok("fs-operation", {"type": "writeFile", "path": "/later.txt", "contents": "2"})
+    assert await two.push("fs-change", timeout=5) == {"path": "/later.txt", "kind": "add"}
+
+
+async def test_delete_while_joined_ends_everything_and_tells_every_socket(ws, api,
+                                                                         docker_client):
+    container = await api.create(name="doomed")
+    cid = container["id"]
+    one, two = await ws(), await ws()
+    await one.join(cid)
+    await two.join(cid)
+    tid = (await one.ok("pty-open", {"cols": 80, "rows": 24}))["terminalId"]
+    await one.ok("fs-operation", {"type": "watch", "path": "/"})
+    pid = (await one.ok("process-operation",
+                        {"type": "spawn", "command": "sleep", "args": ["1000"]}))["pid"]
+
+    assert (await api.delete("containers", cid)).status == 204
+    for client in (one, two):
+        assert await client.push("container-status", timeout=5) == {"containerId": cid,
+                                                                    "status": "removed"}
+    assert (await one.push("pty-exit", timeout=5))["terminalId"] == tid
+    assert (await one.push("process-exit", lambda d: d["pid"] == pid, timeout=10))["pid"] == pid
+    for request in (
+        ("fs-operation", {"type": "readdir", "path": "/"}),
+        ("terminal-input", {"input": "ls"}),
+        ("pty-open", {"cols": 80, "rows": 24}),
+        ("process-operation", {"type": "spawn", "command": "ls"}),
+    ):
+        failed = await two.request(*request)
+        assert failed["event"] == "error" and failed["data"]["code"] == "ENOCONTAINER", failed
+    typed = await one.request("pty-input", {"terminalId": tid, "data": "ls\r"})
+    assert typed["event"] == "error"
+    # Nothing of ours is left running for that container.
+    rooms = two  # the socket still works for other containers
+    other = await api.create(name="next")
+    assert (await rooms.join(other["id"]))["status"] == "running"
+
+
+async def test_a_stopped_container_is_reported_and_refused(ws, api):
+    container = await api.create(name="stopped")
+    cid = container["id"]
+    client = await ws()
+    await client.join(cid)
+    tid = (await client.ok("pty-open", {"cols": 80, "rows": 24}))["terminalId"]
+    assert (await api.post("containers", cid, "stop")).status == 200
+    status = await client.push("container-status", timeout=10)
+    assert status == {"containerId": cid, "status": "stopped"}
+    assert (await client.push("pty-exit", timeout=10))["terminalId"] == tid
+    refused = await client.request("fs-operation", {"type": "readdir", "path": "/"})
+    assert refused["event"] == "error" and refused["data"]["code"] == "ENOTRUNNING"
+    assert (await api.post("containers", cid, "start")).status == 200
+    back = await client.request("fs-operation", {"type": "readdir", "path": "/"})
+    assert back["event"] == "fs-result"
+    rejoined = await client.join(cid)
+    assert rejoined["status"] == "running" and rejoined["terminals"] == []
