@@ -77,6 +77,29 @@ class ContainerManager(Configurable):
         127.0.0.1). Off by default: previews go through the authenticated proxy.""",
     ).tag(config=True)
 
+    proxy_forward_credentials = Bool(
+        False,
+        help="""Forward the Jupyter credentials of a preview request to the container: the
+        Jupyter (and JupyterHub) login and `_xsrf` cookies, an Authorization header or a
+        `token` query argument holding a Jupyter token, X-XSRFToken and `_xsrf`. The app's
+        own cookies, bearer tokens and `?token=` (Vite's hot-reload socket uses one) always
+        pass. Off by default: a preview is code running in the container, and with the
+        user's token it could act as the user on the Jupyter server. With it on, the app
+        may also set Jupyter's cookies (Set-Cookie). Turn it on only for trusted apps.""",
+    ).tag(config=True)
+
+    proxy_sandbox = Bool(
+        True,
+        help="""Mark every preview answer with `Content-Security-Policy: sandbox allow-scripts
+        allow-forms allow-popups allow-modals allow-downloads` (no allow-same-origin). The
+        browser then gives the page an opaque origin, so scripts in a preview cannot call
+        the Jupyter API as the user even though they are served on the Jupyter origin. The
+        cost: an opaque origin sends no cookies, so under cookie login a preview's own
+        scripts, styles, fetches and hot-reload socket are refused (403) unless they carry
+        a token, and it cannot use localStorage or its own cookies. Turn it off for trusted
+        code (Vite, Next dev servers), or publish ports (`publish_ports`) instead.""",
+    ).tag(config=True)
+
     docker_url = Unicode(
         "",
         help="""Docker engine address, e.g. 'unix:///var/run/docker.sock' or

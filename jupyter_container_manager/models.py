@@ -96,6 +96,29 @@ def status_of(state: dict) -> str:
     return "error"  # dead, removing, unknown
 
 
+def network_address(attrs: dict) -> str:
+    """The container's IP address on its Docker network ('' when it has none, e.g. stopped)."""
+    network = attrs.get("NetworkSettings") or {}
+    if network.get("IPAddress"):
+        return network["IPAddress"]
+    for settings in (network.get("Networks") or {}).values():
+        if (settings or {}).get("IPAddress"):
+            return settings["IPAddress"]
+    return ""
+
+
+def published_ports(attrs: dict) -> dict[int, int]:
+    """TCP container ports published on host ports: ``{3000: 8000}``."""
+    published = {}
+    for key, bindings in ((attrs.get("NetworkSettings") or {}).get("Ports") or {}).items():
+        port, _, proto = key.partition("/")
+        if proto == "tcp" and port.isdigit() and bindings:
+            host_port = str(bindings[0].get("HostPort", ""))
+            if host_port.isdigit():
+                published[int(port)] = int(host_port)
+    return published
+
+
 @dataclass
 class ContainerInfo:
     """What the API tells about a container (``ContainerInfo`` in API.md)."""
@@ -110,6 +133,8 @@ class ContainerInfo:
     announced_ports: list[int] = field(default_factory=list)
     limits: dict = field(default_factory=dict)
     docker_id: str = ""  # internal only: never serialised
+    address: str = ""  # internal: IP on its Docker network, where the preview proxy connects
+    published_ports: dict[int, int] = field(default_factory=dict)  # container port -> host port
 
     @classmethod
     def from_attrs(cls, attrs: dict) -> ContainerInfo:
@@ -132,6 +157,8 @@ class ContainerInfo:
                 "pids": host.get("PidsLimit") or 0,
             },
             docker_id=attrs.get("Id", ""),
+            address=network_address(attrs),
+            published_ports=published_ports(attrs),
         )
 
     def to_json(self, ports: list[dict] | None = None) -> dict:

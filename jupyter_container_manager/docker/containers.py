@@ -32,6 +32,7 @@ from ..models import (
     owner_filter,
 )
 from .engine import DockerEngine
+from .network import create_published
 
 STOP_TIMEOUT = 5  # seconds between SIGTERM and SIGKILL on stop and restart
 # Keeps the container alive; the init process forwards SIGTERM, so a stop is immediate.
@@ -146,9 +147,6 @@ class ContainerLifecycle:
             security_opt=["no-new-privileges"],
             hostname=f"jcm-{container_id[:8]}",
         )
-        if self.settings.publish_ports and ports:
-            options["ports"] = {f"{port}/tcp": ("127.0.0.1", None) for port in ports}
-
         def create_and_start(client):
             try:
                 container = client.containers.create(**options)
@@ -167,7 +165,10 @@ class ContainerLifecycle:
             container.reload()
             return container.attrs
 
-        attrs = await self.engine.run(create_and_start)
+        if self.settings.publish_ports and ports:  # on 127.0.0.1:8000 and up
+            attrs = await self.engine.run(create_published, create_and_start, options, ports)
+        else:
+            attrs = await self.engine.run(create_and_start)
         return ContainerInfo.from_attrs(attrs)
 
     def _pull(self, client, image: str) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import containers, docs, gateway, webcontainer
+from . import containers, docs, gateway, proxy, webcontainer
 
 # Order matters where patterns overlap: fixed paths before ``/containers/{id}``.
-HANDLER_MODULES = [docs, containers, webcontainer, gateway]
+HANDLER_MODULES = [docs, proxy, containers, webcontainer, gateway]
 
 
 def route_table() -> list[tuple]:

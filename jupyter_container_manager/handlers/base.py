@@ -53,7 +53,13 @@ class ServiceMixin:
     def info_json(self, info: ContainerInfo, listening: list[int] | None = None) -> dict:
         """ContainerInfo as the API answers it: announced and listening ports with URLs."""
         ports = sorted(set(info.announced_ports) | set(listening or []))
-        return info.to_json([{"port": p, "url": self.preview_url(info.id, p)} for p in ports])
+        entries = []
+        for port in ports:
+            entry = {"port": port, "url": self.preview_url(info.id, port)}
+            if port in info.published_ports:  # c.ContainerManager.publish_ports
+                entry["hostPort"] = info.published_ports[port]
+            entries.append(entry)
+        return info.to_json(entries)
 
 
 class ContainerAPIHandler(ServiceMixin, ExtensionHandlerMixin, APIHandler):

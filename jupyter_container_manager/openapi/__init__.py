@@ -4,10 +4,10 @@ module; tests check that its paths are the route tables' paths."""
 from __future__ import annotations
 
 from .. import __version__
-from . import containers, docs, webcontainer
+from . import containers, docs, proxy, webcontainer
 from .components import SCHEMAS, SECURITY_SCHEMES
 
-PATH_MODULES = [containers, docs, webcontainer]
+PATH_MODULES = [containers, docs, proxy, webcontainer]
 
 
 def build_spec() -> dict:
