@@ -25,8 +25,12 @@ from tests.server_process import free_port
 
 STARTER = {
     "package.json": {"file": {"contents": '{"name": "starter", "type": "module"}'}},
-    "index.js": {"file": {"contents": "import { greet } from './src/greet.js';\nconsole.log(greet('node'));\n"}},
-    "src": {"directory": {"greet.js": {"file": {"contents": "export const greet = (who) => `hello ${who}`;\n"}}}},
+    "index.js": {"file": {"contents": (
+        "import { greet } from './src/greet.js';\nconsole.log(greet('node'));\n"
+    )}},
+    "src": {"directory": {"greet.js": {"file": {"contents": (
+        "export const greet = (who) => `hello ${who}`;\n"
+    )}}}},
 }
 
 HTTP_SERVER = """
@@ -220,7 +224,8 @@ def test_server_ready_event_and_preview_through_the_proxy(wc):
 
 def test_attach_and_workdir_name(containers):
     info = containers.create("attached", files={"a.txt": {"file": {"contents": "A"}}})
-    attached = WebContainer.attach(info.id, url=containers.server.url, token=containers.server.token)
+    server = containers.server
+    attached = WebContainer.attach(info.id, url=server.url, token=server.token)
     assert attached.fs.read_file("a.txt", "utf-8") == "A"
     attached.teardown()
     with pytest.raises(ContainerError):

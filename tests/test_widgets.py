@@ -103,11 +103,13 @@ def test_file_explorer(wc):
 
     explorer._tree.value = "/src"  # a click on a folder opens it
     assert explorer.expanded == ["/src"] and "/src/greet.js" in explorer.entries
-    assert dict((v, k) for k, v in explorer._tree.options)["/src/greet.js"].strip().endswith("greet.js")
+    labels = {value: label for label, value in explorer._tree.options}
+    assert labels["/src/greet.js"].strip().endswith("greet.js")
 
     explorer._tree.value = "/src/greet.js"  # a click on a file opens it
     assert explorer.open_path == "/src/greet.js" and opened == ["/src/greet.js"]
-    assert explorer.contents == "module.exports = 1\n" and explorer._editor.value == explorer.contents
+    assert explorer.contents == "module.exports = 1\n"
+    assert explorer._editor.value == explorer.contents
     assert not explorer.dirty and explorer._save_button.disabled
 
     explorer._editor.value = "module.exports = 2\n"  # typing in the editor

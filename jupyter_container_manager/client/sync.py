@@ -176,7 +176,9 @@ class WebContainer:
         terminal: Mapping[str, int] | None = None,
     ) -> Process:
         """Start ``command`` with ``args`` (argv, no shell) over the WebSocket."""
-        process = self._run(self._container.spawn(command, args, cwd=cwd, env=env, terminal=terminal))
+        process = self._run(
+            self._container.spawn(command, args, cwd=cwd, env=env, terminal=terminal)
+        )
         return Process(process, self._runner)
 
     def run(

@@ -47,17 +47,19 @@ class ActionPanel(w.VBox):
         finally:
             self.busy = False
 
+    def _attempt(self, trigger: Callable[[], object]) -> None:
+        """Run ``trigger`` for the user (a click, a keystroke, a first load): its error
+        is shown, not raised."""
+        try:
+            trigger()
+        except ContainerError:
+            pass  # _action showed it
+        except ValueError as err:  # a bad input, refused before any request
+            self.error = str(err)
+
     def _on_click(self, trigger: Callable[[], object]) -> Callable[[w.Button], None]:
         """A button handler running ``trigger``; its error stays on display."""
-
-        def clicked(_button: w.Button) -> None:
-            try:
-                trigger()
-            except (ContainerError, ValueError) as err:
-                if not self.error:
-                    self.error = str(err)
-
-        return clicked
+        return lambda _button: self._attempt(trigger)
 
     @observe("status", "error")
     def _show_status(self, _change=None) -> None:

@@ -77,10 +77,7 @@ class FileExplorer(ActionPanel):
         super().__init__([w.HBox([tree_box, editor_box])], **kwargs)
         self._update_buttons()
         if load:
-            try:
-                self.refresh()
-            except Exception:  # shown in the status line
-                pass
+            self._attempt(self.refresh)
 
     # --- callbacks ----------------------------------------------------------------------
 
@@ -273,12 +270,8 @@ class FileExplorer(ActionPanel):
             self._quiet = False
 
     def _tree_changed(self, change) -> None:
-        if self._quiet or change["new"] is None:
-            return
-        try:
-            self.select(change["new"])
-        except Exception:  # shown in the status line
-            pass
+        if not self._quiet and change["new"] is not None:
+            self._attempt(lambda: self.select(change["new"]))
 
     @observe("contents")
     def _contents_changed(self, change) -> None:

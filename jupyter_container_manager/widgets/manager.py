@@ -56,10 +56,7 @@ class ContainerManagerWidget(ActionPanel):
         super().__init__([w.HTML("<b>Containers</b>"), self._list, toolbar], **kwargs)
         self._update_buttons()
         if load:
-            try:
-                self.refresh()
-            except Exception:  # shown in the status line; the widget still displays
-                pass
+            self._attempt(self.refresh)
 
     # --- callbacks ----------------------------------------------------------------------
 

@@ -22,7 +22,9 @@ class PreviewLinks(ActionPanel):
     (port, url) and ``on_error``. ``close()`` stops listening.
     """
 
-    links = Dict(help="Open ports and their preview URLs ({port: url}; paths from the server root).")
+    links = Dict(
+        help="Open ports and their preview URLs ({port: url}; paths from the server root)."
+    )
 
     def __init__(self, container: WebContainer, *, listen: bool = True, **kwargs):
         self.container = container
@@ -36,10 +38,7 @@ class PreviewLinks(ActionPanel):
             [w.HBox([w.HTML("<b>Previews</b>"), self._refresh_button]), self._view], **kwargs
         )
         if listen:
-            try:
-                self.listen()
-            except Exception:  # shown in the status line
-                pass
+            self._attempt(self.listen)
 
     def on_ready(self, callback: Callable[[int, str], object], remove: bool = False) -> None:
         """Call ``callback(port, url)`` when a server in the container becomes ready."""

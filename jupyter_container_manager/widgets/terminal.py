@@ -55,10 +55,7 @@ class Terminal(ActionPanel):
         )
         self._show_prompt()
         if load:
-            try:
-                self.load()
-            except Exception:  # shown in the status line
-                pass
+            self._attempt(self.load)
 
     def on_output(self, callback: Callable[[str, LineResult], object], remove: bool = False):
         """Call ``callback(line, result)`` after each command line."""
@@ -103,10 +100,7 @@ class Terminal(ActionPanel):
 
     def _submitted(self, change) -> None:
         if change["new"]:
-            try:
-                self._submit(change["new"])
-            except Exception:  # shown in the status line
-                pass
+            self._attempt(lambda: self._submit(change["new"]))
 
     @observe("transcript")
     def _show_transcript(self, _change=None) -> None:

@@ -64,12 +64,13 @@ class UploadPanel(ActionPanel):
         files = change["new"]
         if not files:
             return
-        try:
+
+        def upload_all() -> None:  # stops at the first failure, which stays shown
             for item in files:
                 self.upload(item["name"], bytes(item["content"]))
-        except Exception as err:  # shown in the status line
-            if not self.error:
-                self.error = str(err)
+
+        try:
+            self._attempt(upload_all)
         finally:
             self._picker.value = ()
 
