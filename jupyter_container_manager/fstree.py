@@ -251,7 +251,9 @@ class TarToZip:
             info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
         except tarfile.HeaderError as err:
             raise ValueError(f"broken tar stream ({err})") from err
-        size = info.size if info.type not in (tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE) else 0
+        size = (
+            info.size if info.type not in (tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE) else 0
+        )
         self._remaining = size
         self._padding = (-size) % _BLOCK
         name = self._next_name if self._next_name is not None else info.name
@@ -283,8 +285,8 @@ class TarToZip:
             self._writer = None
         elif self._target == "meta":
             if self._meta_kind == tarfile.GNUTYPE_LONGNAME:
-                self._next_name = bytes(self._meta).rstrip(b"\0").decode(
-                    "utf-8", errors="surrogateescape"
+                self._next_name = (
+                    bytes(self._meta).rstrip(b"\0").decode("utf-8", errors="surrogateescape")
                 )
             else:
                 path = _pax_path(bytes(self._meta))

@@ -61,7 +61,7 @@ def relative(workdir: str, absolute: str) -> str:
     prefix = workdir if workdir.endswith("/") else workdir + "/"
     if not absolute.startswith(prefix):
         raise ValueError(f"{absolute!r} is not inside {workdir!r}")
-    return "/" + absolute[len(prefix):]
+    return "/" + absolute[len(prefix) :]
 
 
 def workdir_for_name(name: object) -> str:

@@ -13,9 +13,20 @@ from tests.helpers import assert_error
 from tests.webcontainer_support import boot
 
 STARTER = {
-    "package.json": {"file": {"contents": '{"name": "starter", "type": "commonjs", "main": "index.js"}'}},
-    "index.js": {"file": {"contents": "const { greet } = require('./src/greet');\nconsole.log(greet('WebContainer'));\n"}},
-    "src": {"directory": {"greet.js": {"file": {"contents": "exports.greet = (who) => `Hello, ${who}!`;\n"}}}},
+    "package.json": {
+        "file": {"contents": '{"name": "starter", "type": "commonjs", "main": "index.js"}'}
+    },
+    "index.js": {
+        "file": {
+            "contents": "const { greet } = require('./src/greet');\n"
+            "console.log(greet('WebContainer'));\n"
+        }
+    },
+    "src": {
+        "directory": {
+            "greet.js": {"file": {"contents": "exports.greet = (who) => `Hello, ${who}!`;\n"}}
+        }
+    },
 }
 
 
@@ -47,7 +58,9 @@ async def test_starter_flow(api, docker_client):
 
 
 async def test_boot_with_workdir_name_and_teardown(api, docker_client):
-    wc = await boot(api, docker_client, workdirName="my-app", files={"a.txt": {"file": {"contents": "A"}}})
+    wc = await boot(
+        api, docker_client, workdirName="my-app", files={"a.txt": {"file": {"contents": "A"}}}
+    )
     assert wc.workdir == "/home/my-app"
     assert wc.cat("/home/my-app/a.txt") == b"A"
     pwd = await wc.spawn("pwd")
@@ -76,16 +89,21 @@ async def test_mount_with_mount_point_and_export_of_a_subfolder(api, docker_clie
     wc = await boot(api, docker_client)
     tree = {
         "lib": {"directory": {"x.js": {"file": {"contents": "x"}}, "empty": {"directory": {}}}},
-        "bin.dat": {"file": {"contents": base64.b64encode(bytes(range(256))).decode(), "encoding": "base64"}},
+        "bin.dat": {
+            "file": {"contents": base64.b64encode(bytes(range(256))).decode(), "encoding": "base64"}
+        },
     }
-    answer = await api.post("webcontainer", wc.id, "mount", body={"tree": tree, "mountPoint": "/deep/er"})
+    answer = await api.post(
+        "webcontainer", wc.id, "mount", body={"tree": tree, "mountPoint": "/deep/er"}
+    )
     assert answer.status == 204, answer
     assert wc.cat("/workspace/deep/er/lib/x.js") == b"x"
     assert wc.cat("/workspace/deep/er/bin.dat") == bytes(range(256))
     assert (await wc.export("deep/er")).json() == tree
     assert_error(
         await api.post("webcontainer", wc.id, "mount", body={"tree": tree, "mountPoint": "../up"}),
-        403, code="EACCES",
+        403,
+        code="EACCES",
     )
     assert_error(await api.post("webcontainer", wc.id, "mount", body={"tree": {"a/b": {}}}), 400)
     assert_error(await api.post("webcontainer", wc.id, "mount", body={}), 400)
@@ -106,7 +124,10 @@ async def test_export_zip_streams_the_files(api, docker_client):
     names = set(archive.namelist())
     assert {"index.js", "package.json", "src/", "src/greet.js", "blob.bin"} <= names
     assert archive.read("blob.bin") == blob
-    assert archive.read("src/greet.js").decode() == STARTER["src"]["directory"]["greet.js"]["file"]["contents"]
+    assert (
+        archive.read("src/greet.js").decode()
+        == STARTER["src"]["directory"]["greet.js"]["file"]["contents"]
+    )
     assert_error(await wc.export(form="tar"), 400)
     assert_error(await wc.export("nope", form="zip"), 404, code="ENOENT")
 
@@ -115,19 +136,30 @@ async def test_export_zip_streams_the_files(api, docker_client):
 
 
 async def test_each_node_error_code(api, docker_client):
-    wc = await boot(api, docker_client, files={
-        "a.txt": {"file": {"contents": "a"}},
-        "src": {"directory": {"m.js": {"file": {"contents": "m"}}}},
-        "full": {"directory": {"f": {"file": {"contents": "f"}}}},
-        "empty": {"directory": {}},
-    })
+    wc = await boot(
+        api,
+        docker_client,
+        files={
+            "a.txt": {"file": {"contents": "a"}},
+            "src": {"directory": {"m.js": {"file": {"contents": "m"}}}},
+            "full": {"directory": {"f": {"file": {"contents": "f"}}}},
+            "empty": {"directory": {}},
+        },
+    )
     body = assert_error(await wc.read("missing.js"), 404, "ENOENT")
     assert body["message"] == "ENOENT: no such file or directory, open '/workspace/missing.js'"
     body = assert_error(await wc.write("no/such/dir.js", "x"), 404, "ENOENT")
     assert body["message"] == "ENOENT: no such file or directory, open '/workspace/no/such/dir.js'"
-    assert_error(await wc.readdir("nowhere"), 404, "ENOENT", contains="scandir '/workspace/nowhere'")
+    assert_error(
+        await wc.readdir("nowhere"), 404, "ENOENT", contains="scandir '/workspace/nowhere'"
+    )
     assert_error(await wc.rm("ghost"), 404, "ENOENT")
-    assert_error(await wc.rename("ghost", "b"), 404, "ENOENT", contains="'/workspace/ghost' -> '/workspace/b'")
+    assert_error(
+        await wc.rename("ghost", "b"),
+        404,
+        "ENOENT",
+        contains="'/workspace/ghost' -> '/workspace/b'",
+    )
     assert_error(await wc.rename("a.txt", "nowhere/a.txt"), 404, "ENOENT")
     assert_error(await wc.mkdir("x/y"), 404, "ENOENT", contains="mkdir '/workspace/x/y'")
 
@@ -173,7 +205,10 @@ async def test_stopped_container_answers_409_and_unknown_404(api, docker_client)
     assert_error(await wc.spawn("true"), 409, code="ENOTRUNNING")
     unknown = "00000000-0000-4000-8000-000000000000"
     assert_error(await api.get("webcontainer", unknown, "fs", "readdir"), 404)
-    assert_error(await api.put("webcontainer", unknown, "fs", "writeFile", raw=b"x", params={"path": "a"}), 404)
+    assert_error(
+        await api.put("webcontainer", unknown, "fs", "writeFile", raw=b"x", params={"path": "a"}),
+        404,
+    )
 
 
 async def test_bad_requests_are_400(api, docker_client):
@@ -182,8 +217,16 @@ async def test_bad_requests_are_400(api, docker_client):
     assert_error(await api.post(*fs, "writeFile", raw=b"{nope"), 400)
     assert_error(await api.post(*fs, "writeFile", body={"contents": "x"}), 400, contains="'path'")
     assert_error(await api.post(*fs, "writeFile", body={"path": "a", "contents": 5}), 400)
-    assert_error(await api.post(*fs, "writeFile", body={"path": "a", "contents": "!!", "encoding": "base64"}), 400)
-    assert_error(await api.post(*fs, "writeFile", body={"path": "a", "contents": "x", "encoding": "latin1"}), 400)
+    assert_error(
+        await api.post(
+            *fs, "writeFile", body={"path": "a", "contents": "!!", "encoding": "base64"}
+        ),
+        400,
+    )
+    assert_error(
+        await api.post(*fs, "writeFile", body={"path": "a", "contents": "x", "encoding": "latin1"}),
+        400,
+    )
     assert_error(await api.put(*fs, "writeFile", raw=b"x"), 400, contains="path")
     assert_error(await api.post(*fs, "mkdir", body={"path": 3}), 400)
     assert_error(await api.post(*fs, "mkdir", body={"path": "a", "recursive": "yes"}), 400)
@@ -199,10 +242,14 @@ async def test_bad_requests_are_400(api, docker_client):
 
 
 async def test_dotdot_and_symlink_escapes_are_refused(api, docker_client):
-    wc = await boot(api, docker_client, files={
-        "a.txt": {"file": {"contents": "a"}},
-        "src": {"directory": {"m.js": {"file": {"contents": "m"}}}},
-    })
+    wc = await boot(
+        api,
+        docker_client,
+        files={
+            "a.txt": {"file": {"contents": "a"}},
+            "src": {"directory": {"m.js": {"file": {"contents": "m"}}}},
+        },
+    )
     code, _ = wc.sh(
         "mkdir -p /outside && echo secret > /outside/secret && "
         "ln -s /outside /workspace/out && ln -s /outside/secret /workspace/secret-link && "
@@ -210,8 +257,14 @@ async def test_dotdot_and_symlink_escapes_are_refused(api, docker_client):
     )
     assert code == 0
 
-    for path in ("../outside/secret", "src/../../outside/secret", "/../outside/secret",
-                 "out/secret", "secret-link", "src/up/secret"):
+    for path in (
+        "../outside/secret",
+        "src/../../outside/secret",
+        "/../outside/secret",
+        "out/secret",
+        "secret-link",
+        "src/up/secret",
+    ):
         assert_error(await wc.read(path), 403, "EACCES")
         assert_error(await wc.write(path, "pwned"), 403, "EACCES")
         assert_error(await wc.put(path, b"pwned"), 403, "EACCES")
@@ -241,7 +294,7 @@ async def test_dotdot_and_symlink_escapes_are_refused(api, docker_client):
 # --- names and bytes ---------------------------------------------------------------------
 
 NASTY_NAMES = [
-    "it's \"quoted\".txt",
+    'it\'s "quoted".txt',
     "$(id).js",
     "`whoami`.sh",
     "a;b&&c|d>e<f.txt",
@@ -294,6 +347,9 @@ async def test_binary_round_trip_by_hash(api, docker_client):
     back = await wc.read("random.bin")
     assert back.headers["Content-Length"] == str(len(data))
     assert hashlib.sha256(back.body).hexdigest() == digest
+
+    # A refused upload answers at once, whatever its size.
+    assert_error(await wc.put("missing/dir/random.bin", data), 404, "ENOENT")
 
     encoded = base64.b64encode(data[:100_000]).decode()
     assert (await wc.write("b64.bin", encoded, encoding="base64")).status == 204

@@ -11,13 +11,24 @@ import pytest
 from tests.helpers import assert_error
 from tests.webcontainer_support import boot, ndjson_lines
 
-
 FILES = {"src": {"directory": {"a.txt": {"file": {"contents": "A"}}}}}
 
 
 async def test_argv_is_taken_literally(api, docker_client):
     wc = await boot(api, docker_client, files=FILES)
-    args = ["$(id)", "`id`", "a;b", "*", "$HOME", "'single'", '"double"', "-n", "tab\there", "new\nline", "ü🚀"]
+    args = [
+        "$(id)",
+        "`id`",
+        "a;b",
+        "*",
+        "$HOME",
+        "'single'",
+        '"double"',
+        "-n",
+        "tab\there",
+        "new\nline",
+        "ü🚀",
+    ]
     answer = await wc.spawn("echo", *args)
     assert answer.status == 200, answer
     assert answer.json() == {"exitCode": 0, "output": " ".join(args) + "\n"}
@@ -46,9 +57,16 @@ async def test_cwd_and_env(api, docker_client):
     assert (await wc.spawn("pwd")).json()["output"] == "/workspace\n"
     assert (await wc.spawn("pwd", cwd="src")).json()["output"] == "/workspace/src\n"
     assert (await wc.spawn("cat", "a.txt", cwd="/src/")).json()["output"] == "A"
-    assert_error(await wc.spawn("pwd", cwd="nope"), 404, "ENOENT", contains="chdir '/workspace/nope'")
+    assert_error(
+        await wc.spawn("pwd", cwd="nope"), 404, "ENOENT", contains="chdir '/workspace/nope'"
+    )
     assert_error(await wc.spawn("pwd", cwd="src/a.txt"), 409, "ENOTDIR")
-    env = await wc.spawn("sh", "-c", 'printf "%s|%s" "$GREETING" "$EMPTY"', env={"GREETING": "hi $(id) `x`", "EMPTY": ""})
+    env = await wc.spawn(
+        "sh",
+        "-c",
+        'printf "%s|%s" "$GREETING" "$EMPTY"',
+        env={"GREETING": "hi $(id) `x`", "EMPTY": ""},
+    )
     assert env.json()["output"] == "hi $(id) `x`|"
 
 
@@ -80,7 +98,10 @@ async def test_streamed_spawn_sends_output_before_the_process_ends(api, docker_c
     started = time.monotonic()
     script = "echo first; sleep 2; echo second >&2; exit 3"
     response = await api._fetch(
-        "webcontainer", wc.id, "spawn", method="POST",
+        "webcontainer",
+        wc.id,
+        "spawn",
+        method="POST",
         body=json.dumps({"command": "sh", "args": ["-c", script], "stream": True}),
         streaming_callback=lambda chunk: arrivals.append((time.monotonic() - started, chunk)),
     )

@@ -10,19 +10,18 @@ symlink escapes by the script, inside the container.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import docker.errors
 
 from ..errors import FileSystemError, TooLarge
-from ..fstree import TarToZip, Tree, tar_to_tree, tree_to_tar
+from ..fstree import Tree, tar_to_tree, tree_to_tar
 from ..models import ContainerInfo
 from ..paths import relative, resolve
 from . import fs_scripts as scripts
 from .engine import DockerEngine
 from .exec_output import ScriptOutput, StatusLineError, start_script
+from .file_streams import FileReader, FileWriter, ZipReader, feed, read_line
 
-_FEED_SIZE = 1024 * 1024
 _TYPES = {"d": "directory", "l": "symlink", "f": "file"}
 DEFAULT_MAX_FILE_SIZE = 1024**3
 DEFAULT_MAX_LISTING = 64 * 1024**2
@@ -140,7 +139,9 @@ class ContainerFiles:
         """``{type: file|directory|other, size, mtime (ms since the epoch), mode}``; like
         Node's ``fs.stat`` it follows a last symlink. ``mode`` is st_mode (type bits too)."""
         target = resolve(info.workdir, path, "stat")
-        kind, size, mtime, mode = (await self._run(info, scripts.STAT, "stat", target, target)).split()
+        kind, size, mtime, mode = (
+            await self._run(info, scripts.STAT, "stat", target, target)
+        ).split()
         return {"type": kind, "size": int(size), "mtime": int(mtime) * 1000, "mode": int(mode, 16)}
 
     # --- writing ------------------------------------------------------------------
@@ -150,14 +151,15 @@ class ContainerFiles:
         target = resolve(info.workdir, path, "open")
         if len(data) > self.max_file_size:
             raise TooLarge(
-                f"{len(data)} bytes are more than {self.max_file_size} (c.ContainerManager.max_file_size)"
+                f"{len(data)} bytes are more than {self.max_file_size} "
+                "(c.ContainerManager.max_file_size)"
             )
         out = await self._script(info, scripts.WRITE, target, stdin=True)
-        feeder = asyncio.ensure_future(_feed(out, data))
+        feeder = asyncio.ensure_future(feed(out, data))
         try:
             await self._status(out, "open", target)
             await feeder
-            if await _line(out) != "DONE":
+            if await read_line(out) != "DONE":
                 raise FileSystemError(scripts.code_from_stderr(out.stderr), "write", target)
         finally:
             feeder.cancel()
@@ -170,7 +172,7 @@ class ContainerFiles:
         target = resolve(info.workdir, path, "open")
         out = await self._script(info, scripts.WRITE, target, stdin=True)
         group = await self._status(out, "open", target)
-        return FileWriter(self, info, target, out, group)
+        return FileWriter(target, out, self.max_file_size, lambda: self._kill_group(info, group))
 
     async def mkdir(self, info: ContainerInfo, path: str, recursive: bool = False) -> None:
         target = resolve(info.workdir, path, "mkdir")
@@ -239,157 +241,3 @@ class ContainerFiles:
             return out, None
 
         return ZipReader(open_export, target)
-
-
-async def _feed(out: ScriptOutput, data: bytes) -> None:
-    """Write ``data`` to the exec's stdin then end it; a script that stopped early (its
-    checks failed) closes the pipe, which is fine: its status line says why."""
-    try:
-        view = memoryview(data)
-        for start in range(0, len(view), _FEED_SIZE):
-            await out.stream.write(view[start : start + _FEED_SIZE])
-        out.stream.close_stdin()
-    except (ConnectionError, BrokenPipeError, OSError):
-        pass
-
-
-async def _line(out: ScriptOutput) -> str | None:
-    try:
-        return await out.status_line()
-    except StatusLineError:
-        return None
-
-
-Opener = Callable[[], Awaitable[tuple[ScriptOutput, "int | None"]]]
-
-
-class _ExecReader:
-    """Opened by ``await`` (errors raise there) and read by ``async for``."""
-
-    def __init__(self, opener: Opener, path: str):
-        self._opener = opener
-        self.path = path
-        self.size: int | None = None
-        self._out: ScriptOutput | None = None
-        self._opening: asyncio.Future | None = None
-        self._done = False
-
-    def __await__(self):
-        return self.open().__await__()
-
-    async def open(self):
-        if self._out is None:
-            if self._opening is None:
-                self._opening = asyncio.ensure_future(self._opener())
-            self._out, self.size = await self._opening
-        return self
-
-    def __aiter__(self):
-        return self
-
-    def close(self) -> None:
-        self._done = True
-        if self._out is not None:
-            self._out.close()
-
-    async def aclose(self) -> None:
-        self.close()
-
-
-class FileReader(_ExecReader):
-    """The chunks of one file, exactly ``size`` bytes."""
-
-    _received = 0
-
-    async def __anext__(self) -> bytes:
-        await self.open()
-        left = self.size - self._received
-        if self._done or left <= 0:
-            self.close()
-            raise StopAsyncIteration
-        chunk = await self._out.chunk()
-        if chunk is None:
-            self.close()
-            code = scripts.code_from_stderr(self._out.stderr)
-            raise FileSystemError(code, "read", self.path)
-        chunk = chunk[:left]
-        self._received += len(chunk)
-        return chunk
-
-
-class ZipReader(_ExecReader):
-    """The zip of a folder, converted from the container's tar stream as it comes."""
-
-    _zip: TarToZip | None = None
-
-    async def __anext__(self) -> bytes:
-        await self.open()
-        if self._zip is None:
-            self._zip = TarToZip()
-        while not self._done:
-            chunk = await self._out.chunk()
-            try:
-                if chunk is None:
-                    self.close()
-                    return self._zip.close()
-                data = self._zip.feed(chunk)
-            except ValueError as err:
-                self.close()
-                raise FileSystemError("EIO", "read", self.path) from err
-            if data:
-                return data
-        raise StopAsyncIteration
-
-
-class FileWriter:
-    """An upload in progress into one file (see ContainerFiles.write_file_stream)."""
-
-    def __init__(self, files: ContainerFiles, info: ContainerInfo, target: str,
-                 out: ScriptOutput, group: str):
-        self._files = files
-        self._info = info
-        self.path = target
-        self._out = out
-        self._group = group
-        self.written = 0
-        self._finished = False
-
-    async def write(self, chunk: bytes) -> None:
-        if self._finished:
-            raise FileSystemError("EINVAL", "write", self.path)
-        self.written += len(chunk)
-        if self.written > self._files.max_file_size:
-            await self.abort()
-            raise TooLarge(
-                f"More than {self._files.max_file_size} bytes (c.ContainerManager.max_file_size)"
-            )
-        try:
-            await self._out.stream.write(chunk)
-        except (ConnectionError, BrokenPipeError, OSError) as err:
-            self._finished = True
-            await self._out.drain()
-            self._out.close()
-            code = scripts.code_from_stderr(self._out.stderr)
-            raise FileSystemError(code, "write", self.path) from err
-
-    async def close(self) -> None:
-        """End the upload; raises if the container could not write every byte."""
-        if self._finished:
-            return
-        self._finished = True
-        self._out.stream.close_stdin()
-        try:
-            done = await _line(self._out)
-        finally:
-            self._out.close()
-        if done != "DONE":
-            raise FileSystemError(scripts.code_from_stderr(self._out.stderr), "write", self.path)
-
-    async def abort(self) -> None:
-        """Stop the upload: the writing process is killed before it sees an end of file,
-        so what arrived so far stays in the file and nothing more."""
-        if self._finished:
-            return
-        self._finished = True
-        await self._files._kill_group(self._info, self._group)
-        self._out.close()

@@ -42,7 +42,9 @@ follow() {
 """
 
 # $2: path. Answers "OK <size>", then the bytes.
-READ = PRELUDE + r"""
+READ = (
+    PRELUDE
+    + r"""
 locate "$2"; follow
 [ -e "$T" ] || fail ENOENT
 [ -d "$T" ] && fail EISDIR
@@ -52,10 +54,13 @@ s=$(stat -c %s -- "$T" 2>/dev/null) || s=$(wc -c < "$T")
 printf 'OK %s\n' "$s"
 exec cat -- "$T"
 """
+)
 
 # $2: path; the bytes come on stdin. Answers "OK <pid>" (the group to kill on abort), then
 # "DONE" once every byte is written.
-WRITE = PRELUDE + r"""
+WRITE = (
+    PRELUDE
+    + r"""
 locate "$2"; follow
 [ -d "$T" ] && fail EISDIR
 if [ -e "$T" ] && [ ! -w "$T" ]; then fail EACCES; fi
@@ -63,9 +68,12 @@ printf 'OK %s\n' "$$"
 cat > "$T" || exit 1
 echo DONE
 """
+)
 
 # $2: path, $3: 1 for recursive.
-MKDIR = PRELUDE + r"""
+MKDIR = (
+    PRELUDE
+    + r"""
 if [ "$3" = 1 ]; then
   p=$2
   until cd -P -- "$p" 2>/dev/null; do
@@ -83,9 +91,12 @@ if [ -e "$T" ] || [ -L "$T" ]; then fail EEXIST; fi
 mkdir -- "$T" || exit 1
 echo OK
 """
+)
 
 # $2: path, $3: 1 for recursive, $4: 1 for force. The last name is not followed.
-RM = PRELUDE + r"""
+RM = (
+    PRELUDE
+    + r"""
 [ "$2" = "$L" ] && fail EPERM
 locate "$2"
 if [ ! -e "$T" ] && [ ! -L "$T" ]; then
@@ -100,9 +111,12 @@ else
 fi
 echo OK
 """
+)
 
 # $2: old path, $3: new path; rename(2) semantics, the last names are not followed.
-RENAME = PRELUDE + r"""
+RENAME = (
+    PRELUDE
+    + r"""
 if [ "$2" = "$L" ] || [ "$3" = "$L" ]; then fail EPERM; fi
 locate "$2"; O=$T
 if [ ! -e "$O" ] && [ ! -L "$O" ]; then fail ENOENT; fi
@@ -119,37 +133,48 @@ fi
 mv -f -- "$O" "$N" || exit 1
 echo OK
 """
+)
 
 # $2: path. Answers "OK", then "<t><name>\0" per entry, t: d(irectory), l(ink), f(ile).
-READDIR = PRELUDE + r"""
+READDIR = (
+    PRELUDE
+    + r"""
 locate "$2"; follow
 [ -e "$T" ] || fail ENOENT
 [ -d "$T" ] || fail ENOTDIR
 cd -- "$T" 2>/dev/null || fail EACCES
 echo OK
 for f in .[!.]* ..?* *; do
-  if [ -L "$f" ]; then t=l; elif [ -d "$f" ]; then t=d; elif [ -e "$f" ]; then t=f; else continue; fi
+  if [ -L "$f" ]; then t=l; elif [ -d "$f" ]; then t=d
+  elif [ -e "$f" ]; then t=f; else continue; fi
   printf '%s%s\0' "$t" "$f"
 done
 """
+)
 
 # $2: path. Answers "OK <kind> <size> <mtime seconds> <raw mode in hex>".
-STAT = PRELUDE + r"""
+STAT = (
+    PRELUDE
+    + r"""
 locate "$2"; follow
 [ -e "$T" ] || fail ENOENT
 if [ -d "$T" ]; then k=directory; elif [ -f "$T" ]; then k=file; else k=other; fi
 m=$(stat -c '%s %Y %f' -- "$T") || exit 1
 printf 'OK %s %s\n' "$k" "$m"
 """
+)
 
 # $2: folder. Answers "OK", then a tar of the folder's contents (names start with ./).
-EXPORT = PRELUDE + r"""
+EXPORT = (
+    PRELUDE
+    + r"""
 locate "$2"; follow
 [ -e "$T" ] || fail ENOENT
 [ -d "$T" ] || fail ENOTDIR
 echo OK
 exec tar -cf - -C "$T" .
 """
+)
 
 # $1: signal name, $2: process group id.
 KILL_GROUP = r"""kill -s "$1" -- "-$2" 2>/dev/null || true"""

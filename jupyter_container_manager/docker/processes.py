@@ -20,11 +20,13 @@ import itertools
 import re
 from collections.abc import Callable
 
+import docker.errors
+
 from ..errors import BadRequest, FileSystemError, Unprocessable
 from ..models import ContainerInfo
 from ..paths import resolve
 from . import fs_scripts as scripts
-from .engine import DockerEngine
+from .engine import DockerEngine, ExecStartError
 from .exec_output import ScriptOutput, StatusLineError, start_script
 
 WRAPPER = r"""
@@ -90,8 +92,16 @@ def check_env(env: object) -> dict[str, str]:
 class Process:
     """One running process (and its group) in a container."""
 
-    def __init__(self, owner: ContainerProcesses, pid: int, info: ContainerInfo,
-                 out: ScriptOutput, group: int, argv: list[str], terminal: bool):
+    def __init__(
+        self,
+        owner: ContainerProcesses,
+        pid: int,
+        info: ContainerInfo,
+        out: ScriptOutput,
+        group: int,
+        argv: list[str],
+        terminal: bool,
+    ):
         self.pid = pid  # ours: stable, shown to callers
         self.container_id = info.id
         self.argv = argv
@@ -157,9 +167,13 @@ class Process:
         name = signal_name(signal)
         if not self.running:
             return
-        await self._owner.engine.exec_run(
-            self._info.docker_id, ["sh", "-c", scripts.KILL_GROUP, "sh", name, str(self._group)]
-        )
+        try:
+            await self._owner.engine.exec_run(
+                self._info.docker_id,
+                ["sh", "-c", scripts.KILL_GROUP, "sh", name, str(self._group)],
+            )
+        except (docker.errors.APIError, ExecStartError):
+            pass  # the container stopped or went away: so did the process
 
     async def resize(self, cols: int, rows: int) -> None:
         if self.terminal and self.running:
@@ -200,8 +214,13 @@ class ContainerProcesses:
         directory = resolve(info.workdir, cwd or "", "chdir")
         tty = terminal is not None
         out = await start_script(
-            self.engine, info, ["sh", "-c", WRAPPER, "sh", directory, *argv],
-            stdin=True, tty=tty, env=env or None, merge_stderr=True,
+            self.engine,
+            info,
+            ["sh", "-c", WRAPPER, "sh", directory, *argv],
+            stdin=True,
+            tty=tty,
+            env=env or None,
+            merge_stderr=True,
         )
         try:
             line = await out.status_line(crlf=tty)

@@ -28,6 +28,7 @@ from .base import ContainerAPIHandler
 ID = r"(?P<container_id>[^/]+)"
 PATH = r"(?P<path>.*)"
 BASE = rf"/webcontainer/{ID}"
+FLUSH_SIZE = 256 * 1024
 
 
 def ndjson(value: dict) -> bytes:
@@ -41,6 +42,20 @@ class WebContainerHandler(ContainerAPIHandler):
     def no_content(self) -> None:
         self.set_status(204)
         self.finish()
+
+    _unflushed = 0
+
+    # APIHandler.finish() sets application/json unless told otherwise: streamed answers
+    # pass their own type (self._headers["Content-Type"]) as set_content_type.
+
+    async def send(self, chunk: bytes) -> None:
+        """Write part of a streamed answer; flush (and so wait for a slow client) once
+        FLUSH_SIZE bytes are pending: memory stays bounded, with few flushes."""
+        self.write(chunk)
+        self._unflushed += len(chunk)
+        if self._unflushed >= FLUSH_SIZE:
+            self._unflushed = 0
+            await self.flush()
 
     def required_argument(self, name: str) -> str:
         value = self.get_query_argument(name, None, strip=False)
@@ -181,7 +196,9 @@ class ReadFileHandler(WebContainerHandler):
     async def get(self, container_id: str, path: str | None = None):
         encoding = self.get_query_argument("encoding", None)
         if encoding not in (None, "", "utf-8", "utf8", "binary", "buffer"):
-            raise BadRequest(f"'encoding' must be 'utf-8' (text) or absent (bytes), not {encoding!r}")
+            raise BadRequest(
+                f"'encoding' must be 'utf-8' (text) or absent (bytes), not {encoding!r}"
+            )
         as_text = encoding in ("utf-8", "utf8")
         info = await self.running(container_id)
         reader = await self.service.files.stream_file(info, path or "")
@@ -193,15 +210,14 @@ class ReadFileHandler(WebContainerHandler):
             self.set_header("Content-Length", str(reader.size))
         try:
             async for chunk in reader:
-                self.write(decoder.decode(chunk).encode("utf-8") if decoder else chunk)
-                await self.flush()
+                await self.send(decoder.decode(chunk).encode("utf-8") if decoder else chunk)
             if decoder:
                 self.write(decoder.decode(b"", final=True).encode("utf-8"))
         except StreamClosedError:
             return
         finally:
             reader.close()
-        self.finish()
+        self.finish(set_content_type=self._headers["Content-Type"])
 
 
 class ReaddirHandler(WebContainerHandler):
@@ -281,8 +297,14 @@ class SpawnHandler(WebContainerHandler):
         processes = self.service.processes
         if not stream:
             result = await processes.run(
-                info, command, args, cwd=cwd, env=env, timeout=timeout,
-                output_limit=self.manager.spawn_output_limit, started=self._started,
+                info,
+                command,
+                args,
+                cwd=cwd,
+                env=env,
+                timeout=timeout,
+                output_limit=self.manager.spawn_output_limit,
+                started=self._started,
             )
             self.write_json(result)
             return
@@ -312,7 +334,7 @@ class SpawnHandler(WebContainerHandler):
         end = {"exitCode": TIMEOUT_EXIT_CODE if timed_out else await process.wait()}
         if timed_out:
             end["timedOut"] = True
-        self.finish(ndjson(end))
+        self.finish(ndjson(end), set_content_type=self._headers["Content-Type"])
 
 
 class UrlHandler(WebContainerHandler):
@@ -342,13 +364,12 @@ class ExportHandler(WebContainerHandler):
         self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(name)}.zip")
         try:
             async for chunk in reader:
-                self.write(chunk)
-                await self.flush()
+                await self.send(chunk)
         except StreamClosedError:
             return
         finally:
             reader.close()
-        self.finish()
+        self.finish(set_content_type=self._headers["Content-Type"])
 
 
 default_handlers = [

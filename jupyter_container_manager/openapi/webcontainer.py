@@ -45,7 +45,10 @@ BOOT_BODY = {
 BOOTED = {
     "type": "object",
     "required": ["containerId", "workdir"],
-    "properties": {"containerId": {"type": "string", "format": "uuid"}, "workdir": {"type": "string"}},
+    "properties": {
+        "containerId": {"type": "string", "format": "uuid"},
+        "workdir": {"type": "string"},
+    },
 }
 MOUNT_BODY = {
     "type": "object",
@@ -87,7 +90,12 @@ READDIR = {
     "responses": {
         "200": json_response(
             "Names, or entries with their type",
-            {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "array", "items": DIRENT}]},
+            {
+                "oneOf": [
+                    {"type": "array", "items": {"type": "string"}},
+                    {"type": "array", "items": DIRENT},
+                ]
+            },
         ),
         **FS_ERRORS,
     },
@@ -96,16 +104,24 @@ SPAWN_BODY = {
     "type": "object",
     "required": ["command"],
     "properties": {
-        "command": {"type": "string", "description": "Program, found on PATH; run as argv, no shell"},
+        "command": {
+            "type": "string",
+            "description": "Program, found on PATH; run as argv, no shell",
+        },
         "args": {"type": "array", "items": {"type": "string"}},
         "cwd": {"type": "string", "description": "From the workdir; missing: 404 ENOENT"},
         "env": {"type": "object", "additionalProperties": {"type": "string"}},
         "timeout": {
             "type": "number",
             "minimum": 0,
-            "description": "Seconds (above 0); past it the process group is killed, exitCode 124, timedOut true",
+            "description": "Seconds (above 0); past it the process group is killed, "
+            "exitCode 124, timedOut true",
         },
-        "stream": {"type": "boolean", "default": False, "description": "Answer NDJSON as output comes"},
+        "stream": {
+            "type": "boolean",
+            "default": False,
+            "description": "Answer NDJSON as output comes",
+        },
     },
 }
 SPAWN_RESULT = {
@@ -115,7 +131,10 @@ SPAWN_RESULT = {
         "exitCode": {"type": "integer", "description": "127: command not found; 124: timed out"},
         "output": {"type": "string", "description": "stdout and stderr merged in arrival order"},
         "timedOut": {"type": "boolean"},
-        "truncated": {"type": "boolean", "description": "output cut at c.ContainerManager.spawn_output_limit"},
+        "truncated": {
+            "type": "boolean",
+            "description": "output cut at c.ContainerManager.spawn_output_limit",
+        },
     },
 }
 SPAWN_STREAM = {
@@ -126,9 +145,16 @@ SPAWN_STREAM = {
 
 
 def op(verb: str, operation_id: str, summary: str, responses: dict, **extra) -> dict:
-    return {verb: {"tags": TAG, "operationId": operation_id, "summary": summary,
-                   "parameters": [CONTAINER_ID, *extra.pop("parameters", [])],
-                   "responses": responses, **extra}}
+    return {
+        verb: {
+            "tags": TAG,
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": [CONTAINER_ID, *extra.pop("parameters", [])],
+            "responses": responses,
+            **extra,
+        }
+    }
 
 
 PATHS = {
@@ -144,29 +170,45 @@ PATHS = {
             },
         }
     },
-    BASE: op("delete", "teardownWebContainer", "Tear down: remove the container and its processes",
-             {**NO_CONTENT, **error_responses(403, 404, 503)}),
+    BASE: op(
+        "delete",
+        "teardownWebContainer",
+        "Tear down: remove the container and its processes",
+        {**NO_CONTENT, **error_responses(403, 404, 503)},
+    ),
     f"{BASE}/mount": op(
-        "post", "mountTree", "Write a FileSystemTree into the workdir (or mountPoint)",
+        "post",
+        "mountTree",
+        "Write a FileSystemTree into the workdir (or mountPoint)",
         {**NO_CONTENT, **error_responses(400, 403, 404, 409, 413, 503)},
         requestBody=json_body(MOUNT_BODY, required=True),
     ),
     f"{BASE}/fs/writeFile": {
         **op(
-            "post", "writeFile", "Write a file (its folder must exist: 404 ENOENT)",
+            "post",
+            "writeFile",
+            "Write a file (its folder must exist: 404 ENOENT)",
             {**NO_CONTENT, **error_responses(400, 403, 404, 409, 413, 503)},
             requestBody=json_body(WRITE_BODY, required=True),
         ),
         **op(
-            "put", "writeFileRaw", "Write a file from the raw request body (large and binary files, streamed)",
+            "put",
+            "writeFileRaw",
+            "Write a file from the raw request body (large and binary files, streamed)",
             {**NO_CONTENT, **error_responses(400, 403, 404, 409, 413, 503)},
             parameters=[query("path", "File path from the workdir", required=True)],
-            requestBody={"required": True, "content": {"application/octet-stream": {
-                "schema": {"type": "string", "format": "binary"}}}},
+            requestBody={
+                "required": True,
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            },
         ),
     },
     f"{BASE}/fs/readFile/{{path}}": op(
-        "get", "readFile", "Read a file: raw bytes, or text with encoding=utf-8",
+        "get",
+        "readFile",
+        "Read a file: raw bytes, or text with encoding=utf-8",
         {
             "200": {
                 "description": "The file",
@@ -177,33 +219,71 @@ PATHS = {
             },
             **error_responses(400, 403, 404, 409, 413, 503),
         },
-        parameters=[PATH_IN_URL, query("encoding", "utf-8: answer text", {"type": "string", "enum": ["utf-8"]})],
+        parameters=[
+            PATH_IN_URL,
+            query("encoding", "utf-8: answer text", {"type": "string", "enum": ["utf-8"]}),
+        ],
     ),
-    f"{BASE}/fs/readdir": op("get", "readdirWorkdir", "List the workdir", READDIR["responses"],
-                             parameters=READDIR["parameters"]),
-    f"{BASE}/fs/readdir/{{path}}": op("get", "readdir", READDIR["summary"], READDIR["responses"],
-                                      parameters=[PATH_IN_URL, *READDIR["parameters"]]),
+    f"{BASE}/fs/readdir": op(
+        "get",
+        "readdirWorkdir",
+        "List the workdir",
+        READDIR["responses"],
+        parameters=READDIR["parameters"],
+    ),
+    f"{BASE}/fs/readdir/{{path}}": op(
+        "get",
+        "readdir",
+        READDIR["summary"],
+        READDIR["responses"],
+        parameters=[PATH_IN_URL, *READDIR["parameters"]],
+    ),
     f"{BASE}/fs/mkdir": op(
-        "post", "mkdir", "Make a folder (EEXIST unless recursive; recursive makes parents)",
+        "post",
+        "mkdir",
+        "Make a folder (EEXIST unless recursive; recursive makes parents)",
         {**NO_CONTENT, **FS_ERRORS},
-        requestBody=json_body({"type": "object", "required": ["path"], "properties": {
-            "path": {"type": "string"}, "recursive": {"type": "boolean", "default": False}}}, required=True),
+        requestBody=json_body(
+            {
+                "type": "object",
+                "required": ["path"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "recursive": {"type": "boolean", "default": False},
+                },
+            },
+            required=True,
+        ),
     ),
     f"{BASE}/fs/rm": op(
-        "delete", "rm", "Remove a file, or a folder with recursive (else 409 EISDIR); force ignores a missing path",
+        "delete",
+        "rm",
+        "Remove a file, or a folder with recursive (else 409 EISDIR); force ignores a missing path",
         {**NO_CONTENT, **FS_ERRORS},
-        parameters=[query("path", "Path from the workdir", required=True),
-                    query("recursive", "Remove folders and their contents", FLAG),
-                    query("force", "A missing path is not an error", FLAG)],
+        parameters=[
+            query("path", "Path from the workdir", required=True),
+            query("recursive", "Remove folders and their contents", FLAG),
+            query("force", "A missing path is not an error", FLAG),
+        ],
     ),
     f"{BASE}/fs/rename": op(
-        "post", "rename", "Rename or move (the new parent must exist; rename(2) semantics)",
+        "post",
+        "rename",
+        "Rename or move (the new parent must exist; rename(2) semantics)",
         {**NO_CONTENT, **FS_ERRORS},
-        requestBody=json_body({"type": "object", "required": ["oldPath", "newPath"], "properties": {
-            "oldPath": {"type": "string"}, "newPath": {"type": "string"}}}, required=True),
+        requestBody=json_body(
+            {
+                "type": "object",
+                "required": ["oldPath", "newPath"],
+                "properties": {"oldPath": {"type": "string"}, "newPath": {"type": "string"}},
+            },
+            required=True,
+        ),
     ),
     f"{BASE}/spawn": op(
-        "post", "spawn", "Run a process (argv) and wait, or stream its output as NDJSON",
+        "post",
+        "spawn",
+        "Run a process (argv) and wait, or stream its output as NDJSON",
         {
             "200": {
                 "description": "The result, or (stream: true) NDJSON lines",
@@ -217,17 +297,33 @@ PATHS = {
         requestBody=json_body(SPAWN_BODY, required=True),
     ),
     f"{BASE}/url": op(
-        "get", "previewUrl", "The preview URL of a container port (through the proxy)",
+        "get",
+        "previewUrl",
+        "The preview URL of a container port (through the proxy)",
         {
-            "200": json_response("Port and URL", {"type": "object", "required": ["port", "url"], "properties": {
-                "port": {"type": "integer"}, "url": {"type": "string"}}}),
+            "200": json_response(
+                "Port and URL",
+                {
+                    "type": "object",
+                    "required": ["port", "url"],
+                    "properties": {"port": {"type": "integer"}, "url": {"type": "string"}},
+                },
+            ),
             **error_responses(400, 403, 404, 503),
         },
-        parameters=[query("port", "Container port", {"type": "integer", "minimum": 1, "maximum": 65535},
-                          required=True)],
+        parameters=[
+            query(
+                "port",
+                "Container port",
+                {"type": "integer", "minimum": 1, "maximum": 65535},
+                required=True,
+            )
+        ],
     ),
     f"{BASE}/export": op(
-        "get", "exportTree", "Export a folder as a FileSystemTree (json) or a zip (streamed)",
+        "get",
+        "exportTree",
+        "Export a folder as a FileSystemTree (json) or a zip (streamed)",
         {
             "200": {
                 "description": "The tree, or a zip",
@@ -238,7 +334,13 @@ PATHS = {
             },
             **error_responses(400, 403, 404, 409, 413, 503),
         },
-        parameters=[query("path", "Folder from the workdir (default: the workdir)"),
-                    query("format", "json or zip", {"type": "string", "enum": ["json", "zip"], "default": "json"})],
+        parameters=[
+            query("path", "Folder from the workdir (default: the workdir)"),
+            query(
+                "format",
+                "json or zip",
+                {"type": "string", "enum": ["json", "zip"], "default": "json"},
+            ),
+        ],
     ),
 }

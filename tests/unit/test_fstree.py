@@ -14,10 +14,12 @@ from jupyter_container_manager.fstree import TarToZip, tar_to_tree, tree_to_tar
 
 TREE = {
     "package.json": {"file": {"contents": '{"name": "x"}'}},
-    "src": {"directory": {
-        "main.js": {"file": {"contents": "console.log('$(id) `x`')"}},
-        "empty": {"directory": {}},
-    }},
+    "src": {
+        "directory": {
+            "main.js": {"file": {"contents": "console.log('$(id) `x`')"}},
+            "empty": {"directory": {}},
+        }
+    },
     "bin.dat": {"file": {"contents": "AAEC/w==", "encoding": "base64"}},
     "ünï cødé\ttab.txt": {"file": {"contents": "名前 🚀"}},
 }
@@ -99,7 +101,9 @@ ENTRIES = [
 @pytest.mark.parametrize("fmt", [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT, tarfile.USTAR_FORMAT])
 @pytest.mark.parametrize("piece", [1, 511, 512, 4096, 1 << 20])
 def test_tar_to_zip_in_any_pieces(fmt, piece):
-    entries = ENTRIES if fmt != tarfile.USTAR_FORMAT else [e for e in ENTRIES if e[0] != "./" + LONG]
+    entries = (
+        ENTRIES if fmt != tarfile.USTAR_FORMAT else [e for e in ENTRIES if e[0] != "./" + LONG]
+    )
     if fmt == tarfile.USTAR_FORMAT:
         entries = [e for e in entries if "ü" not in e[0]]
     if piece == 1:  # byte by byte: keep it small

@@ -86,7 +86,9 @@ def test_good_workdir_names(name):
     assert workdir_for_name(name) == f"/home/{name}"
 
 
-@pytest.mark.parametrize("name", ["", ".", "..", ".x", "-x", "a/b", "a b", "ü", "a" * 65, 5, None, "a\0"])
+@pytest.mark.parametrize(
+    "name", ["", ".", "..", ".x", "-x", "a/b", "a b", "ü", "a" * 65, 5, None, "a\0"]
+)
 def test_bad_workdir_names(name):
     with pytest.raises(BadRequest):
         workdir_for_name(name)
