@@ -194,9 +194,7 @@ def lab_server(
         "--allow-root",
     ]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root
-        )
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
     server = LabServer(f"http://127.0.0.1:{port}/", token, owner, log_path)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -209,7 +207,9 @@ def lab_server(
             except requests.RequestException:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"jupyter lab did not answer in {STARTUP_TIMEOUT} s:\n{server.log_tail()}")
+                pytest.fail(
+                    f"jupyter lab did not answer in {STARTUP_TIMEOUT} s:\n{server.log_tail()}"
+                )
             time.sleep(0.25)
         answer = server.api("GET", "containers")
         assert answer.status_code == 200, (

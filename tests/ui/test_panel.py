@@ -204,8 +204,9 @@ def test_terminal_runs_node_and_survives_a_reload(ui: Session):
 
     # The workspace (saved by JupyterLab) remembers the terminal id.
     wait_until(
-        lambda: terminal_id
-        in json.dumps(ui.server.api("GET", "lab/api/workspaces/default").json()),
+        lambda: (
+            terminal_id in json.dumps(ui.server.api("GET", "lab/api/workspaces/default").json())
+        ),
         15,
         "the terminal id was not saved in the workspace",
     )
@@ -227,8 +228,10 @@ def test_upload_with_the_button_and_by_drop(ui: Session, tmp_path: Path):
 
     ui.need_container()
     page = ui.page
-    panel = open_lab(ui) if not page.locator("#jp-ContainerManager-panel").is_visible() else (
-        page.locator("#jp-ContainerManager-panel")
+    panel = (
+        open_lab(ui)
+        if not page.locator("#jp-ContainerManager-panel").is_visible()
+        else (page.locator("#jp-ContainerManager-panel"))
     )
     tree = panel.locator(".jp-ContainerManager-treeBox")
     expect(tree).to_be_visible(timeout=LOAD_MS)
@@ -248,14 +251,16 @@ def test_upload_with_the_button_and_by_drop(ui: Session, tmp_path: Path):
     uploaded = ui.read_file("/upload.bin", text=False)
     assert hashlib.sha256(uploaded).hexdigest() == hashlib.sha256(payload).hexdigest()
 
-    # Drag and drop onto the src folder... of the template there is none: drop on the tree.
+    # Drag and drop a file onto the tree.
     page.evaluate(
         """() => {
             const box = document.querySelector('.jp-ContainerManager-treeBox');
             const transfer = new DataTransfer();
-            transfer.items.add(new File(['dropped text\\n'], 'dropped.txt', { type: 'text/plain' }));
+            const file = new File(['dropped text\\n'], 'dropped.txt', { type: 'text/plain' });
+            transfer.items.add(file);
             for (const type of ['dragenter', 'dragover', 'drop']) {
-                box.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+                const init = { dataTransfer: transfer, bubbles: true, cancelable: true };
+                box.dispatchEvent(new DragEvent(type, init));
             }
         }"""
     )
@@ -306,6 +311,78 @@ def test_preview_of_a_node_server(ui: Session):
     tab.screenshot(path=str(ARTIFACTS / f"{ui.shots + 1:02d}-preview-browser-tab.png"))
     ui.shots += 1
     tab.close()
+
+
+def test_new_folder_rename_download_and_delete(ui: Session):
+    from playwright.sync_api import expect
+
+    ui.need_container()
+    page = ui.page
+    panel = page.locator("#jp-ContainerManager-panel")
+    tree = panel.locator(".jp-ContainerManager-treeBox")
+    tree.locator('[data-path="/package.json"]').click()
+
+    panel.get_by_role("button", name="New folder").click()
+    name_input = page.locator(".jp-Dialog input")
+    name_input.fill("assets")
+    name_input.press("Enter")
+    expect(tree.locator('[data-path="/assets"][data-type="directory"]')).to_be_visible()
+    listing = ui.server.api(
+        "GET", f"webcontainer/{ui.container_id}/fs/readdir/?withFileTypes=true"
+    ).json()
+    assert {"name": "assets", "type": "directory"} in listing
+
+    # Rename from the context menu.
+    tree.locator('[data-path="/from-rest.txt"]').click(button="right")
+    page.get_by_role("menuitem", name="Rename…").click()
+    name_input = page.locator(".jp-Dialog input")
+    name_input.fill("renamed.txt")
+    name_input.press("Enter")
+    expect(tree.locator('[data-path="/renamed.txt"]')).to_be_visible()
+    expect(tree.locator('[data-path="/from-rest.txt"]')).to_have_count(0)
+    assert ui.read_file("/renamed.txt") == "made by the REST API"
+    assert ui.read_file("/from-rest.txt") is None
+    ui.shot("renamed")
+
+    # Download from the context menu.
+    with page.expect_download() as download:
+        tree.locator('[data-path="/renamed.txt"]').click(button="right")
+        page.get_by_role("menuitem", name="Download").click()
+    assert download.value.suggested_filename == "renamed.txt"
+    assert Path(download.value.path()).read_text() == "made by the REST API"
+
+    # Delete with the keyboard, after a confirmation.
+    tree.locator('[data-path="/dropped.txt"]').click()
+    page.keyboard.press("Delete")
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("/dropped.txt")
+    dialog.get_by_role("button", name="Delete", exact=True).click()
+    expect(tree.locator('[data-path="/dropped.txt"]')).to_have_count(0)
+    assert ui.read_file("/dropped.txt") is None
+    ui.shot("deleted-file")
+
+
+def test_stop_and_start(ui: Session):
+    from playwright.sync_api import expect
+
+    ui.need_container()
+    page = ui.page
+    row = container_row(ui)
+    row.get_by_role("button", name="Stop", exact=True).click()
+    expect(row).to_have_attribute("data-status", re.compile("stopped|exited"), timeout=LOAD_MS)
+    assert ui.server.api("GET", f"containers/{ui.container_id}").json()["status"] in (
+        "stopped",
+        "exited",
+    )
+    panel = page.locator("#jp-ContainerManager-panel")
+    expect(panel.get_by_text("Select a running container")).to_be_visible()
+    ui.shot("stopped")
+
+    row.get_by_role("button", name="Start", exact=True).click()
+    expect(row).to_have_attribute("data-status", "running", timeout=LOAD_MS)
+    # Files survive a stop and come back in the explorer.
+    expect(panel.locator('.jp-ContainerManager-treeBox [data-path="/hello.js"]')).to_be_visible()
+    ui.shot("started")
 
 
 def test_delete_the_container_with_confirmation(ui: Session):
