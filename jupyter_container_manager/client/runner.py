@@ -63,9 +63,6 @@ class LoopThread:
             future.cancel()
             raise
 
-    def call_soon(self, fn: Callable[..., object], *args) -> None:
-        self.loop.call_soon_threadsafe(fn, *args)
-
     def in_listener_thread(self, listener: Callable[..., object]) -> Callable[..., None]:
         """``listener`` wrapped to run on the listener thread, never on the loop."""
         pool = self._listeners

@@ -218,8 +218,11 @@ class WebContainer:
         wrapped = self._runner.in_listener_thread(listener)
         unsubscribe = self._run(self._subscribe(event, wrapped))
 
-        def off() -> None:
-            self._runner.call_soon(unsubscribe)
+        async def remove() -> None:
+            unsubscribe()
+
+        def off() -> None:  # once this returns, no new push is handed to the listener
+            self._run(remove())
 
         return off
 

@@ -57,6 +57,7 @@ class AsyncWebContainer:
         self._processes = ProcessTable()
         self._gateway = Gateway(transport, container_id, self._on_push)
         self._joining: asyncio.Task | None = None
+        self._listener_tasks: set[asyncio.Task] = set()  # coroutine listeners still running
         self._torn_down = False
 
     # --- making one -------------------------------------------------------------------
@@ -201,9 +202,10 @@ class AsyncWebContainer:
         Returns the function that unsubscribes it. Opens the WebSocket if needed."""
         if event not in EVENTS:
             raise ValueError(f"unknown event {event!r}; one of {', '.join(EVENTS)}")
+        loop = asyncio.get_running_loop()  # RuntimeError outside the loop: use WebContainer
         self._listeners[event].append(listener)
         if not self._gateway.connected and (self._joining is None or self._joining.done()):
-            self._joining = asyncio.ensure_future(self._join_for_events())
+            self._joining = loop.create_task(self._join_for_events())
 
         def unsubscribe() -> None:
             if listener in self._listeners[event]:
@@ -238,9 +240,16 @@ class AsyncWebContainer:
             try:
                 result = listener(*EVENTS[event](data))
                 if inspect.isawaitable(result):
-                    asyncio.ensure_future(result)
+                    task = asyncio.ensure_future(result)
+                    self._listener_tasks.add(task)
+                    task.add_done_callback(self._listener_done)
             except Exception:  # a listener's bug must not break the socket
                 log.exception("%s listener %r failed", event, listener)
+
+    def _listener_done(self, task: asyncio.Task) -> None:
+        self._listener_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("listener failed", exc_info=task.exception())
 
     # --- state and the end ------------------------------------------------------------
 
