@@ -6,6 +6,7 @@ The sync client blocks its caller, so its server runs in another process
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
@@ -205,15 +206,15 @@ def test_server_ready_event_and_preview_through_the_proxy(wc):
     ready = threading.Event()
     seen: list = []
 
-    def on_ready(port, url):
-        seen.append((port, url))
+    def on_ready(port, url):  # a listener may call the sync client itself
+        seen.append((port, url, wc.fetch(url).status))
         ready.set()
 
     unsubscribe = wc.on("server-ready", on_ready)
     server = wc.spawn("node", ["server.cjs", "3000"])
     assert ready.wait(20), f"no server-ready push within 20 s; exit code {server.exit_code}"
-    port, url = seen[0]
-    assert port == 3000 and url == wc.preview_url(3000)
+    port, url, status = seen[0]
+    assert port == 3000 and url == wc.preview_url(3000) and status == 200
     assert url.endswith(f"/containers/{wc.id}/proxy/3000/")
     answer = wc.fetch(url + "hello?x=1")
     assert answer.status == 200, answer.text
@@ -236,3 +237,13 @@ def test_attach_and_workdir_name(containers):
         assert named.run("pwd").output.strip() == "/home/project"
         named_id = named.id
     assert named_id not in [c.id for c in containers.list()]
+
+
+def test_the_sync_client_works_where_a_loop_already_runs(server_process):
+    """As in a notebook cell, whose thread runs the kernel's event loop."""
+
+    async def cell():
+        with Containers(server_process.url, server_process.token) as client:
+            return client.list()
+
+    assert isinstance(asyncio.run(cell()), list)

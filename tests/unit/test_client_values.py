@@ -14,6 +14,7 @@ from jupyter_container_manager.client.process import (
     ProcessOutput,
     ProcessTable,
 )
+from jupyter_container_manager.client.runner import LoopThread
 from jupyter_container_manager.client.transport import Answer, error_from_answer, query, quote_path
 from jupyter_container_manager.client.tree import tree_from_wire, tree_to_wire
 
@@ -137,3 +138,20 @@ async def test_a_lost_socket_fails_waiting_processes():
         await process.wait(1)
     assert caught.value.code == "ECONNRESET"
     assert [c async for c in process.output] == []
+
+
+def test_the_loop_thread_runs_coroutines_and_refuses_to_wait_on_itself():
+    runner = LoopThread.shared()
+    assert runner.run(asyncio.sleep(0, "done")) == "done"
+
+    async def nested():
+        return runner.run(asyncio.sleep(0))
+
+    with pytest.raises(RuntimeError, match="its own I/O thread"):
+        runner.run(nested())
+    with pytest.raises(ZeroDivisionError):
+        runner.run(_fail())
+
+
+async def _fail():
+    return 1 / 0
