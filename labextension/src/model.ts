@@ -165,6 +165,9 @@ export class ContainerManagerModel implements IDisposable {
       const info = await this.client.containerAction(id, action);
       this._pushedPorts.delete(id);
       this._upsert(info);
+      if (action !== 'stop') {
+        this._rejoin(id);
+      }
       return info;
     } catch (error) {
       await this.refresh().catch(() => undefined);
@@ -230,7 +233,22 @@ export class ContainerManagerModel implements IDisposable {
     return info;
   }
 
+  /** A restarted container forgot its sockets: join it again. */
+  private _rejoin(id: string): void {
+    this.sockets
+      .peek(id)
+      ?.rejoin()
+      .catch(() => undefined);
+  }
+
   private _setContainers(containers: IContainerInfo[]): void {
+    // Containers that came back to running (started elsewhere) need a new join.
+    for (const info of containers) {
+      const before = this.find(info.id);
+      if (before && before.status !== 'running' && info.status === 'running') {
+        this._rejoin(info.id);
+      }
+    }
     this._containers = [...containers].sort((a, b) =>
       (a.created ?? '').localeCompare(b.created ?? '')
     );

@@ -173,6 +173,26 @@ export class ContainerSocket implements IDisposable {
   }
 
   /**
+   * Join the container again on the open connection (after it was restarted:
+   * the server forgets a stopped container's sockets). Frames sent meanwhile
+   * wait for the answer; join hooks run again.
+   */
+  rejoin(): Promise<IJoinedContainer> {
+    if (this.isDisposed) {
+      return Promise.reject(new SocketRequestError('Socket is disposed'));
+    }
+    const ws = this._ws;
+    if (!ws || ws.readyState !== OPEN || this._joinId !== null) {
+      // Not connected (the next connection joins), or a join is under way.
+      return this.connect();
+    }
+    this._ready = false;
+    const joined = this._joinedPromise();
+    this._sendJoin(ws);
+    return joined;
+  }
+
+  /**
    * Send a request and resolve with its reply frame (rejects on `error`).
    * Requests made while disconnected wait for the next connection.
    */
@@ -314,6 +334,10 @@ export class ContainerSocket implements IDisposable {
     }
     this._attempt = 0;
     this._setStatus('open');
+    this._sendJoin(ws);
+  }
+
+  private _sendJoin(ws: IWebSocketLike): void {
     const joinId = ++this._nextId;
     this._joinId = joinId;
     ws.send(

@@ -161,3 +161,35 @@ describe('ContainerManagerModel', () => {
     expect(model.containers.map(c => c.id)).toEqual(['a']);
   });
 });
+
+describe('ContainerManagerModel after a restart', () => {
+  it('joins the container socket again when the container is running again', async () => {
+    const fakes = socketFactory();
+    const pool = new SocketPool({ url: () => 'ws://s/container', factory: fakes.factory });
+    const client = new ScriptedClient();
+    const model = new ContainerManagerModel(client as unknown as ContainerClient, pool);
+    client.list = [info('a')];
+    await model.refresh();
+    const socket = pool.get('a');
+    const ws = fakes.current();
+    ws.open();
+    ws.acceptJoin();
+    await socket.connect();
+    const joins = () => ws.sent.filter(f => f.event === 'join-container').length;
+
+    await model.action('a', 'stop');
+    expect(joins()).toBe(1);
+    await model.action('a', 'start');
+    expect(joins()).toBe(2);
+    ws.acceptJoin();
+
+    // Started elsewhere: the poll sees it running again.
+    client.list = [info('a', { status: 'exited' })];
+    await model.refresh();
+    client.list = [info('a')];
+    await model.refresh();
+    expect(joins()).toBe(3);
+    model.dispose();
+    pool.dispose();
+  });
+});

@@ -282,3 +282,27 @@ describe('ContainerSocket', () => {
     await expect(socket.request('x')).rejects.toThrow('disposed');
   });
 });
+
+describe('ContainerSocket.rejoin', () => {
+  it('joins again on the same connection, holding frames until the answer', async () => {
+    const fakes = socketFactory();
+    const socket = new ContainerSocket(ID, { url: 'ws://s/container', factory: fakes.factory });
+    const hooks: string[] = [];
+    socket.onJoined(joined => hooks.push(joined.status));
+    const first = socket.connect();
+    const ws = fakes.current();
+    ws.open();
+    ws.acceptJoin();
+    await first;
+
+    const again = socket.rejoin();
+    socket.send('pty-open', { cols: 80, rows: 24 });
+    expect(ws.sent.map(f => f.event)).toEqual(['join-container', 'join-container']);
+    ws.acceptJoin({ status: 'running', cwd: '/workspace' });
+    await expect(again).resolves.toMatchObject({ cwd: '/workspace' });
+    expect(ws.sent.map(f => f.event)).toEqual(['join-container', 'join-container', 'pty-open']);
+    expect(hooks).toEqual(['running', 'running']);
+    expect(fakes.sockets).toHaveLength(1);
+    socket.dispose();
+  });
+});

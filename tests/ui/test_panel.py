@@ -381,7 +381,16 @@ def test_stop_and_start(ui: Session):
     row.get_by_role("button", name="Start", exact=True).click()
     expect(row).to_have_attribute("data-status", "running", timeout=LOAD_MS)
     # Files survive a stop and come back in the explorer.
-    expect(panel.locator('.jp-ContainerManager-treeBox [data-path="/hello.js"]')).to_be_visible()
+    tree = panel.locator(".jp-ContainerManager-treeBox")
+    expect(tree.locator('[data-path="/hello.js"]')).to_be_visible()
+    # The explorer watches the restarted container again.
+    answer = ui.server.api(
+        "POST",
+        f"webcontainer/{ui.container_id}/fs/writeFile",
+        json={"path": "/after-restart.txt", "contents": "back"},
+    )
+    assert answer.status_code == 204, answer.text
+    expect(tree.locator('[data-path="/after-restart.txt"]')).to_be_visible()
     ui.shot("started")
 
 
