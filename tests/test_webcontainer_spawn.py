@@ -3,6 +3,7 @@ streamed NDJSON that arrives while the process runs, timeouts that kill the whol
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -170,3 +171,25 @@ async def test_large_streamed_output_arrives_whole(api, docker_client):
     assert lines[-1] == {"exitCode": 0}
     text = "".join(line["output"] for line in lines[:-1])
     assert text == "".join(f"{n}\n" for n in range(1, 200001))
+
+
+async def test_kill_ends_the_jobs_of_a_terminal_shell_too(api, docker_client, jp_serverapp):
+    """An interactive shell (with a tty) puts `cmd &` in a process group of its own: a kill
+    still ends it, since it is in the shell's session. Through the service the gateway uses."""
+    wc = await boot(api, docker_client, files=FILES)
+    service = jp_serverapp.web_app.settings["container_service"]
+    info = await service.containers.require_running(wc.id)
+    process = await service.processes.spawn(info, "sh", [], terminal={"cols": 80, "rows": 24})
+    assert service.processes.get(wc.id, process.pid) is process
+    await process.write("stty size; sleep 100 & echo $((40 + 2))done\n")
+    output = b""
+    async for chunk in process:  # the echo of the line shows "$((40 + 2))done", not "42done"
+        output += chunk
+        if b"42done" in output:
+            break
+    assert b"24 80" in output
+    assert _sleeps(wc) == ["1"]
+    await process.kill()
+    assert await asyncio.wait_for(process.wait(), 10) == 137
+    assert _sleeps(wc) == ["0"]
+    assert service.processes.get(wc.id, process.pid) is None

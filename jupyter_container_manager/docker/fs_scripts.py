@@ -176,8 +176,22 @@ exec tar -cf - -C "$T" .
 """
 )
 
-# $1: signal name, $2: process group id.
-KILL_GROUP = r"""kill -s "$1" -- "-$2" 2>/dev/null || true"""
+# $1: signal name, $2: the pid of a process we started (a session and group leader: Docker's
+# exec calls setsid). Signals its group, then every process left in its session: the jobs
+# of an interactive shell in a terminal run in groups of their own. /proc/<pid>/stat is
+# read after the last ")" (a command name may hold spaces): state ppid pgrp session ...
+KILL_GROUP = r"""
+sig=$1 leader=$2
+kill -s "$sig" -- "-$leader" 2>/dev/null
+for f in /proc/[0-9]*/stat; do
+  read -r l < "$f" 2>/dev/null || continue
+  set -- ${l##*) }
+  [ "$4" = "$leader" ] || continue
+  p=${f#/proc/}
+  kill -s "$sig" "${p%/stat}" 2>/dev/null
+done
+true
+"""
 
 # strerror texts (glibc and musl) -> Node's codes, for a tool that failed after the checks.
 _STRERROR_CODES = (

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import itertools
 import re
 from collections.abc import Callable
@@ -110,7 +111,7 @@ class Process:
         self._info = info
         self._out = out
         self._group = group  # the process-group id inside the container
-        self._reading = False
+        self._reading = 0  # reads in progress (one at a time)
         self._ended = asyncio.Event()
         self.exit_code: int | None = None
 
@@ -122,8 +123,11 @@ class Process:
     async def __anext__(self) -> bytes:
         if self._ended.is_set():
             raise StopAsyncIteration
-        self._reading = True
-        chunk = await self._out.chunk()
+        self._reading += 1
+        try:
+            chunk = await self._out.chunk()
+        finally:
+            self._reading -= 1
         if chunk is None:
             await self._finish()
             raise StopAsyncIteration
@@ -144,12 +148,15 @@ class Process:
         return not self._ended.is_set()
 
     async def wait(self) -> int:
-        """The exit code once the output has ended. When nobody reads the output, the
-        output is read and dropped here, so the process cannot block on a full pipe."""
-        if not self._reading:
-            async for _ in self:
-                pass
-        await self._ended.wait()
+        """The exit code once the output has ended. Output nobody is reading is read and
+        dropped here, so the process cannot block on a full pipe."""
+        while not self._ended.is_set():
+            if self._reading:  # someone else reads: let them, and look again soon
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._ended.wait(), 0.1)
+                continue
+            with contextlib.suppress(StopAsyncIteration):
+                await self.__anext__()
         return self.exit_code if self.exit_code is not None else -1
 
     # --- input and control ----------------------------------------------------------
