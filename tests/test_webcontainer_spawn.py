@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+from tornado.httpclient import HTTPClientError
 
 from tests.helpers import assert_error
 from tests.webcontainer_support import boot, ndjson_lines
@@ -193,3 +194,23 @@ async def test_kill_ends_the_jobs_of_a_terminal_shell_too(api, docker_client, jp
     assert await asyncio.wait_for(process.wait(), 10) == 137
     assert _sleeps(wc) == ["0"]
     assert service.processes.get(wc.id, process.pid) is None
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_a_client_that_goes_away_kills_the_process(api, docker_client, stream):
+    wc = await boot(api, docker_client, files=FILES)
+    body = {"command": "sh", "args": ["-c", "sleep 100 & sleep 100"], "stream": stream}
+    with pytest.raises(HTTPClientError):  # the client gives up after 1.5 s
+        await api._fetch(
+            "webcontainer",
+            wc.id,
+            "spawn",
+            method="POST",
+            body=json.dumps(body),
+            request_timeout=1.5,
+        )
+    for _ in range(50):
+        if _sleeps(wc) == ["0"]:
+            break
+        await asyncio.sleep(0.1)
+    assert _sleeps(wc) == ["0"]
