@@ -210,6 +210,8 @@ def test_preview_links_follow_servers(wc):
     assert url.endswith(f"/containers/{wc.id}/proxy/5173/") and ready == [5173]
     assert f'href="{url}"' in previews._view.value
     assert wc.fetch(url).text == "ok"
+    previews.links = {}
+    assert previews.refresh() == {5173: url}  # the ports the container lists now
     server.kill()
     assert wait_until(lambda: 5173 not in previews.links), previews.links
     previews.close()
