@@ -45,3 +45,63 @@ async def test_openapi_json_is_served(api):
     assert spec["openapi"].startswith("3.")
     assert "/containers" in spec["paths"]
     assert spec["components"]["securitySchemes"]["token"]["type"] == "apiKey"
+
+
+def _json_schema(node):
+    """OpenAPI 3.0 schema -> JSON Schema: nullable becomes a type list, examples go."""
+    if isinstance(node, dict):
+        out = {k: _json_schema(v) for k, v in node.items() if k not in ("example", "nullable")}
+        if node.get("nullable") and "type" in out:
+            out["type"] = [out["type"], "null"]
+        return out
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    return node
+
+
+def _validator(schema, spec):
+    """A validator whose local $refs (#/components/...) resolve inside the spec."""
+    import jsonschema
+
+    root = dict(_json_schema(schema), components=_json_schema(spec["components"]))
+    return jsonschema.Draft7Validator(root)
+
+
+def _examples(spec):
+    """(where, schema, example) for every example in the document."""
+    found = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            if "example" in node and ("type" in node or "properties" in node or "oneOf" in node
+                                      or "additionalProperties" in node):
+                found.append((where, node, node["example"]))
+            if "example" in node and "schema" in node:
+                found.append((where, node["schema"], node["example"]))
+            for key, value in node.items():
+                if key != "example":
+                    walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}/{index}")
+
+    walk(spec, "#")
+    return found
+
+
+def test_examples_validate_against_their_schemas():
+    spec = build_spec()
+    examples = _examples(spec)
+    assert len(examples) >= 4
+    for where, schema, example in examples:
+        errors = list(_validator(schema, spec).iter_errors(example))
+        assert not errors, (where, [e.message for e in errors])
+
+
+def test_a_wrong_example_would_be_caught():
+    spec = build_spec()
+    info = spec["components"]["schemas"]["ContainerInfo"]
+    assert list(_validator(info, spec).iter_errors(dict(info["example"], status="sleeping")))
+    tree = spec["components"]["schemas"]["FileSystemTree"]
+    bad_tree = {"src": {"directory": {"a.js": {"file": {"contents": 5}}}}}
+    assert list(_validator(tree, spec).iter_errors(bad_tree))

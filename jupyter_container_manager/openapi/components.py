@@ -98,6 +98,36 @@ CREATE_CONTAINER = {
     },
 }
 
+EXAMPLE_ID = "0b6f43f5-3f0e-4bd2-9a58-5a1f0e0a2f4b"
+ERROR["example"] = {
+    "message": "ENOENT: no such file or directory, open '/workspace/missing.js'",
+    "reason": "Not Found",
+    "code": "ENOENT",
+}
+CONTAINER_INFO["example"] = {
+    "id": EXAMPLE_ID,
+    "name": "demo",
+    "image": "node:20-alpine",
+    "status": "running",
+    "created": "2026-11-30T14:51:39.897+00:00",
+    "owner": "ann",
+    "workdir": "/workspace",
+    "ports": [{"port": 3000, "url": f"/user/ann/containers/{EXAMPLE_ID}/proxy/3000/"}],
+    "limits": {"memory": 536870912, "cpu_shares": 512, "pids": 512},
+}
+FILE_SYSTEM_TREE["example"] = {
+    "package.json": {"file": {"contents": '{"name": "demo", "type": "module"}'}},
+    "index.js": {"file": {"contents": "console.log('hello')"}},
+    "src": {"directory": {"logo.png": {"file": {"contents": "iVBORw0KGgo=", "encoding": "base64"}}}},
+}
+CREATE_CONTAINER["example"] = {
+    "name": "demo",
+    "image": "node:20-alpine",
+    "env": {"NODE_ENV": "development"},
+    "files": {"index.js": {"file": {"contents": "console.log('hello')"}}},
+    "ports": [3000],
+}
+
 SCHEMAS = {
     "Error": ERROR,
     "ContainerInfo": CONTAINER_INFO,
