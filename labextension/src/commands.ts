@@ -116,16 +116,16 @@ export function registerCommands(ctx: ICommandContext): void {
   const hasContainer = () => model.selectedId !== null;
   const hasExplorer = () => explorer.target !== null;
 
-  /** Close every tab that belongs to a container. */
+  /** Close every tab that belongs to a (deleted) container. */
   const closeWidgetsOf = (id: string) => {
     ctx.terminals.forEach(widget => {
       if (widget.containerId === id) {
-        widget.dispose();
+        widget.close();
       }
     });
     ctx.previews.forEach(widget => {
       if (widget.containerId === id) {
-        widget.dispose();
+        widget.close();
       }
     });
     const prefix = `${DRIVE_NAME}:${id}`;
@@ -135,7 +135,9 @@ export function registerCommands(ctx: ICommandContext): void {
         context &&
         (context.path === prefix || context.path.startsWith(prefix + '/'))
       ) {
-        widget.dispose();
+        // Its file is gone: nothing left to save.
+        context.model.dirty = false;
+        widget.close();
       }
     }
   };

@@ -37,6 +37,7 @@ class Session:
     def shot(self, label: str) -> Path:
         self.shots += 1
         path = ARTIFACTS / f"{self.shots:02d}-{label}.png"
+        self.console.append(f"---- screenshot {path.name}")
         self.page.screenshot(path=str(path))
         return path
 
@@ -75,7 +76,7 @@ def ui(lab_server: LabServer, browser, artifacts: Path) -> Iterator[Session]:
     page = context.new_page()
     session = Session(lab_server, page, name=f"e2e-{os.getpid()}")
     page.on("console", lambda m: session.console.append(f"{m.type}: {m.text}"))
-    page.on("pageerror", lambda e: session.console.append(f"pageerror: {e}"))
+    page.on("pageerror", lambda e: session.console.append(f"pageerror: {e}\n{e.stack}"))
     try:
         yield session
     finally:
@@ -411,3 +412,8 @@ def test_delete_the_container_with_confirmation(ui: Session):
     expect(page.locator(".jp-ContainerManager-terminal")).to_have_count(0)
     expect(page.locator(".jp-ContainerManager-preview")).to_have_count(0)
     ui.shot("deleted")
+
+
+def test_no_uncaught_errors_in_the_page(ui: Session):
+    errors = [line for line in ui.console if line.startswith("pageerror")]
+    assert errors == []
