@@ -141,10 +141,10 @@ class ContainerManager(Configurable):
 
     ws_send_buffer = Int(
         4 * 1024**2,
-        help="""Size (characters of JSON text, about bytes) of one WebSocket's queue of outgoing
-        frames. Past it, replies and process output wait (the process is slowed down, not
-        buffered), and shared pushes (terminal output, file changes) are dropped for that
-        socket only, with a `dropped` count on its next terminal output.""",
+        help="""Bytes of outgoing frames one WebSocket may have queued. Past it, replies and
+        process output wait (the process is slowed down, not buffered), and shared pushes
+        (terminal output, file changes) are dropped for that socket only, with a `dropped`
+        count on its next terminal output.""",
     ).tag(config=True)
 
     ws_max_inflight = Int(

@@ -5,7 +5,8 @@ machinery (``HTTP1Connection`` in client mode), so request and response bodies s
 in both directions with flow control: a chunk is read from one side only when the other
 side has taken the previous one. ``relay_upgrade`` joins two byte streams after a
 protocol upgrade (WebSocket), untouched. ``PreviewConnections`` remembers what is open
-per container so that removing a container ends its previews.
+per container so that removing a container ends its previews, and where each container
+was found a moment ago.
 
 No Docker here: the caller hands in the container's address.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -196,11 +198,35 @@ async def relay_upgrade(
     await asyncio.gather(pump(client, upstream), pump(upstream, client))
 
 
+class RecentAddresses:
+    """Container addresses looked up in the last ``ttl`` seconds, so that a page loading
+    a hundred modules does not ask the engine a hundred times. The caller drops an entry
+    when connecting to it fails and looks again (the container may have stopped or moved)."""
+
+    def __init__(self, ttl: float = 2.0):
+        self.ttl = ttl
+        self._found: dict[str, tuple[str, float]] = {}
+
+    def get(self, container_id: str) -> str | None:
+        found = self._found.get(container_id)
+        if found is None or found[1] < time.monotonic():
+            self._found.pop(container_id, None)
+            return None
+        return found[0]
+
+    def put(self, container_id: str, address: str) -> None:
+        self._found[container_id] = (address, time.monotonic() + self.ttl)
+
+    def drop(self, container_id: str) -> None:
+        self._found.pop(container_id, None)
+
+
 class PreviewConnections:
     """Open proxy connections per container, ended together when it is removed."""
 
     def __init__(self) -> None:
         self._open: dict[str, set[Closable]] = {}
+        self.addresses = RecentAddresses()
 
     def add(self, container_id: str, connection: Closable) -> None:
         self._open.setdefault(container_id, set()).add(connection)
@@ -216,6 +242,7 @@ class PreviewConnections:
         return len(self._open.get(container_id, ()))
 
     def close_container(self, container_id: str) -> None:
+        self.addresses.drop(container_id)
         for connection in self._open.pop(container_id, set()):
             try:
                 connection.close()

@@ -4,7 +4,9 @@
 //   /upload       any verb: {bytes, sha256} of the body, read as a stream
 //   /download     ?mb=N[&length=1]: N MiB of the byte pattern i % 251, chunked or with a length
 //   /gate         "first\n" now, "second\n" after a GET /release
+//   /slow         ?ms=N: "first\n" now, "last\n" N ms later
 //   /events       server-sent events: one now, one more per GET /release, three in all
+//   /page         HTML that reports whether it can load script.js, read cookies, call Jupyter
 //   /redirect     302 to /echo/landed
 //   /cookies      sets an app cookie and tries to set Jupyter's cookies
 //   upgrade       WebSocket echo; its first message is {url, headers} of the handshake
@@ -12,6 +14,16 @@ const http = require('http');
 const crypto = require('crypto');
 
 const port = Number(process.argv[process.argv.length - 1]);
+// A page that reports what it could do: load its own script, read cookies, call the
+// Jupyter API (found from its own URL) with the browser's credentials.
+const PAGE = `<!doctype html><title>page</title><script src="script.js"></script><script>
+const report = {script: window.scriptRan ? 'ran' : 'blocked'};
+try { document.cookie; report.cookies = 'readable'; } catch (e) { report.cookies = 'blocked'; }
+const api = location.pathname.split('/containers/')[0] + '/api/contents';
+fetch(api, {credentials: 'include'}).then((r) => { report.api = r.status; })
+  .catch(() => { report.api = 'failed'; })
+  .finally(() => { document.title = JSON.stringify(report); });
+</script>`;
 const waiting = [];
 
 function pattern(size) {
@@ -66,6 +78,16 @@ const server = http.createServer((req, res) => {
       if (n < 3) waiting.push(next); else res.end();
     };
     waiting.push(next);
+  } else if (path === '/slow') {
+    res.writeHead(200, {'Content-Type': 'text/plain'});
+    res.write('first\n');
+    setTimeout(() => res.end('last\n'), Number(url.searchParams.get('ms') || 1000));
+  } else if (path === '/page') {
+    res.writeHead(200, {'Content-Type': 'text/html'});
+    res.end(PAGE);
+  } else if (path === '/script.js') {
+    res.writeHead(200, {'Content-Type': 'text/javascript'});
+    res.end('window.scriptRan = true;');
   } else if (path === '/release') {
     const release = waiting.splice(0);
     release.forEach((fn) => fn());

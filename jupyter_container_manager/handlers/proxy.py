@@ -89,15 +89,15 @@ class PreviewProxyHandler(ContainerAPIHandler):
             raise Forbidden(f"Not authorized to {action} on resource: {self.auth_resource}")
         self.container_id = self.path_kwargs["container_id"]
         self.port = parse_port(self.path_kwargs["port"])
-        info = await self.service.containers.require_running(self.container_id)
-        if not info.address:
-            raise UpstreamUnavailable(f"Container {self.container_id} has no network address")
-        self.address = info.address
+        self.address = self.connections.addresses.get(self.container_id)
+        self.address_from_cache = self.address is not None
+        if self.address is None:
+            self.address = await self._look_up()
         self.url_prefix, self.target = self._split_path()
         self._record_activity()
         if self.upgrade or self._needs_slash():
             return  # handled by forward(), no body to stream
-        self.exchange = await self._open(body=self._body_kind())
+        self.exchange = await self._reach(self._open)
         self.connections.add(self.container_id, self.exchange)
         self.relay = asyncio.ensure_future(self.exchange.relay_response(self))
 
@@ -177,10 +177,7 @@ class PreviewProxyHandler(ContainerAPIHandler):
     # --- WebSocket (any HTTP upgrade): a byte tunnel ----------------------------------
 
     async def _tunnel(self):
-        try:
-            upstream = await connect(self.address, self.port, CONNECT_TIMEOUT)
-        except UpstreamClosed as err:
-            raise self._unavailable(str(err)) from err
+        upstream = await self._reach(lambda: connect(self.address, self.port, CONNECT_TIMEOUT))
         upgrade = self.request.headers["Upgrade"]
         head = format_head(
             f"GET {self.target} HTTP/1.1",
@@ -264,8 +261,13 @@ class PreviewProxyHandler(ContainerAPIHandler):
 
     def _needs_slash(self) -> bool:
         """``.../proxy/3000`` is redirected to ``.../proxy/3000/`` for GET and HEAD, so
-        that the page's relative URLs resolve under the prefix."""
-        return self.request.path == self.url_prefix and self.request.method in ("GET", "HEAD")
+        that the page's relative URLs resolve under the prefix. Not in absolute mode: the
+        app knows its base path and whether it wants a slash (Next redirects it away)."""
+        return (
+            not self.absolute
+            and self.request.path == self.url_prefix
+            and self.request.method in ("GET", "HEAD")
+        )
 
     def _body_kind(self) -> str:
         headers = self.request.headers
@@ -298,19 +300,41 @@ class PreviewProxyHandler(ContainerAPIHandler):
             "sandbox": self.manager.proxy_sandbox,
         }
 
-    async def _open(self, body: str) -> UpstreamExchange:
+    async def _look_up(self) -> str:
+        """The container's address, from the engine: 404 when it is not this owner's,
+        409 when it is not running."""
+        info = await self.service.containers.require_running(self.container_id)
+        if not info.address:
+            raise UpstreamUnavailable(f"Container {self.container_id} has no network address")
+        self.connections.addresses.put(self.container_id, info.address)
+        return info.address
+
+    async def _reach(self, attempt):
+        """``await attempt()`` against ``self.address``; when an address remembered from a
+        moment ago does not answer, look the container up again (it may have stopped or
+        moved) and try once more. 502 when the port does not answer."""
         try:
-            return await UpstreamExchange.open(
-                self.address,
-                self.port,
-                method=self.request.method,
-                target=self.target,
-                headers=self._request_headers(),
-                body=body,
-                timeout=CONNECT_TIMEOUT,
-            )
+            return await attempt()
+        except UpstreamClosed as err:
+            if not self.address_from_cache:
+                raise self._unavailable(str(err)) from err
+        self.connections.addresses.drop(self.container_id)
+        self.address, self.address_from_cache = await self._look_up(), False
+        try:
+            return await attempt()
         except UpstreamClosed as err:
             raise self._unavailable(str(err)) from err
+
+    async def _open(self) -> UpstreamExchange:
+        return await UpstreamExchange.open(
+            self.address,
+            self.port,
+            method=self.request.method,
+            target=self.target,
+            headers=self._request_headers(),
+            body=self._body_kind(),
+            timeout=CONNECT_TIMEOUT,
+        )
 
     async def _send(self, chunk: bytes):
         try:

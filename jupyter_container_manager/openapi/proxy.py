@@ -77,11 +77,10 @@ PATHS = {
     ),
     "/containers/{container_id}/proxy/absolute/{port}": _operations(
         "AbsoluteRoot", [PORT],
-        "The app's root, forwarded whole; GET and HEAD redirect to .../{port}/",
+        "The app's root, forwarded whole (no redirect: the app decides about the slash)",
     ),
 }
-for _path in ("/containers/{container_id}/proxy/{port}",
-              "/containers/{container_id}/proxy/absolute/{port}"):
+for _path in ("/containers/{container_id}/proxy/{port}",):
     for _verb in ("get", "head"):
         PATHS[_path][_verb]["responses"] = {
             "302": {"description": "Redirect to the same URL with a '/', query kept"},
