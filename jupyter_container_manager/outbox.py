@@ -1,4 +1,4 @@
-"""A socket's outgoing frames: one queue, bounded in size, drained by one writer task.
+"""A socket's outgoing frames: one queue, bounded in bytes, drained by one writer task.
 
 The writer waits for each frame to be handed to the network before sending the next, so
 a client that reads slowly holds back the queue, never server memory. Replies and
@@ -22,13 +22,13 @@ class OutboxClosed(Exception):
 
 
 class Outbox:
-    def __init__(self, send: Callable[[str], Awaitable[None]], limit: int):
+    def __init__(self, send: Callable[[bytes], Awaitable[None]], limit: int):
         self.limit = limit
-        self.size = 0  # characters of JSON text queued (about bytes), not yet sent
+        self.size = 0  # bytes queued, not yet handed to the network
         self.dropped = 0  # frames refused by ``offer``
         self.closed = False
         self._send = send
-        self._queue: deque[tuple[str, int]] = deque()
+        self._queue: deque[tuple[bytes, int]] = deque()
         self._has_frames = asyncio.Event()
         self._has_room = asyncio.Event()
         self._has_room.set()
@@ -37,14 +37,14 @@ class Outbox:
     def _fits(self, size: int) -> bool:
         return self.size == 0 or self.size + size <= self.limit
 
-    def _enqueue(self, text: str, size: int) -> None:
+    def _enqueue(self, text: bytes, size: int) -> None:
         self._queue.append((text, size))
         self.size += size
         if self.size >= self.limit:
             self._has_room.clear()
         self._has_frames.set()
 
-    def offer(self, text: str, *, droppable: bool = True) -> bool:
+    def offer(self, text: bytes, *, droppable: bool = True) -> bool:
         """Queue a frame now; a droppable one is refused (False) while the queue is full.
         A frame that is not droppable (status pushes, a few bytes) is always queued."""
         if self.closed:
@@ -56,7 +56,7 @@ class Outbox:
         self._enqueue(text, size)
         return True
 
-    async def put(self, text: str) -> None:
+    async def put(self, text: bytes) -> None:
         """Queue a frame, waiting while the queue is full."""
         size = len(text)
         while not self.closed and not self._fits(size):

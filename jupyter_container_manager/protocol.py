@@ -15,6 +15,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+try:  # 10x faster than json on the output of busy processes; json does the same job
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; json is the fallback
+    orjson = None
+
 MAX_ID_LENGTH = 128
 MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
 MAX_TERMINAL_SIZE = 1000  # columns or rows
@@ -72,7 +77,8 @@ PATH = Field("path", STRING, True, "path from the workdir ('/' is the workdir)")
 PID = Field("pid", INTEGER, True, "pid of a process this socket spawned", minimum=1,
             maximum=2**31 - 1)
 TERMINAL_ID = Field("terminalId", STRING, True, "id of a pty terminal")
-ENCODING = Field("encoding", STRING, False, "contents encoding", choices=("utf-8", "utf8", "base64"))
+ENCODING = Field("encoding", STRING, False, "contents encoding",
+                 choices=("utf-8", "utf8", "base64"))
 
 FS_OPERATIONS: dict[str, tuple[Field, ...]] = {
     "readFile": (PATH, ENCODING),
@@ -239,7 +245,7 @@ class Request:
 def parse_frame(text: str | bytes) -> Request:
     """A validated request, or FrameError (carrying the request id when it was readable)."""
     try:
-        frame = json.loads(text)
+        frame = orjson.loads(text) if orjson is not None else json.loads(text)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise FrameError("Frame is not valid JSON", BAD_FRAME) from None
     if not isinstance(frame, dict):
@@ -336,11 +342,17 @@ def _article(type_name: str) -> str:
 # --- frames the server sends ---------------------------------------------------------
 
 
-def encode(event: str, data: dict, request_id: str | int | None = None) -> str:
+def encode(event: str, data: dict, request_id: str | int | None = None) -> bytes:
+    """A frame as UTF-8 JSON text (bytes, sent as a text frame)."""
     frame: dict = {"event": event, "data": data}
     if request_id is not None:
         frame["id"] = request_id
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+    if orjson is not None:
+        try:
+            return orjson.dumps(frame)
+        except (TypeError, orjson.JSONEncodeError):  # e.g. a lone surrogate: json escapes it
+            pass
+    return json.dumps(frame, separators=(",", ":")).encode("ascii")
 
 
 def reply_event(event: str) -> str:

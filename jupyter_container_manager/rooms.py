@@ -306,7 +306,7 @@ class ContainerRooms:
             return await listening_ports(self.engine, info)
 
         found = await asyncio.gather(*(one(info) for info in infos))
-        return {info.id: ports for info, ports in zip(infos, found)}
+        return {info.id: ports for info, ports in zip(infos, found, strict=True)}
 
     def close_if_idle(self, room: Room) -> None:
         if room.closed or room.clients or room.ptys or room.watches:

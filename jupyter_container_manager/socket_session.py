@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import codecs
 import contextlib
 import logging
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from . import protocol
 from .docker import DockerService
 from .errors import BadRequest, Conflict, ContainerManagerError, ContainerNotRunning, TooLarge
 from .outbox import Outbox, OutboxClosed
+from .process_relay import ProcessRelay
 from .protocol import FrameError, Request
 from .rooms import ContainerRooms, Room, require_pty
 
@@ -41,36 +41,6 @@ class Reply:
     then: Callable[[], None] | None = None
 
 
-class SpawnedProcess:
-    """A process this socket spawned: its stdin in order, its output to the socket."""
-
-    INPUT_LIMIT = 1024**2
-
-    def __init__(self, process):
-        self.process = process
-        self.pid: int = process.pid
-        self._input: asyncio.Queue[bytes] = asyncio.Queue()
-        self._input_size = 0
-        self.tasks: list[asyncio.Task] = []
-
-    def write(self, data: str) -> None:
-        raw = data.encode("utf-8")
-        if self._input_size + len(raw) > self.INPUT_LIMIT:
-            raise Conflict(f"Process {self.pid} is not reading its input; wait and retry",
-                           code="EAGAIN")
-        self._input_size += len(raw)
-        self._input.put_nowait(raw)
-
-    async def feed(self) -> None:
-        while True:
-            raw = await self._input.get()
-            self._input_size -= len(raw)
-            try:
-                await self.process.write(raw)
-            except Exception:  # noqa: BLE001 - stdin closed: the rest has nowhere to go
-                return
-
-
 class SocketSession:
     def __init__(self, service: DockerService, rooms: ContainerRooms, outbox: Outbox):
         self.service = service
@@ -78,7 +48,7 @@ class SocketSession:
         self.outbox = outbox
         self.settings = service.settings
         self.container_id: str | None = None
-        self.processes: dict[int, SpawnedProcess] = {}
+        self.processes: dict[int, ProcessRelay] = {}
         self._slots = asyncio.Semaphore(self.settings.ws_max_inflight)
         self._tasks: set[asyncio.Task] = set()
         self._joining = asyncio.Lock()  # operations sent right after a join wait for it
@@ -152,11 +122,8 @@ class SocketSession:
         return self.outbox.offer(protocol.encode(event, data), droppable=droppable)
 
     def container_ended(self, container_id: str) -> None:
-        """Its container stopped or went: its processes ended with it."""
-        for pid, spawned in list(self.processes.items()):
-            if getattr(spawned.process, "container_id", container_id) == container_id:
-                for task in spawned.tasks[1:]:  # the stdin feeder; output drains by itself
-                    task.cancel()
+        """Its container stopped or went: its processes' output ends by itself, and
+        their exit follows."""
 
     # --- the joined container ------------------------------------------------------------
 
@@ -240,17 +207,17 @@ class SocketSession:
         kind = data["type"]
         if kind == "spawn":
             return await self._spawn(data)
-        spawned = self.processes.get(data["pid"])
-        if spawned is None:
+        relay = self.processes.get(data["pid"])
+        if relay is None:
             raise Conflict(f"No running process {data['pid']} spawned by this socket",
                            code="ESRCH")
         if kind == "input":
-            spawned.write(data["data"])
+            relay.write(data["data"])
         elif kind == "kill":
-            await spawned.process.kill(data.get("signal") or "KILL")
+            await relay.process.kill(data.get("signal") or "KILL")
         elif kind == "resize":
-            await spawned.process.resize(data["cols"], data["rows"])
-        return Reply({"type": kind, "pid": spawned.pid})
+            await relay.process.resize(data["cols"], data["rows"])
+        return Reply({"type": kind, "pid": relay.pid})
 
     async def _spawn(self, data: dict) -> Reply:
         room = await self._room()
@@ -262,40 +229,13 @@ class SocketSession:
             room.info, data["command"], data.get("args") or [], cwd=data.get("cwd"),
             env=data.get("env"), terminal=data.get("terminal"),
         )
-        spawned = SpawnedProcess(process)
-        self.processes[spawned.pid] = spawned
+        relay = ProcessRelay(process, self._send)
+        self.processes[relay.pid] = relay
 
-        def start_streaming():
-            spawned.tasks = [asyncio.ensure_future(self._stream(spawned)),
-                             asyncio.ensure_future(spawned.feed())]
+        def start_relay():
+            relay.start(on_done=lambda done: self.processes.pop(done.pid, None))
 
-        return Reply({"type": "spawn", "pid": spawned.pid}, then=start_streaming)
-
-    async def _stream(self, spawned: SpawnedProcess) -> None:
-        """Output to the socket, waiting for room (so a slow reader slows the process, and
-        never grows memory); then the exit code."""
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        pid = spawned.pid
-        try:
-            async for chunk in spawned.process:
-                text = decoder.decode(chunk)
-                if text:
-                    await self._send("process-output", {"pid": pid, "data": text})
-            tail = decoder.decode(b"", final=True)
-            if tail:
-                await self._send("process-output", {"pid": pid, "data": tail})
-            code = await spawned.process.wait()
-            await self._send("process-exit", {"pid": pid, "exitCode": code})
-        except OutboxClosed:
-            pass
-        except Exception as err:  # noqa: BLE001 - the engine went away
-            log.debug("process %s stream ended: %r", pid, err)
-            with contextlib.suppress(OutboxClosed):
-                await self._send("process-exit", {"pid": pid, "exitCode": -1})
-        finally:
-            self.processes.pop(pid, None)
-            for task in spawned.tasks[1:]:
-                task.cancel()
+        return Reply({"type": "spawn", "pid": relay.pid}, then=start_relay)
 
     # --- terminals -----------------------------------------------------------------------
 
@@ -361,10 +301,9 @@ class SocketSession:
             self.rooms.leave(self, self.container_id)
         for task in list(self._tasks):
             task.cancel()
-        for spawned in list(self.processes.values()):
-            for task in spawned.tasks:
-                task.cancel()
-            asyncio.ensure_future(_quietly(spawned.process.kill("KILL")))
+        for relay in list(self.processes.values()):
+            relay.stop()
+            asyncio.ensure_future(_quietly(relay.process.kill("KILL")))
         self.processes.clear()
         self.outbox.close()
 

@@ -42,7 +42,11 @@ printf '%s\0' "$$"
 cwd=$(cat /tmp/.jcm/cwd 2>/dev/null)
 cd -- "${cwd:-$1}" 2>/dev/null || cd -- "$1" 2>/dev/null || cd /
 exec 2>&1
-trap 'jcm_cwd=$(pwd); mkdir -p /tmp/.jcm 2>/dev/null; printf "%s" "$jcm_cwd" > /tmp/.jcm/cwd.$$ 2>/dev/null && mv -f /tmp/.jcm/cwd.$$ /tmp/.jcm/cwd 2>/dev/null; printf "\0%s" "$jcm_cwd"' EXIT
+trap 'jcm_cwd=$(pwd)
+mkdir -p /tmp/.jcm 2>/dev/null
+printf "%s" "$jcm_cwd" > /tmp/.jcm/cwd.$$ 2>/dev/null &&
+  mv -f /tmp/.jcm/cwd.$$ /tmp/.jcm/cwd 2>/dev/null
+printf "\0%s" "$jcm_cwd"' EXIT
 eval "$2"
 """
 

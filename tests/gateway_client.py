@@ -60,7 +60,8 @@ class GatewayClient:
         try:
             return await asyncio.wait_for(wait(), timeout)
         except asyncio.TimeoutError:
-            raise AssertionError(f"no matching frame in {timeout}s; last: {self.frames[-8:]}")
+            raise AssertionError(
+                f"no matching frame in {timeout}s; last: {self.frames[-8:]}") from None
 
     def send_raw(self, text: str | bytes, binary: bool = False):
         return self.connection.write_message(text, binary=binary)

@@ -49,7 +49,8 @@ async def test_watch_sees_changes_by_anyone_within_a_second(ws, api, docker_clie
     started = loop.time()
     pid = (await client.ok("process-operation", {
         "type": "spawn", "command": "sh",
-        "args": ["-c", "mkdir lib && echo x > 'lib/odd\nname.js' && echo 2 >> src/rest.js"]}))["pid"]
+        "args": ["-c", "mkdir lib && echo x > 'lib/odd\nname.js' && echo 2 >> src/rest.js"],
+    }))["pid"]
     await client.push("process-exit", lambda d: d["pid"] == pid)
     await seen("/lib", "addDir")
     await seen("/lib/odd\nname.js", "add")

@@ -129,8 +129,8 @@ async def test_replay_is_bounded_in_bytes(ws, api):
     await client.join(container["id"])
     tid = (await client.ok("pty-open", {"cols": 80, "rows": 24}))["terminalId"]
     # 1 MiB of output, numbered lines, then a marker.
-    await client.send("pty-input", {"terminalId": tid,
-                                    "data": "seq -w 1 140000 | sed 's/$/ line/'; echo END-$((40+2))\r"})
+    typed = "seq -w 1 140000 | sed 's/$/ line/'; echo END-$((40+2))\r"
+    await client.send("pty-input", {"terminalId": tid, "data": typed})
     await client.pty_text(tid, "END-42", timeout=60)
     client.close()
     other = await ws()

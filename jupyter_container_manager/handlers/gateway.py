@@ -44,6 +44,7 @@ class ContainerGateway(ServiceMixin, WebSocketMixin, WebSocketHandler, JupyterHa
 
     def open(self, *args, **kwargs):
         super().open(*args, **kwargs)
+        self.set_nodelay(True)  # keystroke echoes are small frames: no Nagle delay
         outbox = Outbox(self.write_message, self.manager.ws_send_buffer)
         self.session = SocketSession(self.service, self.rooms, outbox)
 

@@ -92,12 +92,12 @@ async def _outbox_scenario():
         sent.append(text)
 
     outbox = Outbox(send, limit=10)
-    assert outbox.offer("aaaa")
-    assert outbox.offer("bbbb")
-    assert not outbox.offer("cccccc")  # would pass the bound: dropped
+    assert outbox.offer(b"aaaa")
+    assert outbox.offer(b"bbbb")
+    assert not outbox.offer(b"cccccc")  # would pass the bound: dropped
     assert outbox.dropped == 1
-    assert outbox.offer("status", droppable=False)  # control pushes always queue
-    waiting = asyncio.ensure_future(outbox.put("dddd"))
+    assert outbox.offer(b"status", droppable=False)  # control pushes always queue
+    waiting = asyncio.ensure_future(outbox.put(b"dddd"))
     await asyncio.sleep(0.01)
     assert not waiting.done()  # backpressure: waits for room
     gate.set()
@@ -106,10 +106,10 @@ async def _outbox_scenario():
         if len(sent) == 4:
             break
         await asyncio.sleep(0.01)
-    assert sent == ["aaaa", "bbbb", "status", "dddd"]
+    assert sent == [b"aaaa", b"bbbb", b"status", b"dddd"]
     outbox.close()
     try:
-        await outbox.put("late")
+        await outbox.put(b"late")
     except OutboxClosed:
         return True
     return False
@@ -129,7 +129,7 @@ def test_outbox_closes_when_sending_fails():
             raise OSError("gone")
 
         outbox = Outbox(send, limit=100)
-        outbox.offer("x")
+        outbox.offer(b"x")
         for _ in range(100):
             if outbox.closed:
                 return True

@@ -1,0 +1,117 @@
+"""A process spawned over a socket: its stdin in arrival order, its output to the socket.
+
+Output is relayed by two tasks: one reads the process's output into a small buffer
+(at most ``BUFFER`` bytes: past it, it stops reading, so the process blocks at its pipe
+and server memory stays bounded), the other sends whatever the buffer holds as one
+``process-output`` frame and waits until the socket has taken it. Under load, chunks
+gather into large frames (few frames, high throughput); when idle, each chunk goes out
+at once (a keystroke echo is not delayed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import logging
+from collections.abc import Awaitable, Callable
+
+from .errors import Conflict
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[str, dict], Awaitable[None]]
+
+
+class ProcessRelay:
+    INPUT_LIMIT = 1024**2  # bytes of input waiting for the process
+    BUFFER = 1024**2  # bytes of output read ahead of the socket
+
+    def __init__(self, process, send: Send):
+        self.process = process
+        self.pid: int = process.pid
+        self._send = send
+        self._input: asyncio.Queue[bytes] = asyncio.Queue()
+        self._input_size = 0
+        self._output: list[bytes] = []
+        self._output_size = 0
+        self._has_output = asyncio.Event()
+        self._has_room = asyncio.Event()
+        self._has_room.set()
+        self._ended = False
+        self._tasks: list[asyncio.Task] = []
+
+    def start(self, on_done: Callable[[ProcessRelay], None]) -> None:
+        self._tasks = [asyncio.ensure_future(self._read()),
+                       asyncio.ensure_future(self._relay(on_done)),
+                       asyncio.ensure_future(self._feed())]
+
+    def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    # --- input ---------------------------------------------------------------------
+
+    def write(self, data: str) -> None:
+        """Queue input for the process, in order (never waits)."""
+        raw = data.encode("utf-8")
+        if self._input_size + len(raw) > self.INPUT_LIMIT:
+            raise Conflict(f"Process {self.pid} is not reading its input; wait and retry",
+                           code="EAGAIN")
+        self._input_size += len(raw)
+        self._input.put_nowait(raw)
+
+    async def _feed(self) -> None:
+        while True:
+            raw = await self._input.get()
+            self._input_size -= len(raw)
+            try:
+                await self.process.write(raw)
+            except Exception:  # noqa: BLE001 - stdin closed: the rest has nowhere to go
+                return
+
+    # --- output --------------------------------------------------------------------
+
+    async def _read(self) -> None:
+        try:
+            async for chunk in self.process:
+                while self._output_size >= self.BUFFER:
+                    self._has_room.clear()
+                    await self._has_room.wait()
+                self._output.append(chunk)
+                self._output_size += len(chunk)
+                self._has_output.set()
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # noqa: BLE001 - the engine went away
+            log.debug("process %s output ended: %r", self.pid, err)
+        finally:
+            self._ended = True
+            self._has_output.set()
+
+    async def _relay(self, on_done: Callable[[ProcessRelay], None]) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        try:
+            while True:
+                await self._has_output.wait()
+                self._has_output.clear()
+                chunks, self._output, self._output_size = self._output, [], 0
+                self._has_room.set()
+                text = decoder.decode(b"".join(chunks), final=self._ended and not self._output)
+                if text:
+                    await self._send("process-output", {"pid": self.pid, "data": text})
+                if self._ended and not self._output:
+                    break
+            try:
+                code = await self.process.wait()
+            except Exception:  # noqa: BLE001 - the engine went away
+                code = -1
+            await self._send("process-exit", {"pid": self.pid, "exitCode": code})
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # noqa: BLE001 - the socket closed
+            log.debug("process %s relay ended: %r", self.pid, err)
+        finally:
+            for task in self._tasks:
+                if task is not asyncio.current_task():
+                    task.cancel()
+            on_done(self)
