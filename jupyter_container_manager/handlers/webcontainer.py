@@ -120,39 +120,45 @@ class WriteFileHandler(WebContainerHandler):
     size, piped into the container as they arrive (backpressure through the exec)."""
 
     _writer = None
+    _body: bytearray | None = None
     _failure: Exception | None = None
 
     async def prepare(self):
         await super().prepare()
         if self._finished:
             return
-        self._body = bytearray()
         await self._start()
 
     @web.authenticated
     @authorized
     async def _start(self):
         manager = self.manager
-        if self.request.method != "PUT":
-            self.request.connection.set_max_body_size(manager.max_json_body * 2)
+        raw = self.request.method == "PUT"
+        limit, setting = (
+            (manager.max_file_size, "max_file_size")
+            if raw
+            else (manager.max_json_body, "max_json_body")
+        )
+        length = self.request.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > limit:
+            raise TooLarge(f"{length} bytes are more than {limit} (c.ContainerManager.{setting})")
+        # Tornado's own cut (a bare 400) stays above ours, which answers 413 in JSON.
+        self.request.connection.set_max_body_size(limit * 2 + 1024)
+        if not raw:
+            self._body = bytearray()
             return
-        length = self.request.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > manager.max_file_size:
-            raise TooLarge(
-                f"{length} bytes are more than {manager.max_file_size} "
-                "(c.ContainerManager.max_file_size)"
-            )
-        self.request.connection.set_max_body_size(manager.max_file_size * 2)
         path = self.required_argument("path")
         info = await self.running(self.path_kwargs["container_id"])
         self._writer = await self.service.files.write_file_stream(info, path)
 
     async def data_received(self, chunk: bytes):
-        if self._failure is not None:
+        if self._failure is not None or self._finished:
             return
         try:
             if self._writer is not None:
                 await self._writer.write(chunk)
+                return
+            if self._body is None:  # a refused upload: its bytes go nowhere
                 return
             self._body += chunk
             if len(self._body) > self.manager.max_json_body:
