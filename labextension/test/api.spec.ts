@@ -105,7 +105,7 @@ describe('requestAPI', () => {
         code: 'ENGINE_UNAVAILABLE'
       })
     );
-    const error = await requestAPI('containers', {}, { settings }).catch(e => e);
+    const error = await requestAPI<never>('containers', {}, { settings }).catch((e: ApiError) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(503);
     expect(error.code).toBe('ENGINE_UNAVAILABLE');
@@ -125,7 +125,7 @@ describe('requestAPI', () => {
     const { settings } = settingsAnswering(() => {
       throw new TypeError('Failed to fetch');
     });
-    const error = await requestAPI('containers', {}, { settings }).catch(e => e);
+    const error = await requestAPI<never>('containers', {}, { settings }).catch((e: ApiError) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(0);
     expect(error.message).toContain('Cannot reach the Jupyter server');
