@@ -23,8 +23,7 @@ from pathlib import Path
 import docker
 import requests
 import websocket
-
-from common import ROOT, bench_server, percentile, summary, timed
+from common import ROOT, bench_server, summary, timed
 
 from tests.servers import free_port  # noqa: E402
 
@@ -124,12 +123,13 @@ def main(rounds: int = 200) -> None:
             host_base = latency(session, f"{host}/echo", {}, rounds)
             row("small GET, direct to the host app", host_base, host_base)
             if has_theirs:
-                row("small GET, jupyter-server-proxy", latency(session, f"{theirs}/echo", auth, rounds),
-                    host_base)
+                theirs_get = latency(session, f"{theirs}/echo", auth, rounds)
+                row("small GET, jupyter-server-proxy", theirs_get, host_base)
 
             slow = first_byte(f"{direct}/slow?ms=2000", {})
             row("first byte of a 2 s answer, direct", slow, slow)
-            row("first byte of a 2 s answer, our proxy", first_byte(f"{ours}/slow?ms=2000", auth), slow)
+            ours_slow = first_byte(f"{ours}/slow?ms=2000", auth)
+            row("first byte of a 2 s answer, our proxy", ours_slow, slow)
             if has_theirs:
                 row("first byte of a 2 s answer, j-s-proxy",
                     first_byte(f"{theirs}/slow?ms=2000", auth), slow)
@@ -141,19 +141,23 @@ def main(rounds: int = 200) -> None:
             if has_theirs:
                 ws_host = ws_echo(f"ws://127.0.0.1:{host_port}/ws", {}, rounds)
                 ws_theirs = f"ws://127.0.0.1:{server.port}/proxy/{host_port}/ws"
-                row("WebSocket echo, j-s-proxy (vs host app)", ws_echo(ws_theirs, auth, rounds), ws_host)
+                theirs_ws = ws_echo(ws_theirs, auth, rounds)
+                row("WebSocket echo, j-s-proxy (vs host app)", theirs_ws, ws_host)
 
             size = 200
             pid = server.process.pid
-            print(f"\n{'download of ' + str(size) + ' MiB':<44}{'MiB/s':>9}{'server peak RSS growth MiB':>30}")
-            print(f"{'direct to the container':<44}{download(f'{direct}/download?mb={size}', {}):>9.0f}")
+            title = f"download of {size} MiB"
+            print(f"\n{title:<44}{'MiB/s':>9}{'server peak RSS growth MiB':>30}")
+            speed = download(f"{direct}/download?mb={size}", {})
+            print(f"{'direct to the container':<44}{speed:>9.0f}")
             before = peak_rss_mib(pid)
             speed = download(f"{ours}/download?mb={size}", auth)
             print(f"{'our proxy':<44}{speed:>9.0f}{peak_rss_mib(pid) - before:>30.0f}")
             if has_theirs:
                 before = peak_rss_mib(pid)
                 speed = download(f"{theirs}/download?mb={size}", auth)
-                print(f"{'jupyter-server-proxy':<44}{speed:>9.0f}{peak_rss_mib(pid) - before:>30.0f}")
+                growth = peak_rss_mib(pid) - before
+                print(f"{'jupyter-server-proxy':<44}{speed:>9.0f}{growth:>30.0f}")
             print("(ratio = p50 / p50 of the direct connection to the same app; lower is better)")
             server.request("DELETE", f"containers/{created['id']}")
     finally:

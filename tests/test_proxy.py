@@ -25,6 +25,10 @@ def preview(api, docker_client, jp_serverapp, jp_http_port, jp_base_url, jp_asyn
     )
 
 
+async def fetch_raw(url: str, preview):
+    return await AsyncHTTPClient().fetch(url, headers=preview.auth, raise_error=False)
+
+
 def assert_json_error(answer, status: int, contains: str = "") -> dict:
     assert answer.code == status, (answer.code, answer.body[:300])
     assert answer.headers["Content-Type"].startswith("application/json")
@@ -91,7 +95,8 @@ async def test_a_chunked_upload_streams_through(preview):
 
     seen = await preview.echo("upload", method="POST", body_producer=produce)
     data = b"".join(pieces)
-    assert seen == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "method": "POST"}
+    digest = hashlib.sha256(data).hexdigest()
+    assert seen == {"bytes": len(data), "sha256": digest, "method": "POST"}
 
 
 async def test_a_chunked_body_on_another_verb_is_framed(preview, jp_http_port):
@@ -209,7 +214,8 @@ async def test_the_token_never_reaches_the_app(preview):
     seen = await preview.echo(
         f"echo/q?a=1&token={preview.token}&_xsrf=x&b=2",
         headers={"X-XSRFToken": "x", "X-CSRFToken": "x",
-                 "Cookie": "_xsrf=x; app=keep; username-127-0-0-1-8888=secret; jupyterhub-session-id=s"},
+                 "Cookie": "_xsrf=x; app=keep; username-127-0-0-1-8888=secret; "
+                           "jupyterhub-session-id=s"},
     )
     assert seen["url"] == "/echo/q?a=1&b=2"
     headers = seen["headers"]
@@ -303,9 +309,9 @@ async def test_a_bad_port_is_400(preview, port):
 async def test_unknown_or_foreign_container_is_404(preview, docker_client, jp_serverapp):
     unknown = "0b6f43f5-3f0e-4bd2-9a58-5a1f0e0a2f4b"
     url = f"{preview.server}{preview.base_url}containers/{unknown}/proxy/3000/"
-    assert_json_error(await AsyncHTTPClient().fetch(url, headers=preview.auth, raise_error=False), 404)
+    assert_json_error(await fetch_raw(url, preview), 404)
     url = f"{preview.server}{preview.base_url}containers/not-a-uuid/proxy/3000/"
-    assert_json_error(await AsyncHTTPClient().fetch(url, headers=preview.auth, raise_error=False), 404)
+    assert_json_error(await fetch_raw(url, preview), 404)
 
     foreign_id = "5d1e2c8a-7b7e-4c39-8f51-0d7cb1c4f0aa"
     labels = make_labels(container_id=foreign_id, owner="someone-else", name="theirs",
@@ -315,7 +321,7 @@ async def test_unknown_or_foreign_container_is_404(preview, docker_client, jp_se
                                  labels=labels, detach=True, init=True)
     start_app(docker_client, foreign_id)
     url = f"{preview.server}{preview.base_url}containers/{foreign_id}/proxy/3000/echo"
-    assert_json_error(await AsyncHTTPClient().fetch(url, headers=preview.auth, raise_error=False), 404)
+    assert_json_error(await fetch_raw(url, preview), 404)
 
 
 async def test_a_stopped_container_is_409(preview, api):

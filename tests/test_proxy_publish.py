@@ -43,7 +43,8 @@ async def test_ports_are_published_on_free_host_ports(publishing_manager_config,
         "url": f"{jp_base_url}containers/{first['id']}/proxy/{APP_PORT}/",  # still the proxy
         "hostPort": host_ports[0],
     }
-    bindings = docker_client.api.inspect_container(f"jcm-{first['id']}")["HostConfig"]["PortBindings"]
+    attrs = docker_client.api.inspect_container(f"jcm-{first['id']}")
+    bindings = attrs["HostConfig"]["PortBindings"]
     assert bindings[f"{APP_PORT}/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(host_ports[0])}]
     assert (await api.get("containers", first["id"])).json()["ports"] == first["ports"]
 

@@ -47,7 +47,8 @@ def free_host_ports(count: int, avoid: Iterable[int] = ()) -> list[int]:
 
 def port_bindings(ports: list[int], host_ports: list[int]) -> dict:
     """docker-py ``ports=`` for publishing ``ports`` on ``host_ports`` (same order)."""
-    return {f"{port}/tcp": (PUBLISH_HOST, host) for port, host in zip(ports, host_ports)}
+    pairs = zip(ports, host_ports, strict=True)
+    return {f"{port}/tcp": (PUBLISH_HOST, host) for port, host in pairs}
 
 
 def is_port_conflict(err: docker.errors.APIError) -> bool:

@@ -127,7 +127,8 @@ def test_websocket_upgrade_keeps_its_headers():
     names = [name for name, _ in out]
     assert ("Connection", "Upgrade") in out and ("Upgrade", "websocket") in out
     assert names.count("Connection") == 1 and names.count("Upgrade") == 1
-    assert {"Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol", "Origin"} <= set(names)
+    expected = {"Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol", "Origin"}
+    assert expected <= set(names)
 
 
 @pytest.mark.parametrize("location, expected", [
