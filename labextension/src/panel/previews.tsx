@@ -32,7 +32,7 @@ class PreviewListView extends ReactWidget {
       return (
         <div className="jp-ContainerManager-empty">
           No server is listening yet. Start one in a terminal, e.g.{' '}
-          <code>npx http-server -p 8080</code> or <code>node server.js</code>.
+          <code>node server.js</code>: its port shows here with a preview link.
         </div>
       );
     }
