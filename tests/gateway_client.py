@@ -23,6 +23,7 @@ class GatewayClient:
         self._arrived = asyncio.Condition()
         self._reader = asyncio.ensure_future(self._read())
         self._cursor: dict[str, int] = {}
+        self._pty: dict[str, dict] = {}
 
     @classmethod
     async def connect(cls, jp_ws_fetch, **kwargs) -> GatewayClient:
@@ -53,15 +54,16 @@ class GatewayClient:
             async with self._arrived:
                 while (found := find()) is None:
                     if self.closed:
-                        raise ConnectionError(f"socket closed; frames: {self.frames[-5:]}")
+                        raise ConnectionError(f"socket closed; last: {repr(self.frames[-3:])[-800:]}")
                     await self._arrived.wait()
                 return found
 
         try:
             return await asyncio.wait_for(wait(), timeout)
         except asyncio.TimeoutError:
-            raise AssertionError(
-                f"no matching frame in {timeout}s; last: {self.frames[-8:]}") from None
+            last = repr(self.frames[-8:])
+            raise AssertionError(f"no matching frame in {timeout}s; last: "
+                                 f"{last[:1500]}...{last[-500:]}") from None
 
     def send_raw(self, text: str | bytes, binary: bool = False):
         return self.connection.write_message(text, binary=binary)
@@ -107,19 +109,25 @@ class GatewayClient:
 
     async def pty_text(self, terminal_id: str, contains: str,
                        timeout: float = DEFAULT_TIMEOUT) -> str:
-        """Wait until this terminal's output so far contains ``contains``; all of it."""
-
-        def text():
-            return "".join(f["data"]["data"] for f in self.frames
-                           if f["event"] == "pty-output" and f["data"]["terminalId"] == terminal_id)
-
+        """Wait until this terminal's output since the last call contains ``contains``;
+        all its output so far. Scans each frame once (terminal floods are large)."""
+        seen = self._pty.setdefault(terminal_id, {"index": 0, "chunks": [], "mark": 0})
         deadline = asyncio.get_running_loop().time() + timeout
-        while contains not in (so_far := text()):
+        window = ""
+        while True:
+            while seen["index"] < len(self.frames):
+                frame = self.frames[seen["index"]]
+                seen["index"] += 1
+                if frame["event"] == "pty-output" and frame["data"]["terminalId"] == terminal_id:
+                    seen["chunks"].append(frame["data"]["data"])
+                    window = window[-len(contains):] + frame["data"]["data"]
+                    if contains in window:
+                        return "".join(seen["chunks"])
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
-                raise AssertionError(f"{contains!r} not in terminal output {so_far[-2000:]!r}")
+                tail = "".join(seen["chunks"])[-500:]
+                raise AssertionError(f"{contains!r} not in terminal output ...{tail!r}")
             await self.wait_for(lambda f: True, left, start=len(self.frames))
-        return so_far
 
     def close(self) -> None:
         self.connection.close()

@@ -1,0 +1,114 @@
+"""The gateway under load, on the real engine: a socket that stops reading holds back its
+own process (backpressure) and misses terminal output (dropped, and told so), while server
+memory stays bounded and other sockets go on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+
+import pytest
+
+from jupyter_container_manager.handlers.base import ROOMS_KEY
+from tests.gateway_client import GatewayClient
+
+SEND_BUFFER = 256 * 1024
+
+
+@pytest.fixture
+def manager_config(manager_config):
+    return {**manager_config, "ws_send_buffer": SEND_BUFFER}
+
+
+@pytest.fixture
+def ws(jp_ws_fetch, api):
+    clients = []
+
+    async def connect():
+        client = await GatewayClient.connect(jp_ws_fetch)
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        client.close()
+
+
+def sessions_of(jp_serverapp, container_id):
+    rooms = jp_serverapp.web_app.settings[ROOMS_KEY]
+    return list(rooms._members.get(container_id, ()))
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def request(connection, event, data, request_id):
+    await connection.write_message(json.dumps({"event": event, "id": request_id, "data": data}))
+    while True:
+        message = await asyncio.wait_for(connection.read_message(), 15)
+        frame = json.loads(message)
+        if frame.get("id") == request_id:
+            return frame
+
+
+async def test_a_socket_that_stops_reading_slows_its_process_not_the_server(
+        jp_serverapp, jp_ws_fetch, ws, api):
+    container = await api.create(name="load")
+    stalled = await jp_ws_fetch("container")
+    await request(stalled, "join-container", {"containerId": container["id"]}, "j")
+    spawned = await request(stalled, "process-operation", {
+        "type": "spawn", "command": "sh",
+        "args": ["-c", "yes 0123456789abcdef | head -c 2000000000; echo finished > done"],
+    }, "s")
+    pid = spawned["data"]["pid"]
+    before = rss_mib()
+    # The socket reads nothing more for a while.
+    other = await ws()
+    await other.join(container["id"])
+    for _ in range(4):
+        await asyncio.sleep(0.5)
+        started = asyncio.get_running_loop().time()
+        assert (await other.request("fs-operation", {"type": "readdir", "path": "/"}))[
+            "event"] == "fs-result"
+        assert asyncio.get_running_loop().time() - started < 3
+    session = next(s for s in sessions_of(jp_serverapp, container["id"]) if pid in s.processes)
+    relay_limit = session.processes[pid].BUFFER
+    assert session.outbox.size <= SEND_BUFFER + 2 * relay_limit
+    assert rss_mib() - before < 64  # 2 GB of output did not land in server memory
+    listing = await other.request("fs-operation", {"type": "readdir", "path": "/"})
+    assert "done" not in listing["data"]["result"]  # the process waits for its reader
+    await other.ok("fs-operation", {"type": "stat", "path": "/"})
+    stalled.close()
+
+
+async def test_terminal_output_is_dropped_for_a_slow_socket_only(jp_serverapp, jp_ws_fetch,
+                                                                   ws, api):
+    container = await api.create(name="load")
+    reader = await ws()
+    await reader.join(container["id"])
+    tid = (await reader.ok("pty-open", {"cols": 80, "rows": 24}))["terminalId"]
+
+    stalled = await jp_ws_fetch("container")
+    await request(stalled, "join-container", {"containerId": container["id"]}, "j")
+    await request(stalled, "pty-open", {"cols": 80, "rows": 24, "terminalId": tid}, "p")
+    # Nothing is read from `stalled` from now on.
+    flood = "yes 0123456789 | head -c 30000000; echo DONE-$((1+2))\r"
+    await reader.send("pty-input", {"terminalId": tid, "data": flood})
+    await reader.pty_text(tid, "DONE-3", timeout=120)  # the reading socket was never held up
+    session = next(s for s in sessions_of(jp_serverapp, container["id"])
+                   if s is not None and s.outbox is not None and s.outbox.dropped)
+    assert session.outbox.size <= SEND_BUFFER + 128 * 1024
+    # Reading again: it learns how much it missed.
+    dropped = None
+    for _ in range(2000):
+        message = await asyncio.wait_for(stalled.read_message(), 15)
+        frame = json.loads(message)
+        if frame["event"] == "pty-output" and frame["data"].get("dropped"):
+            dropped = frame["data"]["dropped"]
+            break
+        if frame["event"] == "pty-output" and "DONE-3" in frame["data"]["data"]:
+            await reader.send("pty-input", {"terminalId": tid, "data": "echo more\r"})
+    assert dropped and dropped > 0
+    stalled.close()
