@@ -95,16 +95,16 @@ def server_process(docker_client, tmp_path_factory):
     """A real ``jupyter server`` subprocess with the extension, for the sync client, widgets
     and notebook kernels (a blocking client must not share the test's event loop with the
     server it calls). Its containers carry this run's label, so they are cleaned too."""
-    from tests.server_process import JupyterServerProcess
+    from tests.servers import ServerProcess
 
-    server = JupyterServerProcess(
-        tmp_path_factory.mktemp("jupyter-server"),
+    server = ServerProcess(
         {
             "owner": f"test-{RUN_ID}-process",
             "image": TEST_IMAGE,
             "pull_missing_images": False,
             "extra_labels": {RUN_LABEL: RUN_ID},
         },
+        base=tmp_path_factory.mktemp("jupyter-server"),
     )
     server.start()
     yield server

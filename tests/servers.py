@@ -1,4 +1,10 @@
-"""A real ``jupyter server`` in a subprocess, for tests that restart a server or run two."""
+"""A real ``jupyter server`` subprocess with the extension.
+
+For tests that restart a server or run two, for blocking clients (a sync call made on the
+loop thread that serves it would wait forever) and for notebook kernels. The server writes
+its runtime record (``jpserver-<pid>.json``) into its own runtime dir, as any server does,
+so clients and kernels find it the way they find a real one.
+"""
 
 from __future__ import annotations
 
@@ -23,20 +29,23 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``jupyter server`` with the extension, token auth, and ``c.ContainerManager`` given
-    as a dict. Use as a context manager; ``restart()`` stops it and starts it again."""
+    """``python -m jupyter_server`` on 127.0.0.1 with a token, only this extension, and
+    ``c.ContainerManager`` given as a dict, in its own temporary dirs. A context manager;
+    ``restart()`` stops it and starts it again on the same port. ``url`` has no trailing
+    slash."""
 
-    def __init__(self, manager_config: dict, *, port: int | None = None, token: str | None = None,
-                 app: str = "server", extra_args: list[str] | None = None):
+    def __init__(self, manager_config: dict, *, base: Path | None = None,
+                 root_dir: Path | None = None):
         self.manager_config = manager_config
-        self.port = port or free_port()
-        self.token = token or secrets.token_hex(16)
-        self.app = app
-        self.extra_args = extra_args or []
+        self._tmp = None if base else tempfile.TemporaryDirectory(prefix="jcm-server-")
+        self.base = Path(base) if base else Path(self._tmp.name)
+        self.root_dir = Path(root_dir) if root_dir else self.base / "root"
+        self.runtime_dir = self.base / "runtime"
+        self.config_dir = self.base / "config"
+        self.log_path = self.base / "server.log"
+        self.token = secrets.token_hex(16)
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
-        self._dir = tempfile.TemporaryDirectory(prefix="jcm-server-")
-        self.root = Path(self._dir.name)
-        self.log_path = self.root / "server.log"
 
     @property
     def url(self) -> str:
@@ -46,54 +55,92 @@ class ServerProcess:
     def headers(self) -> dict:
         return {"Authorization": f"token {self.token}"}
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         return requests.request(method, f"{self.url}/{path.lstrip('/')}",
                                 headers=self.headers, timeout=60, **kwargs)
 
-    def start(self, timeout: float = 60) -> ServerProcess:
-        config = {"ContainerManager": self.manager_config,
-                  "ServerApp": {"jpserver_extensions": {"jupyter_container_manager": True}}}
-        config_path = self.root / "jupyter_server_config.json"
-        config_path.write_text(json.dumps(config))
-        env = dict(os.environ, JUPYTER_CONFIG_DIR=str(self.root), JUPYTER_RUNTIME_DIR=str(self.root / "runtime"))
-        command = [
-            sys.executable, "-m", "jupyter", self.app, "--no-browser", "--allow-root",
-            f"--port={self.port}", "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}", "--ServerApp.port_retries=0", *self.extra_args,
-        ]
-        self._log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+    def environ(self) -> dict[str, str]:
+        """The environment of the server, which its kernels inherit."""
+        env = dict(os.environ)
+        env["JUPYTER_RUNTIME_DIR"] = str(self.runtime_dir)
+        env["JUPYTER_CONFIG_DIR"] = str(self.config_dir)
+        for name in ("JUPYTER_CONTAINER_MANAGER_URL", "JUPYTER_CONTAINER_MANAGER_TOKEN",
+                     "JUPYTER_TOKEN"):
+            env.pop(name, None)
+        return env
+
+    def start(self, timeout: float = 90.0) -> ServerProcess:
+        for path in (self.root_dir, self.runtime_dir, self.config_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        config = {
+            "ServerApp": {
+                # only this extension: the others slow the start and are not under test
+                "jpserver_extensions": {
+                    "jupyter_container_manager": True,
+                    "jupyterlab": False,
+                    "jupyter_lsp": False,
+                    "jupyter_server_proxy": False,
+                    "notebook_shim": False,
+                    "notebook": False,
+                },
+                "allow_unauthenticated_access": False,
+                "allow_root": True,
+                "open_browser": False,
+                "port_retries": 0,
+            },
+            "IdentityProvider": {"token": self.token},
+            "ContainerManager": self.manager_config,
+        }
+        config_file = self.base / "jupyter_server_config.json"
+        config_file.write_text(json.dumps(config))
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_server", f"--config={config_file}", "--ip=127.0.0.1",
+             f"--port={self.port}", f"--ServerApp.root_dir={self.root_dir}"],
+            env=self.environ(), stdout=self._log, stderr=subprocess.STDOUT, cwd=self.root_dir,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()}")
+                raise RuntimeError(f"jupyter server exited:\n{self.log_tail()}")
             try:
-                if requests.get(f"{self.url}/api/status", headers=self.headers, timeout=2).ok:
+                answer = requests.get(f"{self.url}/api/status", headers=self.headers, timeout=2)
+                if answer.status_code == 200 and self.record_written():
                     return self
             except requests.ConnectionError:
                 pass
             time.sleep(0.2)
-        raise TimeoutError(f"server did not answer within {timeout}s:\n{self.log()}")
+        self.stop()
+        raise RuntimeError(f"jupyter server did not answer in {timeout} s:\n{self.log_tail()}")
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
+    def record_written(self) -> bool:
+        return (self.runtime_dir / f"jpserver-{self.pid}.json").exists()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(15)
+                self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
         self.process = None
-        if getattr(self, "_log", None):
-            self._log.close()
+        self._log.close()
 
     def restart(self) -> ServerProcess:
         self.stop()
         return self.start()
 
-    def log(self) -> str:
+    def log_tail(self, lines: int = 60) -> str:
         try:
-            return self.log_path.read_text(errors="replace")[-4000:]
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
 
@@ -102,4 +149,5 @@ class ServerProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-        self._dir.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()

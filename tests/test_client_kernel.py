@@ -23,7 +23,7 @@ with Containers() as containers:
 
 def execute(server, kernel_id: str, code: str, timeout: float = 120.0) -> tuple[str, dict]:
     """Run ``code`` in the kernel over its channels WebSocket: (stdout, execute_reply)."""
-    ws_url = server.url.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
+    ws_url = server.url.replace("http://", "ws://") + f"/api/kernels/{kernel_id}/channels"
     conn = websocket.create_connection(
         ws_url, header=[f"Authorization: token {server.token}"], timeout=timeout
     )
@@ -54,8 +54,8 @@ def execute(server, kernel_id: str, code: str, timeout: float = 120.0) -> tuple[
 
 
 def test_a_kernel_of_the_server_finds_it(server_process):
-    api = server_process.url + "api/kernels"
-    headers = server_process.headers()
+    api = server_process.url + "/api/kernels"
+    headers = server_process.headers
     started = requests.post(api, json={"name": "python3"}, headers=headers, timeout=60)
     assert started.status_code == 201, started.text
     kernel_id = started.json()["id"]
@@ -63,7 +63,7 @@ def test_a_kernel_of_the_server_finds_it(server_process):
         output, reply = execute(server_process, kernel_id, KERNEL_CODE)
         assert reply["status"] == "ok", output
         lines = dict(line.split(" ", 1) for line in output.splitlines() if " " in line)
-        assert lines["URL"] == server_process.url
+        assert lines["URL"] == server_process.url + "/"
         assert f"pid {server_process.pid}" in lines["SOURCE"]  # its parent, not a guess
         assert lines["ID"].endswith(" " + server_process.manager_config["owner"])
     finally:

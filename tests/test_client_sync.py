@@ -22,7 +22,7 @@ from jupyter_container_manager.client import (
     WebContainer,
     find_server,
 )
-from tests.server_process import free_port
+from tests.servers import free_port
 
 STARTER = {
     "package.json": {"file": {"contents": '{"name": "starter", "type": "module"}'}},
@@ -92,7 +92,7 @@ def test_errors_carry_status_code_and_message(server_process, containers):
 def test_the_server_is_found_from_its_runtime_record(server_process):
     found = find_server(environ={}, runtime_dir=server_process.runtime_dir,
                         cwd=str(server_process.root_dir / "notebooks"))
-    assert (found.url, found.token) == (server_process.url, server_process.token)
+    assert (found.url, found.token) == (server_process.url + "/", server_process.token)
     with Containers(server=found) as client:
         assert isinstance(client.list(), list)
 
