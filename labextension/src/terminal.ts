@@ -12,7 +12,7 @@ import { ITheme, Terminal } from '@xterm/xterm';
 
 import { errorMessage } from './api';
 import { PtySession } from './pty';
-import { ContainerSocket } from './socket';
+import { ConnectionStatus, ContainerSocket } from './socket';
 
 /** The xterm colours from the current JupyterLab theme's CSS variables. */
 export function themeFromCss(node: HTMLElement = document.body): ITheme {
@@ -74,6 +74,7 @@ export class ContainerTerminal extends Widget {
       this._term.write(`\r\n[process exited with code ${code ?? '?'}]\r\n`);
       this.title.label = `Terminal: ${options.containerName} (exited)`;
     });
+    options.socket.statusChanged.connect(this._onConnection, this);
     this._term.onData(data => this.session.write(data));
     this._term.onResize(({ cols, rows }) => this.session.resize(cols, rows));
   }
@@ -109,6 +110,7 @@ export class ContainerTerminal extends Widget {
     if (this.isDisposed) {
       return;
     }
+    this.socket.statusChanged.disconnect(this._onConnection, this);
     this.session.dispose();
     this._term.dispose();
     super.dispose();
@@ -143,6 +145,13 @@ export class ContainerTerminal extends Widget {
   protected onActivateRequest(msg: Message): void {
     super.onActivateRequest(msg);
     this._term.focus();
+  }
+
+  private _onConnection(_: ContainerSocket, status: ConnectionStatus): void {
+    if (status === 'closed' && this.session.terminalId && !this.session.hasExited) {
+      // Cleared when the terminal is attached again and its output replayed.
+      this._term.write('\r\n\x1b[2m[connection lost: reconnecting…]\x1b[0m');
+    }
   }
 
   private async _start(): Promise<void> {

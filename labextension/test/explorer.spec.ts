@@ -161,3 +161,34 @@ describe('ExplorerController', () => {
     expect(items.map(i => i.status)).toEqual(['done', 'done']);
   });
 });
+
+describe('ExplorerController.reconnecting', () => {
+  it('is true only between a lost connection and the next join', async () => {
+    vi.useFakeTimers();
+    const fakes = socketFactory();
+    const pool = new SocketPool({
+      url: () => 'ws://s/container',
+      factory: fakes.factory,
+      random: () => 0,
+      backoff: { initial: 100, max: 1000, factor: 2 }
+    });
+    const client = new ListingClient();
+    client.dirs.set('/', []);
+    const explorer = new ExplorerController(client as unknown as ContainerClient, pool);
+    explorer.setTarget({ id: 'c1', name: 'one', workdir: '/workspace' });
+    expect(explorer.reconnecting).toBe(false); // first connection: not a reconnect
+    const ws = fakes.current();
+    ws.open();
+    ws.acceptJoin();
+    await vi.advanceTimersByTimeAsync(0);
+    ws.drop();
+    expect(explorer.reconnecting).toBe(true);
+    await vi.advanceTimersByTimeAsync(50);
+    fakes.current().open();
+    fakes.current().acceptJoin();
+    expect(explorer.reconnecting).toBe(false);
+    explorer.dispose();
+    pool.dispose();
+    vi.useRealTimers();
+  });
+});

@@ -81,6 +81,12 @@ export class ExplorerController implements IDisposable {
     return this._selectedPath;
   }
 
+  /** Was the shown container's socket connected, and is it trying to come back? */
+  get reconnecting(): boolean {
+    const socket = this._socket;
+    return !!socket && socket.joined !== null && socket.status !== 'open';
+  }
+
   /** An error that prevents showing the tree (e.g. the container is stopped). */
   get error(): string | null {
     return this._error;
@@ -123,12 +129,17 @@ export class ExplorerController implements IDisposable {
     tree.changed.connect(this._onTreeChanged, this);
     const socket = this.sockets.get(target.id);
     this._socket = socket;
+    socket.statusChanged.connect(this._onStatus, this);
     this._subscriptions.push(
       socket.on('fs-change', (data: IFsChange) => {
         if (typeof data?.path === 'string') {
           tree!.applyChange(data);
         }
       }),
+      {
+        dispose: () => socket.statusChanged.disconnect(this._onStatus, this),
+        isDisposed: false
+      },
       socket.onJoined(() => {
         // Watch on every (re)join; listings may be stale after a reconnect.
         void this._watch(socket);
@@ -278,6 +289,10 @@ export class ExplorerController implements IDisposable {
     }
     this._subscriptions = [];
     this._socket = null;
+  }
+
+  private _onStatus(): void {
+    this._changed.emit();
   }
 
   private _onTreeChanged(): void {

@@ -118,9 +118,14 @@ class FileTreeView extends ReactWidget {
         tabIndex={0}
         data-container-id={target.id}
       >
-        <div className="jp-ContainerManager-treeRoot" title={target.workdir}>
-          {target.workdir}
+        <div className="jp-ContainerManager-treeRoot" title={`${target.name}: ${target.workdir}`}>
+          {target.name}:{target.workdir}
         </div>
+        {controller.reconnecting ? (
+          <div className="jp-ContainerManager-notice" role="status">
+            Connection lost: reconnecting… (changes show once it is back)
+          </div>
+        ) : null}
         {!loaded ? (
           <div className="jp-ContainerManager-empty">Loading…</div>
         ) : rows.length === 0 ? (
@@ -280,9 +285,5 @@ export function createFilesSection(
     section.toolbar.addItem(item.name, item.widget);
   }
   section.addWidget(new FileTreeView(controller, commands));
-  controller.changed.connect(() => {
-    const name = controller.target?.name;
-    section.title.label = name ? `Files: ${name}` : 'Files';
-  });
   return section;
 }
