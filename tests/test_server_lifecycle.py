@@ -74,7 +74,8 @@ def test_idle_containers_are_stopped_and_used_ones_are_not(owner, docker_client)
         busy = server.request("POST", "containers", json={"name": "busy"}).json()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            server.request("GET", f"containers/{busy['id']}")  # activity keeps it running
+            # Preview traffic is activity too (here a closed port: 502, but still a use).
+            server.request("GET", f"containers/{busy['id']}/proxy/3000/")
             if docker_client.containers.get(f"jcm-{idle['id']}").status == "exited":
                 break
             time.sleep(0.5)

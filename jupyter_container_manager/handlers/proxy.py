@@ -353,8 +353,10 @@ class PreviewProxyHandler(ContainerAPIHandler):
         )
 
     def _record_activity(self):
-        """Preview traffic counts as activity for Jupyter's idle culling."""
+        """Preview traffic counts as activity, for Jupyter's idle culling and for the
+        container's own idle_timeout."""
         self.settings.setdefault("last_activity_times", {})["jupyter_container_manager"] = utcnow()
+        self.service.idle.touch(self.container_id)
 
 
 ABSOLUTE = {"absolute": True}
