@@ -255,11 +255,19 @@ class ContainerRooms:
             info = await self.service.containers.require_running(container_id)
             room = Room(self, info)
             self._rooms[container_id] = room
-            self._told.pop(container_id, None)
+            if self._told.pop(container_id, "running") != "running":
+                for client in list(self._members.get(container_id, ())):
+                    client.push("container-status",
+                                {"containerId": container_id, "status": info.status})
             await end_orphan_shells(self.engine, info)
             for client in self._members.get(container_id, ()):
                 room.add_client(client)
             return room
+
+    def touch(self, container_id: str) -> None:
+        """A request named this container: it is in use (see docker/idle.py)."""
+        for listener in self.service.containers.activity_listeners:
+            listener(container_id)
 
     def live_room(self, container_id: str) -> Room | None:
         """The room of a container if it is live now (no waiting, no engine call)."""

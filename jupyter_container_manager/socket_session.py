@@ -93,6 +93,8 @@ class SocketSession:
         )
 
     async def _serve(self, request: Request) -> None:
+        if self.container_id is not None:
+            self.rooms.touch(self.container_id)
         try:
             try:
                 reply = await self.table[request.event](request.data)

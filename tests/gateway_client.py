@@ -54,7 +54,8 @@ class GatewayClient:
             async with self._arrived:
                 while (found := find()) is None:
                     if self.closed:
-                        raise ConnectionError(f"socket closed; last: {repr(self.frames[-3:])[-800:]}")
+                        last = repr(self.frames[-3:])[-800:]
+                        raise ConnectionError(f"socket closed; last: {last}")
                     await self._arrived.wait()
                 return found
 

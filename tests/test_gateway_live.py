@@ -189,5 +189,6 @@ async def test_a_stopped_container_is_reported_and_refused(ws, api):
     assert (await api.post("containers", cid, "start")).status == 200
     back = await client.request("fs-operation", {"type": "readdir", "path": "/"})
     assert back["event"] == "fs-result"
+    assert await client.push("container-status") == {"containerId": cid, "status": "running"}
     rejoined = await client.join(cid)
     assert rejoined["status"] == "running" and rejoined["terminals"] == []
