@@ -200,6 +200,8 @@ async def test_no_credentials_no_upgrade(http_server_client, jp_http_port, jp_ba
         with pytest.raises(HTTPClientError) as caught:
             await websocket_connect(HTTPRequest(url, headers=headers))
         assert caught.value.code == 403
+        body = json.loads(caught.value.response.body)
+        assert set(body) == {"message", "reason", "code"} and body["reason"] == "Forbidden"
 
 
 async def test_origin_is_checked_by_jupyters_rules(http_server_client, jp_http_port,

@@ -17,7 +17,7 @@ from tornado.websocket import WebSocketHandler
 
 from ..outbox import Outbox
 from ..socket_session import SocketSession
-from .base import AUTH_RESOURCE, ServiceMixin
+from .base import AUTH_RESOURCE, ContainerAPIHandler, ServiceMixin
 
 
 class ContainerGateway(ServiceMixin, WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -26,6 +26,10 @@ class ContainerGateway(ServiceMixin, WebSocketMixin, WebSocketHandler, JupyterHa
 
     def set_default_headers(self):
         """No HTML security headers on a WebSocket upgrade (as Jupyter's kernel socket)."""
+
+    def write_error(self, status_code: int, **kwargs):
+        """A refused upgrade answers JSON ``{message, reason, code}`` like every route."""
+        ContainerAPIHandler.write_error(self, status_code, **kwargs)
 
     def get_compression_options(self):
         return self.settings.get("websocket_compression_options", None)
