@@ -160,7 +160,8 @@ export class ContainerManagerModel implements IDisposable {
     id: string,
     action: 'start' | 'stop' | 'restart'
   ): Promise<IContainerInfo> {
-    this._setStatus(id, action === 'stop' ? 'stopped' : 'creating');
+    this._pending.set(id, action);
+    this._changed.emit();
     try {
       const info = await this.client.containerAction(id, action);
       this._pushedPorts.delete(id);
@@ -172,11 +173,25 @@ export class ContainerManagerModel implements IDisposable {
     } catch (error) {
       await this.refresh().catch(() => undefined);
       throw error;
+    } finally {
+      this._pending.delete(id);
+      this._changed.emit();
     }
   }
 
+  /** The action under way on a container, if any. */
+  pendingAction(id: string): 'start' | 'stop' | 'restart' | 'delete' | null {
+    return this._pending.get(id) ?? null;
+  }
+
   async remove(id: string): Promise<void> {
-    await this.client.deleteContainer(id);
+    this._pending.set(id, 'delete');
+    this._changed.emit();
+    try {
+      await this.client.deleteContainer(id);
+    } finally {
+      this._pending.delete(id);
+    }
     this.sockets.close(id);
     this._forget(id);
   }
@@ -295,6 +310,7 @@ export class ContainerManagerModel implements IDisposable {
     this._changed.emit();
   }
 
+  private _pending = new Map<string, 'start' | 'stop' | 'restart' | 'delete'>();
   private _containers: IContainerInfo[] = [];
   private _loaded = false;
   private _error: Error | null = null;

@@ -193,3 +193,27 @@ describe('ContainerManagerModel after a restart', () => {
     pool.dispose();
   });
 });
+
+describe('ContainerManagerModel pending actions', () => {
+  it('marks an action under way and keeps the status until the server answers', async () => {
+    const pool = new SocketPool({ url: () => 'ws://s/container', factory: socketFactory().factory });
+    const client = new ScriptedClient();
+    let finish: () => void = () => undefined;
+    client.containerAction = (id: string) =>
+      new Promise(resolve => {
+        finish = () => resolve(info(id, { status: 'stopped' }));
+      });
+    const model = new ContainerManagerModel(client as unknown as ContainerClient, pool);
+    client.list = [info('a')];
+    await model.refresh();
+    const stopping = model.action('a', 'stop');
+    expect(model.pendingAction('a')).toBe('stop');
+    expect(model.find('a')?.status).toBe('running');
+    finish();
+    await stopping;
+    expect(model.pendingAction('a')).toBeNull();
+    expect(model.find('a')?.status).toBe('stopped');
+    model.dispose();
+    pool.dispose();
+  });
+});

@@ -18,8 +18,16 @@ import { ContainerManagerModel } from '../model';
 import { IContainerInfo } from '../types';
 import { CommandIDs } from './commandids';
 
+const PENDING_LABEL = {
+  start: 'starting…',
+  stop: 'stopping…',
+  restart: 'restarting…',
+  delete: 'deleting…'
+};
+
 interface IRowProps {
   info: IContainerInfo;
+  pending: 'start' | 'stop' | 'restart' | 'delete' | null;
   selected: boolean;
   commands: CommandRegistry;
   onSelect: (id: string) => void;
@@ -51,7 +59,7 @@ function ActionButton(props: {
 function ContainerRow(props: IRowProps): JSX.Element {
   const { info, commands } = props;
   const running = info.status === 'running';
-  const busy = info.status === 'creating';
+  const busy = info.status === 'creating' || props.pending !== null;
   const run = (id: string) => () => void commands.execute(id, { id: info.id });
   return (
     <li
@@ -62,6 +70,7 @@ function ContainerRow(props: IRowProps): JSX.Element {
       }
       data-container-id={info.id}
       data-status={info.status}
+      data-pending={props.pending ?? undefined}
       title={`${info.name}\n${info.image}\n${info.id}`}
       onClick={() => props.onSelect(info.id)}
       onDoubleClick={run(CommandIDs.openTerminal)}
@@ -74,7 +83,7 @@ function ContainerRow(props: IRowProps): JSX.Element {
       <span className="jp-ContainerManager-containerText">
         <span className="jp-ContainerManager-containerName">{info.name}</span>
         <span className="jp-ContainerManager-containerMeta">
-          {info.status} · {info.image}
+          {props.pending ? PENDING_LABEL[props.pending] : info.status} · {info.image}
         </span>
       </span>
       <span className="jp-ContainerManager-actions">
@@ -155,6 +164,7 @@ class ContainerListView extends ReactWidget {
           <ContainerRow
             key={info.id}
             info={info}
+            pending={model.pendingAction(info.id)}
             selected={info.id === model.selectedId}
             commands={this._commands}
             onSelect={id => model.select(id)}
