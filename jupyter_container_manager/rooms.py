@@ -7,8 +7,9 @@ deleted or lost (stopped, killed, removed behind our back): every joined socket 
 on that container answers with an error. A Room also ends once it has neither sockets
 nor terminals.
 
-Clients are sockets with ``push(event, data, droppable=False) -> bool`` (never blocks)
-and ``container_ended(container_id)``.
+Clients are sockets with ``push(event, data, droppable=False) -> bool`` (never blocks).
+Processes are the sockets' own (``process_relay.py``): their output ends with the
+container, and their exit follows.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ log = logging.getLogger(__name__)
 
 PreviewUrl = Callable[[str, int], str]
 WATCH_READY_TIMEOUT = 10.0
-PORT_WATCHER_RESTARTS = 5
+PORT_WATCHER_RESTARTS = 5  # restarts of a watcher whose script someone killed
+WATCHER_RESTARTS = 5
 
 
 class Watch:
@@ -40,6 +42,7 @@ class Watch:
     def __init__(self, watcher: TreeWatcher):
         self.watcher = watcher
         self.clients: dict[object, set[str]] = {}
+        self.restarts = 0
 
 
 class Room:
@@ -151,13 +154,7 @@ class Room:
                     f"Container {self.id} has {limit} watched paths, the most allowed "
                     "(c.ContainerManager.max_watches_per_container); unwatch one first."
                 )
-            watcher = TreeWatcher(
-                self.rooms.engine, self.info.docker_id, absolute, self.settings.watch_interval,
-                lambda changes, path=absolute: self._changes(path, changes),
-                lambda path=absolute: self._watch_ended(path),
-            )
-            watch = self.watches[absolute] = Watch(watcher)
-            watcher.start()
+            watch = self.watches[absolute] = Watch(self._watcher(absolute))
         watch.clients.setdefault(client, set()).add(api_path)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(watch.watcher.ready.wait(), WATCH_READY_TIMEOUT)
@@ -194,16 +191,22 @@ class Room:
             return
         watch = self.watches.pop(absolute, None)
         await self.rooms.check(self.id)
-        if watch is not None and not self.closed:
+        if watch is not None and not self.closed and watch.restarts < WATCHER_RESTARTS:
             # The container is fine: someone killed the script. Watch again.
-            fresh = TreeWatcher(
-                self.rooms.engine, self.info.docker_id, absolute, self.settings.watch_interval,
-                lambda changes, path=absolute: self._changes(path, changes),
-                lambda path=absolute: self._watch_ended(path),
-            )
-            watch.watcher = fresh
-            self.watches[absolute] = watch
-            fresh.start()
+            watch.restarts += 1
+            await asyncio.sleep(0.2 * watch.restarts)
+            if not self.closed and watch.clients and absolute not in self.watches:
+                watch.watcher = self._watcher(absolute)
+                self.watches[absolute] = watch
+
+    def _watcher(self, absolute: str) -> TreeWatcher:
+        watcher = TreeWatcher(
+            self.rooms.engine, self.info.docker_id, absolute, self.settings.watch_interval,
+            lambda changes: self._changes(absolute, changes),
+            lambda: self._watch_ended(absolute),
+        )
+        watcher.start()
+        return watcher
 
     # --- end -----------------------------------------------------------------------
 
@@ -346,6 +349,7 @@ class ContainerRooms:
         self.container_ended(container_id, "removed")
         self._members.pop(container_id, None)
         self._told.pop(container_id, None)
+        self._opening.pop(container_id, None)
         self.line_terminal.forget(container_id)
 
     def container_ended(self, container_id: str, status: str) -> None:
@@ -357,7 +361,6 @@ class ContainerRooms:
         self._told[container_id] = status
         for client in list(self._members.get(container_id, ())):
             client.push("container-status", {"containerId": container_id, "status": status})
-            client.container_ended(container_id)
 
     def close(self) -> None:
         for room in list(self._rooms.values()):

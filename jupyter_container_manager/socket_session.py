@@ -71,8 +71,9 @@ class SocketSession:
         try:
             request = protocol.parse_frame(text)
         except FrameError as err:
-            await self._send("error", {"message": err.message, "code": err.code},
-                             err.request_id)
+            with contextlib.suppress(OutboxClosed):
+                await self._send("error", {"message": err.message, "code": err.code},
+                                 err.request_id)
             return
         if self._in_order(request):
             await self._serve(request)
@@ -122,10 +123,6 @@ class SocketSession:
 
     def push(self, event: str, data: dict, droppable: bool = False) -> bool:
         return self.outbox.offer(protocol.encode(event, data), droppable=droppable)
-
-    def container_ended(self, container_id: str) -> None:
-        """Its container stopped or went: its processes' output ends by itself, and
-        their exit follows."""
 
     # --- the joined container ------------------------------------------------------------
 

@@ -192,3 +192,18 @@ async def test_a_stopped_container_is_reported_and_refused(ws, api):
     assert await client.push("container-status") == {"containerId": cid, "status": "running"}
     rejoined = await client.join(cid)
     assert rejoined["status"] == "running" and rejoined["terminals"] == []
+
+
+async def test_watchers_come_back_when_someone_kills_them(ws, api, docker_client):
+    container = await api.create(name="killer")
+    client = await ws()
+    await client.join(container["id"])
+    await client.ok("fs-operation", {"type": "watch", "path": "/"})
+    box = docker_client.containers.get(f"jcm-{container['id']}")
+    assert box.exec_run(["pkill", "-f", "jcm-watch|jcm-ports"]).exit_code == 0
+    await asyncio.sleep(1.5)
+    box.exec_run(["touch", "/workspace/after-kill"])
+    assert await client.push("fs-change", timeout=10) == {"path": "/after-kill", "kind": "add"}
+    box.exec_run(["sh", "-c", f"node -e \"{SERVER}\" >/dev/null 2>&1 &"], detach=True)
+    assert (await client.push("server-ready", timeout=10))["port"] == 3000
+    assert not client.pushes("container-status")  # the container itself was fine
