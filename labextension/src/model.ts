@@ -6,6 +6,7 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { ServerExtensionMissingError } from './api';
 import { ContainerClient } from './client';
 import { ContainerSocket } from './socket';
 import { SocketPool } from './sockets';
@@ -136,6 +137,10 @@ export class ContainerManagerModel implements IDisposable {
     }
     this._poll = setInterval(() => {
       if (typeof document !== 'undefined' && document.hidden) {
+        return;
+      }
+      // Without the server extension, polling cannot help: Retry does.
+      if (this._error instanceof ServerExtensionMissingError) {
         return;
       }
       this.refresh().catch(error => this._refreshFailed.emit(error));

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
+import { ServerExtensionMissingError } from '../src/api';
 import { ContainerClient } from '../src/client';
 import { ContainerManagerModel, mergePorts } from '../src/model';
 import { SocketPool } from '../src/sockets';
@@ -215,5 +216,27 @@ describe('ContainerManagerModel pending actions', () => {
     expect(model.find('a')?.status).toBe('stopped');
     model.dispose();
     pool.dispose();
+  });
+});
+
+describe('ContainerManagerModel without the server extension', () => {
+  it('stops polling until a manual refresh succeeds', async () => {
+    vi.useFakeTimers();
+    const pool = new SocketPool({ url: () => 'ws://s/container', factory: socketFactory().factory });
+    const client = new ScriptedClient();
+    let calls = 0;
+    client.listContainers = async () => {
+      calls++;
+      throw new ServerExtensionMissingError();
+    };
+    const model = new ContainerManagerModel(client as unknown as ContainerClient, pool);
+    await model.refresh().catch(() => undefined);
+    model.startPolling(5);
+    await vi.advanceTimersByTimeAsync(30000);
+    expect(calls).toBe(1);
+    expect(model.error).toBeInstanceOf(ServerExtensionMissingError);
+    model.dispose();
+    pool.dispose();
+    vi.useRealTimers();
   });
 });
