@@ -34,6 +34,8 @@ CONTAINER_INFO = {
         "workdir": {"type": "string"},
         "ports": {
             "type": "array",
+            "description": "Announced ports, and the TCP ports something in the container "
+            "listens on now, each with its preview URL",
             "items": {
                 "type": "object",
                 "required": ["port", "url"],
