@@ -31,6 +31,7 @@ class Session:
     page: object
     name: str
     container_id: str | None = None
+    full_width: int = 0
     console: list[str] = field(default_factory=list)
     shots: int = 0
 
@@ -109,6 +110,19 @@ def container_row(session: Session):
 
 def terminal_text(session: Session) -> str:
     return session.page.locator(".jp-ContainerManager-terminal .xterm-rows").last.inner_text()
+
+
+def pty_size(session: Session, terminal, tag: str) -> tuple[int, int]:
+    """Rows and columns of the PTY, as the shell in the container sees them."""
+    from playwright.sync_api import expect
+
+    terminal.click()
+    session.page.keyboard.type(f"echo {tag}=$(stty size)")
+    session.page.keyboard.press("Enter")
+    rows = terminal.locator(".xterm-rows")
+    expect(rows).to_contain_text(re.compile(rf"{tag}=\d+ \d+"))
+    found = re.search(rf"{tag}=(\d+) (\d+)", rows.inner_text().replace("\n", ""))
+    return int(found.group(1)), int(found.group(2))
 
 
 def test_panel_loads_and_creates_a_container(ui: Session):
@@ -201,6 +215,10 @@ def test_terminal_runs_node_and_survives_a_reload(ui: Session):
     expect(terminal.locator(".xterm-rows")).to_contain_text("42-from-node", timeout=STEP_MS)
     terminal_id = terminal.get_attribute("data-terminal-id")
     assert terminal_id
+    # The PTY has the size of the tab, not the 80x24 default.
+    rows, cols = pty_size(ui, terminal, "FULL")
+    assert cols > 100 and rows > 24, (rows, cols)
+    ui.full_width = cols
     ui.shot("terminal-node")
 
     # The workspace (saved by JupyterLab) remembers the terminal id.
@@ -302,6 +320,9 @@ def test_preview_of_a_node_server(ui: Session):
     frame = page.frame_locator('.jp-ContainerManager-preview[data-port="3000"] iframe')
     expect(frame.locator("h1")).to_have_text("Hello from your container", timeout=STEP_MS)
     ui.shot("preview-tab")
+    # The preview took the right half: the terminal's PTY narrowed with its tab.
+    _, cols = pty_size(ui, terminal, "HALF")
+    assert ui.full_width and cols < ui.full_width * 0.75, (cols, ui.full_width)
 
     # In a new browser tab.
     with page.context.expect_page() as opened:
