@@ -135,6 +135,7 @@ class ContainerInfo:
     docker_id: str = ""  # internal only: never serialised
     address: str = ""  # internal: IP on its Docker network, where the preview proxy connects
     published_ports: dict[int, int] = field(default_factory=dict)  # container port -> host port
+    pid: int = 0  # internal: its init process on the engine's host (0: not running)
 
     @classmethod
     def from_attrs(cls, attrs: dict) -> ContainerInfo:
@@ -159,6 +160,7 @@ class ContainerInfo:
             docker_id=attrs.get("Id", ""),
             address=network_address(attrs),
             published_ports=published_ports(attrs),
+            pid=int((attrs.get("State") or {}).get("Pid") or 0),
         )
 
     def to_json(self, ports: list[dict] | None = None) -> dict:

@@ -141,3 +141,25 @@ def test_outbox_closes_when_sending_fails():
         assert loop.run_until_complete(scenario())
     finally:
         loop.close()
+
+
+def test_host_listening_ports_reads_only_our_containers_init(tmp_path):
+    from jupyter_container_manager.docker.ports import host_listening_ports
+    from jupyter_container_manager.models import ContainerInfo
+
+    def info(pid):
+        return ContainerInfo(id="x", name="n", image="i", status="running", created="",
+                             owner="o", workdir="/w", pid=pid)
+
+    ours = tmp_path / "42"
+    (ours / "net").mkdir(parents=True)
+    (ours / "cmdline").write_bytes(b"/sbin/docker-init\0--\0sleep\x002147483647\0")
+    (ours / "net" / "tcp").write_text(PROC_NET_TCP)
+    assert host_listening_ports(info(42), proc=str(tmp_path)) == {3000, 8080, 5001}
+    other = tmp_path / "43"
+    (other / "net").mkdir(parents=True)
+    (other / "cmdline").write_bytes(b"bash\0")
+    (other / "net" / "tcp").write_text(PROC_NET_TCP)
+    assert host_listening_ports(info(43), proc=str(tmp_path)) is None  # not our init
+    assert host_listening_ports(info(44), proc=str(tmp_path)) is None  # no such process
+    assert host_listening_ports(info(0), proc=str(tmp_path)) is None  # not running
