@@ -1,0 +1,216 @@
+/**
+ * Container commands: list, create, start/stop/restart, delete, terminals.
+ */
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import {
+  addIcon,
+  deleteIcon,
+  refreshIcon,
+  runIcon,
+  stopIcon,
+  terminalIcon
+} from '@jupyterlab/ui-components';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+
+import { errorMessage } from '../api';
+import { DRIVE_NAME } from '../drive';
+import { CommandIDs } from '../panel/commandids';
+import { CreateContainerForm } from '../panel/createdialog';
+import { ContainerTerminal } from '../terminal';
+import {
+  ICommandContext,
+  containerIdOf as containerOf,
+  nameOf as nameIn,
+  notifyError
+} from './context';
+
+export function registerContainerCommands(ctx: ICommandContext): void {
+  const { app, model, explorer, docManager } = ctx;
+  const { commands } = app;
+  const containerIdOf = (args: ReadonlyPartialJSONObject) => containerOf(ctx, args);
+  const nameOf = (id: string) => nameIn(ctx, id);
+
+  /** Close every tab that belongs to a (deleted) container. */
+  const closeWidgetsOf = (id: string) => {
+    ctx.terminals.forEach(widget => {
+      if (widget.containerId === id) {
+        widget.close();
+      }
+    });
+    ctx.previews.forEach(widget => {
+      if (widget.containerId === id) {
+        widget.close();
+      }
+    });
+    const prefix = `${DRIVE_NAME}:${id}`;
+    for (const widget of Array.from(app.shell.widgets('main'))) {
+      const context = docManager.contextForWidget(widget);
+      if (
+        context &&
+        (context.path === prefix || context.path.startsWith(prefix + '/'))
+      ) {
+        // Its file is gone: nothing left to save.
+        context.model.dirty = false;
+        widget.close();
+      }
+    }
+  };
+
+  commands.addCommand(CommandIDs.showPanel, {
+    label: 'Show Containers Panel',
+    execute: () => ctx.showPanel()
+  });
+
+  commands.addCommand(CommandIDs.refresh, {
+    label: 'Refresh Containers',
+    caption: 'Refresh the container list',
+    icon: refreshIcon,
+    execute: async () => {
+      try {
+        await model.refresh();
+      } catch (error) {
+        notifyError('Could not list containers', error);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.create, {
+    label: 'New Container…',
+    caption: 'Create a container',
+    icon: addIcon,
+    execute: async () => {
+      const result = await showDialog({
+        title: 'New Container',
+        body: new CreateContainerForm(ctx.settings.defaultImage),
+        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Create' })],
+        focusNodeSelector: 'input'
+      });
+      if (!result.button.accept || !result.value) {
+        return;
+      }
+      const creating = model.create(result.value);
+      Notification.promise<{ name: string }>(creating.then(info => ({ name: info.name })), {
+        pending: { message: 'Creating a container…', options: { autoClose: false } },
+        success: {
+          message: info => `Container "${(info as { name: string }).name}" is running`,
+          options: { autoClose: 3000 }
+        },
+        error: {
+          message: error => `Could not create the container: ${errorMessage(error)}`,
+          options: { autoClose: 10000 }
+        }
+      });
+      try {
+        const info = await creating;
+        ctx.showPanel();
+        return info.id;
+      } catch (error) {
+        console.error('jupyter-container-manager: create failed', error);
+        return undefined;
+      }
+    }
+  });
+
+  const lifecycle = (
+    id: string,
+    action: 'start' | 'stop' | 'restart',
+    label: string,
+    icon: typeof runIcon
+  ) =>
+    commands.addCommand(id, {
+      label: args =>
+        args.id ? `${label} ${nameOf(args.id as string)}` : `${label} Selected Container`,
+      caption: `${label} the container`,
+      icon,
+      isEnabled: args => containerIdOf(args) !== null,
+      execute: async args => {
+        const containerId = containerIdOf(args);
+        if (!containerId) {
+          return;
+        }
+        try {
+          await model.action(containerId, action);
+        } catch (error) {
+          notifyError(`Could not ${action} "${nameOf(containerId)}"`, error);
+        }
+      }
+    });
+  lifecycle(CommandIDs.start, 'start', 'Start', runIcon);
+  lifecycle(CommandIDs.stop, 'stop', 'Stop', stopIcon);
+  lifecycle(CommandIDs.restart, 'restart', 'Restart', refreshIcon);
+
+  commands.addCommand(CommandIDs.deleteContainer, {
+    label: args =>
+      args.id ? `Delete ${nameOf(args.id as string)}…` : 'Delete Selected Container…',
+    caption: 'Delete the container',
+    icon: deleteIcon,
+    isEnabled: args => containerIdOf(args) !== null,
+    execute: async args => {
+      const containerId = containerIdOf(args);
+      if (!containerId) {
+        return;
+      }
+      const name = nameOf(containerId);
+      const result = await showDialog({
+        title: 'Delete Container',
+        body: `Delete "${name}"? Its files, processes and terminals are lost.`,
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+      });
+      if (!result.button.accept) {
+        return;
+      }
+      try {
+        await model.remove(containerId);
+        explorer.forget(containerId);
+        closeWidgetsOf(containerId);
+        Notification.success(`Deleted "${name}"`, { autoClose: 3000 });
+      } catch (error) {
+        notifyError(`Could not delete "${name}"`, error);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.openTerminal, {
+    label: args =>
+      args.containerId || args.id
+        ? `Open Terminal in ${nameOf(containerIdOf(args)!)}`
+        : 'Open Terminal in Selected Container',
+    caption: 'Open a terminal in the container',
+    icon: terminalIcon,
+    isEnabled: args => containerIdOf(args) !== null,
+    execute: args => {
+      const containerId = containerIdOf(args);
+      if (!containerId) {
+        return;
+      }
+      const terminalId = (args.terminalId as string) ?? null;
+      if (terminalId) {
+        const open = ctx.terminals.find(
+          w => w.containerId === containerId && w.terminalId === terminalId
+        );
+        if (open) {
+          app.shell.activateById(open.id);
+          return open;
+        }
+      }
+      const name = model.find(containerId)?.name ?? (args.name as string) ?? nameOf(containerId);
+      const widget = new ContainerTerminal({
+        socket: ctx.sockets.get(containerId),
+        containerName: name,
+        terminalId,
+        key: (args.key as string) ?? undefined
+      });
+      widget.id = `jp-ContainerManager-terminal-${Date.now()}-${Math.round(
+        Math.random() * 1e6
+      )}`;
+      widget.title.icon = terminalIcon;
+      widget.node.dataset.containerId = containerId;
+      widget.terminalIdChanged.connect(() => void ctx.terminals.save(widget));
+      void ctx.terminals.add(widget);
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+      widget.ready.catch(error => notifyError('Could not open a terminal', error));
+      return widget;
+    }
+  });
+}

@@ -1,0 +1,286 @@
+/**
+ * File commands of the explorer: open, new file/folder, rename, delete,
+ * download, upload.
+ */
+import { Dialog, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
+import {
+  addIcon,
+  collapseAllIcon,
+  deleteIcon,
+  downloadIcon,
+  editIcon,
+  fileUploadIcon,
+  newFolderIcon,
+  refreshIcon
+} from '@jupyterlab/ui-components';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+
+import { toDrivePath, toLocalPath } from '../drive';
+import { CommandIDs } from '../panel/commandids';
+import { takeDroppedFiles } from '../panel/files';
+import { basename, dirname, isValidName, join } from '../paths';
+import { IDroppedFile } from '../upload';
+import { ICommandContext, nameOf as nameIn, notifyError } from './context';
+
+/** Save a blob as a download with a file name. */
+function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const anchor = document.createElement('a');
+  anchor.href = url;
+  anchor.download = name;
+  anchor.style.display = 'none';
+  document.body.appendChild(anchor);
+  anchor.click();
+  anchor.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+/** Ask the browser for files with a file input. */
+function pickFiles(): Promise<File[]> {
+  return new Promise(resolve => {
+    document
+      .querySelectorAll('input.jp-ContainerManager-fileInput')
+      .forEach(old => old.remove());
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.multiple = true;
+    input.className = 'jp-ContainerManager-fileInput';
+    input.style.display = 'none';
+    input.addEventListener('change', () => {
+      const files = Array.from(input.files ?? []);
+      input.remove();
+      resolve(files);
+    });
+    document.body.appendChild(input);
+    input.click();
+  });
+}
+
+export function registerFileCommands(ctx: ICommandContext): void {
+  const { app, client, explorer, drive, docManager } = ctx;
+  const { commands } = app;
+  const nameOf = (id: string) => nameIn(ctx, id);
+  const explorerContainer = (): string | null => explorer.target?.id ?? null;
+  const hasExplorer = () => explorer.target !== null;
+
+  commands.addCommand(CommandIDs.openFile, {
+    label: 'Open File',
+    caption: 'Open the file in an editor tab',
+    execute: args => {
+      const containerId = (args.containerId as string) ?? explorerContainer();
+      const path = (args.path as string) ?? explorer.selectedPath;
+      if (!containerId || !path) {
+        return;
+      }
+      const widget = docManager.openOrReveal(
+        toDrivePath(containerId, path),
+        (args.factory as string) ?? undefined
+      );
+      if (!widget) {
+        notifyError('Could not open', basename(path));
+      }
+      return widget;
+    }
+  });
+
+  const askName = async (title: string, value = '') => {
+    const result = await InputDialog.getText({
+      title,
+      label: 'Name',
+      text: value,
+      placeholder: value || 'name'
+    });
+    if (!result.button.accept || result.value === null) {
+      return null;
+    }
+    const name = result.value.trim();
+    if (!isValidName(name)) {
+      Notification.error(`"${name}" is not a valid name`, { autoClose: 5000 });
+      return null;
+    }
+    return name;
+  };
+
+  const create = (kind: 'file' | 'folder') => async (args: ReadonlyPartialJSONObject) => {
+    const containerId = explorerContainer();
+    if (!containerId) {
+      return;
+    }
+    const name = await askName(kind === 'file' ? 'New File' : 'New Folder');
+    if (!name) {
+      return;
+    }
+    const directory = (args.directory as string) ?? explorer.currentDirectory;
+    const path = join(directory, name);
+    if (explorer.tree?.has(path)) {
+      Notification.error(`EEXIST: "${path}" already exists`, { autoClose: 5000 });
+      return;
+    }
+    try {
+      if (kind === 'file') {
+        await client.writeText(containerId, path, '');
+      } else {
+        await client.mkdir(containerId, path);
+      }
+      await explorer.list(directory);
+      explorer.tree?.expand(directory);
+      explorer.select(path);
+      return path;
+    } catch (error) {
+      notifyError(`Could not create ${basename(path)}`, error);
+    }
+  };
+
+  commands.addCommand(CommandIDs.newFile, {
+    label: 'New File in Container…',
+    caption: 'New file',
+    icon: addIcon,
+    isEnabled: hasExplorer,
+    execute: create('file')
+  });
+
+  commands.addCommand(CommandIDs.newFolder, {
+    label: 'New Folder in Container…',
+    caption: 'New folder',
+    icon: newFolderIcon,
+    isEnabled: hasExplorer,
+    execute: create('folder')
+  });
+
+  commands.addCommand(CommandIDs.rename, {
+    label: 'Rename…',
+    caption: 'Rename the selected file or folder',
+    icon: editIcon,
+    isEnabled: () => hasExplorer() && explorer.selectedPath !== null,
+    execute: async args => {
+      const containerId = explorerContainer();
+      const path = (args.path as string) ?? explorer.selectedPath;
+      if (!containerId || !path || path === '/') {
+        return;
+      }
+      const name = await askName('Rename', basename(path));
+      if (!name || name === basename(path)) {
+        return;
+      }
+      const target = join(dirname(path), name);
+      try {
+        await drive.rename(
+          toLocalPath(containerId, path),
+          toLocalPath(containerId, target)
+        );
+        await explorer.list(dirname(path));
+        explorer.select(target);
+      } catch (error) {
+        notifyError(`Could not rename ${basename(path)}`, error);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.deletePath, {
+    label: 'Delete…',
+    caption: 'Delete the selected file or folder',
+    icon: deleteIcon,
+    isEnabled: () => hasExplorer() && explorer.selectedPath !== null,
+    execute: async args => {
+      const containerId = explorerContainer();
+      const path = (args.path as string) ?? explorer.selectedPath;
+      if (!containerId || !path || path === '/') {
+        return;
+      }
+      const isDir = explorer.tree?.get(path)?.type === 'directory';
+      const result = await showDialog({
+        title: isDir ? 'Delete Folder' : 'Delete File',
+        body: `Delete ${isDir ? 'the folder' : ''} "${path}"${
+          isDir ? ' and everything in it' : ''
+        }?`,
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+      });
+      if (!result.button.accept) {
+        return;
+      }
+      try {
+        await drive.delete(toLocalPath(containerId, path));
+        await explorer.list(dirname(path));
+      } catch (error) {
+        notifyError(`Could not delete ${basename(path)}`, error);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.download, {
+    label: 'Download',
+    caption: 'Download the selected file (a folder as a zip)',
+    icon: downloadIcon,
+    isEnabled: () => hasExplorer() && explorer.selectedPath !== null,
+    execute: async args => {
+      const containerId = explorerContainer();
+      const path = (args.path as string) ?? explorer.selectedPath;
+      if (!containerId || !path) {
+        return;
+      }
+      try {
+        if (explorer.tree?.get(path)?.type === 'directory') {
+          const blob = await client.exportZip(containerId, path);
+          saveBlob(blob, `${basename(path) || nameOf(containerId)}.zip`);
+        } else {
+          saveBlob(await client.readBlob(containerId, path), basename(path));
+        }
+      } catch (error) {
+        notifyError(`Could not download ${basename(path)}`, error);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.upload, {
+    label: 'Upload Files to Container…',
+    caption: 'Upload files',
+    icon: fileUploadIcon,
+    isEnabled: hasExplorer,
+    execute: async args => {
+      if (!explorerContainer()) {
+        return;
+      }
+      const directory = (args.directory as string) ?? explorer.currentDirectory;
+      let files: IDroppedFile[] | undefined;
+      if (typeof args.dropId === 'number') {
+        files = takeDroppedFiles<IDroppedFile[]>(args.dropId);
+      } else {
+        files = (await pickFiles()).map(file => ({ file, relativePath: file.name }));
+      }
+      if (!files || files.length === 0) {
+        return;
+      }
+      try {
+        const items = await explorer.upload(directory, files);
+        const failed = items.filter(item => item.status === 'error');
+        for (const item of failed) {
+          Notification.error(`Could not upload ${item.path}: ${item.error}`, {
+            autoClose: 10000
+          });
+        }
+        const done = items.filter(item => item.status === 'done').length;
+        if (done > 0 && failed.length === 0) {
+          Notification.success(`Uploaded ${done} file(s)`, { autoClose: 3000 });
+        }
+      } catch (error) {
+        notifyError('Could not upload', error);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.refreshFiles, {
+    label: 'Refresh Container Files',
+    caption: 'Read the file tree again',
+    icon: refreshIcon,
+    isEnabled: hasExplorer,
+    execute: () => explorer.reload()
+  });
+
+  commands.addCommand(CommandIDs.collapseAll, {
+    label: 'Collapse All Folders',
+    caption: 'Collapse all folders',
+    icon: collapseAllIcon,
+    isEnabled: hasExplorer,
+    execute: () => explorer.tree?.collapseAll()
+  });
+}

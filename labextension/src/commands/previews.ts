@@ -1,0 +1,97 @@
+/**
+ * Preview commands: open a container port in a JupyterLab tab (sandboxed
+ * iframe) or a new browser tab.
+ */
+import { InputDialog } from '@jupyterlab/apputils';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+
+import { CommandIDs } from '../panel/commandids';
+import { PreviewWidget } from '../preview';
+import { PreviewTarget } from '../types';
+import {
+  ICommandContext,
+  containerIdOf as containerOf,
+  nameOf as nameIn,
+  notifyError
+} from './context';
+
+export function registerPreviewCommands(ctx: ICommandContext): void {
+  const { app, client, model } = ctx;
+  const { commands } = app;
+  const containerIdOf = (args: ReadonlyPartialJSONObject) => containerOf(ctx, args);
+  const nameOf = (id: string) => nameIn(ctx, id);
+  const hasContainer = () => model.selectedId !== null;
+
+  commands.addCommand(CommandIDs.openPreview, {
+    label: args =>
+      args.port ? `Open Preview of Port ${args.port}` : 'Open Preview…',
+    caption: 'Open the preview of a port in the container',
+    isEnabled: hasContainer,
+    execute: async args => {
+      const containerId = containerIdOf(args);
+      if (!containerId) {
+        return;
+      }
+      let port = Number(args.port);
+      let url = args.url as string | undefined;
+      const target = (args.target as PreviewTarget) ?? ctx.settings.openPreviewsIn;
+      if (target === 'browser' && url && Number.isInteger(port) && port > 0) {
+        window.open(client.absoluteUrl(url), '_blank', 'noopener,noreferrer');
+        return;
+      }
+      // A new browser tab must open in the click's own task (popup blockers).
+      const early = target === 'browser' ? window.open('about:blank', '_blank') : null;
+      try {
+        if (!Number.isInteger(port) || port <= 0) {
+          const ports = model.ports(containerId);
+          const answer = await InputDialog.getNumber({
+            title: 'Open Preview',
+            label: 'Port',
+            value: ports[0]?.port ?? 3000
+          });
+          if (!answer.button.accept || answer.value === null) {
+            early?.close();
+            return;
+          }
+          port = answer.value;
+          url = undefined;
+        }
+        if (!url) {
+          url = (await client.previewUrl(containerId, port)).url;
+        }
+        const absolute = client.absoluteUrl(url);
+        if (target === 'browser') {
+          if (early) {
+            early.opener = null;
+            early.location.href = absolute;
+          } else {
+            window.open(absolute, '_blank', 'noopener,noreferrer');
+          }
+          return;
+        }
+        const open = ctx.previews.find(
+          w => w.containerId === containerId && w.port === port
+        );
+        if (open) {
+          app.shell.activateById(open.id);
+          open.reload();
+          return open;
+        }
+        const widget = new PreviewWidget({
+          containerId,
+          containerName: nameOf(containerId),
+          port,
+          url: absolute
+        });
+        widget.id = `jp-ContainerManager-preview-${containerId}-${port}`;
+        void ctx.previews.add(widget);
+        app.shell.add(widget, 'main', { mode: 'split-right' });
+        app.shell.activateById(widget.id);
+        return widget;
+      } catch (error) {
+        early?.close();
+        notifyError(`Could not open the preview of port ${port}`, error);
+      }
+    }
+  });
+}
