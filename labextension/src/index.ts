@@ -153,10 +153,19 @@ function activate(
     }
   });
   explorer.failed.connect((_, error) => notifyError('File explorer', error));
+  // Errors pushed by a socket (no request waits for them): the same message at
+  // most once every 10 s, so a dead terminal does not flood the notifications.
+  const lastShown = new Map<string, number>();
   sockets.socketCreated.connect((_, socket) => {
-    socket.errorReceived.connect((_, error) =>
-      notifyError(`Container ${model.find(socket.containerId)?.name ?? ''}`.trim(), error)
-    );
+    socket.errorReceived.connect((_, error) => {
+      const key = `${socket.containerId}:${error.message}`;
+      const now = Date.now();
+      if (now - (lastShown.get(key) ?? 0) < 10000) {
+        return;
+      }
+      lastShown.set(key, now);
+      notifyError(`Container ${model.find(socket.containerId)?.name ?? ''}`.trim(), error);
+    });
   });
   model.serverReady.connect((_, { containerId, port }) => {
     const name = model.find(containerId)?.name ?? containerId.slice(0, 8);
