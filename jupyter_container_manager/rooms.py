@@ -24,7 +24,7 @@ from .config import ContainerManager
 from .docker import DockerService
 from .docker.ports import PortWatcher, listening_ports
 from .docker.watch import TreeWatcher
-from .errors import Conflict, ContainerNotFound, QuotaExceeded
+from .errors import Conflict, ContainerNotFound, FileSystemError, QuotaExceeded
 from .models import ContainerInfo
 from .terminals import LineTerminal, PtySession, end_orphan_shells
 
@@ -37,11 +37,11 @@ WATCHER_RESTARTS = 5
 
 
 class Watch:
-    """One watched absolute path and the clients that watch it (each with its API paths)."""
+    """One watched absolute path and the clients that watch it."""
 
     def __init__(self, watcher: TreeWatcher):
         self.watcher = watcher
-        self.clients: dict[object, set[str]] = {}
+        self.clients: set = set()
         self.restarts = 0
 
 
@@ -155,11 +155,14 @@ class Room:
                     "(c.ContainerManager.max_watches_per_container); unwatch one first."
                 )
             watch = self.watches[absolute] = Watch(self._watcher(absolute))
-        watch.clients.setdefault(client, set()).add(api_path)
+        watch.clients.add(client)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(watch.watcher.ready.wait(), WATCH_READY_TIMEOUT)
         if self.closed:
             raise ContainerNotFound(self.id)
+        if watch.watcher.error is not None:
+            self._unsubscribe(absolute, client)
+            raise FileSystemError(watch.watcher.error, "watch", absolute)
 
     def unwatch(self, client, api_path: str) -> None:
         absolute = paths.resolve(self.info.workdir, api_path, "unwatch")
@@ -169,7 +172,7 @@ class Room:
         watch = self.watches.get(absolute)
         if watch is None:
             return
-        watch.clients.pop(client, None)
+        watch.clients.discard(client)
         if not watch.clients:
             watch.watcher.stop()
             del self.watches[absolute]
@@ -187,9 +190,10 @@ class Room:
                 client.push("fs-change", {"path": api_path, "kind": kind}, droppable=True)
 
     async def _watch_ended(self, absolute: str) -> None:
-        if self.closed:
-            return
-        watch = self.watches.pop(absolute, None)
+        watch = self.watches.get(absolute)
+        if self.closed or watch is None or watch.watcher.error is not None:
+            return  # a refused path ends its script: watch() answers the error
+        del self.watches[absolute]
         await self.rooms.check(self.id)
         if watch is not None and not self.closed and watch.restarts < WATCHER_RESTARTS:
             # The container is fine: someone killed the script. Watch again.
@@ -201,7 +205,8 @@ class Room:
 
     def _watcher(self, absolute: str) -> TreeWatcher:
         watcher = TreeWatcher(
-            self.rooms.engine, self.info.docker_id, absolute, self.settings.watch_interval,
+            self.rooms.engine, self.info.docker_id, self.info.workdir, absolute,
+            self.settings.watch_interval,
             lambda changes: self._changes(absolute, changes),
             lambda: self._watch_ended(absolute),
         )

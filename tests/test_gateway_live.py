@@ -207,3 +207,19 @@ async def test_watchers_come_back_when_someone_kills_them(ws, api, docker_client
     box.exec_run(["sh", "-c", f"node -e \"{SERVER}\" >/dev/null 2>&1 &"], detach=True)
     assert (await client.push("server-ready", timeout=10))["port"] == 3000
     assert not client.pushes("container-status")  # the container itself was fine
+
+
+async def test_watch_refuses_missing_paths_and_symlink_escapes(ws, api, docker_client):
+    container = await api.create(name="escape")
+    box = docker_client.containers.get(f"jcm-{container['id']}")
+    box.exec_run(["ln", "-s", "/etc", "/workspace/etc-link"])
+    client = await ws()
+    await client.join(container["id"])
+    for path, code in (("/missing", "ENOENT"), ("/etc-link", "EACCES"),
+                       ("/etc-link/ssl", "EACCES")):
+        refused = await client.fs("watch", path=path)
+        assert refused["event"] == "error" and refused["data"]["code"] == code, (path, refused)
+        assert path.split("/")[1] in refused["data"]["message"] or code == "EACCES"
+    await client.ok("fs-operation", {"type": "watch", "path": "/"})  # still works
+    box.exec_run(["touch", "/workspace/fine"])
+    assert await client.push("fs-change", timeout=5) == {"path": "/fine", "kind": "add"}

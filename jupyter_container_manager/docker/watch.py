@@ -14,13 +14,20 @@ import inspect
 from collections.abc import Awaitable, Callable
 
 from .engine import DockerEngine
+from .fs_scripts import PRELUDE
 from .pollers import PollingExec
 
-# "$1": the interval, "$2": the watched path. GNU find prints all four fields itself; a
-# find without -printf (busybox) gets them from stat, one entry at a time. A listing is
-# printed as its entries, then one empty record.
-WATCH_SCRIPT = r"""
-interval=$1; root=$2
+# "$1": the workdir, "$2": the watched path (absolute), "$3": the interval. The path is
+# checked first as every file operation checks it (fs_scripts.PRELUDE: no way out of the
+# workdir through a symlink): one record "OK" or "ERR <code>". Then GNU find prints all
+# four fields itself; a find without -printf (busybox) gets them from stat, one entry at a
+# time. A listing is printed as its entries, then one empty record.
+WATCH_SCRIPT = PRELUDE + r"""
+fail() { printf 'ERR %s\0' "$1"; exit 0; }
+locate "$2"; follow
+[ -e "$T" ] || fail ENOENT
+root=$T; interval=$3
+printf 'OK\0'
 dir=/tmp/.jcm/watch.$$
 mkdir -p "$dir" || exit 1
 trap 'rm -rf "$dir"' EXIT
@@ -90,15 +97,18 @@ class TreeWatcher:
     """Watches one absolute path in a container and calls ``on_changes([(path, kind)])``
     with absolute container paths. The first listing is the baseline: no events."""
 
-    def __init__(self, engine: DockerEngine, docker_id: str, path: str, interval: float,
-                 on_changes: ChangeHandler, on_end: EndHandler):
+    def __init__(self, engine: DockerEngine, docker_id: str, workdir: str, path: str,
+                 interval: float, on_changes: ChangeHandler, on_end: EndHandler):
         self.path = path
+        self.error: str | None = None  # a Node code when the path cannot be watched
+        self._checked = False
         self._on_changes = on_changes
         self._snapshot: Snapshot | None = None
         self._listing: Snapshot = {}
         self._on_end = on_end
         self.ready = asyncio.Event()  # set once the baseline is read (or the watch ended)
-        self._exec = PollingExec(engine, docker_id, WATCH_SCRIPT, [str(interval), path],
+        self._exec = PollingExec(engine, docker_id, WATCH_SCRIPT,
+                                 [workdir, path, str(interval)],
                                  name="jcm-watch", on_record=self._record, on_end=self._ended)
 
     def start(self) -> None:
@@ -114,6 +124,12 @@ class TreeWatcher:
             await result
 
     async def _record(self, record: bytes) -> None:
+        if not self._checked:  # "OK", or "ERR <code>" and the script ends
+            self._checked = True
+            if record != b"OK":
+                self.error = record.decode("ascii", "replace").partition(" ")[2] or "EIO"
+                self.ready.set()
+            return
         if record:
             parsed = parse_entry(record)
             if parsed is not None:
