@@ -219,7 +219,12 @@ export class ContainerManagerModel implements IDisposable {
         return;
       }
       if (data.status) {
+        const before = this.find(containerId)?.status;
         this._setStatus(containerId, data.status);
+        if (before && before !== 'running' && data.status === 'running') {
+          // Its watchers and terminals ended with the stop: join again.
+          this._rejoin(containerId);
+        }
       }
     });
     socket.on('port', (data: IPortEvent) => this._onPort(id, data));
