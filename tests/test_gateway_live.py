@@ -43,7 +43,7 @@ async def test_watch_sees_changes_by_anyone_within_a_second(ws, api, docker_clie
                              body={"path": "/src/rest.js", "contents": "1"})
     assert written.status == 204, written
     await seen("/src/rest.js", "add")
-    assert loop.time() - started < 1.5
+    assert loop.time() - started < 2.0  # the write itself, then one look every 0.25 s
 
     # By a process in the container (spawned over the socket), names with newlines too.
     started = loop.time()
