@@ -40,6 +40,10 @@ class ProcessRelay:
         self._ended = False
         self._tasks: list[asyncio.Task] = []
 
+    @property
+    def started(self) -> bool:
+        return bool(self._tasks)
+
     def start(self, on_done: Callable[[ProcessRelay], None]) -> None:
         self._tasks = [asyncio.ensure_future(self._read()),
                        asyncio.ensure_future(self._relay(on_done)),

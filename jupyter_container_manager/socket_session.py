@@ -114,7 +114,10 @@ class SocketSession:
             if reply.then is not None:
                 reply.then()
         except OutboxClosed:
-            pass
+            for relay in list(self.processes.values()):  # spawned, but nobody to tell
+                if not relay.started:
+                    self.processes.pop(relay.pid, None)
+                    await _quietly(relay.process.kill("KILL"))
 
     async def _send(self, event: str, data: dict, request_id=None) -> None:
         await self.outbox.put(protocol.encode(event, data, request_id))
@@ -224,10 +227,18 @@ class SocketSession:
         if limit and len(self.processes) >= limit:
             raise Conflict(f"This socket runs {limit} processes, the most allowed "
                            "(c.ContainerManager.ws_max_processes)", code="EAGAIN")
-        process = await self.service.processes.spawn(
+        spawning = asyncio.ensure_future(self.service.processes.spawn(
             room.info, data["command"], data.get("args") or [], cwd=data.get("cwd"),
             env=data.get("env"), terminal=data.get("terminal"),
-        )
+        ))
+        try:
+            process = await asyncio.shield(spawning)
+        except asyncio.CancelledError:  # the socket closed meanwhile: end it once it runs
+            spawning.add_done_callback(_kill_spawned)
+            raise
+        if self.closed:
+            await _quietly(process.kill("KILL"))
+            raise OutboxClosed()
         relay = ProcessRelay(process, self._send)
         self.processes[relay.pid] = relay
 
@@ -310,6 +321,11 @@ class SocketSession:
 async def _quietly(coro) -> None:
     with contextlib.suppress(Exception):
         await coro
+
+
+def _kill_spawned(spawning: asyncio.Future) -> None:
+    if not spawning.cancelled() and spawning.exception() is None:
+        asyncio.ensure_future(_quietly(spawning.result().kill("KILL")))
 
 
 def _file_contents(contents: bytes, encoding: str | None) -> dict:

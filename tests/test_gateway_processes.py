@@ -138,3 +138,20 @@ async def test_a_flooding_process_does_not_starve_other_sockets(ws, api):
     assert max(delays) < 3.0, delays
     await flooder.ok("process-operation", {"type": "kill", "pid": pid})
     await flooder.push("process-exit", lambda d: d["pid"] == pid, timeout=30)
+
+
+async def test_a_spawn_in_flight_when_the_socket_closes_does_not_leak(ws, api, docker_client):
+    container = await api.create(name="procs")
+    client = await ws()
+    await client.join(container["id"])
+    await client.send("process-operation", {"type": "spawn", "command": "sleep",
+                                            "args": ["4343"]}, "s")
+    client.close()  # before the reply
+    box = docker_client.containers.get(f"jcm-{container['id']}")
+    await asyncio.sleep(1.0)
+    for _ in range(50):
+        if b"sleep 4343" not in box.exec_run(["ps", "-eo", "args"]).output:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("a process spawned for a closed socket kept running")
