@@ -154,9 +154,14 @@ class LineTerminal:
         finally:
             stream.close()
         text, cwd = _tail_after_nul(bytes(output))
-        if cwd is None:
-            cwd = await self.cwd(info)
-        exit_code = 124 if timed_out else await stream.exit_code()
+        exit_code = 124 if timed_out else -1
+        try:
+            if cwd is None:
+                cwd = await self.cwd(info)
+            if not timed_out:
+                exit_code = await stream.exit_code()
+        except Exception:  # noqa: BLE001 - the container went away during the line
+            cwd = cwd or info.workdir
         answer = {"output": text.decode("utf-8", "replace"), "exitCode": exit_code, "cwd": cwd}
         if truncated:
             answer["truncated"] = True

@@ -1,6 +1,6 @@
 """The gateway under load, on the real engine: a socket that stops reading holds back its
 own process (backpressure) and misses terminal output (dropped, and told so), while server
-memory stays bounded and other sockets go on."""
+memory stays bounded and other sockets go on; a line that runs too long is ended."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ SEND_BUFFER = 256 * 1024
 
 @pytest.fixture
 def manager_config(manager_config):
-    return {**manager_config, "ws_send_buffer": SEND_BUFFER}
+    return {**manager_config, "ws_send_buffer": SEND_BUFFER, "terminal_timeout": 2}
 
 
 @pytest.fixture
@@ -114,3 +114,19 @@ async def test_terminal_output_is_dropped_for_a_slow_socket_only(jp_serverapp, j
             await reader.send("pty-input", {"terminalId": tid, "data": "echo more\r"})
     assert dropped and dropped > 0
     stalled.close()
+
+
+async def test_a_line_past_terminal_timeout_is_ended_with_its_children(ws, api, docker_client):
+    container = await api.create(name="load")
+    client = await ws()
+    await client.join(container["id"])
+    started = asyncio.get_running_loop().time()
+    reply = await client.request("terminal-input",
+                                 {"input": "cd /tmp; echo begun; sleep 4141 & sleep 4242"})
+    assert reply["event"] == "terminal-output"
+    assert reply["data"]["exitCode"] == 124 and reply["data"]["timedOut"] is True
+    assert reply["data"]["output"].startswith("begun")
+    assert reply["data"]["cwd"] == "/workspace"  # killed before it could keep /tmp
+    assert asyncio.get_running_loop().time() - started < 8
+    box = docker_client.containers.get(f"jcm-{container['id']}")
+    assert b"sleep 4" not in box.exec_run(["ps", "-eo", "args"]).output
