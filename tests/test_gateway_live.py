@@ -223,3 +223,17 @@ async def test_watch_refuses_missing_paths_and_symlink_escapes(ws, api, docker_c
     await client.ok("fs-operation", {"type": "watch", "path": "/"})  # still works
     box.exec_run(["touch", "/workspace/fine"])
     assert await client.push("fs-change", timeout=5) == {"path": "/fine", "kind": "add"}
+
+
+async def test_a_container_removed_behind_our_back_is_reported(ws, api, docker_client):
+    container = await api.create(name="lost")
+    cid = container["id"]
+    client = await ws()
+    await client.join(cid)
+    tid = (await client.ok("pty-open", {"cols": 80, "rows": 24}))["terminalId"]
+    docker_client.containers.get(f"jcm-{cid}").remove(force=True)
+    assert await client.push("container-status", timeout=10) == {"containerId": cid,
+                                                                 "status": "removed"}
+    assert (await client.push("pty-exit", timeout=10))["terminalId"] == tid
+    failed = await client.request("terminal-input", {"input": "ls"})
+    assert failed["event"] == "error" and failed["data"]["code"] == "ENOCONTAINER"
