@@ -109,6 +109,9 @@ class Room:
             return
         self.ports = None
         await self.rooms.check(self.id)
+        if not self.closed:  # still running, maybe restarted: its init has a new pid
+            with contextlib.suppress(Exception):
+                self.info = await self.rooms.service.containers.get(self.id)
         if not self.closed and self.clients and self._port_restarts < PORT_WATCHER_RESTARTS:
             self._port_restarts += 1
             await asyncio.sleep(0.2 * self._port_restarts)

@@ -237,3 +237,20 @@ async def test_a_container_removed_behind_our_back_is_reported(ws, api, docker_c
     assert (await client.push("pty-exit", timeout=10))["terminalId"] == tid
     failed = await client.request("terminal-input", {"input": "ls"})
     assert failed["event"] == "error" and failed["data"]["code"] == "ENOCONTAINER"
+
+
+async def test_ports_are_read_from_the_host_and_survive_a_restart(ws, api, docker_client):
+    container = await api.create(name="restarted")
+    cid = container["id"]
+    client = await ws()
+    await client.join(cid)
+    box = docker_client.containers.get(f"jcm-{cid}")
+    await asyncio.sleep(0.5)
+    # The server runs on the engine's host here: nothing polls inside the container.
+    assert b"jcm-ports" not in box.exec_run(["ps", "-eo", "args"]).output
+    assert (await api.post("containers", cid, "restart")).status == 200
+    await asyncio.sleep(1.0)
+    pid = (await client.ok("process-operation",
+                           {"type": "spawn", "command": "node", "args": ["-e", SERVER]}))["pid"]
+    assert (await client.push("server-ready", timeout=15))["port"] == 3000
+    await client.ok("process-operation", {"type": "kill", "pid": pid})

@@ -99,28 +99,57 @@ async def listening_ports(engine: DockerEngine, info: ContainerInfo) -> list[int
 class PortWatcher:
     """Reports ports opening and closing in one container, within ``interval`` seconds.
 
-    ``on_change(opened, closed)`` is called for every change (the first reading's ports
-    count as opened). ``on_end()`` is called when the exec ends on its own: the container
-    stopped or went away, or someone killed the script.
+    On the engine's host it reads the container's tables from the host's /proc (nothing
+    runs in the container); elsewhere one exec polls inside. ``on_change(opened, closed)``
+    is called for every change (the first reading's ports count as opened). ``on_end()``
+    is called when watching ends on its own: the container stopped or went away (its init
+    process is gone), or someone killed the polling script.
     """
 
     def __init__(self, engine: DockerEngine, info: ContainerInfo, interval: float,
                  on_change: PortsChanged, on_end: WatcherEnded):
+        self.engine = engine
         self.info = info
+        self.interval = interval
         self.ports: set[int] = set()
         self.has_read = False  # True once ``ports`` holds a reading
         self._on_change = on_change
-        self._exec = PollingExec(engine, info.docker_id, WATCH_SCRIPT, [str(interval)],
-                                 name="jcm-ports", on_record=self._apply, on_end=on_end)
+        self._on_end = on_end
+        self._exec: PollingExec | None = None
+        self._task: asyncio.Task | None = None
+
+    @property
+    def in_container(self) -> bool:
+        """True when the polling runs as an exec in the container."""
+        return self._exec is not None
 
     def start(self) -> None:
+        if host_listening_ports(self.info) is not None:
+            self._task = asyncio.ensure_future(self._poll_host())
+            return
+        self._exec = PollingExec(self.engine, self.info.docker_id, WATCH_SCRIPT,
+                                 [str(self.interval)], name="jcm-ports",
+                                 on_record=self._reading, on_end=self._on_end)
         self._exec.start()
 
     def stop(self) -> None:
-        self._exec.stop()
+        if self._exec is not None:
+            self._exec.stop()
+        if self._task is not None:
+            self._task.cancel()
 
-    async def _apply(self, record: bytes) -> None:
-        ports = parse_listening(record.decode("ascii", "replace"))
+    async def _poll_host(self) -> None:
+        while (ports := host_listening_ports(self.info)) is not None:
+            await self._apply(ports)
+            await asyncio.sleep(self.interval)
+        result = self._on_end()
+        if asyncio.iscoroutine(result):
+            await result
+
+    async def _reading(self, record: bytes) -> None:
+        await self._apply(parse_listening(record.decode("ascii", "replace")))
+
+    async def _apply(self, ports: set[int]) -> None:
         opened, closed = ports - self.ports, self.ports - ports
         self.ports = ports
         self.has_read = True
