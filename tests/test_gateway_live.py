@@ -254,3 +254,31 @@ async def test_ports_are_read_from_the_host_and_survive_a_restart(ws, api, docke
                            {"type": "spawn", "command": "node", "args": ["-e", SERVER]}))["pid"]
     assert (await client.push("server-ready", timeout=15))["port"] == 3000
     await client.ok("process-operation", {"type": "kill", "pid": pid})
+
+
+async def test_the_in_container_port_watcher_for_remote_engines(jp_serverapp, api,
+                                                                docker_client):
+    """Where the host's /proc cannot be read (a remote engine), one exec polls inside."""
+    import dataclasses
+
+    from jupyter_container_manager.docker.ports import PortWatcher
+    from jupyter_container_manager.handlers.base import SERVICE_KEY
+
+    service = jp_serverapp.web_app.settings[SERVICE_KEY]
+    container = await api.create(name="remote")
+    info = dataclasses.replace(await service.containers.get(container["id"]), pid=0)
+    changes: asyncio.Queue = asyncio.Queue()
+    ended = asyncio.Event()
+    watcher = PortWatcher(service.engine, info, 0.25,
+                          lambda opened, closed: changes.put_nowait((opened, closed)),
+                          ended.set)
+    watcher.start()
+    try:
+        assert watcher.in_container
+        box = docker_client.containers.get(f"jcm-{container['id']}")
+        box.exec_run(["sh", "-c", f"node -e \"{SERVER}\" >/dev/null 2>&1 &"], detach=True)
+        assert await asyncio.wait_for(changes.get(), 10) == ({3000}, set())
+        box.stop(timeout=1)
+        await asyncio.wait_for(ended.wait(), 10)  # the exec ends with the container
+    finally:
+        watcher.stop()
