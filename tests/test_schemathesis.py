@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+import schemathesis.wfc.escalation  # noqa: F401 - imported lazily deep in a hypothesis stack otherwise, where
+# CPython 3.11.7 fails compiling it ("AST constructor recursion depth mismatch").
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
