@@ -15,7 +15,7 @@ import codecs
 import logging
 from collections.abc import Awaitable, Callable
 
-from .errors import Conflict
+from .input_queue import InputQueue
 
 log = logging.getLogger(__name__)
 
@@ -23,15 +23,13 @@ Send = Callable[[str, dict], Awaitable[None]]
 
 
 class ProcessRelay:
-    INPUT_LIMIT = 1024**2  # bytes of input waiting for the process
     BUFFER = 1024**2  # bytes of output read ahead of the socket
 
     def __init__(self, process, send: Send):
         self.process = process
         self.pid: int = process.pid
         self._send = send
-        self._input: asyncio.Queue[bytes] = asyncio.Queue()
-        self._input_size = 0
+        self._input = InputQueue(f"Process {self.pid}")
         self._output: list[bytes] = []
         self._output_size = 0
         self._has_output = asyncio.Event()
@@ -57,21 +55,10 @@ class ProcessRelay:
 
     def write(self, data: str) -> None:
         """Queue input for the process, in order (never waits)."""
-        raw = data.encode("utf-8")
-        if self._input_size + len(raw) > self.INPUT_LIMIT:
-            raise Conflict(f"Process {self.pid} is not reading its input; wait and retry",
-                           code="EAGAIN")
-        self._input_size += len(raw)
-        self._input.put_nowait(raw)
+        self._input.put(data)
 
     async def _feed(self) -> None:
-        while True:
-            raw = await self._input.get()
-            self._input_size -= len(raw)
-            try:
-                await self.process.write(raw)
-            except Exception:  # noqa: BLE001 - stdin closed: the rest has nowhere to go
-                return
+        await self._input.feed(self.process.write)
 
     # --- output --------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 from .docker.engine import DockerEngine
 from .errors import BadRequest, Conflict
+from .input_queue import InputQueue
 from .models import ContainerInfo
 
 log = logging.getLogger(__name__)
@@ -204,8 +205,6 @@ class ReplayBuffer:
 class PtySession:
     """One shell on a tty in a container, outliving the sockets that watch it."""
 
-    INPUT_LIMIT = 1024**2  # bytes of typed input waiting for the shell
-
     def __init__(self, engine: DockerEngine, info: ContainerInfo, *, cols: int, rows: int,
                  replay_limit: int, on_exit: Callable[[PtySession], object]):
         self.engine = engine
@@ -217,8 +216,7 @@ class PtySession:
         self._clients: dict[object, int] = {}  # client -> bytes it missed (dropped)
         self._on_exit = on_exit
         self._stream = None
-        self._input: asyncio.Queue[bytes] = asyncio.Queue()
-        self._input_size = 0
+        self._input = InputQueue(f"Terminal {self.id}")
         self._tasks: list[asyncio.Task] = []
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
@@ -257,12 +255,7 @@ class PtySession:
         """Queue keystrokes for the shell, in order (never waits)."""
         if not self.alive:
             raise Conflict(f"Terminal {self.id} has ended", code="ETERMINALENDED")
-        raw = data.encode("utf-8")
-        if self._input_size + len(raw) > self.INPUT_LIMIT:
-            raise Conflict("The terminal is not reading its input; wait and retry",
-                           code="EAGAIN")
-        self._input_size += len(raw)
-        self._input.put_nowait(raw)
+        self._input.put(data)
 
     async def resize(self, cols: int, rows: int) -> None:
         self.cols, self.rows = cols, rows
@@ -286,13 +279,7 @@ class PtySession:
             self.exit_code = -1
 
     async def _write(self) -> None:
-        while True:
-            raw = await self._input.get()
-            self._input_size -= len(raw)
-            try:
-                await self._stream.write(raw)
-            except (OSError, RuntimeError):
-                return
+        await self._input.feed(self._stream.write)
 
     async def _read(self) -> None:
         try:

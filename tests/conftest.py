@@ -109,3 +109,21 @@ def server_process(docker_client, tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def ws(jp_ws_fetch, api):
+    """``await ws()``: a new ``/container`` socket (tests/gateway_client.py), closed after
+    the test."""
+    from tests.gateway_client import GatewayClient
+
+    clients = []
+
+    async def connect():
+        client = await GatewayClient.connect(jp_ws_fetch)
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        client.close()

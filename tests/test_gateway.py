@@ -10,23 +10,6 @@ import pytest
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
-from tests.gateway_client import GatewayClient
-
-
-@pytest.fixture
-def ws(jp_ws_fetch, api):
-    """``await ws()``: a new socket, closed after the test."""
-    clients = []
-
-    async def connect():
-        client = await GatewayClient.connect(jp_ws_fetch)
-        clients.append(client)
-        return client
-
-    yield connect
-    for client in clients:
-        client.close()
-
 
 async def test_join_answers_status_cwd_and_terminals(ws, api):
     container = await api.create(name="gateway")

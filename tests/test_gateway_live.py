@@ -5,25 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from tests.gateway_client import GatewayClient
-
 SERVER = "require('http').createServer((q,s)=>s.end('ok')).listen(3000)"
 
 
-@pytest.fixture
-def ws(jp_ws_fetch, api):
-    clients = []
-
-    async def connect():
-        client = await GatewayClient.connect(jp_ws_fetch)
-        clients.append(client)
-        return client
-
-    yield connect
-    for client in clients:
-        client.close()
 
 
 async def test_watch_sees_changes_by_anyone_within_a_second(ws, api, docker_client):

@@ -11,7 +11,6 @@ import os
 import pytest
 
 from jupyter_container_manager.handlers.base import ROOMS_KEY
-from tests.gateway_client import GatewayClient
 
 SEND_BUFFER = 256 * 1024
 
@@ -21,18 +20,6 @@ def manager_config(manager_config):
     return {**manager_config, "ws_send_buffer": SEND_BUFFER, "terminal_timeout": 2}
 
 
-@pytest.fixture
-def ws(jp_ws_fetch, api):
-    clients = []
-
-    async def connect():
-        client = await GatewayClient.connect(jp_ws_fetch)
-        clients.append(client)
-        return client
-
-    yield connect
-    for client in clients:
-        client.close()
 
 
 def sessions_of(jp_serverapp, container_id):

@@ -4,24 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from tests.gateway_client import GatewayClient
-
-
-@pytest.fixture
-def ws(jp_ws_fetch, api):
-    clients = []
-
-    async def connect():
-        client = await GatewayClient.connect(jp_ws_fetch)
-        clients.append(client)
-        return client
-
-    yield connect
-    for client in clients:
-        client.close()
-
 
 async def spawn(client, command, *args, **extra) -> int:
     reply = await client.ok("process-operation",

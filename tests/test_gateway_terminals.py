@@ -6,24 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 
-import pytest
-
-from tests.gateway_client import GatewayClient
-
-
-@pytest.fixture
-def ws(jp_ws_fetch, api):
-    clients = []
-
-    async def connect():
-        client = await GatewayClient.connect(jp_ws_fetch)
-        clients.append(client)
-        return client
-
-    yield connect
-    for client in clients:
-        client.close()
-
 
 async def line(client, text: str) -> dict:
     reply = await client.request("terminal-input", {"input": text})
