@@ -285,12 +285,12 @@ class ContainerRooms:
         room = self._rooms.get(container_id)
         return room if room is not None and not room.closed else None
 
-    async def join(self, client, container_id: str) -> Room | None:
-        info = await self.service.containers.get(container_id)  # 404 before anything
-        self._members.setdefault(container_id, set()).add(client)
+    async def join(self, client, info: ContainerInfo) -> Room | None:
+        """``client`` hears this container's pushes from now on; its room if it runs."""
+        self._members.setdefault(info.id, set()).add(client)
         if info.status != "running":
             return None  # joined: it gets container-status pushes once it runs
-        room = await self.room(container_id)
+        room = await self.room(info.id)
         room.add_client(client)
         return room
 
@@ -307,12 +307,6 @@ class ContainerRooms:
     def live_terminals(self, container_id: str) -> list[str]:
         room = self._rooms.get(container_id)
         return list(room.ptys) if room is not None and not room.closed else []
-
-    def find_pty(self, terminal_id: str) -> PtySession | None:
-        for room in self._rooms.values():
-            if terminal_id in room.ptys:
-                return room.ptys[terminal_id]
-        return None
 
     async def listening_ports(self, infos: list[ContainerInfo]) -> dict[str, list[int]]:
         """The ports something listens on in each container: from the port watcher of a

@@ -146,11 +146,11 @@ class SocketSession:
             return await self._join(data["containerId"])
 
     async def _join(self, container_id: str) -> Reply:
-        info = await self.service.containers.get(container_id)
+        info = await self.service.containers.get(container_id)  # 404 before anything
         if self.container_id is not None and self.container_id != container_id:
             self.rooms.leave(self, self.container_id)
         self.container_id = container_id
-        room = await self.rooms.join(self, container_id)
+        room = await self.rooms.join(self, info)
         cwd = info.workdir
         if room is not None:
             info = room.info
