@@ -190,7 +190,10 @@ SERVER_EVENTS: dict[str, ServerEvent] = {
             _f("type", STRING), _f("pid", INTEGER))),
         ServerEvent("terminal-output", "Reply to terminal-input.", (
             _f("output", STRING, "stdout and stderr, merged"), _f("exitCode", INTEGER),
-            _f("cwd", STRING, "the remembered cwd after the line"))),
+            _f("cwd", STRING, "the remembered cwd after the line"),
+            Field("timedOut", BOOLEAN, doc="the line ran past terminal_timeout: its process "
+                  "group was killed (exitCode 124)"),
+            Field("truncated", BOOLEAN, doc="the output was cut at spawn_output_limit"))),
         ServerEvent("pty-opened", "Reply to pty-open.", (
             _f("terminalId", STRING),
             _f("reattached", BOOLEAN, "true when a live terminal was re-attached"))),
@@ -206,7 +209,8 @@ SERVER_EVENTS: dict[str, ServerEvent] = {
             _f("pid", INTEGER), _f("exitCode", INTEGER)), push=True),
         ServerEvent("pty-output", "Terminal output (and the replay on re-attach).", (
             _f("terminalId", STRING), _f("data", STRING),
-            Field("dropped", INTEGER, doc="bytes this socket missed while it read too slowly")),
+            Field("dropped", INTEGER, doc="bytes this socket missed while it read too slowly"),
+            Field("replay", BOOLEAN, doc="true on the recent output sent when attaching")),
             push=True),
         ServerEvent("pty-exit", "A terminal's shell ended.", (
             _f("terminalId", STRING), _f("exitCode", INTEGER)), push=True),
