@@ -253,21 +253,46 @@ class ExecStream:
         self._reader: asyncio.StreamReader = reader
         self._writer: asyncio.StreamWriter = writer
         self._stdin_closed = False
+        self._pending = bytearray()  # bytes read but not yet returned as frames
 
     async def read(self) -> tuple[int, bytes] | None:
-        """The next ``(stream, data)``, or None at the end of output."""
+        """The next ``(stream, data)``, or None at the end of output. Without a TTY, the
+        payloads of consecutive frames of one stream that have already arrived come back
+        joined (up to ``_READ_SIZE``), so a fast producer costs few awaits."""
         try:
             if self.tty:
                 data = await self._reader.read(_READ_SIZE)
                 return (STDOUT, data) if data else None
             while True:
-                header = await self._reader.readexactly(8)
-                kind, size = struct.unpack(">BxxxL", header)
-                if size == 0:
-                    continue
-                return kind, await self._reader.readexactly(size)
-        except (asyncio.IncompleteReadError, ConnectionError):
+                frame = self._take_frames()
+                if frame is not None:
+                    return frame
+                data = await self._reader.read(_READ_SIZE)
+                if not data:
+                    return None  # a partial frame at the end is dropped, as Docker's own client does
+                self._pending += data
+        except ConnectionError:
             return None
+
+    def _take_frames(self) -> tuple[int, bytes] | None:
+        """Complete frames at the start of the buffer: the first one's stream and the
+        joined payloads of it and of those that follow on the same stream."""
+        pending, offset, kind, parts = self._pending, 0, None, []
+        taken = 0
+        while len(pending) - offset >= 8:
+            frame_kind, size = struct.unpack_from(">BxxxL", pending, offset)
+            if len(pending) - offset - 8 < size:
+                break
+            if kind is not None and (frame_kind != kind or taken + size > _READ_SIZE):
+                break
+            if size:
+                kind = frame_kind
+                parts.append(bytes(pending[offset + 8: offset + 8 + size]))
+                taken += size
+            offset += 8 + size
+        if offset:
+            del pending[:offset]
+        return (kind, b"".join(parts)) if parts else None
 
     async def write(self, data: bytes) -> None:
         """Write to the process's stdin, waiting while the pipe is full."""
