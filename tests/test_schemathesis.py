@@ -53,6 +53,30 @@ schema = schemathesis.openapi.from_dict(_without_self_reference(build_spec())).e
 )
 
 
+def _describe_lambdas_safely() -> None:
+    """Hypothesis names the lambdas in its strategies by compiling their source; deep in
+    a generation stack, CPython 3.11.7 can fail that compile with "AST constructor
+    recursion depth mismatch" (a SystemError), which hypothesis then reports as a flaky
+    test. A lambda whose source cannot be compiled is named "<unknown>" instead."""
+    from hypothesis.internal import lambda_sources
+
+    describe = lambda_sources._lambda_description
+    if getattr(describe, "safe", False):
+        return
+
+    def describe_safely(f):
+        try:
+            return describe(f)
+        except SystemError:
+            return "lambda: <unknown>"
+
+    describe_safely.safe = True
+    lambda_sources._lambda_description = describe_safely
+
+
+_describe_lambdas_safely()
+
+
 @schemathesis.check
 def no_server_error_but_a_missing_image(ctx, response, case):
     """No 5xx, except the documented 503 for an image this offline engine does not have
