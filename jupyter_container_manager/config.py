@@ -6,7 +6,7 @@ import getpass
 import os
 import re
 
-from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, default, validate
+from traitlets import Bool, Dict, Float, Int, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
 DEFAULT_IMAGE = "jupyter-container-manager/node:bookworm"
@@ -58,6 +58,36 @@ class ContainerManager(Configurable):
 
     pids_limit = Int(
         512, help="Maximum number of processes in one container (Docker --pids-limit)."
+    ).tag(config=True)
+
+    cpu_limit = Float(
+        1.0,
+        help="""Hard CPU cap of each container in cores (Docker --cpus), e.g. 0.5 or 2.
+        0: no cap (only `cpu_shares` weighs containers against each other).""",
+    ).tag(config=True)
+
+    nofile_limit = Int(
+        4096,
+        help="""Open files one process in a container may have (soft and hard `nofile`
+        ulimit). 0: the engine's default.""",
+    ).tag(config=True)
+
+    log_max_size = Unicode(
+        "10m",
+        help="""Size at which the engine rotates a container's log (json-file `max-size`,
+        e.g. '10m'). The log holds only the keep-alive process's output.""",
+    ).tag(config=True)
+
+    log_max_files = Int(
+        3, help="Rotated log files kept per container (json-file `max-file`, at least 1)."
+    ).tag(config=True)
+
+    allowed_images = List(
+        Unicode(),
+        help="""Images containers may be created from, as shell-style patterns (e.g.
+        ['jupyter-container-manager/*', 'node:2?-alpine']); a name without a tag also
+        matches as name:latest. Any other image, the default `image` included, is refused
+        with 403 (code EIMAGE_NOT_ALLOWED) before anything is created. Empty: any image.""",
     ).tag(config=True)
 
     max_containers_per_user = Int(
@@ -233,6 +263,32 @@ class ContainerManager(Configurable):
     def _valid_positive(self, proposal):
         if proposal["value"] < 1:
             raise TraitError(f"{proposal['trait'].name} must be at least 1")
+        return proposal["value"]
+
+    @validate("cpu_limit")
+    def _valid_cpu_limit(self, proposal):
+        if proposal["value"] < 0:
+            raise TraitError("cpu_limit must be 0 (no cap) or a positive number of cores")
+        return proposal["value"]
+
+    @validate("nofile_limit")
+    def _valid_nofile(self, proposal):
+        if proposal["value"] != 0 and proposal["value"] < 64:
+            raise TraitError("nofile_limit must be 0 (engine default) or at least 64")
+        return proposal["value"]
+
+    @validate("log_max_size")
+    def _valid_log_size(self, proposal):
+        try:
+            parse_memory(proposal["value"])
+        except ValueError as err:
+            raise TraitError(f"log_max_size: {err}") from err
+        return proposal["value"].strip()
+
+    @validate("log_max_files")
+    def _valid_log_files(self, proposal):
+        if proposal["value"] < 1:
+            raise TraitError("log_max_files must be at least 1")
         return proposal["value"]
 
     @validate("docker_workers")

@@ -39,6 +39,19 @@ class Forbidden(ContainerManagerError):
     reason = "Forbidden"
 
 
+class ImageNotAllowed(Forbidden):
+    """The image does not match ``c.ContainerManager.allowed_images``."""
+
+    code = "EIMAGE_NOT_ALLOWED"
+
+    def __init__(self, image: str, patterns: list[str]):
+        super().__init__(
+            f"Image {image!r} is not allowed on this server; allowed images: "
+            f"{', '.join(patterns)} (c.ContainerManager.allowed_images)"
+        )
+        self.image = image
+
+
 class ContainerNotFound(ContainerManagerError):
     """No managed container of this owner has that public id."""
 

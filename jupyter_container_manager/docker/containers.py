@@ -11,16 +11,19 @@ import datetime as dt
 import re
 
 import docker.errors
+import docker.types
 
 from ..config import ContainerManager
 from ..errors import (
     BadRequest,
     ContainerNotFound,
     ContainerNotRunning,
+    ImageNotAllowed,
     ImageNotFound,
     QuotaExceeded,
     Unprocessable,
 )
+from ..image_policy import image_allowed
 from ..models import (
     LABEL_ID,
     LABEL_OWNER,
@@ -110,6 +113,9 @@ class ContainerLifecycle:
         for key in env or {}:
             if not _ENV_NAME.match(key):
                 raise BadRequest(f"env: {key!r} is not a valid variable name")
+        image = image or self.settings.image
+        if not image_allowed(image, self.settings.allowed_images):
+            raise ImageNotAllowed(image, list(self.settings.allowed_images))
         limit = self.settings.max_containers_per_user
         if limit and len(await self._owned_docker_ids()) >= limit:
             raise QuotaExceeded(
@@ -117,7 +123,6 @@ class ContainerLifecycle:
                 "(c.ContainerManager.max_containers_per_user); delete one first."
             )
         container_id = new_container_id()
-        image = image or self.settings.image
         workdir = workdir or self.settings.workdir
         ports = sorted(set(ports or []))
         labels = make_labels(
@@ -146,6 +151,7 @@ class ContainerLifecycle:
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             hostname=f"jcm-{container_id[:8]}",
+            **self._baseline(),
         )
         def create_and_start(client):
             try:
@@ -171,6 +177,28 @@ class ContainerLifecycle:
             attrs = await self.engine.run(create_and_start)
         return ContainerInfo.from_attrs(attrs)
 
+    def _baseline(self) -> dict:
+        """Host config every container gets from the settings, never from the caller:
+        a hard CPU cap, the nofile ulimit, log rotation; not privileged, no devices and
+        no binds (so never the Docker socket). The engine's default seccomp profile
+        stays: no security option unconfines it."""
+        settings = self.settings
+        options: dict = dict(
+            privileged=False,
+            devices=[],
+            volumes={},
+            log_config=docker.types.LogConfig(
+                type=docker.types.LogConfig.types.JSON,
+                config={"max-size": settings.log_max_size, "max-file": str(settings.log_max_files)},
+            ),
+        )
+        if settings.cpu_limit:
+            options["nano_cpus"] = int(round(settings.cpu_limit * 1e9))
+        if settings.nofile_limit:
+            limit = settings.nofile_limit
+            options["ulimits"] = [docker.types.Ulimit(name="nofile", soft=limit, hard=limit)]
+        return options
+
     def _pull(self, client, image: str) -> None:
         how = (
             f"Image {image!r} is not on the Docker engine. Pull or build it "
@@ -188,13 +216,16 @@ class ContainerLifecycle:
         info = await self.get(container_id)
 
         def remove(client):
+            # Of concurrent deletes of one id only the one whose removal Docker performs
+            # succeeds; the others find it gone (404) or being removed (409): not found.
             try:
                 client.api.remove_container(info.docker_id, force=True, v=True)
             except docker.errors.NotFound:
-                pass  # already gone: done
+                raise ContainerNotFound(container_id) from None
             except docker.errors.APIError as err:
-                if err.status_code != 409:  # 409: removal already in progress
-                    raise
+                if err.status_code == 409:
+                    raise ContainerNotFound(container_id) from None
+                raise
 
         await self.engine.run(remove)
 
