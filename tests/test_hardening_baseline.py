@@ -3,6 +3,7 @@ settings (never from the caller), and allowed_images refusing other images with 
 
 from __future__ import annotations
 
+import docker
 import pytest
 
 from jupyter_container_manager.models import LABEL_OWNER
@@ -136,3 +137,27 @@ async def test_default_image_not_allowed_refuses_create_and_boot(
     body = assert_error(boot, 403, code="EIMAGE_NOT_ALLOWED")
     assert TEST_IMAGE in body["message"]
     assert owned(docker_client, owner) == []
+
+
+@pytest.fixture
+def too_many_cpus(manager_config):
+    manager_config["cpu_limit"] = 4096.0  # more cores than any test engine has
+
+
+async def test_cpu_cap_above_the_engine_is_a_clear_422(too_many_cpus, api, docker_client, owner):
+    body = assert_error(await api.post("containers", body={}), 422)
+    assert "CPU" in body["message"]
+    assert owned(docker_client, owner) == []
+
+
+@pytest.fixture
+def pulling_with_allow_list(manager_config):
+    manager_config.update(pull_missing_images=True, allowed_images=[TEST_IMAGE])
+
+
+async def test_disallowed_image_is_never_pulled(pulling_with_allow_list, api, docker_client):
+    image = "registry.invalid/jcm-never-pulled:1"
+    answer = await api.post("containers", body={"image": image})
+    assert_error(answer, 403, code="EIMAGE_NOT_ALLOWED")
+    with pytest.raises(docker.errors.ImageNotFound):
+        docker_client.images.get(image)
