@@ -89,7 +89,12 @@ CREATE_CONTAINER = {
     "type": "object",
     "properties": {
         "name": {"type": "string"},
-        "image": {"type": "string", "description": "Default: c.ContainerManager.image"},
+        "image": {
+            "type": "string",
+            "description": "Default: c.ContainerManager.image. When c.ContainerManager."
+            "allowed_images is set, an image matching none of its patterns is refused "
+            "with 403, code EIMAGE_NOT_ALLOWED, before anything is created.",
+        },
         "env": {"type": "object", "additionalProperties": {"type": "string"}},
         "files": {"$ref": "#/components/schemas/FileSystemTree"},
         "ports": {
