@@ -46,6 +46,12 @@ def resolve(workdir: str, path: object, syscall: str) -> str:
     if "\0" in path:
         shown = path.replace("\0", "\\0")
         raise FileSystemError("EINVAL", syscall, posixpath.join(workdir, shown.lstrip("/")))
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800") names no file
+        shown = path.encode("utf-8", "backslashreplace").decode("utf-8")
+        reached = posixpath.join(workdir, shown.lstrip("/"))
+        raise FileSystemError("EINVAL", syscall, reached) from None
     parts = parts_of(path)
     if parts is None:
         reached = posixpath.normpath(posixpath.join(workdir, path.lstrip("/")))

@@ -63,6 +63,14 @@ def test_nul_bytes_and_non_strings_are_einval():
         resolve("/workspace", 5, "open")
 
 
+@pytest.mark.parametrize("path", ["\ud800", "a/\udcff", "é\udfff"])
+def test_lone_surrogates_are_einval(path):
+    with pytest.raises(FileSystemError) as caught:
+        resolve("/workspace", path, "open")
+    assert caught.value.code == "EINVAL" and caught.value.status == 400
+    caught.value.message.encode("utf-8")  # the message itself is valid text
+
+
 def test_other_workdirs():
     assert resolve("/home/app/", "x", "open") == "/home/app/x"
     assert resolve("/home/app", "", "open") == "/home/app"
