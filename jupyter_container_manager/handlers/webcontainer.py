@@ -57,8 +57,20 @@ class WebContainerHandler(ContainerAPIHandler):
             self._unflushed = 0
             await self.flush()
 
+    def text_argument(self, name: str, default: str | None = None) -> str | None:
+        """A query argument exactly as sent, strict UTF-8. Tornado's own getters turn
+        control characters into spaces, so a NUL in a path would name another file."""
+        values = self.request.query_arguments.get(name)
+        if not values:
+            return default
+        try:
+            return values[-1].decode("utf-8")
+        except UnicodeDecodeError:
+            message = f"The query argument '{name}' is not valid UTF-8"
+            raise BadRequest(message, code="EINVAL") from None
+
     def required_argument(self, name: str) -> str:
-        value = self.get_query_argument(name, None, strip=False)
+        value = self.text_argument(name)
         if value is None:
             raise BadRequest(f"The query argument '{name}' is required")
         return value
@@ -356,7 +368,7 @@ class ExportHandler(WebContainerHandler):
     @web.authenticated
     @authorized
     async def get(self, container_id: str):
-        path = self.get_query_argument("path", "", strip=False)
+        path = self.text_argument("path", "")
         form = self.get_query_argument("format", "json")
         if form not in ("json", "zip"):
             raise BadRequest(f"'format' must be 'json' or 'zip', not {form!r}")
