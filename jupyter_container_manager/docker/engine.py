@@ -319,11 +319,15 @@ class ExecStream:
         await self.engine.exec_resize(self.exec_id, rows=rows, cols=cols)
 
     async def exit_code(self, *, wait: float = 5.0) -> int:
-        """The exit code, once the engine has recorded it (-1 if it never does)."""
+        """The exit code, once the engine has recorded it (-1 if it never does, or if the
+        exec went away with its container)."""
         deadline = asyncio.get_running_loop().time() + wait
         delay = 0.005
         while True:
-            info = await self.engine.exec_inspect(self.exec_id)
+            try:
+                info = await self.engine.exec_inspect(self.exec_id)
+            except docker.errors.NotFound:
+                return -1
             if not info.get("Running") and info.get("ExitCode") is not None:
                 return int(info["ExitCode"])
             if asyncio.get_running_loop().time() > deadline:
