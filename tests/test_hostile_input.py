@@ -1,0 +1,222 @@
+"""Hostile input on the real engine (issue 9): a fork bomb and a memory hog stay inside
+their container, concurrent deletes of one id, ids that are not ours on every REST route,
+and paths with invalid UTF-8 or NUL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+
+from jupyter_container_manager.models import make_labels
+from tests.conftest import RUN_ID, RUN_LABEL, TEST_IMAGE
+from tests.helpers import Response, assert_error
+from tests.webcontainer_support import boot
+
+# --- resource abuse ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_limits(manager_config):
+    manager_config["pids_limit"] = 64
+    manager_config["memory_limit"] = "96m"
+
+
+async def test_fork_bomb_is_contained_and_the_api_answers(small_limits, api, docker_client):
+    wc = await boot(api, docker_client)
+    bomb = asyncio.ensure_future(wc.spawn("bash", "-c", ":(){ :|:& };:", timeout=6))
+    try:
+        await asyncio.sleep(1.5)
+        stats = await asyncio.to_thread(
+            docker_client.api.stats, wc.container.id, stream=False, one_shot=True
+        )
+        pids = stats["pids_stats"]["current"]
+        assert 48 <= pids <= 64, stats["pids_stats"]  # the bomb runs, up to the limit
+        for _ in range(5):
+            started = time.monotonic()
+            answer = await api.get("containers", wc.id)
+            assert time.monotonic() - started < 1.0
+            assert answer.status == 200 and answer.json()["status"] == "running"
+            assert answer.json()["limits"]["pids"] == 64
+            await asyncio.sleep(0.3)
+    finally:
+        result = await asyncio.wait_for(bomb, 30)
+    # The bomb's first shell returns at once and its answer is JSON, not a 500; the bomb
+    # itself goes on at the pids limit, and the delete below ends it.
+    assert result.status == 200, result
+    assert "exitCode" in result.json()
+    stats = await asyncio.to_thread(
+        docker_client.api.stats, wc.container.id, stream=False, one_shot=True
+    )
+    assert stats["pids_stats"]["current"] >= 48, stats["pids_stats"]
+    started = time.monotonic()
+    assert (await api.delete("containers", wc.id)).status == 204
+    assert time.monotonic() - started < 30
+    assert_error(await api.get("containers", wc.id), 404)
+    assert not docker_client.containers.list(all=True, filters={"name": f"jcm-{wc.id}"})
+
+
+async def test_memory_hog_is_oom_killed_with_137(small_limits, api, docker_client):
+    wc = await boot(api, docker_client)
+    hog = "const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));"
+    answer = await asyncio.wait_for(wc.spawn("node", "-e", hog, timeout=25), 40)
+    assert answer.status == 200, answer
+    assert answer.json()["exitCode"] == 137, answer.json()
+    # Only the hog died: the container still runs and answers.
+    info = await api.get("containers", wc.id)
+    assert info.json()["status"] == "running"
+    assert (await wc.spawn("echo", "alive")).json() == {"exitCode": 0, "output": "alive\n"}
+
+
+# --- concurrent deletes ------------------------------------------------------------------
+
+
+async def test_concurrent_deletes_of_one_id(api, docker_client):
+    created = await api.create()
+    cid = created["id"]
+    routes = [("containers", cid)] * 3 + [("webcontainer", cid)] * 2
+    answers = await asyncio.gather(*(api.delete(*route) for route in routes))
+    statuses = sorted(answer.status for answer in answers)
+    assert statuses == [204, 404, 404, 404, 404], answers
+    for answer in answers:
+        if answer.status == 404:
+            assert_error(answer, 404)
+    assert not docker_client.containers.list(all=True, filters={"name": f"jcm-{cid}"})
+
+
+# --- ids that are not ours ---------------------------------------------------------------
+
+
+def every_route(cid: str):
+    """(method, path parts, keyword arguments) for each REST route that takes an id."""
+    wc = ("webcontainer", cid)
+    return [
+        ("GET", ("containers", cid), {}),
+        ("DELETE", ("containers", cid), {}),
+        ("POST", ("containers", cid, "start"), {}),
+        ("POST", ("containers", cid, "stop"), {}),
+        ("POST", ("containers", cid, "restart"), {}),
+        ("DELETE", wc, {}),
+        ("POST", (*wc, "mount"), {"body": {"tree": {"a": {"file": {"contents": "x"}}}}}),
+        ("POST", (*wc, "fs", "writeFile"), {"body": {"path": "a", "contents": "x"}}),
+        ("PUT", (*wc, "fs", "writeFile"), {"raw": b"x", "params": {"path": "a"}}),
+        ("GET", (*wc, "fs", "readFile", "etc"), {}),
+        ("GET", (*wc, "fs", "readdir"), {}),
+        ("GET", (*wc, "fs", "readdir", "x"), {}),
+        ("POST", (*wc, "fs", "mkdir"), {"body": {"path": "d"}}),
+        ("DELETE", (*wc, "fs", "rm"), {"params": {"path": "a", "force": "true"}}),
+        ("POST", (*wc, "fs", "rename"), {"body": {"oldPath": "a", "newPath": "b"}}),
+        ("POST", (*wc, "spawn"), {"body": {"command": "true"}}),
+        ("GET", (*wc, "url"), {"params": {"port": "3000"}}),
+        ("GET", (*wc, "export"), {}),
+    ]
+
+
+async def assert_404_everywhere(api, cid: str):
+    for method, parts, kwargs in every_route(cid):
+        answer = await api.request(method, *parts, **kwargs)
+        assert answer.status == 404, (method, parts, answer)
+        assert_error(answer, 404)
+
+
+@pytest.fixture
+def strangers_container(docker_client):
+    """A running container with all our labels but another owner's."""
+    public_id = str(uuid.uuid4())
+    labels = make_labels(
+        container_id=public_id,
+        owner=f"test-{RUN_ID}-stranger",
+        name="stranger",
+        workdir="/workspace",
+        created="2026-01-01T00:00:00Z",
+        ports=[],
+        extra={RUN_LABEL: RUN_ID},
+    )
+    container = docker_client.containers.run(
+        TEST_IMAGE,
+        ["sleep", "300"],
+        name=f"jcm-{public_id}",
+        labels=labels,
+        working_dir="/",
+        detach=True,
+        cap_drop=["ALL"],
+    )
+    yield public_id, container
+    container.remove(force=True)
+
+
+async def test_another_owners_ids_are_404_on_every_route(api, strangers_container):
+    public_id, container = strangers_container
+    for cid in (public_id, container.id, container.id[:12], container.name):
+        await assert_404_everywhere(api, cid)
+    container.reload()
+    assert container.status == "running"
+    assert container.exec_run(["test", "-e", "/a"]).exit_code != 0
+    assert container.exec_run(["test", "-e", "/workspace/a"]).exit_code != 0
+
+
+async def test_ids_that_are_not_uuids_are_404_on_every_route(api, docker_client):
+    ours = await api.create()
+    docker_id = docker_client.containers.get(f"jcm-{ours['id']}").id
+    for cid in (
+        "nope",
+        "..",
+        "%2e%2e",
+        "jcm-" + ours["id"],
+        docker_id,
+        docker_id[:12],
+        ours["id"].upper(),
+        "%00",
+        "%FF",
+        "a" * 300,
+    ):
+        await assert_404_everywhere(api, cid)
+    assert (await api.get("containers", ours["id"])).status == 200
+
+
+# --- hostile paths -----------------------------------------------------------------------
+
+
+async def test_nul_and_bad_unicode_in_paths_are_400(
+    api, docker_client, http_server_client, jp_auth_header, jp_base_url
+):
+    wc = await boot(api, docker_client)
+    fs = ("webcontainer", wc.id, "fs")
+    for path in ("a\x00b", "\x00", "dir/\x00/x", "\ud800", "a\udcff"):
+        bodies = [
+            ("writeFile", {"path": path, "contents": "x"}),
+            ("mkdir", {"path": path, "recursive": True}),
+            ("rename", {"oldPath": path, "newPath": "b"}),
+            ("rename", {"oldPath": "b", "newPath": path}),
+        ]
+        for route, body in bodies:
+            answer = await api.post(*fs, route, body=body)
+            assert answer.status == 400, (route, body, answer)
+            assert_error(answer, 400, code="EINVAL")
+        assert_error(
+            await api.post("webcontainer", wc.id, "mount", body={"tree": {}, "mountPoint": path}),
+            400,
+        )
+    # Raw bytes in the URL path: NUL and invalid UTF-8, percent-encoded as sent.
+    for raw in ("a%00b", "%FF%FE", "ok%C3", "%ED%A0%80"):
+        for route in ("readFile", "readdir"):
+            url = f"{jp_base_url}webcontainer/{wc.id}/fs/{route}/{raw}"
+            answer = Response(
+                await http_server_client.fetch(url, headers=jp_auth_header, raise_error=False)
+            )
+            assert answer.status == 400, (url, answer)
+            assert_error(answer, 400)
+    # The same in the query string.
+    for raw in (b"a\x00b", b"\xff\xfe", b"ok\xc3"):
+        answer = await api.put(*fs, "writeFile", raw=b"x", params={"path": raw})
+        assert_error(answer, 400)
+        answer = await api.delete(*fs, "rm", params={"path": raw, "force": "true"})
+        assert_error(answer, 400)
+        answer = await api.get("webcontainer", wc.id, "export", params={"path": raw})
+        assert_error(answer, 400)
+    # Invalid UTF-8 inside a JSON body is a bad body.
+    assert_error(await api.post(*fs, "writeFile", raw=b'{"path": "\xff", "contents": "x"}'), 400)
+    # Nothing was written, and the container still works.
+    assert (await wc.readdir()).json() == []
