@@ -220,3 +220,20 @@ async def test_nul_and_bad_unicode_in_paths_are_400(
     assert_error(await api.post(*fs, "writeFile", raw=b'{"path": "\xff", "contents": "x"}'), 400)
     # Nothing was written, and the container still works.
     assert (await wc.readdir()).json() == []
+
+
+async def test_another_owners_ids_cannot_be_joined_on_the_socket(ws, strangers_container):
+    public_id, container = strangers_container
+    client = await ws()
+    for cid in (public_id, container.id, container.id[:12], container.name):
+        answer = await client.request("join-container", {"containerId": cid})
+        assert answer["event"] == "error", answer
+        assert answer["data"]["code"] == "ENOCONTAINER", answer
+        # Not joined: nothing reaches that container through this socket.
+        listing = await client.fs("readdir", path="/")
+        assert listing["event"] == "error" and listing["data"]["code"] == "ENOTJOINED"
+        spawned = await client.request(
+            "process-operation", {"type": "spawn", "command": "touch", "args": ["/pwned"]}
+        )
+        assert spawned["event"] == "error", spawned
+    assert container.exec_run(["test", "-e", "/pwned"]).exit_code != 0
