@@ -111,6 +111,9 @@ def every_route(cid: str):
         ("POST", (*wc, "spawn"), {"body": {"command": "true"}}),
         ("GET", (*wc, "url"), {"params": {"port": "3000"}}),
         ("GET", (*wc, "export"), {}),
+        ("GET", ("containers", cid, "proxy", "3000", ""), {}),
+        ("GET", ("containers", cid, "proxy", "absolute", "3000", "x"), {}),
+        ("POST", ("containers", cid, "proxy", "3000", "x"), {"body": {}}),
     ]
 
 
