@@ -16,6 +16,7 @@ import docker.types
 from ..config import ContainerManager
 from ..errors import (
     BadRequest,
+    Conflict,
     ContainerNotFound,
     ContainerNotRunning,
     ImageNotAllowed,
@@ -230,18 +231,39 @@ class ContainerLifecycle:
         await self.engine.run(remove)
 
     async def start(self, container_id: str) -> ContainerInfo:
-        info = await self.get(container_id)
-        await self.engine.run(lambda c: c.api.start(info.docker_id))
-        return await self.get(container_id)
+        return await self._act(container_id, "start", lambda c, d: c.api.start(d))
 
     async def stop(self, container_id: str) -> ContainerInfo:
-        info = await self.get(container_id)
-        await self.engine.run(lambda c: c.api.stop(info.docker_id, timeout=STOP_TIMEOUT))
-        return await self.get(container_id)
+        return await self._act(
+            container_id, "stop", lambda c, d: c.api.stop(d, timeout=STOP_TIMEOUT)
+        )
 
     async def restart(self, container_id: str) -> ContainerInfo:
+        return await self._act(
+            container_id, "restart", lambda c, d: c.api.restart(d, timeout=STOP_TIMEOUT)
+        )
+
+    async def _act(self, container_id: str, verb: str, action) -> ContainerInfo:
+        """``action(client, docker_id)``; a container removed meanwhile (Docker's 404, or
+        its 409 or 500 "marked for removal") is not found, another 409 a conflict."""
         info = await self.get(container_id)
-        await self.engine.run(lambda c: c.api.restart(info.docker_id, timeout=STOP_TIMEOUT))
+
+        def act(client):
+            try:
+                action(client, info.docker_id)
+            except docker.errors.NotFound:
+                raise ContainerNotFound(container_id) from None
+            except docker.errors.APIError as err:
+                if "removal" in str(err.explanation or "").lower():  # 409 or 500
+                    raise ContainerNotFound(container_id) from None
+                if err.status_code != 409:
+                    raise
+                raise Conflict(
+                    f"Cannot {verb} container {container_id!r} now: it is changing state",
+                    code="ECONFLICT",
+                ) from None
+
+        await self.engine.run(act)
         return await self.get(container_id)
 
     async def _owned_docker_ids(self) -> list[str]:

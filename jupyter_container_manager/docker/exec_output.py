@@ -121,13 +121,20 @@ async def start_script(
     except docker.errors.NotFound as err:
         raise ContainerNotFound(info.id) from err
     except docker.errors.APIError as err:
+        if _being_removed(str(err.explanation)):
+            raise ContainerNotFound(info.id) from err
         if err.status_code == 409:
             raise ContainerNotRunning(info.id, "stopped") from err
         raise
     except ExecStartError as err:
-        if err.status == 404:
+        if err.status == 404 or _being_removed(str(err.message)):
             raise ContainerNotFound(info.id) from err
         if err.status == 409:
             raise ContainerNotRunning(info.id, "stopped") from err
         raise
     return ScriptOutput(stream, merge_stderr=merge_stderr)
+
+
+def _being_removed(message: str) -> bool:
+    """Docker's answer (500 or 409) for a container a concurrent delete is removing."""
+    return "removal in progress" in message.lower() or "marked for removal" in message.lower()
