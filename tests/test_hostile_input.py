@@ -240,3 +240,31 @@ async def test_another_owners_ids_cannot_be_joined_on_the_socket(ws, strangers_c
         )
         assert spawned["event"] == "error", spawned
     assert container.exec_run(["test", "-e", "/pwned"]).exit_code != 0
+
+
+async def test_operations_racing_a_delete_never_answer_500(api, docker_client):
+    wc = await boot(api, docker_client)
+    racing = [
+        ("DELETE", ("containers", wc.id), {}),
+        ("POST", ("containers", wc.id, "stop"), {}),
+        ("POST", ("containers", wc.id, "restart"), {}),
+        ("POST", ("containers", wc.id, "start"), {}),
+        ("GET", ("containers", wc.id), {}),
+        (
+            "POST",
+            ("webcontainer", wc.id, "fs", "writeFile"),
+            {"body": {"path": "a", "contents": "x"}},
+        ),
+        ("GET", ("webcontainer", wc.id, "fs", "readdir"), {}),
+        ("POST", ("webcontainer", wc.id, "spawn"), {"body": {"command": "true"}}),
+        ("GET", ("webcontainer", wc.id, "export"), {}),
+    ]
+    answers = await asyncio.gather(
+        *(api.request(method, *parts, **kwargs) for method, parts, kwargs in racing)
+    )
+    for (method, parts, _), answer in zip(racing, answers, strict=True):
+        assert answer.status < 500, (method, parts, answer)
+        if answer.status >= 400:
+            assert_error(answer, answer.status)
+    assert answers[0].status == 204
+    assert_error(await api.get("containers", wc.id), 404)
