@@ -127,3 +127,13 @@ def ws(jp_ws_fetch, api):
     yield connect
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def containers(server_process):
+    """The sync client (Direct API and boot) over the subprocess server."""
+    from jupyter_container_manager.client import Containers
+
+    client = Containers(server_process.url, server_process.token)
+    yield client
+    client.close()

@@ -44,13 +44,6 @@ http.createServer((req, res) => {
 
 
 @pytest.fixture
-def containers(server_process):
-    client = Containers(server_process.url, server_process.token)
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def wc(containers):
     container = containers.boot(files=STARTER)
     yield container

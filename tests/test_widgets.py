@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from jupyter_container_manager.client import ContainerError, Containers
+from jupyter_container_manager.client import ContainerError
 from jupyter_container_manager.widgets import (
     ContainerManagerWidget,
     FileExplorer,
@@ -34,22 +34,15 @@ def wait_until(predicate, timeout=20.0, interval=0.1):
 
 
 @pytest.fixture
-def client(server_process):
-    containers = Containers(server_process.url, server_process.token)
-    yield containers
-    containers.close()
-
-
-@pytest.fixture
-def wc(client):
-    container = client.boot(files=TREE)
+def wc(containers):
+    container = containers.boot(files=TREE)
     yield container
     container.teardown()
 
 
-def test_container_manager(client):
+def test_container_manager(containers):
     created, deleted, selected, errors = [], [], [], []
-    manager = ContainerManagerWidget(client)
+    manager = ContainerManagerWidget(containers)
     manager.on_create(created.append)
     manager.on_delete(deleted.append)
     manager.on_select(selected.append)
@@ -85,8 +78,8 @@ def test_container_manager(client):
     assert "No container" in manager.error and "No container" in manager._status_line.value
 
 
-def test_manager_create_button_uses_the_name_box(client):
-    manager = ContainerManagerWidget(client, load=False)
+def test_manager_create_button_uses_the_name_box(containers):
+    manager = ContainerManagerWidget(containers, load=False)
     assert manager.containers == []  # load=False: nothing fetched
     manager._name.value = "by-button"
     manager._create_button.click()
