@@ -8,11 +8,12 @@ caller wants merged output, or kept aside as the error text when it does not.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 
 import docker.errors
 
-from ..errors import ContainerNotFound, ContainerNotRunning
+from ..errors import ContainerManagerError, ContainerNotFound, ContainerNotRunning
 from ..models import ContainerInfo
 from .engine import STDERR, DockerEngine, ExecStartError, ExecStream
 
@@ -138,3 +139,34 @@ async def start_script(
 def _being_removed(message: str) -> bool:
     """Docker's answer (500 or 409) for a container a concurrent delete is removing."""
     return "removal in progress" in message.lower() or "marked for removal" in message.lower()
+
+
+async def lost_container(
+    engine: DockerEngine, info: ContainerInfo, *, wait: float = 1.0
+) -> ContainerManagerError | None:
+    """Why an exec ended without its answer when its container is the reason: removed or
+    being removed (ContainerNotFound), stopped (ContainerNotRunning); None while it runs.
+    A container being killed still reads as running for a moment: it is asked again for
+    up to ``wait`` seconds (only on this failure path)."""
+
+    def state(client) -> dict | None:
+        try:
+            return client.api.inspect_container(info.docker_id)["State"]
+        except docker.errors.NotFound:
+            return None
+
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        try:
+            current = await engine.run(state)
+        except docker.errors.APIError as err:
+            if _being_removed(str(err.explanation)):
+                return ContainerNotFound(info.id)
+            raise
+        if current is None or current.get("Dead") or current.get("Status") == "removing":
+            return ContainerNotFound(info.id)
+        if not current.get("Running") or current.get("Restarting"):
+            return ContainerNotRunning(info.id, current.get("Status") or "stopped")
+        if asyncio.get_running_loop().time() >= deadline:
+            return None
+        await asyncio.sleep(0.05)

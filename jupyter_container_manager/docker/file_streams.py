@@ -119,12 +119,18 @@ class FileWriter:
     """An upload in progress into one file (see ContainerFiles.write_file_stream)."""
 
     def __init__(
-        self, target: str, out: ScriptOutput, limit: int, kill: Callable[[], Awaitable[None]]
+        self,
+        target: str,
+        out: ScriptOutput,
+        limit: int,
+        kill: Callable[[], Awaitable[None]],
+        failure: Callable[[str, str], Awaitable[Exception]],
     ):
         self.path = target
         self._out = out
         self._limit = limit
         self._kill = kill  # kills the writing process group
+        self._failure = failure  # (code, syscall) -> the error to raise (404 if gone...)
         self.written = 0
         self._finished = False
 
@@ -142,7 +148,7 @@ class FileWriter:
             await self._out.drain()
             self._out.close()
             code = scripts.code_from_stderr(self._out.stderr)
-            raise FileSystemError(code, "write", self.path) from err
+            raise await self._failure(code, "write") from err
 
     async def close(self) -> None:
         """End the upload; raises if the container could not write every byte."""
@@ -155,7 +161,7 @@ class FileWriter:
         finally:
             self._out.close()
         if done != "DONE":
-            raise FileSystemError(scripts.code_from_stderr(self._out.stderr), "write", self.path)
+            raise await self._failure(scripts.code_from_stderr(self._out.stderr), "write")
 
     async def abort(self) -> None:
         """Stop the upload: the writing process is killed before it sees an end of file,

@@ -19,7 +19,7 @@ from ..models import ContainerInfo
 from ..paths import relative, resolve
 from . import fs_scripts as scripts
 from .engine import DockerEngine
-from .exec_output import ScriptOutput, StatusLineError, start_script
+from .exec_output import ScriptOutput, StatusLineError, lost_container, start_script
 from .file_streams import FileReader, FileWriter, ZipReader, feed, read_line
 
 _TYPES = {"d": "directory", "l": "symlink", "f": "file"}
@@ -50,9 +50,10 @@ class ContainerFiles:
             self.engine, info, ["sh", "-c", script, "sh", info.workdir, *args], stdin=stdin
         )
 
-    @staticmethod
-    async def _status(out: ScriptOutput, syscall: str, path: str, dest: str | None = None) -> str:
-        """The value of the script's ``OK`` line, else the FileSystemError it reports."""
+    async def _status(
+        self, info: ContainerInfo, out: ScriptOutput, syscall: str, path: str, dest=None
+    ) -> str:
+        """The value of the script's ``OK`` line, else the error it reports."""
         try:
             line = await out.status_line()
         except StatusLineError:
@@ -61,13 +62,26 @@ class ContainerFiles:
         if ok:
             return value
         out.close()
-        raise FileSystemError(value or scripts.code_from_stderr(out.stderr), syscall, path, dest)
+        code = value or scripts.code_from_stderr(out.stderr)
+        raise await self._failure(info, code, syscall, path, dest)
+
+    async def _failure(
+        self, info: ContainerInfo, code: str, syscall: str, path: str, dest=None
+    ) -> Exception:
+        """The error of a script that failed with ``code``. A script that ended without
+        saying why (EIO) most often lost its container to a concurrent stop or delete:
+        that answers 404 or 409, not an i/o error."""
+        if code == "EIO":
+            lost = await lost_container(self.engine, info)
+            if lost is not None:
+                return lost
+        return FileSystemError(code, syscall, path, dest)
 
     async def _run(self, info, script, syscall, path, *args, dest=None) -> str:
         """Run a script that answers one status line; its value, or the error."""
         out = await self._script(info, script, *args)
         try:
-            return await self._status(out, syscall, path, dest)
+            return await self._status(info, out, syscall, path, dest)
         finally:
             out.close()
 
@@ -100,7 +114,7 @@ class ContainerFiles:
 
         async def open_file() -> tuple[ScriptOutput, int]:
             out = await self._script(info, scripts.READ, target)
-            size = int(await self._status(out, "open", target))
+            size = int(await self._status(info, out, "open", target))
             if size > self.max_file_size:
                 out.close()
                 raise TooLarge(
@@ -121,7 +135,7 @@ class ContainerFiles:
         target = resolve(info.workdir, path, "scandir")
         out = await self._script(info, scripts.READDIR, target)
         try:
-            await self._status(out, "scandir", target)
+            await self._status(info, out, "scandir", target)
             listing = await self._collect(out, self.max_listing, f"The listing of {target}")
         finally:
             out.close()
@@ -157,10 +171,11 @@ class ContainerFiles:
         out = await self._script(info, scripts.WRITE, target, stdin=True)
         feeder = asyncio.ensure_future(feed(out, data))
         try:
-            await self._status(out, "open", target)
+            await self._status(info, out, "open", target)
             await feeder
             if await read_line(out) != "DONE":
-                raise FileSystemError(scripts.code_from_stderr(out.stderr), "write", target)
+                code = scripts.code_from_stderr(out.stderr)
+                raise await self._failure(info, code, "write", target)
         finally:
             feeder.cancel()
             out.close()
@@ -171,8 +186,14 @@ class ContainerFiles:
         about the path (ENOENT, EISDIR, EACCES...) are raised here, before any byte."""
         target = resolve(info.workdir, path, "open")
         out = await self._script(info, scripts.WRITE, target, stdin=True)
-        group = await self._status(out, "open", target)
-        return FileWriter(target, out, self.max_file_size, lambda: self._kill_group(info, group))
+        group = await self._status(info, out, "open", target)
+        return FileWriter(
+            target,
+            out,
+            self.max_file_size,
+            kill=lambda: self._kill_group(info, group),
+            failure=lambda code, syscall: self._failure(info, code, syscall, target),
+        )
 
     async def mkdir(self, info: ContainerInfo, path: str, recursive: bool = False) -> None:
         target = resolve(info.workdir, path, "mkdir")
@@ -223,7 +244,7 @@ class ContainerFiles:
         target = resolve(info.workdir, path, "scandir")
         out = await self._script(info, scripts.EXPORT, target)
         try:
-            await self._status(out, "scandir", target)
+            await self._status(info, out, "scandir", target)
             archive = await self._collect(
                 out, self.max_listing, f"The export of {target} (use format=zip)"
             )
@@ -237,7 +258,7 @@ class ContainerFiles:
 
         async def open_export() -> tuple[ScriptOutput, int | None]:
             out = await self._script(info, scripts.EXPORT, target)
-            await self._status(out, "scandir", target)
+            await self._status(info, out, "scandir", target)
             return out, None
 
         return ZipReader(open_export, target)

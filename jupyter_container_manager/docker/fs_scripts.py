@@ -212,10 +212,10 @@ _STRERROR_CODES = (
 )
 
 
-def code_from_stderr(text: bytes | str) -> str:
+def code_from_stderr(text: bytes | bytearray | str) -> str:
     """Node's code for the error a tool printed (EIO when the text is not known)."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        text = bytes(text).decode("utf-8", errors="replace")
     for fragment, code in _STRERROR_CODES:
         if fragment.lower() in text.lower():
             return code

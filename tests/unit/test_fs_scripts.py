@@ -36,6 +36,9 @@ def test_parse_status(line, expected):
         ("rmdir: failed to remove 'd': Directory not empty", "ENOTEMPTY"),
         ("something else entirely", "EIO"),
         (b"", "EIO"),
+        # ScriptOutput keeps stderr in a bytearray
+        (bytearray(b"ls: cannot access 'x': No such file or directory"), "ENOENT"),
+        (bytearray(), "EIO"),
     ],
 )
 def test_code_from_stderr(text, code):
