@@ -5,6 +5,7 @@ and paths with invalid UTF-8 or NUL."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 import uuid
 
@@ -243,28 +244,34 @@ async def test_another_owners_ids_cannot_be_joined_on_the_socket(ws, strangers_c
 
 
 async def test_operations_racing_a_delete_never_answer_500(api, docker_client):
-    wc = await boot(api, docker_client)
-    racing = [
-        ("DELETE", ("containers", wc.id), {}),
-        ("POST", ("containers", wc.id, "stop"), {}),
-        ("POST", ("containers", wc.id, "restart"), {}),
-        ("POST", ("containers", wc.id, "start"), {}),
-        ("GET", ("containers", wc.id), {}),
-        (
-            "POST",
-            ("webcontainer", wc.id, "fs", "writeFile"),
-            {"body": {"path": "a", "contents": "x"}},
-        ),
-        ("GET", ("webcontainer", wc.id, "fs", "readdir"), {}),
-        ("POST", ("webcontainer", wc.id, "spawn"), {"body": {"command": "true"}}),
-        ("GET", ("webcontainer", wc.id, "export"), {}),
-    ]
-    answers = await asyncio.gather(
-        *(api.request(method, *parts, **kwargs) for method, parts, kwargs in racing)
-    )
-    for (method, parts, _), answer in zip(racing, answers, strict=True):
-        assert answer.status < 500, (method, parts, answer)
-        if answer.status >= 400:
-            assert_error(answer, answer.status)
-    assert answers[0].status == 204
-    assert_error(await api.get("containers", wc.id), 404)
+    # Each round fires the operations with a little jitter, so they meet the delete at
+    # different stages (before it, during the kill, after the removal).
+    rng = random.Random(9)
+    for _ in range(6):
+        wc = await boot(api, docker_client)
+        fs = ("webcontainer", wc.id, "fs")
+        racing = [
+            ("DELETE", ("containers", wc.id), {}),
+            ("POST", ("containers", wc.id, "stop"), {}),
+            ("POST", ("containers", wc.id, "restart"), {}),
+            ("POST", ("containers", wc.id, "start"), {}),
+            ("GET", ("containers", wc.id), {}),
+            ("POST", (*fs, "writeFile"), {"body": {"path": "a", "contents": "x" * 100_000}}),
+            ("PUT", (*fs, "writeFile"), {"raw": b"y" * 100_000, "params": {"path": "b"}}),
+            ("GET", (*fs, "readdir"), {}),
+            ("GET", (*fs, "readFile", "a"), {}),
+            ("POST", ("webcontainer", wc.id, "spawn"), {"body": {"command": "true"}}),
+            ("GET", ("webcontainer", wc.id, "export"), {}),
+        ]
+
+        async def fire(method, parts, kwargs):
+            await asyncio.sleep(rng.uniform(0, 0.05))
+            return await api.request(method, *parts, **kwargs)
+
+        answers = await asyncio.gather(*(fire(*op) for op in racing))
+        for (method, parts, _), answer in zip(racing, answers, strict=True):
+            assert answer.status < 500, (method, parts, answer)
+            if answer.status >= 400:
+                assert_error(answer, answer.status)
+        assert answers[0].status == 204
+        assert_error(await api.get("containers", wc.id), 404)

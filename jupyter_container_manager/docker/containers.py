@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 import docker.errors
 import docker.types
@@ -216,17 +217,25 @@ class ContainerLifecycle:
     async def delete(self, container_id: str) -> None:
         info = await self.get(container_id)
 
-        def remove(client):
+        def remove(client, attempts: int = 3):
             # Of concurrent deletes of one id only the one whose removal Docker performs
             # succeeds; the others find it gone (404) or being removed (409): not found.
-            try:
-                client.api.remove_container(info.docker_id, force=True, v=True)
-            except docker.errors.NotFound:
-                raise ContainerNotFound(container_id) from None
-            except docker.errors.APIError as err:
-                if err.status_code == 409:
+            # A kill racing a stop or restart of the same container can fail with a 500
+            # ("could not kill", "did not receive an exit event"): the removal is tried
+            # again, as `docker rm -f` would be by hand.
+            for attempt in range(attempts):
+                try:
+                    client.api.remove_container(info.docker_id, force=True, v=True)
+                    return
+                except docker.errors.NotFound:
                     raise ContainerNotFound(container_id) from None
-                raise
+                except docker.errors.APIError as err:
+                    explanation = str(err.explanation or "").lower()
+                    if err.status_code == 409 or "removal" in explanation:
+                        raise ContainerNotFound(container_id) from None
+                    if attempt == attempts - 1:
+                        raise
+                    time.sleep(0.2)
 
         await self.engine.run(remove)
 

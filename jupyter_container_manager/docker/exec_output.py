@@ -121,17 +121,18 @@ async def start_script(
         stream = await engine.exec_start(exec_id, tty=tty)
     except docker.errors.NotFound as err:
         raise ContainerNotFound(info.id) from err
-    except docker.errors.APIError as err:
-        if _being_removed(str(err.explanation)):
+    except (docker.errors.APIError, ExecStartError) as err:
+        status = err.status_code if isinstance(err, docker.errors.APIError) else err.status
+        message = str(err.explanation if isinstance(err, docker.errors.APIError) else err.message)
+        if status == 404 or _being_removed(message):
             raise ContainerNotFound(info.id) from err
-        if err.status_code == 409:
+        # Docker answers 500 "Container ... is not running: Exited (143)..." to a start
+        # racing a stop or restart (the container may run again by the time we ask).
+        if status == 409 or "is not running" in message or "is restarting" in message:
             raise ContainerNotRunning(info.id, "stopped") from err
-        raise
-    except ExecStartError as err:
-        if err.status == 404 or _being_removed(str(err.message)):
-            raise ContainerNotFound(info.id) from err
-        if err.status == 409:
-            raise ContainerNotRunning(info.id, "stopped") from err
+        lost = await lost_container(engine, info, wait=0)
+        if lost is not None:
+            raise lost from err
         raise
     return ScriptOutput(stream, merge_stderr=merge_stderr)
 
