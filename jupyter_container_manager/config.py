@@ -41,6 +41,14 @@ class ContainerManager(Configurable):
         help="Pull an image that is not on the engine before creating a container from it.",
     ).tag(config=True)
 
+    user = Unicode(
+        "auto",
+        help="""User the container's processes (files, spawn, terminals) run as. "auto":
+        the user the image declares (USER), else its `node` user (official Node.js
+        images), else root. Or a name or uid[:gid] ("node", "1000:1000"), or "root".
+        With a user that is not root the workdir is made theirs at create.""",
+    ).tag(config=True)
+
     workdir = Unicode(
         "/workspace",
         help="Working directory of new containers, created at start; API paths are taken from it.",

@@ -68,35 +68,39 @@ def file_bytes(file_node: object, path: str = "") -> bytes:
     raise _bad(path, f"unknown encoding {encoding!r} (use 'utf-8' or 'base64')")
 
 
-def tree_to_tar(tree: Tree, prefix: str = "") -> bytes:
+def tree_to_tar(tree: Tree, prefix: str = "", owner: tuple[int, int] | None = None) -> bytes:
     """A tar archive (bytes) of a tree, every entry under ``prefix`` (relative, no
     leading slash). The prefix's own directories are included so the archive can be
-    extracted at an existing parent."""
+    extracted at an existing parent. Entries belong to ``owner`` (uid, gid), else root."""
     buffer = io.BytesIO()
     now = time.time()
+    uid, gid = owner or (0, 0)
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         parts = [p for p in prefix.strip("/").split("/") if p]
         for depth in range(1, len(parts) + 1):
-            tar.addfile(_dir_info("/".join(parts[:depth]), now))
+            tar.addfile(_entry("/".join(parts[:depth]), now, uid, gid))
         base = "/".join(parts)
         for path, data in iter_entries(tree):
             full = f"{base}/{path}" if base else path
             if data is None:
-                tar.addfile(_dir_info(full, now))
+                tar.addfile(_entry(full, now, uid, gid))
             else:
-                info = tarfile.TarInfo(full)
-                info.size = len(data)
-                info.mode = 0o644
-                info.mtime = now
+                info = _entry(full, now, uid, gid, size=len(data))
                 tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
 
-def _dir_info(path: str, mtime: float) -> tarfile.TarInfo:
+def _entry(path: str, mtime: float, uid: int, gid: int, size: int | None = None) -> tarfile.TarInfo:
+    """A folder entry, or a file entry of ``size`` bytes."""
     info = tarfile.TarInfo(path)
-    info.type = tarfile.DIRTYPE
-    info.mode = 0o755
+    if size is None:
+        info.type = tarfile.DIRTYPE
+        info.mode = 0o755
+    else:
+        info.size = size
+        info.mode = 0o644
     info.mtime = mtime
+    info.uid, info.gid = uid, gid
     return info
 
 

@@ -136,6 +136,7 @@ class ContainerInfo:
     address: str = ""  # internal: IP on its Docker network, where the preview proxy connects
     published_ports: dict[int, int] = field(default_factory=dict)  # container port -> host port
     pid: int = 0  # internal: its init process on the engine's host (0: not running)
+    user: str = ""  # internal: the user its processes run as ("": root)
 
     @classmethod
     def from_attrs(cls, attrs: dict) -> ContainerInfo:
@@ -161,6 +162,7 @@ class ContainerInfo:
             address=network_address(attrs),
             published_ports=published_ports(attrs),
             pid=int((attrs.get("State") or {}).get("Pid") or 0),
+            user=config.get("User") or "",
         )
 
     def to_json(self, ports: list[dict] | None = None) -> dict:

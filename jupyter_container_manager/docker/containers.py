@@ -15,6 +15,7 @@ import docker.errors
 import docker.types
 
 from ..config import ContainerManager
+from ..container_user import UnknownUser, user_spec
 from ..errors import (
     BadRequest,
     Conflict,
@@ -38,6 +39,7 @@ from ..models import (
 )
 from .engine import DockerEngine
 from .network import create_published
+from .users import ImageUsers, own_workdir
 
 STOP_TIMEOUT = 5  # seconds between SIGTERM and SIGKILL on stop and restart
 # Keeps the container alive; the init process forwards SIGTERM, so a stop is immediate.
@@ -51,6 +53,7 @@ class ContainerLifecycle:
     def __init__(self, engine: DockerEngine, settings: ContainerManager):
         self.engine = engine
         self.settings = settings
+        self.users = ImageUsers(settings.user, settings.extra_labels)
         # Called with the id of every container an operation names (see docker/idle.py).
         self.activity_listeners: list = []
 
@@ -157,13 +160,23 @@ class ContainerLifecycle:
         )
         def create_and_start(client):
             try:
-                container = client.containers.create(**options)
-            except docker.errors.ImageNotFound:
-                self._pull(client, image)
+                try:
+                    ids = self.users.user_for(client, image)
+                except docker.errors.ImageNotFound:
+                    self._pull(client, image)
+                    ids = self.users.user_for(client, image)
+            except UnknownUser as err:
+                raise Unprocessable(f"{err} (c.ContainerManager.user)") from None
+            options["user"] = user_spec(ids)
+            try:
                 container = client.containers.create(**options)
             except docker.errors.APIError as err:
-                raise Unprocessable(f"The Docker engine refused the container: {err.explanation}")
+                raise Unprocessable(
+                    f"The Docker engine refused the container: {err.explanation}"
+                ) from err
             try:
+                if ids:
+                    own_workdir(client, container.id, workdir, ids)
                 container.start()
             except docker.errors.APIError as err:
                 container.remove(force=True)

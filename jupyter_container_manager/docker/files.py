@@ -13,6 +13,7 @@ import asyncio
 
 import docker.errors
 
+from ..container_user import parse_spec
 from ..errors import FileSystemError, TooLarge
 from ..fstree import Tree, tar_to_tree, tree_to_tar
 from ..models import ContainerInfo
@@ -225,7 +226,8 @@ class ContainerFiles:
         prefix = relative(info.workdir, target).strip("/")
 
         def put(client):
-            archive = tree_to_tar(tree, prefix=prefix)
+            # The files belong to the container's user (see container_user.py).
+            archive = tree_to_tar(tree, prefix=prefix, owner=parse_spec(info.user))
             try:
                 return client.api.put_archive(info.docker_id, info.workdir, archive)
             except docker.errors.NotFound as err:

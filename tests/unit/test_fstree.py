@@ -130,3 +130,12 @@ def test_tar_to_zip_refuses_garbage():
     converter = TarToZip()
     with pytest.raises(ValueError):
         converter.feed(b"x" * 512)
+
+
+def test_tree_to_tar_entries_belong_to_the_owner():
+    tree = {"d": {"directory": {"f": {"file": {"contents": "x"}}}}}
+    for owner, expected in (((1000, 1001), (1000, 1001)), (None, (0, 0))):
+        with tarfile.open(fileobj=io.BytesIO(tree_to_tar(tree, "p", owner=owner))) as tar:
+            members = tar.getmembers()
+        assert [m.name for m in members] == ["p", "p/d", "p/d/f"]
+        assert {(m.uid, m.gid) for m in members} == {expected}
