@@ -19,6 +19,12 @@ from .base import AUTH_RESOURCE, ContainerAPIHandler, ServiceMixin
 
 SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 OUR_DIR = Path(__file__).parent / "static"
+# The browser WebContainer client, built by `jlpm build:client` (labextension/).
+CLIENT_DIR = Path(__file__).parent.parent / "static" / "webcontainer"
+CLIENT_ASSETS = {
+    "webcontainer.js": "text/javascript; charset=utf-8",
+    "webcontainer.js.map": "application/json",
+}
 # The only files the docs page needs; anything else is 404.
 ASSETS = {
     "swagger-ui.css": SWAGGER_DIR,
@@ -96,9 +102,30 @@ class DocsAssetHandler(DocsPageHandler):
         self.finish((folder / asset).read_bytes())
 
 
+class WebContainerClientHandler(DocsPageHandler):
+    """The browser WebContainer client as one ES module, for
+    ``import { WebContainer } from '{base_url}webcontainer-client/webcontainer.js'``."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, asset: str):
+        content_type = CLIENT_ASSETS.get(asset)
+        if content_type is None:
+            raise web.HTTPError(404, f"No client file {asset!r}")
+        path = CLIENT_DIR / asset
+        if not path.is_file():
+            raise web.HTTPError(
+                404, "The WebContainer client is not built: run `jlpm build` in labextension/ "
+                "(or reinstall the package)")
+        self.set_header("Content-Type", content_type)
+        self.set_header("Cache-Control", "private, no-cache")
+        self.finish(path.read_bytes())
+
+
 default_handlers = [
     (r"/containers/openapi\.json", OpenAPIHandler),
     (r"/containers/docs", DocsPageHandler),
     (r"/containers/docs/websocket", WebSocketDocsHandler),
     (r"/containers/docs/(?P<asset>[^/]+)", DocsAssetHandler),
+    (r"/webcontainer-client/(?P<asset>[^/]+)", WebContainerClientHandler),
 ]

@@ -49,4 +49,20 @@ PATHS = {
             },
         }
     },
+    "/webcontainer-client/{asset}": {
+        "get": {
+            "tags": ["docs"],
+            "summary": "The browser WebContainer client (webcontainer.js, an ES module, "
+                       "and its source map)",
+            "operationId": "getWebContainerClient",
+            "parameters": [{"name": "asset", "in": "path", "required": True,
+                            "schema": {"type": "string",
+                                       "enum": ["webcontainer.js", "webcontainer.js.map"]}}],
+            "responses": {
+                "200": {"description": "The file",
+                        "content": {"text/javascript": {"schema": {"type": "string"}}}},
+                **error_responses(403, 404),
+            },
+        }
+    },
 }

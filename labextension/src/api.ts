@@ -6,12 +6,11 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-/** The JSON error body every route of the server answers with. */
-export interface IErrorBody {
-  message: string;
-  reason: string | null;
-  code: string | null;
-}
+import { isErrorBody } from './webcontainer/errors';
+import type { IErrorBody } from './webcontainer/errors';
+
+export { isErrorBody };
+export type { IErrorBody };
 
 /** An error answered by the server (or the lack of one), with its status. */
 export class ApiError extends Error {
@@ -48,15 +47,6 @@ export interface IRequestOptions {
   settings?: ServerConnection.ISettings;
   /** How to read a successful body (`json` by default; 204 gives undefined). */
   responseType?: ResponseType;
-}
-
-/** Is this value the server's error body? */
-export function isErrorBody(value: unknown): value is IErrorBody {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as IErrorBody).message === 'string'
-  );
 }
 
 /**

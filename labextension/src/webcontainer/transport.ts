@@ -1,0 +1,129 @@
+/**
+ * How the client reaches the server: `fetch` for the REST routes and a
+ * WebSocket for `/container`, configured by `{ serverUrl, token }`. The
+ * JupyterLab panel injects its own transport (ServerConnection's fetch, which
+ * adds the token and the XSRF header, and its shared sockets).
+ */
+import { ContainerSocket, IWebSocketLike } from './socket';
+
+export interface ITransport {
+  /**
+   * Call a route under the server's base URL, credentials attached.
+   *
+   * @param endpoint a path under base_url without leading slash,
+   *   e.g. `webcontainer/boot`
+   */
+  fetch(endpoint: string, init?: RequestInit): Promise<Response>;
+  /** The `/container` socket of a container (not yet connected). */
+  socket(containerId: string): ContainerSocket;
+  /** An absolute URL for a URL path the server answered (preview URLs). */
+  resolveUrl(path: string): string;
+  /**
+   * Called when a WebContainer no longer needs the socket it got from
+   * `socket()`; closes it by default. A transport that shares sockets
+   * (the panel's pool) may keep it.
+   */
+  releaseSocket?(socket: ContainerSocket): void;
+}
+
+export interface ITransportOptions {
+  /**
+   * The Jupyter server's URL with its base_url, e.g.
+   * `http://127.0.0.1:8888/` or `https://hub.example/user/ann/`.
+   * Default: the page's origin (`/`).
+   */
+  serverUrl?: string;
+  /**
+   * A Jupyter token: sent as `Authorization: token ...` and as `?token=` on
+   * the socket. Without it the browser's Jupyter login cookie is used (the
+   * page must then be on the Jupyter origin), with the `_xsrf` cookie sent
+   * back as `X-XSRFToken` on writes.
+   */
+  token?: string;
+  /** The fetch to use (default: the global one). */
+  fetch?: typeof fetch;
+  /** Opens a WebSocket (default: `new WebSocket(url)`). */
+  webSocket?: (url: string) => IWebSocketLike;
+}
+
+/** The server URL with exactly one trailing slash. */
+export function normalizeServerUrl(serverUrl?: string): string {
+  let base = serverUrl;
+  if (!base) {
+    const location = (globalThis as any).location;
+    if (!location) {
+      throw new Error('serverUrl is required outside a browser page');
+    }
+    base = `${location.origin}/`;
+  } else {
+    const location = (globalThis as any).location;
+    base = new URL(base, location ? location.href : undefined).href;
+  }
+  return base.endsWith('/') ? base : base + '/';
+}
+
+/** The URL of a REST endpoint under the server URL. */
+export function endpointUrl(serverUrl: string, endpoint: string): string {
+  return normalizeServerUrl(serverUrl) + endpoint.replace(/^\/+/, '');
+}
+
+/** The `/container` WebSocket URL of a server (ws: or wss:), token appended. */
+export function socketUrl(serverUrl: string, token?: string): string {
+  const url = new URL('container', normalizeServerUrl(serverUrl));
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  if (token) {
+    url.searchParams.set('token', token);
+  }
+  return url.href;
+}
+
+/** The value of a cookie of the page, if any. */
+export function readCookie(name: string, cookies?: string): string | undefined {
+  const source =
+    cookies ?? ((globalThis as any).document?.cookie as string | undefined);
+  if (!source) {
+    return undefined;
+  }
+  for (const part of source.split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) {
+      return decodeURIComponent(rest.join('='));
+    }
+  }
+  return undefined;
+}
+
+/** The default transport: plain `fetch` and `WebSocket`. */
+export function createTransport(options: ITransportOptions = {}): ITransport {
+  const serverUrl = normalizeServerUrl(options.serverUrl);
+  const token = options.token;
+  const doFetch: typeof fetch =
+    options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  return {
+    fetch(endpoint: string, init: RequestInit = {}): Promise<Response> {
+      const headers = new Headers(init.headers ?? {});
+      if (token) {
+        headers.set('Authorization', `token ${token}`);
+      } else {
+        const xsrf = readCookie('_xsrf');
+        if (xsrf && !headers.has('X-XSRFToken')) {
+          headers.set('X-XSRFToken', xsrf);
+        }
+      }
+      return doFetch(endpointUrl(serverUrl, endpoint), {
+        credentials: 'same-origin',
+        ...init,
+        headers
+      });
+    },
+    socket(containerId: string): ContainerSocket {
+      return new ContainerSocket(containerId, {
+        url: () => socketUrl(serverUrl, token),
+        factory: options.webSocket
+      });
+    },
+    resolveUrl(path: string): string {
+      return new URL(path, serverUrl).href;
+    }
+  };
+}
