@@ -49,6 +49,14 @@ class ContainerManager(Configurable):
         With a user that is not root the workdir is made theirs at create.""",
     ).tag(config=True)
 
+    warm_pool_size = Int(
+        1,
+        help="""Started containers of the default `image` kept waiting, so `boot` and
+        `POST /containers` with the defaults (no name, env, ports or other workdir) answer
+        at once; refilled in the background. They do not count against
+        max_containers_per_user and a restarted server adopts them. 0: no pool.""",
+    ).tag(config=True)
+
     workdir = Unicode(
         "/workspace",
         help="Working directory of new containers, created at start; API paths are taken from it.",

@@ -42,6 +42,22 @@ def docker_name(container_id: str) -> str:
     return f"jcm-{container_id}"
 
 
+POOL_NAME_PREFIX = "jcm-pool-"
+
+
+def pool_name(container_id: str) -> str:
+    """Docker's name for a container waiting in the warm pool: no API route finds it
+    (they look for ``docker_name``) until the hand-out renames it."""
+    return f"{POOL_NAME_PREFIX}{container_id}"
+
+
+def is_pooled(summary_or_attrs: dict) -> bool:
+    """Whether a container (a list summary's ``Names`` or an inspect's ``Name``) waits in
+    the warm pool."""
+    names = summary_or_attrs.get("Names") or [summary_or_attrs.get("Name") or ""]
+    return any(name.lstrip("/").startswith(POOL_NAME_PREFIX) for name in names)
+
+
 def make_labels(
     *,
     container_id: str,

@@ -62,6 +62,7 @@ def manager_config(owner):
         "image": TEST_IMAGE,
         "pull_missing_images": False,
         "extra_labels": {RUN_LABEL: RUN_ID},
+        "warm_pool_size": 0,  # tests/test_warm_pool.py turns it on
     }
 
 

@@ -94,7 +94,9 @@ class ServerProcess:
                 "port_retries": 0,
             },
             "IdentityProvider": {"token": self.token},
-            "ContainerManager": self.manager_config,
+            # No warm pool unless a test asks for one (its containers would show in
+            # the tests' counts of the owner's Docker containers).
+            "ContainerManager": {"warm_pool_size": 0, **self.manager_config},
         }
         config_file = self.base / "jupyter_server_config.json"
         config_file.write_text(json.dumps(config))

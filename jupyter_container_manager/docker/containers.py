@@ -33,9 +33,11 @@ from ..models import (
     ContainerInfo,
     docker_name,
     is_container_id,
+    is_pooled,
     make_labels,
     new_container_id,
     owner_filter,
+    pool_name,
 )
 from .engine import DockerEngine
 from .network import create_published
@@ -68,6 +70,8 @@ class ContainerLifecycle:
             found = client.api.containers(all=True, filters=owner_filter(self.owner))
             infos = []
             for summary in found:
+                if is_pooled(summary):
+                    continue
                 try:
                     attrs = client.api.inspect_container(summary["Id"])
                 except docker.errors.NotFound:
@@ -113,20 +117,18 @@ class ContainerLifecycle:
         env: dict[str, str] | None = None,
         ports: list[int] | None = None,
         workdir: str | None = None,
+        pooled: bool = False,
     ) -> ContainerInfo:
-        """Create and start a container; answers once it runs."""
+        """Create and start a container; answers once it runs. A ``pooled`` one waits in
+        the warm pool (see docker/pool.py) under a name no route finds."""
         for key in env or {}:
             if not _ENV_NAME.match(key):
                 raise BadRequest(f"env: {key!r} is not a valid variable name")
         image = image or self.settings.image
         if not image_allowed(image, self.settings.allowed_images):
             raise ImageNotAllowed(image, list(self.settings.allowed_images))
-        limit = self.settings.max_containers_per_user
-        if limit and len(await self._owned_docker_ids()) >= limit:
-            raise QuotaExceeded(
-                f"Owner {self.owner!r} already has {limit} containers, the most allowed "
-                "(c.ContainerManager.max_containers_per_user); delete one first."
-            )
+        if not pooled:
+            await self.check_quota()
         container_id = new_container_id()
         workdir = workdir or self.settings.workdir
         ports = sorted(set(ports or []))
@@ -143,7 +145,7 @@ class ContainerLifecycle:
         options = dict(
             image=image,
             command=KEEP_ALIVE,
-            name=docker_name(container_id),
+            name=pool_name(container_id) if pooled else docker_name(container_id),
             labels=labels,
             working_dir=workdir,
             environment=env or None,
@@ -288,8 +290,63 @@ class ContainerLifecycle:
         await self.engine.run(act)
         return await self.get(container_id)
 
+    async def check_quota(self) -> None:
+        """QuotaExceeded when the owner has ``max_containers_per_user`` containers (the
+        warm pool's are not theirs yet and do not count)."""
+        limit = self.settings.max_containers_per_user
+        if limit and len(await self._owned_docker_ids()) >= limit:
+            raise QuotaExceeded(
+                f"Owner {self.owner!r} already has {limit} containers, the most allowed "
+                "(c.ContainerManager.max_containers_per_user); delete one first."
+            )
+
     async def _owned_docker_ids(self) -> list[str]:
         found = await self.engine.run(
             lambda c: c.api.containers(all=True, filters=owner_filter(self.owner))
         )
-        return [summary["Id"] for summary in found]
+        return [summary["Id"] for summary in found if not is_pooled(summary)]
+
+    # --- the warm pool (docker/pool.py) ---------------------------------------------
+
+    async def pooled(self) -> list[dict]:
+        """The owner's containers waiting in the pool: ``{docker_id, id, image, running}``."""
+        found = await self.engine.run(
+            lambda c: c.api.containers(all=True, filters=owner_filter(self.owner))
+        )
+        return [
+            {
+                "docker_id": summary["Id"],
+                "id": (summary.get("Labels") or {}).get(LABEL_ID, ""),
+                "image": summary.get("Image", ""),
+                "running": summary.get("State") == "running",
+            }
+            for summary in found
+            if is_pooled(summary)
+        ]
+
+    async def hand_out(self, docker_id: str, container_id: str) -> ContainerInfo | None:
+        """Make a pooled container the owner's: renamed so the routes find it. None when
+        it is gone or no longer runs (it is removed then)."""
+
+        def rename(client):
+            try:
+                client.api.rename(docker_id, docker_name(container_id))
+                attrs = client.api.inspect_container(docker_id)
+            except docker.errors.APIError:  # gone, or taken by another server
+                return None
+            if not (attrs.get("State") or {}).get("Running"):
+                client.api.remove_container(docker_id, force=True, v=True)
+                return None
+            return attrs
+
+        attrs = await self.engine.run(rename)
+        return ContainerInfo.from_attrs(attrs) if attrs else None
+
+    async def discard(self, docker_id: str) -> None:
+        def remove(client):
+            try:
+                client.api.remove_container(docker_id, force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+
+        await self.engine.run(remove)

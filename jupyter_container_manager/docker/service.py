@@ -7,14 +7,16 @@ import logging
 from collections.abc import Callable
 
 from ..config import ContainerManager
+from ..errors import ContainerManagerError
+from ..fstree import Tree, tree_to_tar
+from ..image_policy import image_allowed
+from ..models import ContainerInfo
 from .containers import ContainerLifecycle
 from .engine import DockerEngine
 from .files import ContainerFiles
 from .idle import IdleReaper
+from .pool import WarmPool
 from .processes import ContainerProcesses
-from ..errors import ContainerManagerError
-from ..fstree import Tree, tree_to_tar
-from ..models import ContainerInfo
 
 RemovalHook = Callable[[str], object]
 
@@ -34,12 +36,15 @@ class DockerService:
         self.files = ContainerFiles(self.engine, settings)
         self.processes = ContainerProcesses(self.engine)
         self._removal_hooks: list[RemovalHook] = [self.processes.forget_container]
+        self.pool = WarmPool(self.containers, settings.warm_pool_size, settings.image, self.log)
         self.idle = IdleReaper(self.containers, settings.idle_timeout, self.log)
         self.containers.activity_listeners.append(self.idle.touch)
 
     def start_background_tasks(self) -> None:
         """Start what runs for the server's whole life (needs the running event loop)."""
         self.idle.start()
+        if image_allowed(self.settings.image, self.settings.allowed_images):
+            self.pool.start()
 
     def on_container_removed(self, hook: RemovalHook) -> None:
         """Call ``hook(container_id)`` (a function or coroutine function) after a removal,
@@ -60,9 +65,14 @@ class DockerService:
         answering; a container whose files cannot be written is removed again."""
         if files:
             tree_to_tar(files)  # refuse a bad tree before creating anything
-        info = await self.containers.create(
-            name=name, image=image, env=env, ports=ports, workdir=workdir
-        )
+        info = None
+        if self._poolable(name=name, image=image, env=env, ports=ports, workdir=workdir):
+            await self.containers.check_quota()
+            info = await self.pool.take()
+        if info is None:
+            info = await self.containers.create(
+                name=name, image=image, env=env, ports=ports, workdir=workdir
+            )
         if files:
             try:
                 await self.files.mount(info, files)
@@ -70,6 +80,18 @@ class DockerService:
                 await self.containers.delete(info.id)
                 raise
         return info
+
+    def _poolable(self, *, name, image, env, ports, workdir) -> bool:
+        """Whether a warm-pool container is what this create asks for (the defaults)."""
+        settings = self.settings
+        return (
+            not name
+            and not env
+            and not ports
+            and workdir in (None, settings.workdir)
+            and image in (None, settings.image)
+            and image_allowed(settings.image, settings.allowed_images)
+        )
 
     async def delete_container(self, container_id: str) -> None:
         await self.containers.delete(container_id)
@@ -85,5 +107,6 @@ class DockerService:
                 self.log.exception("removal hook %r failed for %s", hook, container_id)
 
     async def close(self) -> None:
+        await self.pool.close()
         await self.idle.close()
         await self.engine.close()
