@@ -54,7 +54,8 @@ class ContainerManager(Configurable):
         help="""Started containers of the default `image` kept waiting, so `boot` and
         `POST /containers` with the defaults (no name, env, ports or other workdir) answer
         at once; refilled in the background. They do not count against
-        max_containers_per_user and a restarted server adopts them. 0: no pool.""",
+        max_containers_per_user; a server that stops removes them (after a crash the next
+        server adopts them). 0: no pool.""",
     ).tag(config=True)
 
     workdir = Unicode(

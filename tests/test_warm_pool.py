@@ -1,5 +1,6 @@
 """The warm pool (issue 10): boot and create with the defaults take a started container
-at once; the pool refills, is never listed or counted, and a restarted server adopts it."""
+at once; the pool refills, is never listed or counted; a stopped server removes it and
+the server after a crash adopts it."""
 
 from __future__ import annotations
 
@@ -83,17 +84,29 @@ async def test_pooled_containers_do_not_count_against_the_quota(
     assert service.pool.ready == 1  # the refusal did not spend the pool
 
 
-def test_a_restarted_server_adopts_its_pool(manager_config, docker_client, owner):
+def test_a_crashed_servers_pool_is_adopted_and_a_stopped_one_removed(
+    manager_config, docker_client, owner
+):
     with ServerProcess(manager_config) as server:
         deadline = time.monotonic() + 30
         while len(pooled(docker_client, owner)) < 2:
             assert time.monotonic() < deadline
             time.sleep(0.2)
         before = {c.id for c in pooled(docker_client, owner)}
-        server.restart()
+        server.process.kill()  # a crash: the pool stays behind
+        server.process.wait(10)
+        server.process = None
+        server.start()
         booted = server.request("POST", "webcontainer/boot", json={})
         assert booted.status_code == 201, booted.text
         taken = docker_client.containers.get(f"jcm-{booted.json()['containerId']}")
         assert taken.id in before  # handed out at once by the new server
         assert server.request("GET", "containers").json()[0]["id"] == taken.labels[
             "jupyter-container-manager.id"]
+        deadline = time.monotonic() + 30
+        while len(pooled(docker_client, owner)) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    # A server that stops removes its pool; the users' containers stay.
+    assert pooled(docker_client, owner) == []
+    assert docker_client.containers.get(taken.id).status == "running"

@@ -5,8 +5,9 @@ workdir; the default image) take one at once instead of creating one (Docker's
 create+start is ~350 ms here); the pool refills in the background, one container at a
 time. A pooled container carries its owner's labels from the start, under a Docker name
 no route looks up (models.pool_name); the hand-out renames it, so the state stays in
-Docker: a restarted server finds its pool again, and a pooled container is never listed,
-counted against the quota, or stopped for idleness.
+Docker: a pooled container is never listed, counted against the quota, or stopped for
+idleness; a server that stops removes its pool, one that crashed leaves it to the next
+server, which adopts it.
 """
 
 from __future__ import annotations
@@ -76,10 +77,19 @@ class WarmPool:
             self._wanted.clear()
             await self._wanted.wait()
 
-    async def close(self) -> None:
-        """Stop refilling; the waiting containers stay for the next server to adopt."""
+    async def close(self, timeout: float = 10.0) -> None:
+        """Stop refilling and remove the waiting containers: a server that stops leaves
+        only its users' containers behind (a server that crashed leaves its pool to the
+        next one, which adopts it)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
+        waiting = [docker_id for docker_id, _ in self._ready]
+        self._ready.clear()
+        if waiting:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    asyncio.gather(*(self.lifecycle.discard(d) for d in waiting)), timeout
+                )
