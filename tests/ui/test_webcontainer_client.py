@@ -42,7 +42,11 @@ const timeout = (promise, ms, what) => Promise.race([
 ]);
 
 const files = {
-  'package.json': { file: { contents: JSON.stringify({ name: 'tutorial-app', scripts: { start: 'node server.js' } }) } },
+  'package.json': {
+    file: {
+      contents: JSON.stringify({ name: 'tutorial-app', scripts: { start: 'node server.js' } })
+    }
+  },
   'server.js': { file: { contents: `
 const http = require('http');
 http.createServer((req, res) => {
@@ -55,7 +59,9 @@ http.createServer((req, res) => {
 
 let wc;
 try {
-  wc = await WebContainer.boot({ workdirName: 'tutorial', serverUrl: '__BASE__', token: '__TOKEN__' });
+  wc = await WebContainer.boot({
+    workdirName: 'tutorial', serverUrl: '__BASE__', token: '__TOKEN__'
+  });
   results.containerId = wc.containerId;
   results.workdir = wc.workdir;
   step('boot');
@@ -90,7 +96,9 @@ try {
   results.ready = { port, url };
   step('server-ready');
 
-  const answer = await fetch(url + 'tutorial?x=1', { headers: { Authorization: 'token __TOKEN__' } });
+  const answer = await fetch(url + 'tutorial?x=1', {
+    headers: { Authorization: 'token __TOKEN__' }
+  });
   results.preview = { status: answer.status, body: await answer.text() };
   step('preview');
 
@@ -131,7 +139,9 @@ try {
 
   const cat = await wc.spawn('cat', [], { terminal: { cols: 80, rows: 24 } });
   let catOutput = '';
-  const catReading = cat.output.pipeTo(new WritableStream({ write(chunk) { catOutput += chunk; } }));
+  const catReading = cat.output.pipeTo(
+    new WritableStream({ write(chunk) { catOutput += chunk; } })
+  );
   await cat.resize({ cols: 100, rows: 30 });
   const writer = cat.input.getWriter();
   await writer.write('ping from stdin\n');
