@@ -44,6 +44,8 @@ class ContainerManagerApp(ExtensionApp):
             self.service.start_background_tasks()
 
     async def stop_extension(self) -> None:
+        if self.service is not None:
+            await self.service.apply_shutdown_policy()  # c.ContainerManager.on_shutdown
         if self.rooms is not None:
             self.rooms.close()
             self.rooms = None

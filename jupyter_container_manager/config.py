@@ -6,7 +6,7 @@ import getpass
 import os
 import re
 
-from traitlets import Bool, Dict, Float, Int, List, TraitError, Unicode, default, validate
+from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
 DEFAULT_IMAGE = "jupyter-container-manager/node:bookworm"
@@ -116,6 +116,25 @@ class ContainerManager(Configurable):
         0,
         help="""Stop a running container after this many seconds without API activity
         (0: never). Its files stay; start it again to continue.""",
+    ).tag(config=True)
+
+    idle_remove_timeout = Int(
+        0,
+        help="""Remove a container this many seconds after `idle_timeout` stopped it, if
+        nobody used it meanwhile (0: never; its files go with it). Only containers the
+        idle reaper stopped are removed: it stops them with SIGUSR1 (exit code 138), a mark
+        Docker keeps across server restarts. Containers stopped through the API, by hand,
+        killed or crashed are never removed. Any request naming a stopped container puts
+        its removal off; one started again is not removed.""",
+    ).tag(config=True)
+
+    on_shutdown = Enum(
+        ["keep", "stop", "remove"],
+        "keep",
+        help="""What a stopping Jupyter server does with its owner's containers. "keep"
+        (default): they go on running and the next server adopts them. "stop": they are
+        stopped (files kept; started again on request). "remove": they are deleted with
+        their files. Bounded: the server waits at most 20 s for the engine.""",
     ).tag(config=True)
 
     publish_ports = Bool(

@@ -20,8 +20,9 @@ LABEL_PORTS = f"{LABEL_PREFIX}.ports"
 
 STATUSES = ("creating", "running", "stopped", "exited", "error")
 
-# Exit codes of a container that `docker stop` ended: SIGTERM (143) or SIGKILL (137).
-_STOP_EXIT_CODES = {137, 143}
+# Exit codes of a container that `docker stop` ended: SIGTERM (143) or SIGKILL (137),
+# or that the idle reaper stopped: SIGUSR1 (138, see docker/idle.py).
+_STOP_EXIT_CODES = {137, 138, 143}
 
 
 def new_container_id() -> str:

@@ -7,6 +7,7 @@ containers and a container without our labels does not exist for this API.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import time
@@ -40,6 +41,7 @@ from ..models import (
     pool_name,
 )
 from .engine import DockerEngine
+from .idle import IDLE_STOP_EXIT_CODE, IDLE_STOP_SIGNAL, parse_docker_time
 from .network import create_published
 from .users import ImageUsers, own_workdir
 
@@ -289,6 +291,55 @@ class ContainerLifecycle:
 
         await self.engine.run(act)
         return await self.get(container_id)
+
+    # --- the idle reaper (docker/idle.py) -------------------------------------------
+
+    async def idle_stop(self, info: ContainerInfo) -> None:
+        """Stop a running container for idleness: SIGUSR1 to its keep-alive process, so
+        Docker records exit code 138, the reaper's mark (see docker/idle.py); a plain
+        stop if it has not ended within STOP_TIMEOUT. Not activity."""
+
+        def stop(client):
+            try:
+                client.api.kill(info.docker_id, signal=IDLE_STOP_SIGNAL)
+            except docker.errors.NotFound:
+                return
+            except docker.errors.APIError as err:
+                if err.status_code == 409:  # not running any more
+                    return
+                raise
+            deadline = time.monotonic() + STOP_TIMEOUT
+            while time.monotonic() < deadline:
+                try:
+                    state = client.api.inspect_container(info.docker_id).get("State") or {}
+                except docker.errors.NotFound:
+                    return
+                if not state.get("Running"):
+                    return
+                time.sleep(0.1)
+            with contextlib.suppress(docker.errors.APIError):
+                client.api.stop(info.docker_id, timeout=STOP_TIMEOUT)
+
+        await self.engine.run(stop)
+
+    async def idle_stopped_at(self, container_id: str) -> float | None:
+        """When the idle reaper stopped this container of ours (seconds since the epoch),
+        or None: not ours, running, or its last stop was not the reaper's. Not activity."""
+
+        def inspect(client):
+            try:
+                return client.api.inspect_container(docker_name(container_id))
+            except docker.errors.NotFound:
+                return None
+
+        attrs = await self.engine.run(inspect) or {}
+        labels = (attrs.get("Config") or {}).get("Labels") or {}
+        state = attrs.get("State") or {}
+        if labels.get(LABEL_ID) != container_id or labels.get(LABEL_OWNER) != self.owner:
+            return None
+        if state.get("Status") != "exited" or state.get("ExitCode") != IDLE_STOP_EXIT_CODE:
+            return None
+        return parse_docker_time(state.get("FinishedAt") or "")
 
     async def check_quota(self) -> None:
         """QuotaExceeded when the owner has ``max_containers_per_user`` containers (the

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Callable
 
 from ..config import ContainerManager
-from ..errors import ContainerManagerError
+from ..errors import ContainerManagerError, ContainerNotFound
 from ..fstree import Tree, tree_to_tar
 from ..image_policy import image_allowed
 from ..models import ContainerInfo
@@ -19,6 +20,7 @@ from .pool import WarmPool
 from .processes import ContainerProcesses
 
 RemovalHook = Callable[[str], object]
+SHUTDOWN_TIMEOUT = 20.0  # seconds a stopping server gives on_shutdown
 
 
 class DockerService:
@@ -37,7 +39,13 @@ class DockerService:
         self.processes = ContainerProcesses(self.engine)
         self._removal_hooks: list[RemovalHook] = [self.processes.forget_container]
         self.pool = WarmPool(self.containers, settings.warm_pool_size, settings.image, self.log)
-        self.idle = IdleReaper(self.containers, settings.idle_timeout, self.log)
+        self.idle = IdleReaper(
+            self.containers,
+            settings.idle_timeout,
+            self.log,
+            remove_timeout=settings.idle_remove_timeout,
+            remove=self._remove_idle,
+        )
         self.containers.activity_listeners.append(self.idle.touch)
 
     def start_background_tasks(self) -> None:
@@ -97,6 +105,15 @@ class DockerService:
         await self.containers.delete(container_id)
         await self.container_removed(container_id)
 
+    async def _remove_idle(self, container_id: str) -> None:
+        """The idle reaper's removal: a delete, hooks included (sockets, terminals,
+        watchers end); one removed meanwhile by someone else is no error."""
+        try:
+            await self.containers.delete(container_id)
+        except ContainerNotFound:
+            pass
+        await self.container_removed(container_id)
+
     async def container_removed(self, container_id: str) -> None:
         for hook in list(self._removal_hooks):
             try:
@@ -106,7 +123,41 @@ class DockerService:
             except Exception:  # one failing hook must not keep the others from running
                 self.log.exception("removal hook %r failed for %s", hook, container_id)
 
+    async def apply_shutdown_policy(self, timeout: float = SHUTDOWN_TIMEOUT) -> list[str]:
+        """``on_shutdown``: stop or remove the owner's containers (their ids), at most
+        ``timeout`` seconds in all; "keep" does nothing."""
+        policy = self.settings.on_shutdown
+        if policy == "keep":
+            return []
+
+        async def apply(info: ContainerInfo) -> str | None:
+            try:
+                if policy == "remove":
+                    await self.delete_container(info.id)
+                elif info.status == "running":
+                    await self.containers.stop(info.id)
+                else:
+                    return None
+            except Exception as err:  # noqa: BLE001 - one failure must not stop the rest
+                self.log.warning("on_shutdown %s of %s failed: %s", policy, info.id, err)
+                return None
+            return info.id
+
+        async def apply_all() -> list[str]:
+            infos = await self.containers.list()
+            done = await asyncio.gather(*(apply(info) for info in infos))
+            return [container_id for container_id in done if container_id]
+
+        try:
+            done = await asyncio.wait_for(apply_all(), timeout)
+        except Exception as err:  # noqa: BLE001 - engine down or too slow: leave them
+            self.log.warning("on_shutdown %s did not finish: %r", policy, err)
+            return []
+        self.log.info("on_shutdown %s: %d container(s)", policy, len(done))
+        return done
+
     async def close(self) -> None:
+        self.agents.close()
         await self.pool.close()
         await self.idle.close()
         await self.engine.close()
