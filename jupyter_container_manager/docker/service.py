@@ -157,7 +157,6 @@ class DockerService:
         return done
 
     async def close(self) -> None:
-        self.agents.close()
         await self.pool.close()
         await self.idle.close()
         await self.engine.close()
