@@ -1,10 +1,13 @@
 /**
- * Typed calls of the REST routes in shared/API.md, all through requestAPI.
+ * Typed calls of the REST routes in shared/API.md: the Direct API through
+ * requestAPI, file work through the browser WebContainer client
+ * (./webcontainer) over a transport made of ServerConnection (token, XSRF).
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-import { apiUrl, requestAPI } from './api';
-import { toUrlPath } from './paths';
+import { ApiError, apiUrl, requestAPI } from './api';
+import { ERRNO, ITransport, WebContainer } from './webcontainer';
+import { ContainerSocket } from './webcontainer/socket';
 import {
   ICreateContainerOptions,
   IContainerInfo,
@@ -14,11 +17,81 @@ import {
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
+/**
+ * The WebContainer client's transport inside JupyterLab: requests through
+ * ServerConnection.makeRequest (token, XSRF), sockets from `socketFor` (the
+ * panel's pool, which keeps them when a WebContainer lets go).
+ */
+export function labTransport(
+  settings: ServerConnection.ISettings,
+  socketFor?: (containerId: string) => ContainerSocket
+): ITransport {
+  return {
+    fetch: (endpoint, init = {}) =>
+      ServerConnection.makeRequest(apiUrl(endpoint, settings), init, settings),
+    socket: containerId => {
+      if (!socketFor) {
+        throw new Error('This client has no sockets');
+      }
+      return socketFor(containerId);
+    },
+    releaseSocket: () => undefined,
+    resolveUrl: path => new URL(path, settings.baseUrl).href
+  };
+}
+
+/** A Node-style error of the WebContainer client as the panel's ApiError. */
+export function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) {
+    return error;
+  }
+  const e = error as { message?: string; code?: string; status?: number };
+  let message = e?.message ?? String(error);
+  const code = e?.code ?? null;
+  // Node codes stay in the message, as the server wrote it; others were added.
+  if (code && ERRNO[code] === undefined && message.startsWith(`${code}: `)) {
+    message = message.slice(code.length + 2);
+  }
+  return new ApiError(message, e?.status ?? 0, null, code);
+}
+
+async function viaClient<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw asApiError(error);
+  }
+}
+
 /** The REST client of one Jupyter server. */
 export class ContainerClient {
   constructor(
-    readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
-  ) {}
+    readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+    socketFor?: (containerId: string) => ContainerSocket
+  ) {
+    this.transport = labTransport(settings, socketFor);
+  }
+
+  /** The transport the WebContainer clients of this server use. */
+  readonly transport: ITransport;
+
+  /** The WebContainer client of a container (file and process work). */
+  webcontainer(id: string): WebContainer {
+    let container = this._containers.get(id);
+    if (!container || container.isTornDown) {
+      container = WebContainer.attach(id, { transport: this.transport });
+      this._containers.set(id, container);
+    }
+    return container;
+  }
+
+  /** Forget the WebContainer client of a deleted container. */
+  forget(id: string): void {
+    this._containers.get(id)?.dispose();
+    this._containers.delete(id);
+  }
+
+  private _containers = new Map<string, WebContainer>();
 
   private request<T>(
     endpoint: string,
@@ -68,93 +141,94 @@ export class ContainerClient {
     );
   }
 
-  // WebContainer API: file system
+  // WebContainer API: file system, through the WebContainer client
 
-  private fs(id: string, rest: string): string {
-    return `webcontainer/${encodeURIComponent(id)}/fs/${rest}`;
+  private fs(id: string) {
+    return this.webcontainer(id).fs;
   }
 
   readdir(id: string, path: string): Promise<IDirEntry[]> {
-    return this.request<IDirEntry[]>(
-      this.fs(id, `readdir/${toUrlPath(path)}?withFileTypes=true`)
+    return viaClient(
+      this.fs(id)
+        .readdir(path, { withFileTypes: true })
+        .then(entries =>
+          entries.map(entry => ({
+            name: entry.name,
+            type: entry.isDirectory()
+              ? 'directory'
+              : entry.isSymbolicLink()
+                ? 'symlink'
+                : 'file'
+          }))
+        )
     );
   }
 
   readText(id: string, path: string): Promise<string> {
-    return this.request<string>(
-      this.fs(id, `readFile/${toUrlPath(path)}?encoding=utf-8`),
-      {},
-      'text'
-    );
+    return viaClient(this.fs(id).readFile(path, 'utf-8'));
   }
 
   readBytes(id: string, path: string): Promise<ArrayBuffer> {
-    return this.request<ArrayBuffer>(
-      this.fs(id, `readFile/${toUrlPath(path)}`),
-      {},
-      'arraybuffer'
+    return viaClient(
+      this.fs(id)
+        .readFile(path)
+        .then(
+          bytes =>
+            bytes.buffer.slice(
+              bytes.byteOffset,
+              bytes.byteOffset + bytes.byteLength
+            ) as ArrayBuffer
+        )
     );
   }
 
   readBlob(id: string, path: string): Promise<Blob> {
-    return this.request<Blob>(
-      this.fs(id, `readFile/${toUrlPath(path)}`),
-      {},
-      'blob'
+    return viaClient(
+      this.fs(id)
+        .readFile(path)
+        .then(bytes => new Blob([bytes as BlobPart]))
     );
   }
 
   writeText(id: string, path: string, contents: string): Promise<void> {
-    return this.post<void>(this.fs(id, 'writeFile'), {
-      path,
-      contents,
-      encoding: 'utf-8'
-    });
+    return viaClient(this.fs(id).writeFile(path, contents));
   }
 
   /** Write raw bytes (PUT), for binary content. */
-  writeBytes(id: string, path: string, contents: BodyInit): Promise<void> {
-    return this.request<void>(
-      this.fs(id, `writeFile?path=${encodeURIComponent(path)}`),
-      {
-        method: 'PUT',
-        headers: { 'Content-Type': 'application/octet-stream' },
-        body: contents
-      }
-    );
+  writeBytes(
+    id: string,
+    path: string,
+    contents: Uint8Array | Blob | ArrayBuffer
+  ): Promise<void> {
+    return viaClient(this.fs(id).writeFile(path, contents));
   }
 
   /** The URL of the raw-bytes write route, for uploads with progress. */
   writeUrl(id: string, path: string): string {
     return apiUrl(
-      this.fs(id, `writeFile?path=${encodeURIComponent(path)}`),
+      `webcontainer/${encodeURIComponent(id)}/fs/writeFile?path=${encodeURIComponent(path)}`,
       this.settings
     );
   }
 
   mkdir(id: string, path: string, recursive = false): Promise<void> {
-    return this.post<void>(this.fs(id, 'mkdir'), { path, recursive });
+    return viaClient(this.fs(id).mkdir(path, { recursive }));
   }
 
   rm(id: string, path: string, recursive = false): Promise<void> {
-    const query = `path=${encodeURIComponent(path)}&recursive=${recursive}&force=false`;
-    return this.request<void>(this.fs(id, `rm?${query}`), {
-      method: 'DELETE'
-    });
+    return viaClient(this.fs(id).rm(path, { recursive, force: false }));
   }
 
   rename(id: string, oldPath: string, newPath: string): Promise<void> {
-    return this.post<void>(this.fs(id, 'rename'), { oldPath, newPath });
+    return viaClient(this.fs(id).rename(oldPath, newPath));
   }
 
   /** A directory as a zip archive. */
   exportZip(id: string, path: string): Promise<Blob> {
-    return this.request<Blob>(
-      `webcontainer/${encodeURIComponent(id)}/export?path=${encodeURIComponent(
-        path
-      )}&format=zip`,
-      {},
-      'blob'
+    return viaClient(
+      this.webcontainer(id)
+        .export(path, { format: 'zip' })
+        .then(bytes => new Blob([bytes as BlobPart], { type: 'application/zip' }))
     );
   }
 

@@ -57,11 +57,12 @@ function activate(
   themeManager: IThemeManager | null
 ): void {
   const serverSettings = app.serviceManager.serverSettings;
-  const client = new ContainerClient(serverSettings);
   const sockets = new SocketPool({
     url: () => containerSocketUrl(serverSettings),
     factory: url => new serverSettings.WebSocket(url) as unknown as IWebSocketLike
   });
+  // File work goes through the browser WebContainer client, on the pool's sockets.
+  const client = new ContainerClient(serverSettings, id => sockets.get(id));
   const model = new ContainerManagerModel(client, sockets);
   const explorer = new ExplorerController(client, sockets);
   const drive = new ContainerDrive(client, sockets);

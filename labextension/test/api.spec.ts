@@ -165,3 +165,62 @@ describe('ContainerClient', () => {
     );
   });
 });
+
+describe('ContainerClient file work through the WebContainer client', () => {
+  const id = '6c1f0a52-0000-4000-8000-000000000002';
+
+  it('answers ApiErrors with the server status, code and message', async () => {
+    const { settings } = settingsAnswering(() =>
+      json(404, {
+        message: "ENOENT: no such file or directory, scandir '/workspace/gone'",
+        reason: 'Not Found',
+        code: 'ENOENT'
+      })
+    );
+    const error = await new ContainerClient(settings).readdir(id, '/gone').catch(e => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(404);
+    expect(error.code).toBe('ENOENT');
+    expect(error.message).toBe(
+      "ENOENT: no such file or directory, scandir '/workspace/gone'"
+    );
+  });
+
+  it('keeps non-fs messages as the server wrote them', async () => {
+    const { settings } = settingsAnswering(() =>
+      json(409, { message: 'Container is stopped', reason: 'Conflict', code: 'ESTOPPED' })
+    );
+    const error = await new ContainerClient(settings).mkdir(id, '/a').catch(e => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect([error.status, error.code, error.message]).toEqual([
+      409,
+      'ESTOPPED',
+      'Container is stopped'
+    ]);
+  });
+
+  it('maps readdir entries back to {name, type} and reads bytes', async () => {
+    const { settings, seen } = settingsAnswering(request =>
+      request.url.includes('readdir')
+        ? json(200, [
+            { name: 'd', type: 'directory' },
+            { name: 'f', type: 'file' },
+            { name: 'l', type: 'symlink' }
+          ])
+        : new Response(new Uint8Array([1, 2, 3]), { status: 200 })
+    );
+    const client = new ContainerClient(settings);
+    expect(await client.readdir(id, '/')).toEqual([
+      { name: 'd', type: 'directory' },
+      { name: 'f', type: 'file' },
+      { name: 'l', type: 'symlink' }
+    ]);
+    const bytes = await client.readBytes(id, '/f');
+    expect(Array.from(new Uint8Array(bytes))).toEqual([1, 2, 3]);
+    // Through ServerConnection: the token header is on every request.
+    expect(seen.every(s => s.headers.get('Authorization') === 'token secret-token')).toBe(
+      true
+    );
+    expect(client.webcontainer(id)).toBe(client.webcontainer(id));
+  });
+});

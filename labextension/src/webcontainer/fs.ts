@@ -132,10 +132,13 @@ export class FileSystemAPI {
     return bytes;
   }
 
-  /** Write text (as UTF-8) or bytes; the parent must exist (ENOENT). */
+  /**
+   * Write text (as UTF-8) or bytes (a Uint8Array; a Blob or an ArrayBuffer
+   * too); the parent must exist (ENOENT).
+   */
   async writeFile(
     path: string,
-    data: string | Uint8Array,
+    data: string | Uint8Array | Blob | ArrayBuffer,
     options?: string | { encoding?: string | null } | null
   ): Promise<void> {
     const enc = typeof options === 'string' ? options : options?.encoding;
