@@ -220,7 +220,13 @@ SERVER_EVENTS: dict[str, ServerEvent] = {
         ServerEvent("server-ready", "A server in the container listens on a port.", (
             _f("port", INTEGER), _f("url", STRING)), push=True),
         ServerEvent("container-status", "The joined container changed status "
-                    "(removed: deleted).", (_f("containerId", STRING), _f("status", STRING)),
+                    "(removed: deleted; unknown: the Docker engine stopped answering, its "
+                    "terminals and watchers ended; the real status follows once it "
+                    "answers again, running re-opens it).",
+                    (_f("containerId", STRING), _f("status", STRING),
+                     Field("code", STRING, False, "with unknown: ENGINE_UNAVAILABLE"),
+                     Field("message", STRING, False, "with unknown: what is wrong and how "
+                           "to fix it")),
                     push=True),
     )
 }

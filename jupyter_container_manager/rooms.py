@@ -24,7 +24,13 @@ from .config import ContainerManager
 from .docker import DockerService
 from .docker.ports import PortWatcher, listening_ports
 from .docker.watch import TreeWatcher
-from .errors import Conflict, ContainerNotFound, FileSystemError, QuotaExceeded
+from .errors import (
+    Conflict,
+    ContainerNotFound,
+    EngineUnavailable,
+    FileSystemError,
+    QuotaExceeded,
+)
 from .models import ContainerInfo
 from .terminals import LineTerminal, PtySession, end_orphan_shells
 
@@ -34,6 +40,7 @@ PreviewUrl = Callable[[str, int], str]
 WATCH_READY_TIMEOUT = 10.0
 PORT_WATCHER_RESTARTS = 5  # restarts of a watcher whose script someone killed
 WATCHER_RESTARTS = 5
+ENGINE_RETRY = 1.0  # seconds between looks at an engine that stopped answering
 
 
 class Watch:
@@ -251,6 +258,7 @@ class ContainerRooms:
         self._opening: dict[str, asyncio.Lock] = {}
         self._members: dict[str, set] = {}  # container id -> joined clients
         self._told: dict[str, str] = {}  # container id -> the status last pushed
+        self._recovering: dict[str, asyncio.Task] = {}  # waiting for the engine
         service.on_container_removed(self.container_removed)
 
     async def room(self, container_id: str) -> Room:
@@ -338,13 +346,55 @@ class ContainerRooms:
                 status = (await self.service.containers.get(container_id)).status
             except ContainerNotFound:
                 status = "removed"
-            except Exception:  # noqa: BLE001 - engine unreachable: keep the room for now
+            except EngineUnavailable as err:
+                self.engine_lost(container_id, err)
+                return
+            except Exception:  # noqa: BLE001 - another engine hiccup: keep the room for now
                 return
             if status not in ("error", "creating"):
                 break
             await asyncio.sleep(0.25 * (attempt + 1))
         if status != "running":
             self.container_ended(container_id, status)
+
+    def engine_lost(self, container_id: str, err: EngineUnavailable) -> None:
+        """The engine stopped answering while this container's room was live: its execs
+        (terminals, watchers, the port watcher) are gone with their connections. End the
+        room, tell the joined sockets (``container-status`` ``unknown``, with the error's
+        code and message), and look again every second until the engine answers; then
+        they get the real status (``running`` re-opens the room for them)."""
+        room = self._rooms.pop(container_id, None)
+        if room is not None:
+            room.close()
+        if self._told.get(container_id) != "unknown":
+            self._told[container_id] = "unknown"
+            for client in list(self._members.get(container_id, ())):
+                client.push("container-status", {"containerId": container_id,
+                                                 "status": "unknown", "code": err.code,
+                                                 "message": err.message})
+        if container_id not in self._recovering:
+            self._recovering[container_id] = asyncio.ensure_future(
+                self._await_engine(container_id))
+
+    async def _await_engine(self, container_id: str) -> None:
+        try:
+            while container_id in self._members:
+                await asyncio.sleep(ENGINE_RETRY)
+                try:
+                    info = await self.service.containers.get(container_id)
+                except ContainerNotFound:
+                    self.container_removed(container_id)
+                    return
+                except Exception:  # noqa: BLE001 - still down
+                    continue
+                if info.status == "running" and container_id in self._members:
+                    with contextlib.suppress(Exception):
+                        await self.room(container_id)  # pushes "running", re-adds members
+                        return
+                self.container_ended(container_id, info.status)
+                return
+        finally:
+            self._recovering.pop(container_id, None)
 
     def container_removed(self, container_id: str) -> None:
         """Hook of DockerService: the container was deleted through the API."""
@@ -365,6 +415,9 @@ class ContainerRooms:
             client.push("container-status", {"containerId": container_id, "status": status})
 
     def close(self) -> None:
+        for task in list(self._recovering.values()):
+            task.cancel()
+        self._recovering.clear()
         for room in list(self._rooms.values()):
             room.close()
         self._rooms.clear()

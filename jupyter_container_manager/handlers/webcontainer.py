@@ -346,12 +346,16 @@ class SpawnHandler(WebContainerHandler):
             tail = decoder.decode(b"", final=True)
             if tail:
                 self.write(ndjson({"output": tail}))
+            end = {"exitCode": TIMEOUT_EXIT_CODE if timed_out else await process.wait()}
+            if timed_out:
+                end["timedOut"] = True
         except StreamClosedError:
             await process.kill()
             return
-        end = {"exitCode": TIMEOUT_EXIT_CODE if timed_out else await process.wait()}
-        if timed_out:
-            end["timedOut"] = True
+        except ContainerManagerError as err:
+            # The status is sent already (200): an engine outage that ended the stream
+            # is told on the last line instead of an exit code nobody could learn.
+            end = {"error": err.message, "code": err.code}
         self.finish(ndjson(end), set_content_type=self._headers["Content-Type"])
 
 

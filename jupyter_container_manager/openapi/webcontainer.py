@@ -140,7 +140,9 @@ SPAWN_RESULT = {
 SPAWN_STREAM = {
     "type": "string",
     "description": 'Chunked NDJSON: {"output": "..."} lines as the process writes, then one '
-    '{"exitCode": n} line (with "timedOut": true after a timeout)',
+    '{"exitCode": n} line (with "timedOut": true after a timeout); if the Docker engine '
+    'stopped answering meanwhile, the last line is {"error": message, "code": '
+    '"ENGINE_UNAVAILABLE"} instead',
 }
 
 
