@@ -62,10 +62,26 @@ async def test_rest_routes_during_and_after_an_engine_connection_outage(
     api, docker_client, relay
 ):
     wc = await boot(api, docker_client, files={"a.txt": {"file": {"contents": "A"}}})
+    # Listings in flight all along: each is answered 200 or 503, never 500, never hung.
+    statuses: list[int] = []
+    listing = True
+
+    async def keep_listing():
+        while listing:
+            answer = await asyncio.wait_for(api.get("containers"), BOUND + 5)
+            statuses.append(answer.status)
+            if answer.status != 200:
+                assert_outage(answer)
+
+    lister = asyncio.ensure_future(keep_listing())
     # A streamed spawn, cut while it prints.
     streamed = asyncio.ensure_future(wc.spawn(
-        "sh", "-c", "while true; do echo tick; sleep 0.1; done", timeout=60, stream=True))
-    await asyncio.sleep(1.0)
+        "sh", "-c", "touch /tmp/started; while true; do echo tick; sleep 0.1; done",
+        timeout=60, stream=True))
+    await wait_until(lambda: streamed.done() or wc.sh("test -e /tmp/started")[0] == 0,
+                     20, "the spawn to start")
+    await asyncio.sleep(0.5)
+    assert not streamed.done()
     relay.cut()
     answer = await bounded(streamed)
     assert answer.status == 200, answer
@@ -84,6 +100,11 @@ async def test_rest_routes_during_and_after_an_engine_connection_outage(
         assert_outage(await bounded(call))
     # Back: the same server works again, docker-py client and exec streams alike.
     relay.restore()
+    await asyncio.sleep(0.5)
+    listing = False
+    await lister
+    assert 200 in statuses and 503 in statuses and statuses[-1] == 200, statuses
+    assert set(statuses) == {200, 503}, statuses
     assert [c["id"] for c in (await api.get("containers")).json()] == [wc.id]
     assert (await wc.read("a.txt")).body == b"A"
     assert (await wc.write("b.txt", "B")).status == 204
