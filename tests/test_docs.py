@@ -34,6 +34,20 @@ async def test_unknown_docs_asset_is_404(api):
     assert_error(await api.get("containers", "docs", "..%2F..%2Fconfig.py"), 404)
 
 
+async def test_the_webcontainer_client_is_served(api):
+    """The bundle `jlpm build` makes (build:client), as an ES module behind auth."""
+    module = await api.get("webcontainer-client", "webcontainer.js")
+    assert module.status == 200, "not built? run `jlpm build` in labextension/"
+    assert module.headers["Content-Type"].startswith("text/javascript")
+    assert re.search(r"^export \{[^}]*\bWebContainer\b", module.text, re.M)
+    assert "@jupyterlab/" not in module.text and "@lumino/" not in module.text
+    source_map = await api.get("webcontainer-client", "webcontainer.js.map")
+    assert source_map.status == 200
+    assert "src/webcontainer/index.ts" in source_map.text
+    assert_error(await api.get("webcontainer-client", "index.ts"), 404)
+    assert_error(await api.get("webcontainer-client", "..%2F..%2Fconfig.py"), 404)
+
+
 @pytest.mark.ui
 def test_try_it_out_creates_a_container_with_the_browser_session(owner, docker_client, tmp_path):
     if not shutil.which(CHROMIUM):
