@@ -431,3 +431,26 @@ describe('WebContainer', () => {
     expect(server.calls.filter(c => c.method === 'DELETE')).toHaveLength(1);
   });
 });
+
+describe('Emitter', () => {
+  it('calls slots with (sender, args), once per slot and thisArg, like a Lumino signal', async () => {
+    const { Emitter } = await import('../src/webcontainer/emitter');
+    const sender = { name: 'socket' };
+    const emitter = new Emitter<typeof sender, number>(sender);
+    const seen: string[] = [];
+    const owner = { tag: 'a' };
+    function slot(this: { tag: string }, s: typeof sender, n: number) {
+      seen.push(`${this.tag}:${s.name}:${n}`);
+    }
+    expect(emitter.connect(slot, owner)).toBe(true);
+    expect(emitter.connect(slot, owner)).toBe(false);
+    const late = () => seen.push('late');
+    emitter.connect(() => emitter.disconnect(late));
+    emitter.connect(late);
+    emitter.emit(1);
+    expect(seen).toEqual(['a:socket:1']);
+    expect(emitter.disconnect(slot, owner)).toBe(true);
+    emitter.emit(2);
+    expect(seen).toEqual(['a:socket:1']);
+  });
+});

@@ -34,7 +34,12 @@ export class Emitter<T, U> implements ISignalLike<T, U> {
   }
 
   emit(args: U): void {
-    for (const { slot, thisArg } of [...this._slots]) {
+    for (const entry of [...this._slots]) {
+      // A slot disconnected by an earlier one is not called (as in Lumino).
+      if (!this._slots.includes(entry)) {
+        continue;
+      }
+      const { slot, thisArg } = entry;
       try {
         slot.call(thisArg, this.sender, args);
       } catch (error) {
