@@ -363,8 +363,13 @@ export class WebContainer {
     const onError = (_: unknown, error: { message: string; code: string | null }) =>
       this._emitError(error.message, error.code ?? undefined);
     socket.errorReceived.connect(onError);
+    let wasOpen = socket.status === 'open';
     const onStatus = (_: unknown, status: string) => {
-      if (status === 'closed') {
+      if (status === 'open') {
+        wasOpen = true;
+      } else if (status === 'closed' && wasOpen) {
+        // Once per lost connection, not per failed reconnect attempt.
+        wasOpen = false;
         // The server ends the processes of a socket that closed.
         for (const process of this._processes.values()) {
           process.finish(-1);
