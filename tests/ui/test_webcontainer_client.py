@@ -273,3 +273,72 @@ def test_the_tutorial_flow_in_a_plain_page(lab_server: LabServer, browser, artif
     assert container_id not in after
     assert after <= before
     assert not [line for line in console if line.startswith("pageerror")], console
+
+
+COOKIE_FLOW = r"""
+import { WebContainer } from '/webcontainer-client/webcontainer.js';
+
+const results = (window.results = {});
+try {
+  // No serverUrl, no token: the page's origin, the Jupyter login cookie, and the
+  // _xsrf cookie sent back as X-XSRFToken on writes.
+  const wc = await WebContainer.boot();
+  results.containerId = wc.containerId;
+  await wc.fs.writeFile('/server.js', `require('http').createServer((q, s) => {
+    s.setHeader('Content-Type', 'text/html');
+    s.end('<p id="hello">Hello from the preview</p>');
+  }).listen(8080);`);
+  const ready = new Promise(resolve => wc.on('server-ready', (port, url) => resolve(url)));
+  const server = await wc.spawn('node', ['server.js']);
+  results.url = await ready;
+  const frame = document.createElement('iframe');
+  frame.id = 'preview';
+  const loaded = new Promise(resolve => { frame.onload = resolve; });
+  frame.src = results.url;
+  document.body.append(frame);
+  await loaded;
+  results.loaded = true;
+  await server.kill();
+  results.exit = await server.exit;
+  window.teardown = () => wc.teardown();
+} catch (error) {
+  results.failure = String(error && error.stack || error) + ' code=' + (error && error.code);
+}
+results.done = true;
+"""
+
+
+def test_a_page_with_the_login_cookie_shows_the_preview_in_an_iframe(
+    lab_server: LabServer, browser, artifacts: Path
+):
+    context = browser.new_context()
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    # A token in a page URL logs the browser in: the login and _xsrf cookies.
+    page.goto(f"{lab_server.url}jcm-client-test/cookie.html?token={lab_server.token}")
+    assert {"_xsrf"} <= {c["name"] for c in context.cookies()}
+    results: dict = {}
+    try:
+        page.set_content(
+            "<!doctype html><html><body>"
+            f"<script type='module'>{COOKIE_FLOW}</script></body></html>"
+        )
+        page.wait_for_function("window.results && window.results.done", timeout=FLOW_MS)
+        results = page.evaluate("window.results")
+        if results.get("containerId"):
+            lab_server.created.append(results["containerId"])
+        assert "failure" not in results, results["failure"]
+        container_id = results["containerId"]
+        assert results["url"] == f"{lab_server.url}containers/{container_id}/proxy/8080/"
+        # The preview is a sandboxed document on the Jupyter origin, loaded with the cookie.
+        hello = page.frame_locator("#preview").locator("#hello")
+        assert hello.inner_text() == "Hello from the preview"
+        assert results["exit"] == 137
+        page.evaluate("window.teardown()")
+        after = {c["id"] for c in lab_server.api("GET", "containers").json()}
+        assert container_id not in after
+    finally:
+        (artifacts / "webcontainer-client-cookie.json").write_text(json.dumps(results, indent=2))
+        (artifacts / "webcontainer-client-cookie-console.log").write_text("\n".join(console))
+        context.close()
