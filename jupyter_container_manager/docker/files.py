@@ -19,19 +19,22 @@ from ..fstree import Tree, tar_to_tree, tree_to_tar
 from ..models import ContainerInfo
 from ..paths import relative, resolve
 from . import fs_scripts as scripts
+from .agent import Agents
 from .engine import DockerEngine
 from .exec_output import ScriptOutput, StatusLineError, lost_container, start_script
 from .file_streams import FileReader, FileWriter, ZipReader, feed, read_line
 
+AGENT_UPLOAD_LIMIT = 1024 * 1024  # larger uploads keep a docker exec's pipe backpressure
 _TYPES = {"d": "directory", "l": "symlink", "f": "file"}
 DEFAULT_MAX_FILE_SIZE = 1024**3
 DEFAULT_MAX_LISTING = 64 * 1024**2
 
 
 class ContainerFiles:
-    def __init__(self, engine: DockerEngine, settings=None):
+    def __init__(self, engine: DockerEngine, settings=None, agents: Agents | None = None):
         self.engine = engine
         self.settings = settings
+        self.agents = agents  # the containers' resident agents (docker/agent.py)
 
     @property
     def max_file_size(self) -> int:
@@ -45,11 +48,16 @@ class ContainerFiles:
     # --- plumbing -----------------------------------------------------------------
 
     async def _script(
-        self, info: ContainerInfo, script: str, *args: str, stdin: bool = False
+        self, info: ContainerInfo, script: str, *args: str, stdin: bool = False,
+        streamed: bool = False,
     ) -> ScriptOutput:
-        return await start_script(
-            self.engine, info, ["sh", "-c", script, "sh", info.workdir, *args], stdin=stdin
-        )
+        """Run one of fs_scripts; through the agent unless its stdin is ``streamed`` (an
+        upload of any size keeps the pipe's own backpressure of a docker exec)."""
+        agent = None
+        if self.agents is not None and not streamed:
+            agent = await self.agents.get(info.docker_id)
+        argv = ["sh", "-c", script, "sh", info.workdir, *args]
+        return await start_script(self.engine, info, argv, stdin=stdin, agent=agent)
 
     async def _status(
         self, info: ContainerInfo, out: ScriptOutput, syscall: str, path: str, dest=None
@@ -181,12 +189,16 @@ class ContainerFiles:
             feeder.cancel()
             out.close()
 
-    async def write_file_stream(self, info: ContainerInfo, path: str) -> FileWriter:
+    async def write_file_stream(
+        self, info: ContainerInfo, path: str, size: int | None = None
+    ) -> FileWriter:
         """A writer for a file of any size: ``await w.write(chunk)`` (waits while the
         container is slower), then ``await w.close()``, or ``await w.abort()``. Errors
         about the path (ENOENT, EISDIR, EACCES...) are raised here, before any byte."""
         target = resolve(info.workdir, path, "open")
-        out = await self._script(info, scripts.WRITE, target, stdin=True)
+        # A small upload of known size may go through the agent (which holds its input).
+        streamed = size is None or size > AGENT_UPLOAD_LIMIT
+        out = await self._script(info, scripts.WRITE, target, stdin=True, streamed=streamed)
         group = await self._status(info, out, "open", target)
         return FileWriter(
             target,

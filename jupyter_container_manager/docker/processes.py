@@ -27,6 +27,7 @@ from ..errors import BadRequest, FileSystemError, Unprocessable
 from ..models import ContainerInfo
 from ..paths import resolve
 from . import fs_scripts as scripts
+from .agent import Agents
 from .engine import DockerEngine, ExecStartError
 from .exec_output import ScriptOutput, StatusLineError, start_script
 
@@ -194,8 +195,9 @@ class Process:
 class ContainerProcesses:
     """Spawns processes and knows the running ones, per container."""
 
-    def __init__(self, engine: DockerEngine):
+    def __init__(self, engine: DockerEngine, agents: Agents | None = None):
         self.engine = engine
+        self.agents = agents  # the containers' resident agents (docker/agent.py)
         self._pids = itertools.count(1)
         self._running: dict[str, dict[int, Process]] = {}
 
@@ -220,6 +222,9 @@ class ContainerProcesses:
         env = check_env(env)
         directory = resolve(info.workdir, cwd or "", "chdir")
         tty = terminal is not None
+        agent = None
+        if self.agents is not None and not tty:  # a terminal needs a docker exec's TTY
+            agent = await self.agents.get(info.docker_id)
         out = await start_script(
             self.engine,
             info,
@@ -228,6 +233,7 @@ class ContainerProcesses:
             tty=tty,
             env=env or None,
             merge_stderr=True,
+            agent=agent,
         )
         try:
             line = await out.status_line(crlf=tty)

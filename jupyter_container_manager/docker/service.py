@@ -12,6 +12,7 @@ from ..errors import ContainerManagerError, ContainerNotFound
 from ..fstree import Tree, tree_to_tar
 from ..image_policy import image_allowed
 from ..models import ContainerInfo
+from .agent import Agents
 from .containers import ContainerLifecycle
 from .engine import DockerEngine
 from .files import ContainerFiles
@@ -35,8 +36,9 @@ class DockerService:
             timeout=settings.docker_timeout,
         )
         self.containers = ContainerLifecycle(self.engine, settings)
-        self.files = ContainerFiles(self.engine, settings)
-        self.processes = ContainerProcesses(self.engine)
+        self.agents = Agents(self.engine, enabled=settings.agent)
+        self.files = ContainerFiles(self.engine, settings, self.agents)
+        self.processes = ContainerProcesses(self.engine, self.agents)
         self._removal_hooks: list[RemovalHook] = [self.processes.forget_container]
         self.pool = WarmPool(self.containers, settings.warm_pool_size, settings.image, self.log)
         self.idle = IdleReaper(
@@ -157,6 +159,7 @@ class DockerService:
         return done
 
     async def close(self) -> None:
+        self.agents.close()
         await self.pool.close()
         await self.idle.close()
         await self.engine.close()

@@ -161,7 +161,8 @@ class WriteFileHandler(WebContainerHandler):
             return
         path = self.required_argument("path")
         info = await self.running(self.path_kwargs["container_id"])
-        self._writer = await self.service.files.write_file_stream(info, path)
+        size = int(length) if length.isdigit() else None
+        self._writer = await self.service.files.write_file_stream(info, path, size)
 
     async def data_received(self, chunk: bytes):
         if self._failure is not None or self._finished:

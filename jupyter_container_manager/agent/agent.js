@@ -1,0 +1,100 @@
+// The resident agent of jupyter-container-manager: started once per container (node -e,
+// over one long-lived docker exec), it runs the server's commands as child processes so a
+// file operation or a spawn costs a fork here instead of a `docker exec` round trip.
+//
+// Frames both ways: type (1 byte), channel (uint32 BE), length (uint32 BE), payload.
+// Server -> agent: SPAWN {argv, env} (JSON), STDIN data, STDIN_EOF, ACK n (uint32 BE:
+// bytes the server has consumed on that channel), CLOSE (drop the child's pipes).
+// Agent -> server: HELLO, STDOUT data, STDERR data, EXIT code (text), FAILED message.
+// Output is sent while less than WINDOW bytes of a channel are unacknowledged; then the
+// child's pipe is paused, so a reader that stops reading stops the child, as with exec.
+'use strict';
+const { spawn } = require('child_process');
+
+const T = { HELLO: 1, STDOUT: 2, STDERR: 3, EXIT: 4, FAILED: 5,
+            SPAWN: 10, STDIN: 11, STDIN_EOF: 12, ACK: 13, CLOSE: 14 };
+const WINDOW = 4 << 20;
+const channels = new Map();
+
+function send(type, channel, payload) {
+  const body = payload === undefined ? Buffer.alloc(0)
+    : Buffer.isBuffer(payload) ? payload : Buffer.from(String(payload));
+  const head = Buffer.alloc(9);
+  head.writeUInt8(type, 0);
+  head.writeUInt32BE(channel, 1);
+  head.writeUInt32BE(body.length, 5);
+  process.stdout.write(head);
+  if (body.length) process.stdout.write(body);
+}
+
+function pump(state, stream, type) {
+  stream.on('data', (data) => {
+    state.unacked += data.length;
+    send(type, state.channel, data);
+    if (state.unacked > WINDOW) {
+      state.child.stdout.pause();
+      state.child.stderr.pause();
+    }
+  });
+}
+
+function start(channel, request) {
+  let child;
+  try {
+    child = spawn(request.argv[0], request.argv.slice(1), {
+      env: Object.assign({}, process.env, request.env || {}),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true // its own session and process group, as a docker exec has
+    });
+  } catch (err) {
+    send(T.FAILED, channel, String(err && err.message));
+    return;
+  }
+  const state = { channel, child, unacked: 0 };
+  channels.set(channel, state);
+  child.stdin.on('error', () => {});
+  child.on('error', (err) => {
+    channels.delete(channel);
+    send(T.FAILED, channel, String(err && err.message));
+  });
+  pump(state, child.stdout, T.STDOUT);
+  pump(state, child.stderr, T.STDERR);
+  child.on('close', (code, signal) => {
+    channels.delete(channel);
+    send(T.EXIT, channel, String(code === null ? 128 + (require('os').constants.signals[signal] || 0) : code));
+  });
+}
+
+function handle(type, channel, payload) {
+  const state = channels.get(channel);
+  if (type === T.SPAWN) return start(channel, JSON.parse(payload.toString('utf8')));
+  if (!state) return;
+  if (type === T.STDIN) state.child.stdin.write(payload);
+  else if (type === T.STDIN_EOF) state.child.stdin.end();
+  else if (type === T.ACK) {
+    state.unacked -= payload.readUInt32BE(0);
+    if (state.unacked <= WINDOW) {
+      state.child.stdout.resume();
+      state.child.stderr.resume();
+    }
+  } else if (type === T.CLOSE) {
+    channels.delete(channel);
+    state.child.stdin.destroy();
+    state.child.stdout.destroy();
+    state.child.stderr.destroy();
+  }
+}
+
+let pending = Buffer.alloc(0);
+process.stdin.on('data', (data) => {
+  pending = pending.length ? Buffer.concat([pending, data]) : data;
+  while (pending.length >= 9) {
+    const size = pending.readUInt32BE(5);
+    if (pending.length < 9 + size) break;
+    handle(pending.readUInt8(0), pending.readUInt32BE(1), pending.subarray(9, 9 + size));
+    pending = pending.subarray(9 + size);
+  }
+});
+process.stdin.on('end', () => process.exit(0));
+process.stdout.on('error', () => process.exit(0));
+send(T.HELLO, 0, 'jcm-agent 1');
