@@ -5,7 +5,12 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-import { ApiError, apiUrl, requestAPI } from './api';
+import {
+  ApiError,
+  ServerExtensionMissingError,
+  apiUrl,
+  requestAPI
+} from './api';
 import { ERRNO, ITransport, WebContainer } from './webcontainer';
 import { ContainerSocket } from './webcontainer/socket';
 import {
@@ -45,14 +50,23 @@ export function asApiError(error: unknown): ApiError {
   if (error instanceof ApiError) {
     return error;
   }
-  const e = error as { message?: string; code?: string; status?: number };
+  const e = error as {
+    message?: string;
+    code?: string;
+    status?: number;
+    reason?: string | null;
+  };
+  if (e?.status === 404 && e.reason === undefined) {
+    // A 404 without our JSON error body comes from Jupyter itself.
+    return new ServerExtensionMissingError(404);
+  }
   let message = e?.message ?? String(error);
   const code = e?.code ?? null;
   // Node codes stay in the message, as the server wrote it; others were added.
   if (code && ERRNO[code] === undefined && message.startsWith(`${code}: `)) {
     message = message.slice(code.length + 2);
   }
-  return new ApiError(message, e?.status ?? 0, null, code);
+  return new ApiError(message, e?.status ?? 0, e?.reason ?? null, code);
 }
 
 async function viaClient<T>(work: Promise<T>): Promise<T> {

@@ -224,3 +224,30 @@ describe('ContainerClient file work through the WebContainer client', () => {
     expect(client.webcontainer(id)).toBe(client.webcontainer(id));
   });
 });
+
+describe('ContainerClient file work without the server extension', () => {
+  it('says the server extension is missing on a bare 404', async () => {
+    const { settings } = settingsAnswering(
+      () => new Response('<html>404: Not Found</html>', { status: 404 })
+    );
+    const error = await new ContainerClient(settings)
+      .readText('6c1f0a52-0000-4000-8000-000000000003', '/a.txt')
+      .catch(e => e);
+    expect(error).toBeInstanceOf(ServerExtensionMissingError);
+    expect(error.message).toBe(SERVER_EXTENSION_MISSING);
+  });
+
+  it('keeps the reason of an answer with our error body', async () => {
+    const { settings } = settingsAnswering(() =>
+      json(404, { message: 'No container x', reason: 'Not Found', code: 'ENOCONTAINER' })
+    );
+    const error = await new ContainerClient(settings).readText('x', '/a').catch(e => e);
+    expect(error).not.toBeInstanceOf(ServerExtensionMissingError);
+    expect([error.status, error.reason, error.code, error.message]).toEqual([
+      404,
+      'Not Found',
+      'ENOCONTAINER',
+      'No container x'
+    ]);
+  });
+});

@@ -53,6 +53,8 @@ export interface INodeError extends Error {
   dest?: string;
   /** The HTTP status of a REST answer (0: the server was not reached). */
   status?: number;
+  /** The server's `reason`; undefined when the answer had no JSON error body. */
+  reason?: string | null;
 }
 
 // `ENOENT: no such file or directory, open '/workspace/a.js'`
@@ -105,7 +107,9 @@ export function errorFromBody(status: number, bodyText: string): INodeError {
     body = undefined;
   }
   if (isErrorBody(body)) {
-    return nodeError(body.message, body.code, status);
+    const error = nodeError(body.message, body.code, status);
+    error.reason = body.reason ?? null;
+    return error;
   }
   const text = bodyText.trim();
   const short = text && !text.startsWith('<') ? `: ${text.slice(0, 200)}` : '';
