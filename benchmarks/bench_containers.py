@@ -14,7 +14,6 @@ import time
 import uuid
 
 import docker
-
 from common import BENCH_LABEL, IMAGE, bench_server, print_table, summary, timed
 
 RAW_OPTIONS = dict(
@@ -24,51 +23,68 @@ RAW_OPTIONS = dict(
 )
 
 
+def create_delete_rounds(server, client, rounds: int, body: dict | None = None) -> dict:
+    """``rounds`` of POST /containers (``body``) + DELETE, interleaved with raw docker-py
+    create+start + remove (labelled like the server's containers). Lists of seconds under
+    ours_create, ours_delete, raw_create, raw_delete."""
+    run = server.manager_config.get("extra_labels", {}).get(BENCH_LABEL) or uuid.uuid4().hex[:8]
+    samples = {key: [] for key in ("ours_create", "ours_delete", "raw_create", "raw_delete")}
+    server.request("GET", "containers")  # warm up the engine client
+    for n in range(rounds):
+        # Interleave ours and raw so both see the same engine conditions.
+        holder = {}
+
+        def create(holder=holder, n=n):
+            payload = dict(body or {})
+            if "name" in payload:
+                payload["name"] = f"{payload['name']}-{n}"
+            answer = server.request("POST", "containers", json=payload)
+            assert answer.status_code == 201, answer.text
+            holder["id"] = answer.json()["id"]
+
+        samples["ours_create"].append(timed(create))
+        samples["ours_delete"].append(
+            timed(lambda cid=holder["id"]: server.request("DELETE", f"containers/{cid}")))
+
+        def raw_create_start(holder=holder):
+            holder["raw"] = client.containers.run(IMAGE, labels={BENCH_LABEL: run}, **RAW_OPTIONS)
+
+        samples["raw_create"].append(timed(raw_create_start))
+        samples["raw_delete"].append(timed(holder["raw"].remove, force=True, v=True))
+    return samples
+
+
+def warm_boot_rounds(server, client, rounds: int) -> list[float]:
+    """``rounds`` of POST /webcontainer/boot, each once the warm pool has refilled."""
+    owner = server.manager_config["owner"]
+    samples = []
+    for _ in range(rounds):
+        wait_for_pool(client, owner, 1)
+        holder = {}
+
+        def boot(holder=holder):
+            answer = server.request("POST", "webcontainer/boot", json={})
+            assert answer.status_code == 201, answer.text
+            holder["id"] = answer.json()["containerId"]
+
+        samples.append(timed(boot))
+        server.request("DELETE", f"containers/{holder['id']}")
+    return samples
+
+
 def main(rounds: int = 20) -> None:
     client = docker.from_env()
-    run = uuid.uuid4().hex[:8]
-    ours_create, ours_delete, raw_create, raw_delete = [], [], [], []
     with bench_server() as server:
-        server.request("GET", "containers")  # warm up the engine client
-        for _ in range(rounds):
-            # Interleave ours and raw so both see the same engine conditions.
-            holder = {}
-
-            def create():
-                answer = server.request("POST", "containers", json={})
-                assert answer.status_code == 201, answer.text
-                holder["id"] = answer.json()["id"]
-
-            ours_create.append(timed(create))
-            ours_delete.append(timed(lambda: server.request("DELETE", f"containers/{holder['id']}")))
-
-            def raw_create_start():
-                holder["raw"] = client.containers.run(
-                    IMAGE, labels={BENCH_LABEL: run}, **RAW_OPTIONS)
-
-            raw_create.append(timed(raw_create_start))
-            raw_delete.append(timed(lambda: holder["raw"].remove(force=True, v=True)))
-    warm_boot = []
+        cold = create_delete_rounds(server, client, rounds)
     with bench_server(warm_pool_size=1) as server:
-        owner = server.manager_config["owner"]
-        for _ in range(rounds):
-            wait_for_pool(client, owner, 1)
-            holder = {}
-
-            def boot():
-                answer = server.request("POST", "webcontainer/boot", json={})
-                assert answer.status_code == 201, answer.text
-                holder["id"] = answer.json()["containerId"]
-
-            warm_boot.append(timed(boot))
-            server.request("DELETE", f"containers/{holder['id']}")
+        warm_boot = warm_boot_rounds(server, client, rounds)
     for leftover in client.containers.list(all=True, filters={"label": BENCH_LABEL}):
         leftover.remove(force=True)
     print(f"containers: {rounds} rounds, image {IMAGE}")
     print_table([
-        ("create until running", summary(ours_create), summary(raw_create)),
-        ("delete", summary(ours_delete), summary(raw_delete)),
-        ("boot, warm pool", summary(warm_boot), summary(raw_create)),
+        ("create until running", summary(cold["ours_create"]), summary(cold["raw_create"])),
+        ("delete", summary(cold["ours_delete"]), summary(cold["raw_delete"])),
+        ("boot, warm pool", summary(warm_boot), summary(cold["raw_create"])),
     ])
 
 
