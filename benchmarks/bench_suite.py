@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -373,6 +374,10 @@ def step(text: str) -> None:
     print(f"[{dt.datetime.now():%H:%M:%S}] {text}", flush=True)
 
 
+def interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20, help="rounds per operation")
@@ -383,6 +388,7 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, default=PLOT)
     args = parser.parse_args()
     rounds = args.rounds if not args.quick or "--rounds" in sys.argv else 5
+    signal.signal(signal.SIGTERM, interrupted)  # so a kill still removes the containers
     started = time.monotonic()
     rows = run(rounds, args.quick)
     when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
