@@ -51,6 +51,7 @@ async def test_idle_stopped_containers_are_removed_and_others_are_not(
     client = await GatewayClient.connect(jp_ws_fetch)
     try:
         await client.join(idle["id"])
+        tid = (await client.ok("pty-open", {"cols": 80, "rows": 24}))["terminalId"]
         # Nobody uses them: both stopped by the reaper, with its mark (exit code 138).
         await wait_until(lambda: docker_state(docker_client, idle["id"]) == ("exited", 138)
                          and docker_state(docker_client, used["id"]) == ("exited", 138),
@@ -58,6 +59,7 @@ async def test_idle_stopped_containers_are_removed_and_others_are_not(
         assert (await api.get("containers", used["id"])).json()["status"] == "stopped"
         assert await client.push("container-status", timeout=10) == {
             "containerId": idle["id"], "status": "stopped"}
+        assert (await client.push("pty-exit", timeout=10))["terminalId"] == tid
         # `used` is looked at, then started again and used; `idle` is left alone.
         deadline = time.monotonic() + 4
         while time.monotonic() < deadline:
