@@ -136,6 +136,21 @@ def published_ports(attrs: dict) -> dict[int, int]:
     return published
 
 
+def attrs_from_summary(summary: dict) -> dict:
+    """The part of an inspect answer a list summary (``GET /containers/json``) has: for a
+    container whose inspect would wait on the engine's lock (one being started)."""
+    names = summary.get("Names") or [""]
+    return {
+        "Id": summary.get("Id", ""),
+        "Name": names[0],
+        "Created": summary.get("Created", ""),
+        "Config": {"Labels": summary.get("Labels") or {}, "Image": summary.get("Image", "")},
+        "State": {"Status": summary.get("State", "")},
+        "HostConfig": {},
+        "NetworkSettings": summary.get("NetworkSettings") or {},
+    }
+
+
 @dataclass
 class ContainerInfo:
     """What the API tells about a container (``ContainerInfo`` in API.md)."""

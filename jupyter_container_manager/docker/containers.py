@@ -32,6 +32,7 @@ from ..models import (
     LABEL_ID,
     LABEL_OWNER,
     ContainerInfo,
+    attrs_from_summary,
     docker_name,
     is_container_id,
     is_pooled,
@@ -74,6 +75,11 @@ class ContainerLifecycle:
             for summary in found:
                 if is_pooled(summary):
                     continue
+                if summary.get("State") == "created":
+                    # Being started: the engine holds its lock until the start is done
+                    # and an inspect would wait for it; the summary says enough.
+                    infos.append(ContainerInfo.from_attrs(attrs_from_summary(summary)))
+                    continue
                 try:
                     attrs = client.api.inspect_container(summary["Id"])
                 except docker.errors.NotFound:
@@ -81,7 +87,7 @@ class ContainerLifecycle:
                 infos.append(ContainerInfo.from_attrs(attrs))
             return infos
 
-        infos = await self.engine.run(list_owned)
+        infos = await self.engine.read(list_owned)
         return sorted(infos, key=lambda info: (info.created, info.id))
 
     async def get(self, container_id: str) -> ContainerInfo:
@@ -95,7 +101,7 @@ class ContainerLifecycle:
             except docker.errors.NotFound:
                 return None
 
-        attrs = await self.engine.run(inspect)
+        attrs = await self.engine.read(inspect)
         labels = ((attrs or {}).get("Config") or {}).get("Labels") or {}
         if labels.get(LABEL_ID) != container_id or labels.get(LABEL_OWNER) != self.owner:
             raise ContainerNotFound(container_id)
@@ -352,7 +358,7 @@ class ContainerLifecycle:
             )
 
     async def _owned_docker_ids(self) -> list[str]:
-        found = await self.engine.run(
+        found = await self.engine.read(
             lambda c: c.api.containers(all=True, filters=owner_filter(self.owner))
         )
         return [summary["Id"] for summary in found if not is_pooled(summary)]

@@ -42,6 +42,9 @@ def _hint(url: str) -> str:
     )
 
 
+READ_WORKERS = 4
+
+
 class DockerEngine:
     """One shared docker-py client behind a bounded pool of worker threads."""
 
@@ -50,6 +53,9 @@ class DockerEngine:
         self.timeout = timeout
         self._workers = max(2, workers)
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="jcm-docker")
+        # Reads (list, inspect) have their own threads, so a burst of slow creates,
+        # starts and removals never keeps GET /containers waiting in the queue.
+        self._read_pool = ThreadPoolExecutor(READ_WORKERS, thread_name_prefix="jcm-docker-read")
         self._client: docker.DockerClient | None = None
         self._client_lock = threading.Lock()
 
@@ -64,13 +70,20 @@ class DockerEngine:
                         base_url=self.url,
                         version="auto",
                         timeout=self.timeout,
-                        max_pool_size=self._workers + 2,
+                        max_pool_size=self._workers + READ_WORKERS + 2,
                     )
                 except docker.errors.DockerException as err:
                     raise EngineUnavailable(f"{_hint(self.url)} ({err})") from err
             return self._client
 
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Like :meth:`run`, on the threads kept for quick reads (list, inspect)."""
+        return await self.run(fn, *args, _pool=self._read_pool, **kwargs)
+
+    async def run(
+        self, fn: Callable[..., T], *args: Any, _pool: ThreadPoolExecutor | None = None,
+        **kwargs: Any,
+    ) -> T:
         """Run ``fn(client, *args, **kwargs)`` on the pool; engine outages become
         :class:`EngineUnavailable`. Docker's own API errors pass through for the caller."""
 
@@ -82,7 +95,7 @@ class DockerEngine:
                 raise EngineUnavailable(f"{_hint(self.url)} ({err.__class__.__name__})") from err
 
         return await asyncio.get_running_loop().run_in_executor(
-            self._pool, functools.partial(call)
+            _pool or self._pool, functools.partial(call)
         )
 
     async def api_version(self) -> str:
@@ -90,6 +103,7 @@ class DockerEngine:
 
     async def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._read_pool.shutdown(wait=False, cancel_futures=True)
         if self._client is not None:
             client, self._client = self._client, None
             await asyncio.get_running_loop().run_in_executor(None, client.close)
@@ -124,7 +138,7 @@ class DockerEngine:
         return await self.run(create)
 
     async def exec_inspect(self, exec_id: str) -> dict:
-        return await self.run(lambda c: c.api.exec_inspect(exec_id))
+        return await self.read(lambda c: c.api.exec_inspect(exec_id))
 
     async def exec_resize(self, exec_id: str, *, rows: int, cols: int) -> None:
         await self.run(lambda c: c.api.exec_resize(exec_id, height=rows, width=cols))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 
 from ..models import ContainerInfo
@@ -72,13 +73,32 @@ def host_listening_ports(info: ContainerInfo, proc: str = "/proc") -> set[int] |
     return parse_listening("".join(text))
 
 
+# Reading a network namespace's /proc tables walks the kernel's whole TCP hash table
+# (milliseconds on a large host): a listing of many containers reads each at most once a
+# second, in a worker thread, never on the event loop.
+HOST_READ_TTL = 1.0
+_host_reads: dict[int, tuple[float, set[int] | None]] = {}
+
+
+async def _host_listening_ports_cached(info: ContainerInfo) -> set[int] | None:
+    now = time.monotonic()
+    cached = _host_reads.get(info.pid)
+    if cached is not None and now - cached[0] < HOST_READ_TTL:
+        return cached[1]
+    found = await asyncio.to_thread(host_listening_ports, info)
+    if len(_host_reads) > 1024:
+        _host_reads.clear()
+    _host_reads[info.pid] = (time.monotonic(), found)
+    return found
+
+
 async def listening_ports(engine: DockerEngine, info: ContainerInfo) -> list[int]:
     """The ports something in the container listens on now ([] if it cannot tell): from
     the host's /proc when possible (microseconds), else one exec that prints the tables
     (its exit code is not needed, so it is not asked)."""
     if info.status != "running":
         return []
-    found = host_listening_ports(info)
+    found = await _host_listening_ports_cached(info)
     if found is not None:
         return sorted(found)
     output = bytearray()
@@ -139,7 +159,7 @@ class PortWatcher:
             self._task.cancel()
 
     async def _poll_host(self) -> None:
-        while (ports := host_listening_ports(self.info)) is not None:
+        while (ports := await asyncio.to_thread(host_listening_ports, self.info)) is not None:
             await self._apply(ports)
             await asyncio.sleep(self.interval)
         result = self._on_end()

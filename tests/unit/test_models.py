@@ -8,11 +8,15 @@ from jupyter_container_manager.models import (
     LABEL_ID,
     LABEL_OWNER,
     ContainerInfo,
+    attrs_from_summary,
+    docker_name,
     is_container_id,
+    is_pooled,
     make_labels,
     new_container_id,
     owner_filter,
     parse_ports,
+    pool_name,
     status_of,
 )
 
@@ -76,3 +80,22 @@ def test_owner_filter_names_owner_and_requires_an_id():
 def test_parse_ports_ignores_junk():
     assert parse_ports("3000,,x,8080") == [3000, 8080]
     assert parse_ports(None) == []
+
+
+def test_a_summary_of_a_container_being_started_reads_as_creating():
+    labels = make_labels(
+        container_id="11111111-1111-4111-8111-111111111111", owner="me", name="n",
+        workdir="/workspace", created="2026-01-01T00:00:00.000+00:00", ports=[3000],
+    )
+    summary = {"Id": "abc", "Names": ["/jcm-11111111-1111-4111-8111-111111111111"],
+               "Image": "img", "Labels": labels, "State": "created", "Created": 1}
+    info = ContainerInfo.from_attrs(attrs_from_summary(summary))
+    assert (info.id, info.name, info.status, info.docker_id) == (
+        "11111111-1111-4111-8111-111111111111", "n", "creating", "abc")
+    assert info.announced_ports == [3000] and info.pid == 0
+
+
+def test_pooled_containers_are_known_by_their_name():
+    assert is_pooled({"Names": ["/" + pool_name("x")]})
+    assert is_pooled({"Name": "/" + pool_name("x")})
+    assert not is_pooled({"Names": ["/" + docker_name("x")]})
