@@ -271,3 +271,52 @@ async def test_operations_racing_a_delete_never_answer_500(api, docker_client):
                 assert_error(answer, answer.status)
         assert answers[0].status == 204
         assert_error(await api.get("containers", wc.id), 404)
+
+
+# --- a 1 GiB upload ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def upload_limit(manager_config):
+    manager_config["max_file_size"] = 64 * 1024**2
+
+
+async def test_a_1_gib_upload_is_refused_before_its_body(
+    upload_limit, api, docker_client, jp_http_port, jp_base_url, jp_auth_header
+):
+    """A declared Content-Length past max_file_size answers 413 while the client is still
+    sending, after a few MB: the body is neither read nor written into the container."""
+    wc = await boot(api, docker_client)
+    reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port)
+    head = (
+        f"PUT {jp_base_url}webcontainer/{wc.id}/fs/writeFile?path=big.bin HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{jp_http_port}\r\n"
+        f"Authorization: {jp_auth_header['Authorization']}\r\n"
+        f"Content-Length: {1024**3}\r\n\r\n"
+    )
+    sent = 0
+
+    async def send_slowly():  # 1 MiB every 50 ms: 20 MiB/s at most
+        nonlocal sent
+        writer.write(head.encode())
+        chunk = b"x" * 1024**2
+        while True:
+            writer.write(chunk)
+            await writer.drain()
+            sent += len(chunk)
+            await asyncio.sleep(0.05)
+
+    started = time.monotonic()
+    sender = asyncio.ensure_future(send_slowly())
+    try:
+        status = await asyncio.wait_for(reader.readline(), 10)
+        elapsed = time.monotonic() - started
+    finally:
+        sender.cancel()
+        writer.close()
+    assert status.split()[1] == b"413", status
+    assert elapsed < 2.0, elapsed
+    assert sent < 48 * 1024**2, sent
+    print(f"413 after {elapsed * 1000:.0f} ms, {sent / 1024**2:.0f} MiB sent")
+    assert wc.container.exec_run(["test", "-e", "/workspace/big.bin"]).exit_code != 0
+    assert (await api.get("containers", wc.id)).status == 200
