@@ -105,3 +105,53 @@ async def test_sockets_dropped_mid_stream_leave_no_processes(ws, api, docker_cli
     echo = await spawn(client, "echo", "still-here")
     exit_ = await client.push("process-exit", lambda d: d["pid"] == echo)
     assert exit_["exitCode"] == 0
+
+
+async def test_ids_that_are_not_this_sockets_get_errors(ws, api, docker_client):
+    """A terminal of another container, a process of another socket, and paths that
+    leave the workdir: each an ``error`` with a code, the socket lives on, and nothing
+    reaches the other container."""
+    ours, theirs = await api.create(name="ours"), await api.create(name="theirs")
+    their_box = docker_client.containers.get(f"jcm-{theirs['id']}")
+    owner = await ws()
+    await owner.join(theirs["id"])
+    their_tid = (await owner.ok("pty-open", {"cols": 80, "rows": 24}))["terminalId"]
+    their_pid = await spawn(owner, "sleep", "4545")
+
+    client = await ws()
+    await client.join(ours["id"])
+    poke = "touch /tmp/pwned\r"
+    for event, data in (
+        ("pty-input", {"terminalId": their_tid, "data": poke}),
+        ("pty-resize", {"terminalId": their_tid, "cols": 10, "rows": 5}),
+        ("pty-close", {"terminalId": their_tid, "kill": True}),
+    ):
+        answer = await client.request(event, data)
+        assert answer["event"] == "error", answer
+        assert answer["data"]["code"] == "ENOTERMINAL", answer
+    for data in (
+        {"type": "input", "pid": their_pid, "data": "x"},
+        {"type": "kill", "pid": their_pid},
+        {"type": "resize", "pid": their_pid, "cols": 10, "rows": 5},
+    ):
+        answer = await client.request("process-operation", data)
+        assert answer["event"] == "error" and answer["data"]["code"] == "ESRCH", answer
+    # Reopening another container's terminal id opens a new terminal here instead.
+    opened = await client.ok("pty-open", {"cols": 80, "rows": 24, "terminalId": their_tid})
+    assert opened["reattached"] is False and opened["terminalId"] != their_tid
+    for kind, data in (
+        ("readFile", {"path": "/../etc/passwd"}),
+        ("writeFile", {"path": "../../tmp/pwned", "contents": "x"}),
+        ("readdir", {"path": "a/../../.."}),
+        ("mkdir", {"path": "/../tmp/pwned-dir", "recursive": True}),
+        ("rm", {"path": "/../tmp", "recursive": True, "force": True}),
+        ("rename", {"oldPath": "/../etc/hostname", "newPath": "/stolen"}),
+        ("stat", {"path": ".."}),
+    ):
+        answer = await client.fs(kind, **data)
+        assert answer["event"] == "error" and answer["data"]["code"] == "EACCES", (kind, answer)
+    # The socket lives on; the other container's process and terminal were not touched.
+    assert (await client.fs("readdir", path="/"))["event"] == "fs-result"
+    assert b"sleep 4545" in their_box.exec_run(["ps", "-eo", "args"]).output
+    assert their_box.exec_run(["test", "-e", "/tmp/pwned"]).exit_code != 0
+    assert (await owner.join(theirs["id"]))["terminals"] == [their_tid]
