@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+import time
 
 import pytest
 
@@ -155,3 +156,56 @@ async def test_ids_that_are_not_this_sockets_get_errors(ws, api, docker_client):
     assert b"sleep 4545" in their_box.exec_run(["ps", "-eo", "args"]).output
     assert their_box.exec_run(["test", "-e", "/tmp/pwned"]).exit_code != 0
     assert (await owner.join(theirs["id"]))["terminals"] == [their_tid]
+
+
+def rss() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS"))
+
+
+async def test_a_100_mb_frame_is_refused_at_its_header(ws, api, jp_http_port, jp_base_url,
+                                                       jp_auth_header):
+    """Tornado's websocket_max_message_size (10 MiB unless Jupyter's tornado_settings say
+    otherwise) closes the socket with 1009 on the frame header, before the payload is read:
+    the server (in this process) does not grow by the frame."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port)
+    writer.write((
+        f"GET {jp_base_url}container HTTP/1.1\r\nHost: 127.0.0.1:{jp_http_port}\r\n"
+        f"Authorization: {jp_auth_header['Authorization']}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").encode())
+    answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    assert answer.startswith(b"HTTP/1.1 101"), answer
+    size = 100 * 1024**2
+    before = rss()
+    started = time.monotonic()
+    # A masked text frame with a zero mask key (the payload goes as is).
+    writer.write(bytes([0x81, 0x80 | 127]) + struct.pack(">Q", size) + b"\0\0\0\0")
+    sent = 0
+    chunk = b"x" * 1024**2
+
+    async def send():
+        nonlocal sent
+        while sent < size:
+            writer.write(chunk)
+            await writer.drain()
+            sent += len(chunk)
+
+    sender = asyncio.ensure_future(send())
+    try:
+        close = await asyncio.wait_for(reader.readexactly(4), 10)
+        elapsed = time.monotonic() - started
+    finally:
+        sender.cancel()
+        writer.close()
+    assert close[0] == 0x88, close  # a close frame...
+    assert struct.unpack(">H", close[2:4])[0] == 1009, close  # ...message too big
+    grown = rss() - before
+    print(f"1009 after {elapsed * 1000:.0f} ms, {sent / 1024**2:.0f} MiB sent, "
+          f"RSS +{grown / 1024**2:.1f} MiB")
+    assert elapsed < 2.0 and sent < 50 * 1024**2, (elapsed, sent)
+    assert grown < 30 * 1024**2, grown
+    # The server is well: a new socket works.
+    client = await ws()
+    container = await api.create(name="frame")
+    assert (await client.join(container["id"]))["status"] == "running"
