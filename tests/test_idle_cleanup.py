@@ -28,46 +28,55 @@ def docker_state(docker_client, container_id: str) -> tuple[str, int] | None:
     return container.status, container.attrs["State"]["ExitCode"]
 
 
-async def wait_until(predicate, timeout: float, what: str) -> None:
+async def wait_until(predicate, timeout: float, what) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        described = what if isinstance(what, str) else what()
+        assert time.monotonic() < deadline, f"timed out waiting for {described}"
         await asyncio.sleep(0.25)
 
 
 @pytest.fixture
 def manager_config(manager_config):
-    return {**manager_config, "idle_timeout": 2, "idle_remove_timeout": 3}
+    return {**manager_config, "idle_timeout": 3, "idle_remove_timeout": 3}
 
 
 async def test_idle_stopped_containers_are_removed_and_others_are_not(
     jp_serverapp, jp_ws_fetch, api, docker_client
 ):
     jp_serverapp.web_app.settings[SERVICE_KEY].start_background_tasks()
-    idle = await api.create(name="idle")
     used = await api.create(name="used")
     by_hand = await api.create(name="by-hand")
     assert (await api.post("containers", by_hand["id"], "stop")).json()["status"] == "stopped"
     client = await GatewayClient.connect(jp_ws_fetch)
     try:
+        # Created, joined and given a terminal well within idle_timeout (all of it use).
+        idle = await api.create(name="idle")
         await client.join(idle["id"])
         tid = (await client.ok("pty-open", {"cols": 80, "rows": 24}))["terminalId"]
-        # Nobody uses them: both stopped by the reaper, with its mark (exit code 138).
-        await wait_until(lambda: docker_state(docker_client, idle["id"]) == ("exited", 138)
-                         and docker_state(docker_client, used["id"]) == ("exited", 138),
-                         15, "the idle stops")
+        # Nobody uses them: both are stopped by the reaper, with its mark (exit code 138).
+        # `used` (created first) is looked at from its stop on, so it is never removed.
+        await wait_until(lambda: docker_state(docker_client, used["id"]) == ("exited", 138),
+                         15, lambda: f"the idle stop: {docker_state(docker_client, used['id'])}")
         assert (await api.get("containers", used["id"])).json()["status"] == "stopped"
+        deadline = time.monotonic() + 15
+        while docker_state(docker_client, idle["id"]) not in (("exited", 138), None):
+            assert time.monotonic() < deadline, docker_state(docker_client, idle["id"])
+            assert (await api.get("containers", used["id"])).status == 200
+            await asyncio.sleep(0.5)
         assert await client.push("container-status", timeout=10) == {
             "containerId": idle["id"], "status": "stopped"}
         assert (await client.push("pty-exit", timeout=10))["terminalId"] == tid
-        # `used` is looked at, then started again and used; `idle` is left alone.
-        deadline = time.monotonic() + 4
+        deadline = time.monotonic() + 4  # past idle_remove_timeout since its stop, in use
         while time.monotonic() < deadline:
-            assert (await api.get("containers", used["id"])).status == 200
+            assert (await api.get("containers", used["id"])).json()["status"] == "stopped"
             await asyncio.sleep(0.5)
         assert (await api.post("containers", used["id"], "start")).json()["status"] == "running"
-        await wait_until(lambda: docker_state(docker_client, idle["id"]) is None, 15,
-                         "the removal of the idle container")
+        deadline = time.monotonic() + 15
+        while docker_state(docker_client, idle["id"]) is not None:
+            assert time.monotonic() < deadline, "the idle container was not removed"
+            assert (await api.get("containers", used["id"])).json()["status"] == "running"
+            await asyncio.sleep(0.5)
         assert await client.push("container-status", timeout=10) == {
             "containerId": idle["id"], "status": "removed"}
         assert_error(await api.get("containers", idle["id"]), 404)
