@@ -242,8 +242,13 @@ class SocketSession:
         relay = ProcessRelay(process, self._send)
         self.processes[relay.pid] = relay
 
+        def relay_done(done: ProcessRelay) -> None:
+            self.processes.pop(done.pid, None)
+            if done.process.running:  # the relay ended because the socket went away
+                asyncio.ensure_future(_quietly(done.process.kill("KILL")))
+
         def start_relay():
-            relay.start(on_done=lambda done: self.processes.pop(done.pid, None))
+            relay.start(on_done=relay_done)
 
         return Reply({"type": "spawn", "pid": relay.pid}, then=start_relay)
 

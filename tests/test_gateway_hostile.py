@@ -13,8 +13,6 @@ import socket
 import struct
 import time
 
-import pytest
-
 from tests.test_gateway_processes import spawn
 
 STREAMER = "yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 300000000"
@@ -61,12 +59,6 @@ async def quiet(box, timeout: float = 20.0) -> list[str]:
         await asyncio.sleep(0.3)
 
 
-@pytest.mark.xfail(
-    raises=AssertionError, strict=False,
-    reason="known bug: with the resident agent, a `sh -c 'yes | head -c N'` spawned on a "
-    "socket that drops mid-stream leaves its `head` running (1 to 6 of 16 drops, still "
-    "there after 30 s); the kill on close does not reach it",
-)
 async def test_sockets_dropped_mid_stream_leave_no_processes(ws, api, docker_client):
     """Processes a socket spawned end with it (README: closing the socket kills its
     processes); its PTY lives on by design, and is re-attached, never multiplied."""

@@ -18,6 +18,7 @@ from ..errors import ContainerManagerError, ContainerNotFound, ContainerNotRunni
 from ..models import ContainerInfo
 from .agent import Agent
 from .engine import STDERR, DockerEngine, ExecStartError, ExecStream
+from .fs_scripts import KILL_GROUP
 
 MAX_STATUS_LINE = 4096
 MAX_KEPT_STDERR = 64 * 1024
@@ -193,3 +194,23 @@ async def lost_container(
         if asyncio.get_running_loop().time() >= deadline:
             return None
         await asyncio.sleep(0.05)
+
+
+async def kill_group(
+    engine: DockerEngine, info: ContainerInfo, signal: str, group: str, agent: Agent | None
+) -> None:
+    """Send ``signal`` to a process group and its session (fs_scripts.KILL_GROUP), through
+    the container's agent when it has one (no docker exec to wait for), else an exec.
+    A container that is gone or stopped has nothing left to kill."""
+    argv = ["sh", "-c", KILL_GROUP, "sh", signal, group]
+    try:
+        if agent is not None and agent.alive:
+            out = await start_script(engine, info, argv, agent=agent)
+            try:
+                await out.drain()
+            finally:
+                out.close()
+            return
+        await engine.exec_run(info.docker_id, argv)
+    except Exception:  # noqa: BLE001 - gone or stopped meanwhile: so are its processes
+        pass

@@ -21,7 +21,13 @@ from ..paths import relative, resolve
 from . import fs_scripts as scripts
 from .agent import Agents
 from .engine import DockerEngine
-from .exec_output import ScriptOutput, StatusLineError, lost_container, start_script
+from .exec_output import (
+    ScriptOutput,
+    StatusLineError,
+    kill_group,
+    lost_container,
+    start_script,
+)
 from .file_streams import FileReader, FileWriter, ZipReader, feed, read_line
 
 AGENT_UPLOAD_LIMIT = 1024 * 1024  # larger uploads keep a docker exec's pipe backpressure
@@ -106,12 +112,8 @@ class ContainerFiles:
         return bytes(data)
 
     async def _kill_group(self, info: ContainerInfo, group: str) -> None:
-        try:
-            await self.engine.exec_run(
-                info.docker_id, ["sh", "-c", scripts.KILL_GROUP, "sh", "KILL", group]
-            )
-        except Exception:  # noqa: BLE001 - the container may be gone already: nothing to kill
-            pass
+        agent = await self.agents.get(info.docker_id) if self.agents is not None else None
+        await kill_group(self.engine, info, "KILL", group, agent)
 
     # --- reading ------------------------------------------------------------------
 

@@ -21,15 +21,12 @@ import itertools
 import re
 from collections.abc import Callable
 
-import docker.errors
-
 from ..errors import BadRequest, FileSystemError, Unprocessable
 from ..models import ContainerInfo
 from ..paths import resolve
-from . import fs_scripts as scripts
 from .agent import Agents
-from .engine import DockerEngine, ExecStartError
-from .exec_output import ScriptOutput, StatusLineError, start_script
+from .engine import DockerEngine
+from .exec_output import ScriptOutput, StatusLineError, kill_group, start_script
 
 WRAPPER = r"""
 if ! cd -- "$1" 2>/dev/null; then
@@ -175,13 +172,9 @@ class Process:
         name = signal_name(signal)
         if not self.running:
             return
-        try:
-            await self._owner.engine.exec_run(
-                self._info.docker_id,
-                ["sh", "-c", scripts.KILL_GROUP, "sh", name, str(self._group)],
-            )
-        except (docker.errors.APIError, ExecStartError):
-            pass  # the container stopped or went away: so did the process
+        owner = self._owner
+        agent = await owner.agents.get(self._info.docker_id) if owner.agents else None
+        await kill_group(owner.engine, self._info, name, str(self._group), agent)
 
     async def resize(self, cols: int, rows: int) -> None:
         if self.terminal and self.running:
