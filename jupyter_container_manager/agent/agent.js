@@ -9,6 +9,7 @@
 // Output is sent while less than WINDOW bytes of a channel are unacknowledged; then the
 // child's pipe is paused, so a reader that stops reading stops the child, as with exec.
 'use strict';
+delete process.env.JCM_AGENT_SOURCE; // the children do not need it
 const { spawn } = require('child_process');
 
 const T = { HELLO: 1, STDOUT: 2, STDERR: 3, EXIT: 4, FAILED: 5,

@@ -34,6 +34,7 @@ REPLAY_LIMIT = 1024 * 1024  # input kept to run a command again if the agent die
 START_TIMEOUT = 5.0
 AGENT_SOURCE = resources.files("jupyter_container_manager.agent").joinpath("agent.js").read_text()
 
+AGENT_BOOT = "/* jupyter-container-manager agent */ eval(process.env.JCM_AGENT_SOURCE)"
 log = logging.getLogger(__name__)
 Fallback = Callable[[], Awaitable[ExecStream]]
 
@@ -295,8 +296,10 @@ class Agents:
 
     async def _start(self, docker_id: str) -> Agent | None:
         try:
+            # The source travels in the environment, so `ps` shows one short line.
             exec_id = await self.engine.exec_create(
-                docker_id, ["node", "-e", AGENT_SOURCE], stdin=True
+                docker_id, ["node", "-e", AGENT_BOOT], stdin=True,
+                env={"JCM_AGENT_SOURCE": AGENT_SOURCE},
             )
             stream = await self.engine.exec_start(exec_id)
         except ExecStartError:
