@@ -59,8 +59,9 @@ PATHS = {
                             "schema": {"type": "string",
                                        "enum": ["webcontainer.js", "webcontainer.js.map"]}}],
             "responses": {
-                "200": {"description": "The file",
-                        "content": {"text/javascript": {"schema": {"type": "string"}}}},
+                "200": {"description": "The file: the module as JavaScript, its source map as JSON",
+                        "content": {"text/javascript": {"schema": {"type": "string"}},
+                                    "application/json": {"schema": {"type": "object"}}}},
                 **error_responses(403, 404),
             },
         }
