@@ -2,13 +2,17 @@
  * Shapes of the public contract (shared/API.md) as the front end sees them.
  */
 
-/** Lifecycle state of a managed container. */
+/**
+ * Lifecycle state of a managed container; `unknown` while the Docker engine does not
+ * answer (a `container-status` push during an engine outage).
+ */
 export type ContainerStatus =
   | 'creating'
   | 'running'
   | 'stopped'
   | 'exited'
-  | 'error';
+  | 'error'
+  | 'unknown';
 
 /** A preview port: a container port and its proxied URL (a path from the server root). */
 export interface IPortInfo {
