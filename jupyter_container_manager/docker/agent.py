@@ -167,8 +167,9 @@ class AgentChannel:
 class Agent:
     """The agent of one container: its exec stream and the commands it runs."""
 
-    def __init__(self, stream: ExecStream):
+    def __init__(self, stream: ExecStream, on_end: Callable[[Agent], None] | None = None):
         self.stream = stream
+        self.on_end = on_end  # called once its exec ended (the registry forgets it)
         self.channels: dict[int, AgentChannel] = {}
         self._next = 1
         self._reader: asyncio.Task | None = None
@@ -243,6 +244,8 @@ class Agent:
                 channel._end(-1, agent_died=True)
             self.channels.clear()
             self.stream.close()
+            if self.on_end is not None:
+                self.on_end(self)
 
     def _dispatch(self, kind: int, number: int, payload: bytes) -> None:
         channel = self.channels.get(number)
@@ -307,7 +310,7 @@ class Agents:
         except Exception as err:  # noqa: BLE001 - e.g. not running: no agent for now
             log.debug("agent: not started in %s: %s", docker_id[:12], err)
             raise
-        agent = Agent(stream)
+        agent = Agent(stream, on_end=lambda ended: self._ended(docker_id, ended))
         try:
             ok = await agent.handshake()
         except (asyncio.TimeoutError, OSError):
@@ -320,6 +323,10 @@ class Agents:
             return None
         self._agents[docker_id] = agent
         return agent
+
+    def _ended(self, docker_id: str, agent: Agent) -> None:
+        if self._agents.get(docker_id) is agent:
+            del self._agents[docker_id]
 
     def forget(self, docker_id: str) -> None:
         agent = self._agents.pop(docker_id, None)
