@@ -6,7 +6,11 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-import { isErrorBody } from './webcontainer/errors';
+import {
+  failedRequestMessage,
+  isErrorBody,
+  parseErrorBody
+} from './webcontainer/errors';
 import type { IErrorBody } from './webcontainer/errors';
 
 export { isErrorBody };
@@ -56,13 +60,8 @@ export interface IRequestOptions {
  * itself, not from our handlers: the server extension is missing.
  */
 export function errorFromResponse(status: number, bodyText: string): ApiError {
-  let body: unknown = undefined;
-  try {
-    body = bodyText ? JSON.parse(bodyText) : undefined;
-  } catch {
-    body = undefined;
-  }
-  if (isErrorBody(body)) {
+  const body = parseErrorBody(bodyText);
+  if (body) {
     return new ApiError(
       body.message,
       status,
@@ -73,10 +72,7 @@ export function errorFromResponse(status: number, bodyText: string): ApiError {
   if (status === 404) {
     return new ServerExtensionMissingError(status);
   }
-  const text = bodyText.trim();
-  const short =
-    text && !text.startsWith('<') ? `: ${text.slice(0, 200)}` : '';
-  return new ApiError(`Request failed with status ${status}${short}`, status);
+  return new ApiError(failedRequestMessage(status, bodyText), status);
 }
 
 /** The URL of an endpoint (a path under base_url, no leading slash). */

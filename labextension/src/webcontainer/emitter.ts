@@ -66,3 +66,17 @@ export interface IDisposableLike {
   readonly isDisposed: boolean;
   dispose(): void;
 }
+
+/** A disposable that runs `onDispose` when disposed (and records that it was). */
+export function disposable(onDispose: () => void): IDisposableLike {
+  let disposed = false;
+  return {
+    get isDisposed() {
+      return disposed;
+    },
+    dispose: () => {
+      disposed = true;
+      onDispose();
+    }
+  };
+}

@@ -98,22 +98,33 @@ export function nodeError(
   return error;
 }
 
-/** A failed REST answer as a Node-style error. */
-export function errorFromBody(status: number, bodyText: string): INodeError {
+/** The server's JSON error body in a failed answer's text, if it is one. */
+export function parseErrorBody(bodyText: string): IErrorBody | undefined {
   let body: unknown = undefined;
   try {
     body = bodyText ? JSON.parse(bodyText) : undefined;
   } catch {
     body = undefined;
   }
-  if (isErrorBody(body)) {
+  return isErrorBody(body) ? body : undefined;
+}
+
+/** The message of a failed answer without the server's JSON error body. */
+export function failedRequestMessage(status: number, bodyText: string): string {
+  const text = bodyText.trim();
+  const short = text && !text.startsWith('<') ? `: ${text.slice(0, 200)}` : '';
+  return `Request failed with status ${status}${short}`;
+}
+
+/** A failed REST answer as a Node-style error. */
+export function errorFromBody(status: number, bodyText: string): INodeError {
+  const body = parseErrorBody(bodyText);
+  if (body) {
     const error = nodeError(body.message, body.code, status);
     error.reason = body.reason ?? null;
     return error;
   }
-  const text = bodyText.trim();
-  const short = text && !text.startsWith('<') ? `: ${text.slice(0, 200)}` : '';
-  return nodeError(`Request failed with status ${status}${short}`, null, status);
+  return nodeError(failedRequestMessage(status, bodyText), null, status);
 }
 
 /** Any error (a socket `error` reply, a network failure) as a Node-style error. */

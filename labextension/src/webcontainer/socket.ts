@@ -9,7 +9,7 @@
  * Part of the browser WebContainer client: no JupyterLab or Lumino imports
  * (the panel re-exports it from ../socket).
  */
-import { Emitter, IDisposableLike, ISignalLike } from './emitter';
+import { disposable, Emitter, IDisposableLike, ISignalLike } from './emitter';
 
 type IDisposable = IDisposableLike;
 
@@ -232,31 +232,13 @@ export class ContainerSocket implements IDisposable {
       this._handlers.set(event, handlers);
     }
     handlers.add(handler);
-    let disposed = false;
-    return {
-      get isDisposed() {
-        return disposed;
-      },
-      dispose: () => {
-        disposed = true;
-        this._handlers.get(event)?.delete(handler);
-      }
-    };
+    return disposable(() => this._handlers.get(event)?.delete(handler));
   }
 
   /** Run `hook` after every join, the first included, before queued frames. */
   onJoined(hook: RejoinHook): IDisposable {
     this._hooks.add(hook);
-    let disposed = false;
-    return {
-      get isDisposed() {
-        return disposed;
-      },
-      dispose: () => {
-        disposed = true;
-        this._hooks.delete(hook);
-      }
-    };
+    return disposable(() => this._hooks.delete(hook));
   }
 
   /** Close for good: no reconnect, pending requests rejected. */
