@@ -96,6 +96,9 @@ class ContainerAPIHandler(ServiceMixin, ExtensionHandlerMixin, APIHandler):
         super()._handle_request_exception(e)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # send_error() cleared the headers that prepare() set: a page on an allowed
+        # origin (ServerApp.allow_origin) must read the error as it reads the answer.
+        self.set_cors_headers()
         exc = (kwargs.get("exc_info") or (None, None, None))[1]
         reason = responses.get(status_code, "Unknown HTTP Error")
         if isinstance(exc, ContainerManagerError):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import swagger_ui_bundle
 from jupyter_server.auth.decorator import authorized
-from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
@@ -50,6 +50,8 @@ class DocsPageHandler(ServiceMixin, ExtensionHandlerMixin, JupyterHandler):
 
     auth_resource = AUTH_RESOURCE
     write_error = ContainerAPIHandler.write_error
+    # A CORS preflight (a page on an allowed origin fetching the client with a token).
+    options = APIHandler.options
 
     def get_login_url(self) -> str:
         raise web.HTTPError(403, "Authentication required")

@@ -137,8 +137,8 @@ class WriteFileHandler(WebContainerHandler):
 
     async def prepare(self):
         await super().prepare()
-        if self._finished:
-            return
+        if self._finished or self.request.method == "OPTIONS":
+            return  # a CORS preflight carries no credentials: APIHandler.options answers
         await self._start()
 
     @web.authenticated
