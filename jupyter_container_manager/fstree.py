@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import stat
 import tarfile
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 
-from .errors import BadRequest
+from .errors import BadRequest, FileSystemError, TooLarge
 
 Tree = dict
 
@@ -72,36 +74,113 @@ def tree_to_tar(tree: Tree, prefix: str = "", owner: tuple[int, int] | None = No
     """A tar archive (bytes) of a tree, every entry under ``prefix`` (relative, no
     leading slash). The prefix's own directories are included so the archive can be
     extracted at an existing parent. Entries belong to ``owner`` (uid, gid), else root."""
+    return entries_to_tar(((path, data, None) for path, data in iter_entries(tree)),
+                          prefix, owner)
+
+
+Entry = tuple[str, "bytes | None", "int | None"]  # (relative path, bytes or None: folder, mode)
+
+
+def entries_to_tar(entries, prefix: str = "", owner: tuple[int, int] | None = None) -> bytes:
+    """A tar archive of ``(relative path, bytes | None, mode | None)`` entries (None bytes:
+    a folder), under ``prefix``. A folder that an entry needs and that no entry names is
+    added before it, so every folder belongs to ``owner`` (uid, gid; else root), as the
+    prefix's own folders do."""
     buffer = io.BytesIO()
     now = time.time()
     uid, gid = owner or (0, 0)
+    made: set[str] = set()
+
+    def folder(path: str) -> None:
+        if path not in made:
+            made.add(path)
+            tar.addfile(_entry(path, now, uid, gid))
+
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         parts = [p for p in prefix.strip("/").split("/") if p]
         for depth in range(1, len(parts) + 1):
-            tar.addfile(_entry("/".join(parts[:depth]), now, uid, gid))
+            folder("/".join(parts[:depth]))
         base = "/".join(parts)
-        for path, data in iter_entries(tree):
+        for path, data, mode in entries:
             full = f"{base}/{path}" if base else path
+            names = full.split("/")
+            for depth in range(max(1, len(parts) + 1), len(names)):
+                folder("/".join(names[:depth]))
             if data is None:
-                tar.addfile(_entry(full, now, uid, gid))
+                folder(full)
             else:
-                info = _entry(full, now, uid, gid, size=len(data))
+                info = _entry(full, now, uid, gid, size=len(data), mode=mode)
                 tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
 
-def _entry(path: str, mtime: float, uid: int, gid: int, size: int | None = None) -> tarfile.TarInfo:
-    """A folder entry, or a file entry of ``size`` bytes."""
+def _entry(
+    path: str, mtime: float, uid: int, gid: int, size: int | None = None, mode: int | None = None
+) -> tarfile.TarInfo:
+    """A folder entry, or a file entry of ``size`` bytes (``mode``: 0o644 by default)."""
     info = tarfile.TarInfo(path)
     if size is None:
         info.type = tarfile.DIRTYPE
         info.mode = 0o755
     else:
         info.size = size
-        info.mode = 0o644
+        info.mode = 0o644 if mode is None else mode
     info.mtime = mtime
     info.uid, info.gid = uid, gid
     return info
+
+
+ZIP_ENTRY_COST = 512  # bytes an entry counts for beyond its contents (a tar header)
+
+
+def zip_entries(data: bytes, limit: int) -> list[Entry]:
+    """The entries of a zip archive (``export?format=zip`` gives one) as
+    ``(relative path, bytes | None, mode)``: folders, and files with their bytes and an
+    executable mode when the zip says so. Symlinks and special files are left out, as the
+    export leaves them out. BadRequest (EINVAL) for anything that is not a zip or names a
+    path outside its root; TooLarge when the contents, each entry counted with
+    ZIP_ENTRY_COST more bytes, pass ``limit``."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, EOFError) as err:
+        raise BadRequest(f"The body is not a zip archive ({err})", code="EINVAL") from err
+    with archive:
+        infos = archive.infolist()
+        total = sum(info.file_size + ZIP_ENTRY_COST for info in infos)
+        if total > limit:
+            raise TooLarge(f"The archive unpacks to more than {limit} bytes "
+                           "(c.ContainerManager.max_json_body)")
+        entries: list[Entry] = []
+        for info in infos:
+            unix_mode = info.external_attr >> 16
+            kind = stat.S_IFMT(unix_mode)
+            is_dir = info.is_dir() or kind == stat.S_IFDIR
+            if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
+                continue  # a symlink, a device...
+            path = _zip_path(info.filename)
+            if path is None:
+                continue  # the root folder itself ("./")
+            if is_dir:
+                entries.append((path, None, None))
+                continue
+            try:
+                contents = archive.read(info)
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError,
+                    EOFError, zlib.error) as err:
+                raise BadRequest(f"{info.filename!r} cannot be read from the zip ({err})",
+                                 code="EINVAL") from err
+            mode = 0o755 if unix_mode & 0o111 else 0o644
+            entries.append((path, contents, mode))
+    return entries
+
+
+def _zip_path(name: str) -> str | None:
+    """A zip member name as a relative path; None for the root; EACCES when it leaves
+    the root (``..``, an absolute name) or holds a NUL."""
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if name.startswith("/") or ".." in parts or "\0" in name:
+        raise FileSystemError("EACCES", "mount", name)
+    return "/".join(parts) or None
 
 
 def encode_contents(data: bytes) -> dict:

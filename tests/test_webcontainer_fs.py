@@ -132,6 +132,60 @@ async def test_export_zip_streams_the_files(api, docker_client):
     assert_error(await wc.export("nope", form="zip"), 404, code="ENOENT")
 
 
+async def test_a_zip_export_mounts_back(api, docker_client):
+    """export(format 'binary') gives the zip that mount() takes back: text, binary bytes,
+    an empty folder and an executable bit round-trip, the files belong to the container's
+    user, and a bad archive is refused before anything is written."""
+    import io
+    import zipfile
+
+    wc = await boot(api, docker_client, files=STARTER)
+    blob = os.urandom(200_000)
+    assert (await wc.put("bin/../blob.bin", blob)).status == 204
+    assert (await wc.mkdir("empty")).status == 204
+    assert (await wc.write("run.sh", "#!/bin/sh\necho ran\n")).status == 204
+    assert wc.sh('chmod +x "$1"', "/workspace/run.sh")[0] == 0
+    exported = await wc.export(form="binary")
+    assert exported.status == 200, exported
+    assert exported.headers["Content-Type"] == "application/zip"
+
+    async def mount(raw: bytes, mount_point: str | None = None, content_type="application/zip"):
+        params = {"mountPoint": mount_point} if mount_point is not None else None
+        return await api.post("webcontainer", wc.id, "mount", raw=raw, params=params,
+                              headers={"Content-Type": content_type})
+
+    assert (await mount(exported.body, "/copy")).status == 204
+    assert wc.cat("/workspace/copy/blob.bin") == blob
+    assert wc.cat("/workspace/copy/src/greet.js") == wc.cat("/workspace/src/greet.js")
+    assert wc.sh('[ -d "$1" ]', "/workspace/copy/empty")[0] == 0
+    assert wc.sh('[ -x "$1" ] && "$1"', "/workspace/copy/run.sh") == (0, b"ran\n")
+    assert wc.sh('[ ! -x "$1" ]', "/workspace/copy/blob.bin")[0] == 0
+    owner = wc.sh('stat -c %u:%g "$1"', "/workspace/index.js")[1]
+    for made in ("/workspace/copy", "/workspace/copy/src", "/workspace/copy/src/greet.js"):
+        assert wc.sh('stat -c %u:%g "$1"', made)[1] == owner, made
+    # Into the workdir itself, over what is there; application/octet-stream is a zip too.
+    assert (await wc.write("index.js", "changed")).status == 204
+    assert (await mount(exported.body, content_type="application/octet-stream")).status == 204
+    assert wc.cat("/workspace/index.js") == STARTER["index.js"]["file"]["contents"].encode()
+
+    # A zip without folder entries gets its folders, owned as the files are.
+    loose = io.BytesIO()
+    with zipfile.ZipFile(loose, "w") as archive:
+        archive.writestr("a/b/c.txt", "deep")
+    assert (await mount(loose.getvalue(), "loose")).status == 204
+    assert wc.cat("/workspace/loose/a/b/c.txt") == b"deep"
+    assert wc.sh('stat -c %u:%g "$1"', "/workspace/loose/a")[1] == owner
+
+    assert_error(await mount(b"not a zip"), 400, code="EINVAL")
+    for name in ("../up.txt", "/etc/evil", "a/../../up.txt"):
+        evil = io.BytesIO()
+        with zipfile.ZipFile(evil, "w") as archive:
+            archive.writestr(name, "x")
+        assert_error(await mount(evil.getvalue()), 403, code="EACCES")
+    assert wc.sh('[ ! -e "$1" ] && [ ! -e "$2" ]', "/workspace/../up.txt", "/etc/evil")[0] == 0
+    assert_error(await mount(exported.body, "../out"), 403, code="EACCES")
+
+
 # --- Node's codes and messages -----------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ import docker.errors
 
 from ..container_user import parse_spec
 from ..errors import FileSystemError, TooLarge
-from ..fstree import Tree, tar_to_tree, tree_to_tar
+from ..fstree import Tree, entries_to_tar, tar_to_tree, tree_to_tar, zip_entries
 from ..models import ContainerInfo
 from ..paths import relative, resolve
 from . import fs_scripts as scripts
@@ -236,14 +236,27 @@ class ContainerFiles:
         """Write a FileSystemTree into ``<workdir>/<mount_point>`` (folders made as needed,
         existing files replaced) with one archive upload. Docker's extraction replaces a
         symlink where the tree has a folder, so a tree never writes through a link."""
+        await self._mount(info, mount_point, lambda prefix, owner: tree_to_tar(tree, prefix, owner))
+
+    async def mount_zip(self, info: ContainerInfo, data: bytes, mount_point: str = "") -> None:
+        """Write the files and folders of a zip archive (as ``export_zip`` makes them) into
+        ``<workdir>/<mount_point>``, as :meth:`mount` writes a tree; executable files stay
+        executable. Unpacked, it may hold at most max_json_body bytes."""
+
+        def archive(prefix: str, owner) -> bytes:
+            return entries_to_tar(zip_entries(data, self.max_listing), prefix, owner)
+
+        await self._mount(info, mount_point, archive)
+
+    async def _mount(self, info: ContainerInfo, mount_point: str, archive) -> None:
         target = resolve(info.workdir, mount_point or "", "mount")
         prefix = relative(info.workdir, target).strip("/")
 
         def put(client):
             # The files belong to the container's user (see container_user.py).
-            archive = tree_to_tar(tree, prefix=prefix, owner=parse_spec(info.user))
+            archive_bytes = archive(prefix, parse_spec(info.user))
             try:
-                return client.api.put_archive(info.docker_id, info.workdir, archive)
+                return client.api.put_archive(info.docker_id, info.workdir, archive_bytes)
             except docker.errors.NotFound as err:
                 raise FileSystemError("ENOENT", "mount", info.workdir) from err
             except docker.errors.APIError as err:

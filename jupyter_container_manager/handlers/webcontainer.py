@@ -97,10 +97,27 @@ class TeardownHandler(WebContainerHandler):
         self.no_content()
 
 
+ARCHIVE_TYPES = ("application/zip", "application/octet-stream")
+
+
 class MountHandler(WebContainerHandler):
+    """A JSON ``{tree, mountPoint?}``, or a zip archive as the raw body (what ``export``
+    answers with ``format=zip``/``binary``) with ``?mountPoint=``."""
+
     @web.authenticated
     @authorized
     async def post(self, container_id: str):
+        content_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type in ARCHIVE_TYPES:
+            limit = self.manager.max_json_body
+            if len(self.request.body or b"") > limit:
+                raise TooLarge(f"The archive is larger than {limit} bytes "
+                               "(c.ContainerManager.max_json_body)")
+            mount_point = self.text_argument("mountPoint", "")
+            info = await self.running(container_id)
+            await self.service.files.mount_zip(info, self.request.body or b"", mount_point)
+            self.no_content()
+            return
         body = self.json_body()
         tree = field(body, "tree", dict, required=True)
         mount_point = field(body, "mountPoint", str, default="")
@@ -375,8 +392,8 @@ class ExportHandler(WebContainerHandler):
     async def get(self, container_id: str):
         path = self.text_argument("path", "")
         form = self.get_query_argument("format", "json")
-        if form not in ("json", "zip"):
-            raise BadRequest(f"'format' must be 'json' or 'zip', not {form!r}")
+        if form not in ("json", "zip", "binary"):
+            raise BadRequest(f"'format' must be 'json', 'zip' or 'binary', not {form!r}")
         info = await self.running(container_id)
         if form == "json":
             self.write_json(await self.service.files.export(info, path))

@@ -181,9 +181,19 @@ PATHS = {
     f"{BASE}/mount": op(
         "post",
         "mountTree",
-        "Write a FileSystemTree into the workdir (or mountPoint)",
+        "Write a FileSystemTree, or a zip archive (what export answers with format=zip or "
+        "binary) as the raw body, into the workdir (or mountPoint)",
         {**NO_CONTENT, **error_responses(400, 403, 404, 409, 413, 503)},
-        requestBody=json_body(MOUNT_BODY, required=True),
+        parameters=[
+            query("mountPoint", "With a zip body: the folder from the workdir (made if missing)")
+        ],
+        requestBody={
+            "required": True,
+            "content": {
+                "application/json": {"schema": MOUNT_BODY},
+                "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
     ),
     f"{BASE}/fs/writeFile": {
         **op(
@@ -325,7 +335,7 @@ PATHS = {
     f"{BASE}/export": op(
         "get",
         "exportTree",
-        "Export a folder as a FileSystemTree (json) or a zip (streamed)",
+        "Export a folder as a FileSystemTree (json) or a zip (zip or binary; streamed)",
         {
             "200": {
                 "description": "The tree, or a zip",
@@ -340,8 +350,8 @@ PATHS = {
             query("path", "Folder from the workdir (default: the workdir)"),
             query(
                 "format",
-                "json or zip",
-                {"type": "string", "enum": ["json", "zip"], "default": "json"},
+                "json, or zip (binary is the same zip, which mount takes back)",
+                {"type": "string", "enum": ["json", "zip", "binary"], "default": "json"},
             ),
         ],
     ),

@@ -9,8 +9,15 @@ import zipfile
 
 import pytest
 
-from jupyter_container_manager.errors import BadRequest
-from jupyter_container_manager.fstree import TarToZip, tar_to_tree, tree_to_tar
+from jupyter_container_manager.errors import BadRequest, FileSystemError, TooLarge
+from jupyter_container_manager.fstree import (
+    ZIP_ENTRY_COST,
+    TarToZip,
+    entries_to_tar,
+    tar_to_tree,
+    tree_to_tar,
+    zip_entries,
+)
 
 TREE = {
     "package.json": {"file": {"contents": '{"name": "x"}'}},
@@ -139,3 +146,74 @@ def test_tree_to_tar_entries_belong_to_the_owner():
             members = tar.getmembers()
         assert [m.name for m in members] == ["p", "p/d", "p/d/f"]
         assert {(m.uid, m.gid) for m in members} == {expected}
+
+
+# --- zip archives back into entries (mount of an export) ----------------------------------
+
+
+def _zip(*members: tuple[str, bytes, int | None]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data, mode in members:
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if mode is not None:
+                info.external_attr = mode << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def test_zip_entries_of_an_export_stream():
+    """What TarToZip writes, zip_entries reads back: folders, bytes, the executable bit."""
+    tar = io.BytesIO()
+    with tarfile.open(fileobj=tar, mode="w") as archive:
+        members = (("./run.sh", b"#!/bin/sh\n", 0o755), ("./bin", os.urandom(999), 0o644))
+        for name, data, mode in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), mode
+            archive.addfile(info, io.BytesIO(data))
+        folder = tarfile.TarInfo("./empty")
+        folder.type = tarfile.DIRTYPE
+        archive.addfile(folder)
+    converter = TarToZip()
+    zipped = converter.feed(tar.getvalue()) + converter.close()
+    entries = {path: (data, mode) for path, data, mode in zip_entries(zipped, 10**6)}
+    assert entries["run.sh"] == (b"#!/bin/sh\n", 0o755)
+    assert entries["bin"][1] == 0o644 and len(entries["bin"][0]) == 999
+    assert entries["empty"] == (None, None)
+
+
+def test_zip_entries_leave_out_links_and_the_root():
+    zipped = _zip(("./", b"", 0o040755), ("link", b"target", 0o120777), ("a.txt", b"a", None))
+    assert zip_entries(zipped, 10**6) == [("a.txt", b"a", 0o644)]
+
+
+@pytest.mark.parametrize("name", ["../up", "/etc/passwd", "a/../../up", "a/b/../../../up"])
+def test_zip_entries_refuse_names_outside_the_root(name):
+    with pytest.raises(FileSystemError) as caught:
+        zip_entries(_zip((name, b"x", None)), 10**6)
+    assert caught.value.code == "EACCES" and caught.value.status == 403
+
+
+def test_zip_entries_refuse_what_is_not_a_zip_and_what_unpacks_too_large():
+    with pytest.raises(BadRequest) as caught:
+        zip_entries(b"PK\x03\x04 not really", 10**6)
+    assert caught.value.code == "EINVAL"
+    # Declared sizes count, each entry with a tar header more: a bomb is refused unread.
+    bomb = _zip(("zeros", bytes(2_000_000), None))
+    assert len(bomb) < 10_000
+    with pytest.raises(TooLarge):
+        zip_entries(bomb, 1_000_000)
+    many = _zip(*((f"f{i}", b"", None) for i in range(100)))
+    with pytest.raises(TooLarge):
+        zip_entries(many, 100 * ZIP_ENTRY_COST - 1)
+    assert len(zip_entries(many, 100 * ZIP_ENTRY_COST)) == 100
+
+
+def test_entries_to_tar_adds_missing_folders_with_the_owner():
+    archive = entries_to_tar([("a/b/c.txt", b"c", 0o755), ("a/d", None, None)], "p", (7, 8))
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+    assert list(members) == ["p", "p/a", "p/a/b", "p/a/b/c.txt", "p/a/d"]
+    assert all((m.uid, m.gid) == (7, 8) for m in members.values())
+    assert members["p/a/b/c.txt"].mode == 0o755 and members["p/a"].isdir()
