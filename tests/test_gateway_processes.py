@@ -88,6 +88,22 @@ async def test_terminal_process_gets_its_size_and_resize(ws, api):
     assert "40 120" in output_of(client, pid)
 
 
+async def test_a_terminal_process_starts_on_its_size(ws, api):
+    """The size is on the tty before the command runs: what it reads first is right (no
+    resize racing its start), and it sees a terminal on every stream."""
+    container = await api.create(name="procs")
+    client = await ws()
+    await client.join(container["id"])
+    script = ("const o = process.stdout, e = process.stderr, i = process.stdin;"
+              "console.log([o.isTTY, e.isTTY, i.isTTY, o.columns + 'x' + o.rows].join(' '))")
+    pid = await spawn(client, "node", "-e", script, terminal={"cols": 91, "rows": 17})
+    assert (await client.push("process-exit", lambda d: d["pid"] == pid))["exitCode"] == 0
+    assert output_of(client, pid) == "true true true 91x17\r\n"
+    pid = await spawn(client, "node", "-e", script)  # no terminal: pipes
+    assert (await client.push("process-exit", lambda d: d["pid"] == pid))["exitCode"] == 0
+    assert output_of(client, pid) == "   undefinedxundefined\n"
+
+
 async def test_closing_the_socket_kills_its_processes(ws, api, docker_client):
     container = await api.create(name="procs")
     client = await ws()

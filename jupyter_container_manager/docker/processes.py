@@ -1,7 +1,9 @@
 """Processes in a container: spawn argv, stream output, write stdin, kill the whole group.
 
 Docker has no API to kill an exec'd process, so every process starts through one constant
-wrapper script (``sh -c WRAPPER sh <cwd> <command> <args>...``). Docker's exec already
+wrapper script (``sh -c WRAPPER sh <cwd> <cols> <rows> <command> <args>...``; the size,
+empty without a terminal, is set on the tty before the command starts, so it never sees
+another). Docker's exec already
 makes the exec'd process a session and process-group leader (runc calls setsid; checked
 here through /proc/$$/stat, with ``setsid`` as the fallback for a runtime that does not),
 so the wrapper only changes into the cwd, prints ``JCM <pid>`` as its first line of stdout
@@ -33,7 +35,8 @@ if ! cd -- "$1" 2>/dev/null; then
   if [ -e "$1" ]; then printf 'JCM ENOTDIR\n'; else printf 'JCM ENOENT\n'; fi
   exit 127
 fi
-shift
+[ -n "$2" ] && stty cols "$2" rows "$3" 2>/dev/null
+shift 3
 g=
 read -r _ _ _ _ g _ < /proc/$$/stat 2>/dev/null
 printf 'JCM %s\n' "$$"
@@ -215,13 +218,16 @@ class ContainerProcesses:
         env = check_env(env)
         directory = resolve(info.workdir, cwd or "", "chdir")
         tty = terminal is not None
+        size = ["", ""]
+        if tty:  # a terminal of unknown size is 80x24, as a terminal emulator's first
+            size = [str(int(terminal.get("cols") or 80)), str(int(terminal.get("rows") or 24))]
         agent = None
         if self.agents is not None and not tty:  # a terminal needs a docker exec's TTY
             agent = await self.agents.get(info.docker_id)
         out = await start_script(
             self.engine,
             info,
-            ["sh", "-c", WRAPPER, "sh", directory, *argv],
+            ["sh", "-c", WRAPPER, "sh", directory, *size, *argv],
             stdin=True,
             tty=tty,
             env=env or None,
@@ -242,8 +248,6 @@ class ContainerProcesses:
             raise FileSystemError(value if value.startswith("E") else "EIO", "chdir", directory)
         process = Process(self, next(self._pids), info, out, int(value), argv, tty)
         self._running.setdefault(info.id, {})[process.pid] = process
-        if tty and terminal.get("cols") and terminal.get("rows"):
-            await process.resize(int(terminal["cols"]), int(terminal["rows"]))
         return process
 
     async def run(
