@@ -42,9 +42,12 @@ export interface ICreateContainerOptions {
   ports?: number[];
 }
 
-/** A file leaf of a FileSystemTree, as in @webcontainer/api. */
+/**
+ * A file leaf of a FileSystemTree, as in @webcontainer/api: text, or bytes
+ * (a Uint8Array; on the wire, base64 with `encoding: 'base64'`).
+ */
 export interface IFileNode {
-  file: { contents: string; encoding?: 'utf-8' | 'base64' };
+  file: { contents: string | Uint8Array; encoding?: 'utf-8' | 'base64' };
 }
 
 /** A directory of a FileSystemTree. */

@@ -6,7 +6,10 @@ import { IFrame, IWebSocketLike } from '../src/socket';
 import { IXhrLike } from '../src/upload';
 
 export class FakeSocket implements IWebSocketLike {
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    readonly protocols?: string[]
+  ) {}
 
   readyState = 0;
   sent: IFrame[] = [];
@@ -69,14 +72,14 @@ export class FakeSocket implements IWebSocketLike {
 /** A factory that records every socket it makes. */
 export function socketFactory(): {
   sockets: FakeSocket[];
-  factory: (url: string) => FakeSocket;
+  factory: (url: string, protocols?: string[]) => FakeSocket;
   current: () => FakeSocket;
 } {
   const sockets: FakeSocket[] = [];
   return {
     sockets,
-    factory: (url: string) => {
-      const socket = new FakeSocket(url);
+    factory: (url: string, protocols?: string[]) => {
+      const socket = new FakeSocket(url, protocols);
       sockets.push(socket);
       return socket;
     },

@@ -11,6 +11,9 @@ import {
   createTransport,
   endpointUrl,
   nodeError,
+  SOCKET_PROTOCOL,
+  TOKEN_PROTOCOL_PREFIX,
+  socketProtocols,
   socketUrl,
   toNodeError
 } from '../src/webcontainer';
@@ -27,6 +30,7 @@ interface ICall {
   method: string;
   headers: Headers;
   body: any;
+  credentials?: RequestCredentials;
 }
 
 /** A fetch that records calls and answers from a queue (204 by default). */
@@ -38,7 +42,8 @@ function recordingFetch() {
       url: String(input),
       method: init.method ?? 'GET',
       headers: new Headers(init.headers),
-      body: init.body
+      body: init.body,
+      credentials: init.credentials
     });
     return answers.shift() ?? new Response(null, { status: 204 });
   };
@@ -130,14 +135,33 @@ describe('URLs and credentials', () => {
     expect(socketUrl('http://h:8888/')).toBe('ws://h:8888/container');
   });
 
-  it('sends the token as a header, or the _xsrf cookie without a token', async () => {
+  it('sends the token as a header without cookies, or the _xsrf cookie without a token', async () => {
     const server = recordingFetch();
     await createTransport({ serverUrl: SERVER, token: 'tok', fetch: server.fetch })
       .fetch('containers');
     expect(server.calls[0].url).toBe(`${SERVER}containers`);
     expect(server.calls[0].headers.get('Authorization')).toBe('token tok');
+    // A token answer's Set-Cookie (Jupyter's login cookie) is never stored.
+    expect(server.calls[0].credentials).toBe('omit');
+    await createTransport({ serverUrl: SERVER, fetch: server.fetch }).fetch('containers');
+    expect(server.calls[1].credentials).toBe('same-origin');
+    expect(server.calls[1].headers.get('Authorization')).toBeNull();
     expect(readCookie('_xsrf', 'a=1; _xsrf=2%7Cx; b=3')).toBe('2|x');
     expect(readCookie('_xsrf', 'a=1')).toBeUndefined();
+  });
+
+  it('offers the token as a subprotocol, base64url, next to the one the server echoes', () => {
+    expect(socketProtocols()).toEqual([]);
+    expect(socketProtocols('tok')).toEqual([
+      SOCKET_PROTOCOL,
+      `${TOKEN_PROTOCOL_PREFIX}dG9r`
+    ]);
+    // Any token survives: base64url of its UTF-8 bytes, without padding.
+    const odd = socketProtocols('ä?>~')[1].slice(TOKEN_PROTOCOL_PREFIX.length);
+    expect(odd).toMatch(/^[A-Za-z0-9_-]+$/);
+    const decoded = atob(odd.replace(/-/g, '+').replace(/_/g, '/'));
+    const bytes = Uint8Array.from(decoded, c => c.charCodeAt(0));
+    expect(new TextDecoder().decode(bytes)).toBe('ä?>~');
   });
 
   it('resolves preview paths against the server origin', () => {
@@ -192,9 +216,9 @@ describe('WebContainer', () => {
     expect(JSON.parse(server.calls[0].body)).toEqual({ workdirName: 'app' });
     expect(wc.containerId).toBe(ID);
     expect(wc.workdir).toBe('/home/app');
-    expect(sockets.current().url).toBe(
-      'ws://127.0.0.1:8888/user/ann/container?token=tok'
-    );
+    // The token is in no URL: it is offered as a subprotocol.
+    expect(sockets.current().url).toBe('ws://127.0.0.1:8888/user/ann/container');
+    expect(sockets.current().protocols).toEqual(socketProtocols('tok'));
     expect(sockets.current().last('join-container')!.data).toEqual({
       containerId: ID
     });
@@ -289,7 +313,8 @@ describe('WebContainer', () => {
       command: 'node',
       args: ['server.js'],
       cwd: '/src',
-      env: { A: '1' }
+      env: { A: '1' },
+      terminal: { cols: 80, rows: 24 } // a terminal by default, as WebContainer's
     });
     ws.receive({ event: 'process-result', id: request.id, data: { type: 'spawn', pid: 7 } });
     // Output of another process on the same socket is not ours.
@@ -340,6 +365,41 @@ describe('WebContainer', () => {
     ws.drop();
     expect(await process.exit).toBe(-1);
     expect(errors).toEqual(['ECONNRESET']);
+  });
+
+  it('spawn takes a terminal size, or terminal: false for pipes', async () => {
+    const ws = sockets.current();
+    wc.spawn('node', { terminal: { cols: 120, rows: 40 } }).catch(() => undefined);
+    await flush();
+    expect(ws.last('process-operation')!.data).toEqual({
+      type: 'spawn',
+      command: 'node',
+      args: [],
+      terminal: { cols: 120, rows: 40 }
+    });
+    wc.spawn('node', ['-v'], { terminal: false }).catch(() => undefined);
+    await flush();
+    expect(ws.last('process-operation')!.data).toEqual({
+      type: 'spawn',
+      command: 'node',
+      args: ['-v']
+    });
+  });
+
+  it('output: false keeps the stream empty while the process runs and exits', async () => {
+    const ws = sockets.current();
+    const spawning = wc.spawn('ls', [], { output: false });
+    await flush();
+    ws.receive({
+      event: 'process-result',
+      id: ws.last('process-operation')!.id,
+      data: { pid: 4 }
+    });
+    const process = await spawning;
+    ws.receive({ event: 'process-output', data: { pid: 4, data: 'not kept' } });
+    ws.receive({ event: 'process-exit', data: { pid: 4, exitCode: 0 } });
+    expect(await readAll(process.output)).toBe('');
+    expect(await process.exit).toBe(0);
   });
 
   it('spawn errors are Node errors', async () => {
@@ -427,8 +487,119 @@ describe('WebContainer', () => {
     expect(ws.closed).toBe(true);
     expect(wc.isTornDown).toBe(true);
     await expect(wc.spawn('ls')).rejects.toMatchObject({ code: 'ERR_TORN_DOWN' });
+    // Its file system is unusable too, as in @webcontainer/api.
+    const calls = server.calls.length;
+    await expect(wc.fs.readFile('/a')).rejects.toMatchObject({ code: 'ERR_TORN_DOWN' });
+    expect(() => wc.fs.watch('/', () => undefined)).toThrow(/ERR_TORN_DOWN/);
+    expect(server.calls).toHaveLength(calls);
     await wc.teardown(); // idempotent, no second DELETE
     expect(server.calls.filter(c => c.method === 'DELETE')).toHaveLength(1);
+  });
+});
+
+describe('teardown keeping the container', () => {
+  it('kills its processes, waits for their exit, closes the socket, deletes nothing', async () => {
+    const server = recordingFetch();
+    const sockets = socketFactory();
+    server.json(201, { containerId: ID, workdir: '/home/app' });
+    const wc = await WebContainer.boot({
+      serverUrl: SERVER,
+      token: 'tok',
+      keepContainer: true,
+      fetch: server.fetch,
+      webSocket: sockets.factory
+    });
+    const ws = sockets.current();
+    ws.open();
+    ws.acceptJoin();
+    const spawning = wc.spawn('sleep', ['100']);
+    await flush();
+    ws.receive({
+      event: 'process-result',
+      id: ws.last('process-operation')!.id,
+      data: { pid: 5 }
+    });
+    const process = await spawning;
+
+    let done = false;
+    const tearing = wc.teardown().then(() => (done = true));
+    await flush();
+    const kill = ws.last('process-operation')!;
+    expect(kill.data).toEqual({ type: 'kill', pid: 5, signal: 'KILL' });
+    ws.receive({ event: 'process-result', id: kill.id, data: { pid: 5 } });
+    await flush();
+    expect(done).toBe(false); // until the process is gone
+    expect(ws.closed).toBe(false);
+    ws.receive({ event: 'process-exit', data: { pid: 5, exitCode: 137 } });
+    await tearing;
+    expect(await process.exit).toBe(137);
+    expect(ws.closed).toBe(true);
+    expect(server.calls.filter(c => c.method === 'DELETE')).toHaveLength(0);
+  });
+});
+
+describe('bytes: mount and export as @webcontainer/api has them', () => {
+  let server: ReturnType<typeof recordingFetch>;
+  let wc: WebContainer;
+
+  beforeEach(() => {
+    server = recordingFetch();
+    wc = WebContainer.attach(ID, {
+      serverUrl: SERVER,
+      token: 'tok',
+      fetch: server.fetch,
+      webSocket: socketFactory().factory
+    });
+  });
+
+  it('mount sends Uint8Array contents as base64, text as text', async () => {
+    await wc.mount({
+      'a.txt': { file: { contents: 'A' } },
+      bin: { directory: { 'x.dat': { file: { contents: new Uint8Array([0, 255, 10]) } } } }
+    });
+    expect(JSON.parse(server.calls[0].body)).toEqual({
+      tree: {
+        'a.txt': { file: { contents: 'A' } },
+        bin: { directory: { 'x.dat': { file: { contents: 'AP8K', encoding: 'base64' } } } }
+      }
+    });
+  });
+
+  it('mount of bytes (an export in binary format) posts them as a zip', async () => {
+    const zip = new Uint8Array([80, 75, 5, 6, 0, 0]);
+    await wc.mount(zip, { mountPoint: '/copy' });
+    await wc.mount(zip.buffer);
+    const [first, second] = server.calls;
+    expect([first.method, first.url]).toEqual([
+      'POST',
+      `${SERVER}webcontainer/${ID}/mount?mountPoint=%2Fcopy`
+    ]);
+    expect(first.headers.get('Content-Type')).toBe('application/zip');
+    expect(first.body).toBe(zip);
+    expect(second.url).toBe(`${SERVER}webcontainer/${ID}/mount`);
+    expect(Array.from(second.body as Uint8Array)).toEqual(Array.from(zip));
+  });
+
+  it('export gives base64 files as Uint8Array, and binary as bytes', async () => {
+    server.json(200, {
+      'a.txt': { file: { contents: 'A' } },
+      d: { directory: { 'x.dat': { file: { contents: 'AP8K', encoding: 'base64' } } } }
+    });
+    const tree = await wc.export('/');
+    expect(tree['a.txt']).toEqual({ file: { contents: 'A' } });
+    const data = (tree.d as any).directory['x.dat'].file.contents;
+    expect(data).toBeInstanceOf(Uint8Array);
+    expect(Array.from(data)).toEqual([0, 255, 10]);
+
+    server.answers.push(new Response(new Uint8Array([80, 75]), { status: 200 }));
+    const bytes = await wc.export('/src', { format: 'binary' });
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(server.calls[1].url).toBe(
+      `${SERVER}webcontainer/${ID}/export?path=%2Fsrc&format=binary`
+    );
+    await expect(wc.export('/', { format: 'tar' as any })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_VALUE'
+    });
   });
 });
 

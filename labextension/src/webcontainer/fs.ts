@@ -4,6 +4,7 @@
  */
 import { fromServerPath, isWithin, normalize, toUrlPath } from '../paths';
 import type { EntryType, IDirEntry, IFsChange } from '../types';
+import { toBase64 } from './bytes';
 import { toNodeError } from './errors';
 import { call, containerEndpoint, post, query } from './rest';
 import { ContainerSocket } from './socket';
@@ -91,14 +92,20 @@ export function watchedName(
 }
 
 export class FileSystemAPI {
+  /**
+   * @param check throws when the file system may no longer be used (its
+   *   WebContainer was torn down)
+   */
   constructor(
     private readonly _transport: ITransport,
     private readonly _containerId: string,
     private readonly _socket: () => ContainerSocket,
-    private readonly _workdir: () => string | undefined
+    private readonly _workdir: () => string | undefined,
+    private readonly _check: () => void = () => undefined
   ) {}
 
   private _fs(rest: string): string {
+    this._check();
     return containerEndpoint(this._containerId, `fs/${rest}`);
   }
 
@@ -122,14 +129,7 @@ export class FileSystemAPI {
       return call<string>(this._transport, `${url}?encoding=utf-8`, {}, 'text');
     }
     const bytes = await call<Uint8Array>(this._transport, url, {}, 'bytes');
-    if (enc === 'base64') {
-      let binary = '';
-      for (let i = 0; i < bytes.length; i += 0x8000) {
-        binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-      }
-      return btoa(binary);
-    }
-    return bytes;
+    return enc === 'base64' ? toBase64(bytes) : bytes;
   }
 
   /**
@@ -235,6 +235,7 @@ export class FileSystemAPI {
     optionsOrListener?: IWatchOptions | BufferEncoding | WatchListener,
     maybeListener?: WatchListener
   ): IFSWatcher {
+    this._check();
     const listener =
       typeof optionsOrListener === 'function' ? optionsOrListener : maybeListener;
     const options =

@@ -10,6 +10,7 @@
  * No JupyterLab or Lumino imports here: this is also a standalone ES module.
  */
 import type { FileSystemTree } from '../types';
+import { asBytes, treeFromWire, treeToWire } from './bytes';
 import { INodeError, nodeError, toNodeError } from './errors';
 import { FileSystemAPI } from './fs';
 import { WebContainerProcess } from './process';
@@ -22,7 +23,14 @@ export type { IFSWatcher, IWatchOptions, WatchListener } from './fs';
 export { WebContainerProcess } from './process';
 export { nodeError, toNodeError, ERRNO } from './errors';
 export type { INodeError } from './errors';
-export { createTransport, socketUrl, endpointUrl } from './transport';
+export {
+  createTransport,
+  socketUrl,
+  socketProtocols,
+  endpointUrl,
+  SOCKET_PROTOCOL,
+  TOKEN_PROTOCOL_PREFIX
+} from './transport';
 export type { ITransport, ITransportOptions } from './transport';
 export { ContainerSocket } from './socket';
 export type { FileSystemTree } from '../types';
@@ -34,6 +42,11 @@ export interface BootOptions extends ITransportOptions {
   files?: FileSystemTree;
   /** Use this transport instead of one built from serverUrl/token. */
   transport?: ITransport;
+  /**
+   * Keep the container when `teardown()` runs (its processes still end and
+   * the connection closes). Not in `@webcontainer/api`.
+   */
+  keepContainer?: boolean;
   /** Accepted for compatibility with `@webcontainer/api`; ignored. */
   coep?: string;
   forwardPreviewErrors?: boolean | string;
@@ -41,6 +54,8 @@ export interface BootOptions extends ITransportOptions {
 
 export interface AttachOptions extends ITransportOptions {
   transport?: ITransport;
+  /** Keep the container when `teardown()` runs (see BootOptions). */
+  keepContainer?: boolean;
   /** The container's workdir, if known (else learnt when the socket joins). */
   workdir?: string;
 }
@@ -50,11 +65,21 @@ export interface SpawnOptions {
   cwd?: string;
   /** Extra environment variables. */
   env?: Record<string, string | number | boolean>;
-  /** false: do not keep the output (the stream stays empty). */
+  /** false: the output stream produces no chunks (the process runs as usual). */
   output?: boolean;
-  /** Run on a pseudo-terminal of this size. */
-  terminal?: { cols: number; rows: number };
+  /**
+   * The size of the process's terminal. Every process runs on a terminal, as
+   * in `@webcontainer/api` (`isTTY` is true, `node` alone starts its REPL),
+   * of 80x24 unless told. `false`, not in `@webcontainer/api`: plain pipes
+   * and no terminal (no `\r\n` for `\n`, no echo of the input).
+   */
+  terminal?: { cols: number; rows: number } | false;
 }
+
+/** The terminal of a process spawned without a size. */
+export const DEFAULT_TERMINAL = { cols: 80, rows: 24 };
+/** How long teardown() waits for its processes to end (ms). */
+const TEARDOWN_WAIT = 10000;
 
 export interface ExportOptions {
   format?: 'json' | 'zip' | 'binary';
@@ -91,7 +116,7 @@ export class WebContainer {
       body.workdirName = options.workdirName;
     }
     if (options.files) {
-      body.files = options.files;
+      body.files = treeToWire(options.files);
     }
     const answer = await post<{ containerId: string; workdir: string }>(
       transport,
@@ -101,7 +126,8 @@ export class WebContainer {
     const container = new WebContainer(
       answer.containerId,
       transport,
-      answer.workdir
+      answer.workdir,
+      !!options.keepContainer
     );
     // Join now, so that `port` and `server-ready` of the first spawn arrive.
     container._connect().catch(() => undefined);
@@ -111,20 +137,27 @@ export class WebContainer {
   /** A client of an existing container (created by `boot` or `POST /containers`). */
   static attach(containerId: string, options: AttachOptions = {}): WebContainer {
     const transport = options.transport ?? createTransport(options);
-    return new WebContainer(containerId, transport, options.workdir);
+    return new WebContainer(
+      containerId,
+      transport,
+      options.workdir,
+      !!options.keepContainer
+    );
   }
 
   private constructor(
     readonly containerId: string,
     private readonly _transport: ITransport,
-    workdir?: string
+    workdir?: string,
+    private readonly _keepContainer = false
   ) {
     this._workdir = workdir;
     this.fs = new FileSystemAPI(
       _transport,
       containerId,
       () => this._getSocket(),
-      () => this._workdir
+      () => this._workdir,
+      () => this._check()
     );
   }
 
@@ -141,20 +174,45 @@ export class WebContainer {
     return this._tornDown;
   }
 
-  /** Write a FileSystemTree into the workdir (or under mountPoint). */
+  /**
+   * Write files into the workdir (or under mountPoint): a FileSystemTree
+   * (contents as text or `Uint8Array`), or the bytes that
+   * `export(path, { format: 'binary' })` gave (a zip archive).
+   */
   async mount(
-    tree: FileSystemTree,
+    tree: FileSystemTree | Uint8Array | ArrayBuffer,
     options: { mountPoint?: string } = {}
   ): Promise<void> {
     this._check();
-    const body: Record<string, unknown> = { tree };
+    const archive = asBytes(tree);
+    if (archive) {
+      const mountPoint = options.mountPoint || undefined;
+      await call<void>(
+        this._transport,
+        this._endpoint(`mount${query({ mountPoint })}`),
+        {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/zip' },
+          body: archive as BodyInit
+        },
+        'none'
+      );
+      return;
+    }
+    const body: Record<string, unknown> = {
+      tree: treeToWire(tree as FileSystemTree)
+    };
     if (options.mountPoint) {
       body.mountPoint = options.mountPoint;
     }
     await post<void>(this._transport, this._endpoint('mount'), body);
   }
 
-  /** A directory as a FileSystemTree (`json`) or a zip archive (`zip`/`binary`). */
+  /**
+   * A directory as a FileSystemTree (`json`: text files as text, others as
+   * `Uint8Array`), or as bytes (`binary`, and `zip`: a zip archive, which
+   * `mount` takes back).
+   */
   export(path: string, options?: { format?: 'json' } & ExportOptions): Promise<FileSystemTree>;
   export(path: string, options: { format: 'zip' | 'binary' } & ExportOptions): Promise<Uint8Array>;
   async export(
@@ -162,10 +220,16 @@ export class WebContainer {
     options: ExportOptions = {}
   ): Promise<FileSystemTree | Uint8Array> {
     this._check();
-    const format = options.format === 'json' || !options.format ? 'json' : 'zip';
+    const format = options.format ?? 'json';
+    if (!['json', 'zip', 'binary'].includes(format)) {
+      throw nodeError(
+        `The "format" option must be 'json', 'binary' or 'zip', not ${JSON.stringify(format)}`,
+        'ERR_INVALID_ARG_VALUE'
+      );
+    }
     const endpoint = this._endpoint(`export${query({ path, format })}`);
     if (format === 'json') {
-      return call<FileSystemTree>(this._transport, endpoint);
+      return treeFromWire(await call<FileSystemTree>(this._transport, endpoint));
     }
     return call<Uint8Array>(this._transport, endpoint, {}, 'bytes');
   }
@@ -192,6 +256,12 @@ export class WebContainer {
     const socket = this._getSocket();
     this._routeProcesses(socket);
     const data: Record<string, unknown> = { type: 'spawn', command, args };
+    if (options.terminal !== false) {
+      data.terminal = {
+        cols: options.terminal?.cols ?? DEFAULT_TERMINAL.cols,
+        rows: options.terminal?.rows ?? DEFAULT_TERMINAL.rows
+      };
+    }
     if (options.cwd) {
       data.cwd = options.cwd;
     }
@@ -199,9 +269,6 @@ export class WebContainer {
       data.env = Object.fromEntries(
         Object.entries(options.env).map(([k, v]) => [k, String(v)])
       );
-    }
-    if (options.terminal) {
-      data.terminal = options.terminal;
     }
     let pid: number;
     try {
@@ -262,19 +329,29 @@ export class WebContainer {
     return this._transport.resolveUrl(answer.url);
   }
 
-  /** Delete the container and close the connection. Idempotent. */
-  async teardown(): Promise<void> {
+  /**
+   * Release everything: end this client's processes, stop its watchers, close
+   * its connection, and delete the container, unless `keepContainer` (here or
+   * at boot/attach) keeps it. Idempotent; the instance and its `fs` are
+   * unusable afterwards (`ERR_TORN_DOWN`).
+   */
+  async teardown(options: { keepContainer?: boolean } = {}): Promise<void> {
     if (this._tornDown) {
       return;
     }
     this._tornDown = true;
+    const keep = options.keepContainer ?? this._keepContainer;
     try {
-      await call<void>(
-        this._transport,
-        `webcontainer/${encodeURIComponent(this.containerId)}`,
-        { method: 'DELETE' },
-        'none'
-      );
+      if (keep) {
+        await this._endProcesses();
+      } else {
+        await call<void>(
+          this._transport,
+          `webcontainer/${encodeURIComponent(this.containerId)}`,
+          { method: 'DELETE' },
+          'none'
+        );
+      }
     } catch (error) {
       if ((error as INodeError).status !== 404) {
         this._tornDown = false;
@@ -290,6 +367,21 @@ export class WebContainer {
   /** Close the connection without deleting the container. */
   dispose(): void {
     this._close();
+  }
+
+  /** Kill this client's processes and wait (bounded) until they ended. */
+  private async _endProcesses(): Promise<void> {
+    const running = [...this._processes.values()];
+    if (!running.length) {
+      return;
+    }
+    await Promise.allSettled(running.map(process => process.kill()));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>(resolve => {
+      timer = setTimeout(resolve, TEARDOWN_WAIT);
+    });
+    await Promise.race([Promise.all(running.map(p => p.exit)), late]);
+    clearTimeout(timer);
   }
 
   private _close(): void {

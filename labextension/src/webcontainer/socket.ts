@@ -31,7 +31,11 @@ export interface IWebSocketLike {
   onmessage: ((ev: { data: any }) => any) | null;
 }
 
-export type WebSocketFactory = (url: string) => IWebSocketLike;
+/** Opens a WebSocket; `protocols` are the subprotocols to offer (none: omit). */
+export type WebSocketFactory = (
+  url: string,
+  protocols?: string[]
+) => IWebSocketLike;
 
 /** Connection states of a ContainerSocket. */
 export type ConnectionStatus = 'connecting' | 'open' | 'closed' | 'disposed';
@@ -67,7 +71,12 @@ export interface IBackoff {
 export interface IContainerSocketOptions {
   /** The socket URL, or a function giving it (called on every connect). */
   url: string | (() => string);
-  /** Opens a socket; `new WebSocket(url)` by default. */
+  /**
+   * Subprotocols to offer on every connect (the browser client offers its
+   * token this way, so that it is neither in the URL nor turned into a cookie).
+   */
+  protocols?: string[] | (() => string[]);
+  /** Opens a socket; `new WebSocket(url, protocols)` by default. */
   factory?: WebSocketFactory;
   /** Reconnect delays. */
   backoff?: Partial<IBackoff>;
@@ -111,8 +120,13 @@ export class ContainerSocket implements IDisposable {
     options: IContainerSocketOptions
   ) {
     this._url = options.url;
+    this._protocols = options.protocols ?? [];
     this._factory =
-      options.factory ?? ((url: string) => new WebSocket(url) as any);
+      options.factory ??
+      ((url: string, protocols?: string[]) =>
+        (protocols?.length
+          ? new WebSocket(url, protocols)
+          : new WebSocket(url)) as any);
     this._backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this._requestTimeout = options.requestTimeout ?? 60000;
     this._random = options.random ?? Math.random;
@@ -282,11 +296,13 @@ export class ContainerSocket implements IDisposable {
 
   private _open(): void {
     const url = typeof this._url === 'function' ? this._url() : this._url;
+    const protocols =
+      typeof this._protocols === 'function' ? this._protocols() : this._protocols;
     this._ready = false;
     this._setStatus('connecting');
     let ws: IWebSocketLike;
     try {
-      ws = this._factory(url);
+      ws = protocols.length ? this._factory(url, protocols) : this._factory(url);
     } catch (error) {
       this._scheduleReconnect();
       return;
@@ -506,6 +522,7 @@ export class ContainerSocket implements IDisposable {
   }
 
   private _url: string | (() => string);
+  private _protocols: string[] | (() => string[]);
   private _factory: WebSocketFactory;
   private _backoff: IBackoff;
   private _requestTimeout: number;

@@ -34,16 +34,42 @@ export interface ITransportOptions {
    */
   serverUrl?: string;
   /**
-   * A Jupyter token: sent as `Authorization: token ...` and as `?token=` on
-   * the socket. Without it the browser's Jupyter login cookie is used (the
-   * page must then be on the Jupyter origin), with the `_xsrf` cookie sent
-   * back as `X-XSRFToken` on writes.
+   * A Jupyter token: sent as `Authorization: token ...` on fetches (made
+   * with `credentials: 'omit'`) and offered as a subprotocol on the socket
+   * (`base64url.bearer.authorization.jupyter-container-manager.<token>`),
+   * so it is in no URL and never becomes a Jupyter login cookie. Without it
+   * the browser's Jupyter login cookie is used (the page must then be on the
+   * Jupyter origin), with the `_xsrf` cookie sent back as `X-XSRFToken` on
+   * writes.
    */
   token?: string;
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch;
-  /** Opens a WebSocket (default: `new WebSocket(url)`). */
-  webSocket?: (url: string) => IWebSocketLike;
+  /** Opens a WebSocket (default: `new WebSocket(url, protocols)`). */
+  webSocket?: (url: string, protocols?: string[]) => IWebSocketLike;
+}
+
+/** The subprotocol the server answers with. */
+export const SOCKET_PROTOCOL = 'jupyter-container-manager.v1';
+/** The prefix of the subprotocol that carries a token (base64url after it). */
+export const TOKEN_PROTOCOL_PREFIX =
+  'base64url.bearer.authorization.jupyter-container-manager.';
+
+/** The subprotocols that authenticate a socket with `token` (none without). */
+export function socketProtocols(token?: string): string[] {
+  if (!token) {
+    return [];
+  }
+  const bytes = new TextEncoder().encode(token);
+  let binary = '';
+  for (const byte of bytes) {
+    binary += String.fromCharCode(byte);
+  }
+  const encoded = btoa(binary)
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+  return [SOCKET_PROTOCOL, TOKEN_PROTOCOL_PREFIX + encoded];
 }
 
 /** The server URL with exactly one trailing slash. */
@@ -67,7 +93,11 @@ export function endpointUrl(serverUrl: string, endpoint: string): string {
   return normalizeServerUrl(serverUrl) + endpoint.replace(/^\/+/, '');
 }
 
-/** The `/container` WebSocket URL of a server (ws: or wss:), token appended. */
+/**
+ * The `/container` WebSocket URL of a server (ws: or wss:). A `token` is
+ * appended as `?token=` (for clients that cannot offer subprotocols; the
+ * browser client offers it as one, see socketProtocols).
+ */
 export function socketUrl(serverUrl: string, token?: string): string {
   const url = new URL('container', normalizeServerUrl(serverUrl));
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -111,14 +141,17 @@ export function createTransport(options: ITransportOptions = {}): ITransport {
         }
       }
       return doFetch(endpointUrl(serverUrl, endpoint), {
-        credentials: 'same-origin',
+        // With a token, no cookie goes out or comes back: Jupyter answers a
+        // token-authenticated request with its login cookie otherwise.
+        credentials: token ? 'omit' : 'same-origin',
         ...init,
         headers
       });
     },
     socket(containerId: string): ContainerSocket {
       return new ContainerSocket(containerId, {
-        url: () => socketUrl(serverUrl, token),
+        url: () => socketUrl(serverUrl),
+        protocols: socketProtocols(token),
         factory: options.webSocket
       });
     },
