@@ -139,7 +139,11 @@ async def test_answers_errors_and_streams_carry_the_cors_headers(
     refused = await call(f"{base}/fs/readdir/", token="not-the-token")
     assert refused.code == 403
     assert refused.headers.get("Access-Control-Allow-Origin") == ORIGIN
-    assert set(json.loads(refused.body)) >= {"message", "reason", "code"}
+    refusal = json.loads(refused.body)
+    assert set(refusal) >= {"message", "reason", "code"}
+    assert refusal["message"] == "The token was not accepted by this Jupyter server"
+    wrong = await call("webcontainer/boot", method="POST", body=b"{}", token="not-the-token")
+    assert wrong.code == 403 and "token" in json.loads(wrong.body)["message"]  # not "_xsrf"
     # An origin the server does not allow learns nothing (no CORS header).
     other = await call(f"{base}/fs/readFile/missing.js", headers={"Origin": "http://evil.test"})
     assert other.headers.get("Access-Control-Allow-Origin") != "http://evil.test"
