@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,6 +143,20 @@ def chromium_path() -> str:
 def lab_server(
     tmp_path_factory: pytest.TempPathFactory, chromium_path: str, docker_client
 ) -> Iterator[LabServer]:
+    with launch_lab(tmp_path_factory) as server:
+        yield server
+
+
+@contextmanager
+def launch_lab(
+    tmp_path_factory: pytest.TempPathFactory,
+    manager: dict | None = None,
+    args: tuple[str, ...] = (),
+    log_name: str = "jupyter-lab.log",
+) -> Iterator[LabServer]:
+    """A ``jupyter lab`` subprocess of this run (its own owner label), with more
+    ``ContainerManager`` settings and command-line arguments; its containers are
+    removed and its log kept in the artifacts when the block ends."""
     from tests.conftest import RUN_ID, RUN_LABEL, TEST_IMAGE
 
     base = tmp_path_factory.mktemp("lab")
@@ -160,6 +175,7 @@ def lab_server(
                     "owner": owner,
                     "image": TEST_IMAGE,
                     "extra_labels": {RUN_LABEL: RUN_ID},
+                    **(manager or {}),
                 },
             }
         )
@@ -192,6 +208,7 @@ def lab_server(
         "--FileContentsManager.delete_to_trash=False",
         f"--ServerApp.root_dir={root}",
         "--allow-root",
+        *args,
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
@@ -227,7 +244,7 @@ def lab_server(
             process.wait(timeout=10)
         if log_path.exists():
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log_path, ARTIFACTS / "jupyter-lab.log")
+            shutil.copy(log_path, ARTIFACTS / log_name)
 
 
 @pytest.fixture(scope="module")
