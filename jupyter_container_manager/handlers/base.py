@@ -28,6 +28,13 @@ def preview_url(base_url: str, container_id: str, port: int) -> str:
     return f"{base_url.rstrip('/')}/containers/{container_id}/proxy/{port}/"
 
 
+def token_refused(handler) -> bool:
+    """Did the request bring a token (header or ``?token=``) that did not log in?"""
+    request = handler.request
+    presented = "Authorization" in request.headers or "token" in request.arguments
+    return presented and not getattr(handler, "_jupyter_current_user", None)
+
+
 class ServiceMixin:
     """Typed access to the shared service, for REST and WebSocket handlers alike."""
 
@@ -95,11 +102,6 @@ class ContainerAPIHandler(ServiceMixin, ExtensionHandlerMixin, APIHandler):
             return
         super()._handle_request_exception(e)
 
-    def _token_refused(self) -> bool:
-        """Did the request bring a token (header or ``?token=``) that did not log in?"""
-        presented = "Authorization" in self.request.headers or "token" in self.request.arguments
-        return presented and not getattr(self, "_jupyter_current_user", None)
-
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         # send_error() cleared the headers that prepare() set: a page on an allowed
         # origin (ServerApp.allow_origin) must read the error as it reads the answer.
@@ -110,7 +112,7 @@ class ContainerAPIHandler(ServiceMixin, ExtensionHandlerMixin, APIHandler):
             body = exc.to_json()
         elif isinstance(exc, HTTPError):
             message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
-            if status_code == 403 and self._token_refused():
+            if status_code == 403 and token_refused(self):
                 # Jupyter's own words here would be about a missing _xsrf argument.
                 message = "The token was not accepted by this Jupyter server"
             body = {"message": message or exc.reason or reason, "reason": exc.reason or reason, "code": None}
