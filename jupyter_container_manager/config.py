@@ -174,6 +174,56 @@ class ContainerManager(Configurable):
         code (Vite, Next dev servers), or publish ports (`publish_ports`) instead.""",
     ).tag(config=True)
 
+    preview_host = Unicode(
+        "auto",
+        help="""Where previews are served. Every (container, port) preview gets an origin of
+        its own, at path /, so dev servers work unchanged (absolute URLs, hot-reload
+        sockets, cookies, service workers). "auto": when the browser reached this server
+        under a loopback name (localhost, 127.0.0.1, [::1]), previews are
+        http://<port>-<id>.localhost:<server port>/ (browsers resolve *.localhost to this
+        machine); under any other name, the path proxy. A template such as
+        "{port}-{id}.preview.example.org" (wildcard DNS and TLS pointing at this server,
+        see docs/previews.md): that origin. "path": always the path proxy
+        /containers/{id}/proxy/{port}/ on the Jupyter origin.""",
+    ).tag(config=True)
+
+    @validate("preview_host")
+    def _valid_preview_host(self, proposal):
+        from .preview_hosts import PreviewHosts
+
+        try:
+            PreviewHosts(proposal["value"])
+        except ValueError as err:
+            raise TraitError(str(err)) from err
+        return proposal["value"]
+
+    preview_grant_lifetime = Float(
+        300.0,
+        help="""Seconds a preview URL handed out by the API stays valid before it is first
+        opened. The URL carries a single-use signed grant, bound to this owner, the
+        container and the port, that the preview origin trades for a cookie of its own.""",
+    ).tag(config=True)
+
+    preview_cookie_lifetime = Float(
+        12 * 3600.0,
+        help="""Seconds the cookie of a preview origin (made from a grant) stays valid.""",
+    ).tag(config=True)
+
+    preview_sandbox = Bool(
+        False,
+        help="""Also send the CSP sandbox of `proxy_sandbox` from previews on their own
+        origin. Not needed there: a preview origin is cross-origin to Jupyter by
+        construction, so its scripts cannot call the Jupyter API as the user.""",
+    ).tag(config=True)
+
+    preview_embedder_policy = Unicode(
+        "credentialless",
+        help="""Cross-Origin-Embedder-Policy sent with preview answers that set none (with
+        Cross-Origin-Resource-Policy: cross-origin), so that cross-origin isolated pages
+        (COEP require-corp, as WebContainer apps run) can embed previews in iframes.
+        "credentialless" (as WebContainer's preview hosts), "require-corp", or "" for none.""",
+    ).tag(config=True)
+
     docker_url = Unicode(
         "",
         help="""Docker engine address, e.g. 'unix:///var/run/docker.sock' or

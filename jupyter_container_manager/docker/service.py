@@ -18,6 +18,7 @@ from .engine import DockerEngine
 from .files import ContainerFiles
 from .idle import IdleReaper
 from .pool import WarmPool
+from .port_tunnel import PortTunnels
 from .processes import ContainerProcesses
 
 RemovalHook = Callable[[str], object]
@@ -39,6 +40,7 @@ class DockerService:
         self.agents = Agents(self.engine, enabled=settings.agent)
         self.files = ContainerFiles(self.engine, settings, self.agents)
         self.processes = ContainerProcesses(self.engine, self.agents)
+        self.tunnels = PortTunnels(self.agents)
         self._removal_hooks: list[RemovalHook] = [self.processes.forget_container]
         self.pool = WarmPool(self.containers, settings.warm_pool_size, settings.image, self.log)
         self.idle = IdleReaper(
@@ -158,7 +160,17 @@ class DockerService:
         self.log.info("on_shutdown %s: %d container(s)", policy, len(done))
         return done
 
+    async def open_port(self, info: ContainerInfo, port: int, timeout: float):
+        """A stream (Tornado IOStream) to ``port`` in a running container, whether its
+        server listens on all addresses or on the container's loopback only."""
+        return await self.tunnels.open(info.docker_id, info.address, port, timeout)
+
+    async def port_reachable(self, info: ContainerInfo, port: int) -> bool:
+        """Whether a preview of ``port`` reaches a server in the container now."""
+        return await self.tunnels.reachable(info.docker_id, info.address, port)
+
     async def close(self) -> None:
+        self.tunnels.close()
         self.agents.close()
         await self.pool.close()
         await self.idle.close()
