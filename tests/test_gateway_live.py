@@ -269,3 +269,40 @@ async def test_the_in_container_port_watcher_for_remote_engines(jp_serverapp, ap
         await asyncio.wait_for(ended.wait(), 10)  # the exec ends with the container
     finally:
         watcher.stop()
+
+
+# A server that restarts itself on the same port faster than a look at the ports
+# (nodemon's restart): it closes its listening socket and opens a new one within ~20 ms.
+RESTARTING = """
+const http = require('http');
+let generation = 0;
+function serve() {
+  generation += 1;
+  const mine = generation;
+  const server = http.createServer((q, s) => s.end('generation ' + mine));
+  server.listen(3000, '127.0.0.1');
+  return server;
+}
+let server = serve();
+process.stdin.on('data', () => { server.close(); server.closeAllConnections(); server = serve(); });
+"""
+
+
+async def test_a_server_on_the_loopback_is_ready_and_every_restart_is_told(ws, api):
+    """A server bound to 127.0.0.1 (Vite's default) gets server-ready (the preview reaches
+    it through the agent), and a restart within a few ms, between two looks at the ports,
+    gives port close/open and a second server-ready."""
+    container = await api.create(name="restarts")
+    client = await ws()
+    await client.join(container["id"])
+    pid = (await client.ok("process-operation", {
+        "type": "spawn", "command": "node", "args": ["-e", RESTARTING]}))["pid"]
+    first = await client.push("server-ready", timeout=15)
+    assert preview_target(first["url"]) == (3000, container["id"])
+    await client.ok("process-operation", {"type": "input", "pid": pid, "data": "restart\n"})
+    second = await client.push("server-ready", timeout=10)
+    assert preview_target(second["url"]) == (3000, container["id"])
+    assert second["url"] != first["url"]  # a fresh grant
+    closed = await client.push("port", lambda d: d["type"] == "close", timeout=5)
+    assert closed["port"] == 3000
+    await client.ok("process-operation", {"type": "kill", "pid": pid})
