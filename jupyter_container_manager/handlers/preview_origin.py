@@ -73,7 +73,7 @@ class PreviewOriginHandler(PreviewForwarding, ServiceMixin, web.RequestHandler):
         self.target = self.request.uri or "/"
         grant = split_grant_path(self.request.path)
         # An unknown or foreign container is a 404 whoever asks (never the Jupyter UI).
-        await self._look_up()
+        await self.find_container()
         if grant is not None:
             return self._redeem(*grant)
         cookie = self.get_cookie(self.protected_cookie)

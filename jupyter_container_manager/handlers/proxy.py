@@ -78,11 +78,17 @@ class PreviewForwarding:
     app_prefix = ""
     sandbox = False
 
-    async def begin_forwarding(self):
-        self.container = self.connections.addresses.get(self.container_id)
-        self.container_from_cache = self.container is not None
+    async def find_container(self) -> ContainerInfo:
+        """The container, remembered from a moment ago or looked up (404, 409)."""
         if self.container is None:
-            self.container = await self._look_up()
+            self.container = self.connections.addresses.get(self.container_id)
+            self.container_from_cache = self.container is not None
+            if self.container is None:
+                self.container = await self._look_up()
+        return self.container
+
+    async def begin_forwarding(self):
+        await self.find_container()
         self._record_activity()
         if self.upgrade or self._needs_slash():
             return  # handled by forward(), no body to stream
