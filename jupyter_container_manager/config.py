@@ -318,6 +318,30 @@ class ContainerManager(Configurable):
         help="Seconds between two looks at the listening ports of a joined container.",
     ).tag(config=True)
 
+    # --- corporate networks ---------------------------------------------------------
+
+    ca_certificates = Unicode(
+        "",
+        help="""A PEM bundle on the server's machine (e.g. your company's root CA, or
+        '/etc/ssl/certs/ca-certificates.crt') that every new container trusts in addition
+        to its image's own CAs. Each container gets its image's system bundle plus these
+        certificates at /etc/jupyter-container-manager/ca-certificates.crt, and
+        NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE, PIP_CERT, CURL_CA_BUNDLE
+        and GIT_SSL_CAINFO naming it (node, npm, yarn, pnpm, Python, pip, curl, git,
+        openssl). Read once at server start: a file that is missing or not PEM is logged
+        as an error and every create answers 503 (CA_CERTIFICATES_INVALID) until it is
+        fixed and the server restarted. Empty: containers trust only their image's CAs.""",
+    ).tag(config=True)
+
+    pass_proxy_env = Bool(
+        True,
+        help="""Pass the server's HTTP_PROXY, HTTPS_PROXY, NO_PROXY and ALL_PROXY (upper and
+        lower case, as set) on to the environment of every new container. A request's own
+        `env` wins (setting a proxy variable in either case replaces both of the server's).
+        A proxy on the server's loopback address does not serve containers (their
+        127.0.0.1 is their own); a warning says so at start.""",
+    ).tag(config=True)
+
     extra_labels = Dict(
         help="Extra Docker labels put on every container this server creates.",
     ).tag(config=True)
@@ -384,6 +408,11 @@ class ContainerManager(Configurable):
         if proposal["value"] < 1:
             raise TraitError("log_max_files must be at least 1")
         return proposal["value"]
+
+    @validate("ca_certificates")
+    def _valid_ca_certificates(self, proposal):
+        value = proposal["value"].strip()
+        return os.path.abspath(os.path.expanduser(value)) if value else ""
 
     @validate("docker_workers")
     def _valid_workers(self, proposal):

@@ -17,6 +17,7 @@ from .containers import ContainerLifecycle
 from .engine import DockerEngine
 from .files import ContainerFiles
 from .idle import IdleReaper
+from .network_setup import NetworkSetup
 from .pool import WarmPool
 from .port_tunnel import PortTunnels
 from .processes import ContainerProcesses
@@ -36,7 +37,9 @@ class DockerService:
             workers=settings.docker_workers,
             timeout=settings.docker_timeout,
         )
-        self.containers = ContainerLifecycle(self.engine, settings)
+        # ca_certificates is read and checked here, once, at server start.
+        self.network = NetworkSetup(settings, self.log)
+        self.containers = ContainerLifecycle(self.engine, settings, self.network)
         self.agents = Agents(self.engine, enabled=settings.agent)
         self.files = ContainerFiles(self.engine, settings, self.agents)
         self.processes = ContainerProcesses(self.engine, self.agents)
@@ -55,7 +58,9 @@ class DockerService:
     def start_background_tasks(self) -> None:
         """Start what runs for the server's whole life (needs the running event loop)."""
         self.idle.start()
-        if image_allowed(self.settings.image, self.settings.allowed_images):
+        if self.network.problem is None and image_allowed(
+            self.settings.image, self.settings.allowed_images
+        ):
             self.pool.start()
 
     def on_container_removed(self, hook: RemovalHook) -> None:
@@ -75,6 +80,7 @@ class DockerService:
     ) -> ContainerInfo:
         """Create and start a container and write ``files`` into its workdir before
         answering; a container whose files cannot be written is removed again."""
+        self.network.check()  # an unusable ca_certificates: not even a pooled one
         if files:
             tree_to_tar(files)  # refuse a bad tree before creating anything
         info = None
