@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import functools
+import os
 
 from jupyter_server.extension.application import ExtensionApp
 
 from .config import ContainerManager
 from .docker import DockerService
 from .handlers import route_table
-from .handlers.base import ROOMS_KEY, SERVICE_KEY, preview_url
+from .handlers.base import LINKS_KEY, ROOMS_KEY, SERVICE_KEY
+from .handlers.preview_origin import add_preview_origins
+from .preview_grants import derive_key
+from .preview_links import PreviewLinks
 from .rooms import ContainerRooms
 
 
@@ -22,13 +25,24 @@ class ContainerManagerApp(ExtensionApp):
 
     service: DockerService | None = None
     rooms: ContainerRooms | None = None
+    links: PreviewLinks | None = None
 
     def initialize_settings(self) -> None:
         settings = ContainerManager(parent=self, config=self.config)
         self.service = DockerService(settings, log=self.log)
         base_url = self.serverapp.base_url if self.serverapp is not None else "/"
-        self.rooms = ContainerRooms(self.service, functools.partial(preview_url, base_url))
-        self.settings.update({SERVICE_KEY: self.service, ROOMS_KEY: self.rooms})
+        secret = getattr(self.serverapp, "cookie_secret", None) or os.urandom(32)
+        self.links = PreviewLinks(
+            preview_host=settings.preview_host,
+            key=derive_key(secret),
+            owner=settings.owner,
+            base_url=base_url,
+            grant_lifetime=settings.preview_grant_lifetime,
+            cookie_lifetime=settings.preview_cookie_lifetime,
+        )
+        self.rooms = ContainerRooms(self.service, self.links)
+        self.settings.update({SERVICE_KEY: self.service, ROOMS_KEY: self.rooms,
+                              LINKS_KEY: self.links})
         self.log.info(
             "jupyter-container-manager: owner %r, image %r, engine %s",
             settings.owner,
@@ -38,6 +52,11 @@ class ContainerManagerApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(route_table())
+        if self.serverapp is not None and self.serverapp.web_app is not None:
+            pattern = add_preview_origins(self.serverapp.web_app, self.links)
+            if pattern:
+                self.log.info("jupyter-container-manager: previews on their own origins (%s)",
+                              pattern)
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:
         if self.service is not None:

@@ -174,6 +174,56 @@ class ContainerManager(Configurable):
         code (Vite, Next dev servers), or publish ports (`publish_ports`) instead.""",
     ).tag(config=True)
 
+    preview_host = Unicode(
+        "auto",
+        help="""Where previews are served. Every (container, port) preview gets an origin of
+        its own, at path /, so dev servers work unchanged (absolute URLs, hot-reload
+        sockets, cookies, service workers). "auto": when the browser reached this server
+        under a loopback name (localhost, 127.0.0.1, [::1]), previews are
+        http://<port>-<id>.localhost:<server port>/ (browsers resolve *.localhost to this
+        machine); under any other name, the path proxy. A template such as
+        "{port}-{id}.preview.example.org" (wildcard DNS and TLS pointing at this server,
+        see docs/previews.md): that origin. "path": always the path proxy
+        /containers/{id}/proxy/{port}/ on the Jupyter origin.""",
+    ).tag(config=True)
+
+    @validate("preview_host")
+    def _valid_preview_host(self, proposal):
+        from .preview_hosts import PreviewHosts
+
+        try:
+            PreviewHosts(proposal["value"])
+        except ValueError as err:
+            raise TraitError(str(err)) from err
+        return proposal["value"]
+
+    preview_grant_lifetime = Float(
+        300.0,
+        help="""Seconds a preview URL handed out by the API stays valid before it is first
+        opened. The URL carries a single-use signed grant, bound to this owner, the
+        container and the port, that the preview origin trades for a cookie of its own.""",
+    ).tag(config=True)
+
+    preview_cookie_lifetime = Float(
+        12 * 3600.0,
+        help="""Seconds the cookie of a preview origin (made from a grant) stays valid.""",
+    ).tag(config=True)
+
+    preview_sandbox = Bool(
+        False,
+        help="""Also send the CSP sandbox of `proxy_sandbox` from previews on their own
+        origin. Not needed there: a preview origin is cross-origin to Jupyter by
+        construction, so its scripts cannot call the Jupyter API as the user.""",
+    ).tag(config=True)
+
+    preview_embedder_policy = Unicode(
+        "credentialless",
+        help="""Cross-Origin-Embedder-Policy sent with preview answers that set none (with
+        Cross-Origin-Resource-Policy: cross-origin), so that cross-origin isolated pages
+        (COEP require-corp, as WebContainer apps run) can embed previews in iframes.
+        "credentialless" (as WebContainer's preview hosts), "require-corp", or "" for none.""",
+    ).tag(config=True)
+
     docker_url = Unicode(
         "",
         help="""Docker engine address, e.g. 'unix:///var/run/docker.sock' or
@@ -268,6 +318,30 @@ class ContainerManager(Configurable):
         help="Seconds between two looks at the listening ports of a joined container.",
     ).tag(config=True)
 
+    # --- corporate networks ---------------------------------------------------------
+
+    ca_certificates = Unicode(
+        "",
+        help="""A PEM bundle on the server's machine (e.g. your company's root CA, or
+        '/etc/ssl/certs/ca-certificates.crt') that every new container trusts in addition
+        to its image's own CAs. Each container gets its image's system bundle plus these
+        certificates at /etc/jupyter-container-manager/ca-certificates.crt, and
+        NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE, PIP_CERT, CURL_CA_BUNDLE
+        and GIT_SSL_CAINFO naming it (node, npm, yarn, pnpm, Python, pip, curl, git,
+        openssl). Read once at server start: a file that is missing or not PEM is logged
+        as an error and every create answers 503 (CA_CERTIFICATES_INVALID) until it is
+        fixed and the server restarted. Empty: containers trust only their image's CAs.""",
+    ).tag(config=True)
+
+    pass_proxy_env = Bool(
+        True,
+        help="""Pass the server's HTTP_PROXY, HTTPS_PROXY, NO_PROXY and ALL_PROXY (upper and
+        lower case, as set) on to the environment of every new container. A request's own
+        `env` wins (setting a proxy variable in either case replaces both of the server's).
+        A proxy on the server's loopback address does not serve containers (their
+        127.0.0.1 is their own); a warning says so at start.""",
+    ).tag(config=True)
+
     extra_labels = Dict(
         help="Extra Docker labels put on every container this server creates.",
     ).tag(config=True)
@@ -334,6 +408,11 @@ class ContainerManager(Configurable):
         if proposal["value"] < 1:
             raise TraitError("log_max_files must be at least 1")
         return proposal["value"]
+
+    @validate("ca_certificates")
+    def _valid_ca_certificates(self, proposal):
+        value = proposal["value"].strip()
+        return os.path.abspath(os.path.expanduser(value)) if value else ""
 
     @validate("docker_workers")
     def _valid_workers(self, proposal):

@@ -115,6 +115,23 @@ class ImageNotFound(ServiceUnavailable):
     code = "IMAGE_NOT_FOUND"
 
 
+class CaCertificatesInvalid(ServiceUnavailable):
+    """``c.ContainerManager.ca_certificates`` names a file that is missing or not a PEM
+    bundle: no container is created, rather than one with a half-set trust store."""
+
+    code = "CA_CERTIFICATES_INVALID"
+
+    def __init__(self, path: str, problem: str):
+        super().__init__(
+            f"No container can be created: the CA bundle {path!r} "
+            f"(c.ContainerManager.ca_certificates) {problem}. Point the setting at a PEM "
+            "file of CA certificates (or set it to '' to trust only the images' own), "
+            "then restart the Jupyter server."
+        )
+        self.path = path
+        self.problem = problem
+
+
 class UpstreamUnavailable(ContainerManagerError):
     """A preview port in the container does not answer."""
 

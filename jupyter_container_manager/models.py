@@ -17,6 +17,9 @@ LABEL_NAME = f"{LABEL_PREFIX}.name"
 LABEL_WORKDIR = f"{LABEL_PREFIX}.workdir"
 LABEL_CREATED = f"{LABEL_PREFIX}.created"
 LABEL_PORTS = f"{LABEL_PREFIX}.ports"
+# On warm-pool containers: the digest of the proxy variables and CA certificates they
+# were made with (docker/network_setup.py), so a server with other ones does not adopt them.
+LABEL_SETUP = f"{LABEL_PREFIX}.setup"
 
 STATUSES = ("creating", "running", "stopped", "exited", "error")
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 
 from . import paths
 from .config import ContainerManager
@@ -32,11 +31,11 @@ from .errors import (
     QuotaExceeded,
 )
 from .models import ContainerInfo
+from .preview_links import PreviewLinks
 from .terminals import LineTerminal, PtySession, end_orphan_shells
 
 log = logging.getLogger(__name__)
 
-PreviewUrl = Callable[[str, int], str]
 WATCH_READY_TIMEOUT = 10.0
 PORT_WATCHER_RESTARTS = 5  # restarts of a watcher whose script someone killed
 WATCHER_RESTARTS = 5
@@ -100,14 +99,36 @@ class Room:
                                  self._ports_changed, self._port_watcher_ended)
         self.ports.start()
 
-    def _ports_changed(self, opened: set[int], closed: set[int]) -> None:
+    def _push_port(self, event: str, port: int, data: dict) -> None:
+        """Push a port event to every socket, each with a preview URL of its own (a grant
+        is single-use, and each socket's browser may reach the server by another name)."""
+        for client in list(self.clients):
+            url = self.rooms.preview_url_for(client, self.id, port)
+            client.push(event, {"port": port, **data, "url": url})
+
+    async def _ports_changed(self, opened: set[int], closed: set[int]) -> None:
+        """Ports that opened, closed, or were opened anew (a server restarted between two
+        looks: both). ``server-ready`` only once a preview really reaches the port."""
         for port in sorted(closed):
-            url = self.rooms.preview_url(self.id, port)
-            self.broadcast("port", {"port": port, "type": "close", "url": url})
+            self._push_port("port", port, {"type": "close"})
         for port in sorted(opened):
-            url = self.rooms.preview_url(self.id, port)
-            self.broadcast("port", {"port": port, "type": "open", "url": url})
-            self.broadcast("server-ready", {"port": port, "url": url})
+            self._push_port("port", port, {"type": "open"})
+        for port in sorted(opened):
+            if await self._reachable(port) and self.ports is not None and port in self.ports.ports:
+                self._push_port("server-ready", port, {})
+
+    async def _reachable(self, port: int) -> bool:
+        """Whether a preview reaches ``port`` (a server bound to the container's loopback
+        is reached through the agent), trying for a moment: a server may announce its
+        socket a little before it accepts."""
+        for attempt in range(5):
+            try:
+                if await self.rooms.service.port_reachable(self.info, port):
+                    return True
+            except Exception:  # noqa: BLE001 - the container went meanwhile
+                return False
+            await asyncio.sleep(0.05 * (attempt + 1))
+        return False
 
     async def _port_watcher_ended(self) -> None:
         """The port watcher's exec ended: the container stopped or went, or someone
@@ -244,11 +265,11 @@ class Room:
 class ContainerRooms:
     """The rooms of one server, and which sockets joined which container."""
 
-    def __init__(self, service: DockerService, preview_url: PreviewUrl):
+    def __init__(self, service: DockerService, links: PreviewLinks):
         self.service = service
         self.settings: ContainerManager = service.settings
         self.engine = service.engine
-        self.preview_url = preview_url
+        self.links = links
         self.line_terminal = LineTerminal(
             service.engine,
             timeout=self.settings.terminal_timeout,
@@ -282,6 +303,12 @@ class ContainerRooms:
             for client in self._members.get(container_id, ()):
                 room.add_client(client)
             return room
+
+    def preview_url_for(self, client, container_id: str, port: int) -> str:
+        """The preview URL of ``port`` for one socket: by the scheme and host its browser
+        used to reach this server (``client.preview_origin``)."""
+        scheme, host = getattr(client, "preview_origin", None) or ("http", "")
+        return self.links.url(container_id, port, scheme=scheme, host=host)
 
     def touch(self, container_id: str) -> None:
         """A request named this container: it is in use (see docker/idle.py)."""

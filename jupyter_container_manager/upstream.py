@@ -100,18 +100,15 @@ class UpstreamExchange:
     @classmethod
     async def open(
         cls,
-        host: str,
-        port: int,
+        stream: IOStream,
         *,
         method: str,
         target: str,
         headers: list[tuple[str, str]],
         body: str,
-        timeout: float,
     ) -> UpstreamExchange:
-        """Connect and send the request head. ``body`` is ``"none"``, ``"length"`` (the
-        headers carry Content-Length) or ``"chunked"`` (length unknown)."""
-        stream = await connect(host, port, timeout)
+        """Send the request head on a connected ``stream``. ``body`` is ``"none"``,
+        ``"length"`` (the headers carry Content-Length) or ``"chunked"`` (length unknown)."""
         outgoing = httputil.HTTPHeaders()
         for name, value in headers:
             outgoing.add(name, value)
@@ -199,22 +196,23 @@ async def relay_upgrade(
 
 
 class RecentAddresses:
-    """Container addresses looked up in the last ``ttl`` seconds, so that a page loading
-    a hundred modules does not ask the engine a hundred times. The caller drops an entry
-    when connecting to it fails and looks again (the container may have stopped or moved)."""
+    """Where containers were found in the last ``ttl`` seconds (whatever the caller keeps:
+    their description), so that a page loading a hundred modules does not ask the engine a
+    hundred times. The caller drops an entry when connecting to it fails and looks again
+    (the container may have stopped or moved)."""
 
     def __init__(self, ttl: float = 2.0):
         self.ttl = ttl
-        self._found: dict[str, tuple[str, float]] = {}
+        self._found: dict[str, tuple[object, float]] = {}
 
-    def get(self, container_id: str) -> str | None:
+    def get(self, container_id: str):
         found = self._found.get(container_id)
         if found is None or found[1] < time.monotonic():
             self._found.pop(container_id, None)
             return None
         return found[0]
 
-    def put(self, container_id: str, address: str) -> None:
+    def put(self, container_id: str, address) -> None:
         self._found[container_id] = (address, time.monotonic() + self.ttl)
 
     def drop(self, container_id: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from tornado.httpclient import HTTPClientError
 
@@ -78,3 +79,16 @@ def assert_error(answer: Response, status: int, code: str | None = None, contain
     if contains:
         assert contains.lower() in body["message"].lower(), body
     return body
+
+
+_PREVIEW_ORIGIN_URL = re.compile(
+    r"^http://(?P<port>\d+)-(?P<id>[0-9a-f-]{36})\.localhost:\d+/__jcm_grant/[A-Za-z0-9_\-]+"
+    r"\.[A-Za-z0-9_\-]+/$")
+
+
+def preview_target(url: str) -> tuple[int, str]:
+    """(port, container id) of a preview URL the API handed out for a client on this
+    machine: ``http://<port>-<id>.localhost:<server port>/__jcm_grant/<grant>/``."""
+    found = _PREVIEW_ORIGIN_URL.match(url)
+    assert found, f"not a preview-origin URL with a grant: {url}"
+    return int(found["port"]), found["id"]

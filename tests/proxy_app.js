@@ -1,5 +1,6 @@
 // A preview app for the proxy tests: node's own http module, no npm.
-// Run as `node -e "$(cat proxy_app.js)" PORT`; it listens on 0.0.0.0:PORT.
+// Run as `node -e "$(cat proxy_app.js)" PORT`; it listens on 0.0.0.0:PORT (or on
+// BIND_HOST:PORT, e.g. 127.0.0.1 for a server that only the container itself reaches).
 //   /echo...      any verb: {method, url, headers, body}
 //   /upload       any verb: {bytes, sha256} of the body, read as a stream
 //   /download     ?mb=N[&length=1]: N MiB of the byte pattern i % 251, chunked or with a length
@@ -161,4 +162,4 @@ server.on('upgrade', (req, socket, head) => {
   socket.on('error', () => {});
 });
 
-server.listen(port, '0.0.0.0');
+server.listen(port, process.env.BIND_HOST || '0.0.0.0');

@@ -27,10 +27,13 @@ def pattern_sha256(size: int) -> str:
     return digest.hexdigest()
 
 
-def start_app(docker_client, container_id: str, port: int = APP_PORT) -> None:
-    """Start the node test app in the container, in the background (argv, no shell)."""
+def start_app(docker_client, container_id: str, port: int = APP_PORT,
+              bind: str = "0.0.0.0") -> None:
+    """Start the node test app in the container, in the background (argv, no shell),
+    listening on ``bind`` (127.0.0.1: only the container itself reaches it directly)."""
     container = docker_client.containers.get(f"jcm-{container_id}")
-    container.exec_run(["node", "-e", APP_SOURCE, str(port)], detach=True)
+    container.exec_run(["node", "-e", APP_SOURCE, str(port)], detach=True,
+                       environment={"BIND_HOST": bind})
 
 
 @dataclass

@@ -6,6 +6,8 @@ The sync client blocks its caller, so its server runs in another process
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncio
 import hashlib
 import io
@@ -14,6 +16,8 @@ import threading
 import zipfile
 
 import pytest
+
+from tests.helpers import preview_target
 
 from jupyter_container_manager.client import (
     ContainerError,
@@ -55,9 +59,11 @@ def test_direct_api_lifecycle(containers):
                              files={"a.txt": {"file": {"contents": b"\x00\x01"}}})
     assert info.status == "running" and info.name == "direct" and info.workdir == "/workspace"
     assert [p.port for p in info.ports] == [3000]
-    assert info.ports[0].url.endswith(f"/containers/{info.id}/proxy/3000/")
+    assert preview_target(info.ports[0].url) == (3000, info.id)
     assert info.id in [c.id for c in containers.list()]
-    assert containers.get(info.id) == info
+    again = containers.get(info.id)  # the same, but for a fresh grant in each preview URL
+    assert [preview_target(p.url) for p in again.ports] == [(3000, info.id)]
+    assert dataclasses.replace(again, ports=info.ports) == info
     assert containers.stop(info.id).status == "stopped"
     assert containers.start(info.id).status == "running"
     assert containers.restart(info.id).status == "running"
@@ -207,8 +213,8 @@ def test_server_ready_event_and_preview_through_the_proxy(wc):
     server = wc.spawn("node", ["server.cjs", "3000"])
     assert ready.wait(20), f"no server-ready push within 20 s; exit code {server.exit_code}"
     port, url, status = seen[0]
-    assert port == 3000 and url == wc.preview_url(3000) and status == 200
-    assert url.endswith(f"/containers/{wc.id}/proxy/3000/")
+    assert port == 3000 and status == 200
+    assert preview_target(url) == preview_target(wc.preview_url(3000)) == (3000, wc.id)
     answer = wc.fetch(url + "hello?x=1")
     assert answer.status == 200, answer.text
     assert answer.text == "preview says hi at /hello?x=1"

@@ -6,7 +6,7 @@ import docker
 import pytest
 
 from jupyter_container_manager.models import LABEL_ID, LABEL_NAME, LABEL_OWNER, LABEL_WORKDIR
-from tests.helpers import assert_error
+from tests.helpers import assert_error, preview_target
 
 MIB = 1024 * 1024
 
@@ -18,9 +18,8 @@ async def test_create_list_get_delete(api, docker_client, owner, jp_base_url):
     assert created["owner"] == owner
     assert created["workdir"] == "/workspace"
     assert created["limits"] == {"memory": 512 * MIB, "cpu_shares": 512, "pids": 512}
-    assert created["ports"] == [
-        {"port": 3000, "url": f"{jp_base_url}containers/{created['id']}/proxy/3000/"}
-    ]
+    assert [p["port"] for p in created["ports"]] == [3000]
+    assert preview_target(created["ports"][0]["url"]) == (3000, created["id"])
 
     listed = await api.get("containers")
     assert listed.status == 200

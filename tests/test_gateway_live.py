@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.helpers import preview_target
+
 SERVER = "require('http').createServer((q,s)=>s.end('ok')).listen(3000)"
 
 
@@ -74,24 +76,25 @@ async def test_server_ready_and_port_pushes_for_a_node_server(ws, api, jp_base_u
     container = await api.create(name="ports")
     client = await ws()
     await client.join(container["id"])
-    url = f"{jp_base_url}containers/{container['id']}/proxy/3000/"
+    target = (3000, container["id"])
     loop = asyncio.get_running_loop()
     pid = (await client.ok("process-operation",
                            {"type": "spawn", "command": "node", "args": ["-e", SERVER]}))["pid"]
     started = loop.time()
     ready = await client.push("server-ready", timeout=10)
-    assert ready == {"port": 3000, "url": url}
-    assert await client.push("port", lambda d: d["port"] == 3000) == {
-        "port": 3000, "type": "open", "url": url}
+    assert ready["port"] == 3000 and preview_target(ready["url"]) == target
+    opened = await client.push("port", lambda d: d["port"] == 3000)
+    assert opened["type"] == "open" and preview_target(opened["url"]) == target
 
     info = (await api.get("containers", container["id"])).json()
-    assert {"port": 3000, "url": url} in info["ports"]
+    assert [preview_target(p["url"]) for p in info["ports"]] == [target]
     listed = (await api.get("containers")).json()
-    assert {"port": 3000, "url": url} in listed[0]["ports"]
+    assert [preview_target(p["url"]) for p in listed[0]["ports"]] == [target]
 
     await client.ok("process-operation", {"type": "kill", "pid": pid})
     closed = await client.push("port", lambda d: d["type"] == "close", timeout=10)
-    assert closed == {"port": 3000, "type": "close", "url": url}
+    assert closed["port"] == 3000 and closed["type"] == "close"
+    assert preview_target(closed["url"]) == target
     assert loop.time() - started < 20
     info = (await api.get("containers", container["id"])).json()
     assert all(entry["port"] != 3000 for entry in info["ports"])
@@ -266,3 +269,40 @@ async def test_the_in_container_port_watcher_for_remote_engines(jp_serverapp, ap
         await asyncio.wait_for(ended.wait(), 10)  # the exec ends with the container
     finally:
         watcher.stop()
+
+
+# A server that restarts itself on the same port faster than a look at the ports
+# (nodemon's restart): it closes its listening socket and opens a new one within ~20 ms.
+RESTARTING = """
+const http = require('http');
+let generation = 0;
+function serve() {
+  generation += 1;
+  const mine = generation;
+  const server = http.createServer((q, s) => s.end('generation ' + mine));
+  server.listen(3000, '127.0.0.1');
+  return server;
+}
+let server = serve();
+process.stdin.on('data', () => { server.close(); server.closeAllConnections(); server = serve(); });
+"""
+
+
+async def test_a_server_on_the_loopback_is_ready_and_every_restart_is_told(ws, api):
+    """A server bound to 127.0.0.1 (Vite's default) gets server-ready (the preview reaches
+    it through the agent), and a restart within a few ms, between two looks at the ports,
+    gives port close/open and a second server-ready."""
+    container = await api.create(name="restarts")
+    client = await ws()
+    await client.join(container["id"])
+    pid = (await client.ok("process-operation", {
+        "type": "spawn", "command": "node", "args": ["-e", RESTARTING]}))["pid"]
+    first = await client.push("server-ready", timeout=15)
+    assert preview_target(first["url"]) == (3000, container["id"])
+    await client.ok("process-operation", {"type": "input", "pid": pid, "data": "restart\n"})
+    second = await client.push("server-ready", timeout=10)
+    assert preview_target(second["url"]) == (3000, container["id"])
+    assert second["url"] != first["url"]  # a fresh grant
+    closed = await client.push("port", lambda d: d["type"] == "close", timeout=5)
+    assert closed["port"] == 3000
+    await client.ok("process-operation", {"type": "kill", "pid": pid})

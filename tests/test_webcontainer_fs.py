@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from tests.helpers import assert_error
+from tests.helpers import assert_error, preview_target
 from tests.webcontainer_support import boot
 
 STARTER = {
@@ -69,7 +69,7 @@ async def test_boot_with_workdir_name_and_teardown(api, docker_client):
     url = await api.get("webcontainer", wc.id, "url", params={"port": "5173"})
     assert url.status == 200
     assert url.json()["port"] == 5173
-    assert url.json()["url"].endswith(f"/containers/{wc.id}/proxy/5173/")
+    assert preview_target(url.json()["url"]) == (5173, wc.id)
     assert_error(await api.get("webcontainer", wc.id, "url", params={"port": "0"}), 400)
     assert_error(await api.get("webcontainer", wc.id, "url"), 400)
 

@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from tests.helpers import preview_target
+
 from jupyter_container_manager.client import ContainerError
 from jupyter_container_manager.widgets import (
     ContainerManagerWidget,
@@ -200,11 +202,12 @@ def test_preview_links_follow_servers(wc):
     server = wc.spawn("node", ["srv.js"])
     assert wait_until(lambda: 5173 in previews.links), (previews.links, previews.status)
     url = previews.links[5173]
-    assert url.endswith(f"/containers/{wc.id}/proxy/5173/") and ready == [5173]
+    assert preview_target(url) == (5173, wc.id) and ready == [5173]
     assert f'href="{url}"' in previews._view.value
     assert wc.fetch(url).text == "ok"
     previews.links = {}
-    assert previews.refresh() == {5173: url}  # the ports the container lists now
+    refreshed = previews.refresh()  # the ports the container lists now (fresh grants)
+    assert {p: preview_target(u) for p, u in refreshed.items()} == {5173: (5173, wc.id)}
     server.kill()
     assert wait_until(lambda: 5173 not in previews.links), previews.links
     previews.close()

@@ -4,16 +4,21 @@
 //
 // Frames both ways: type (1 byte), channel (uint32 BE), length (uint32 BE), payload.
 // Server -> agent: SPAWN {argv, env} (JSON), STDIN data, STDIN_EOF, ACK n (uint32 BE:
-// bytes the server has consumed on that channel), CLOSE (drop the child's pipes).
-// Agent -> server: HELLO, STDOUT data, STDERR data, EXIT code (text), FAILED message.
+// bytes the server has consumed on that channel), CLOSE (drop the child's pipes),
+// CONNECT {port, hosts} (JSON: a TCP connection from inside the container, to the first
+// of hosts that accepts; STDIN/STDIN_EOF/CLOSE then go to the socket).
+// Agent -> server: HELLO, STDOUT data, STDERR data, EXIT code (text), FAILED message,
+// CONNECTED (the connection of a CONNECT is open; its bytes then come as STDOUT).
 // Output is sent while less than WINDOW bytes of a channel are unacknowledged; then the
-// child's pipe is paused, so a reader that stops reading stops the child, as with exec.
+// child's pipe (or the socket) is paused, so a reader that stops reading stops the
+// child, as with exec.
 'use strict';
 delete process.env.JCM_AGENT_SOURCE; // the children do not need it
 const { spawn } = require('child_process');
+const net = require('net');
 
-const T = { HELLO: 1, STDOUT: 2, STDERR: 3, EXIT: 4, FAILED: 5,
-            SPAWN: 10, STDIN: 11, STDIN_EOF: 12, ACK: 13, CLOSE: 14 };
+const T = { HELLO: 1, STDOUT: 2, STDERR: 3, EXIT: 4, FAILED: 5, CONNECTED: 6,
+            SPAWN: 10, STDIN: 11, STDIN_EOF: 12, ACK: 13, CLOSE: 14, CONNECT: 15 };
 const WINDOW = 4 << 20;
 const channels = new Map();
 
@@ -32,10 +37,7 @@ function pump(state, stream, type) {
   stream.on('data', (data) => {
     state.unacked += data.length;
     send(type, state.channel, data);
-    if (state.unacked > WINDOW) {
-      state.child.stdout.pause();
-      state.child.stderr.pause();
-    }
+    if (state.unacked > WINDOW) state.pause();
   });
 }
 
@@ -51,7 +53,14 @@ function start(channel, request) {
     send(T.FAILED, channel, String(err && err.message));
     return;
   }
-  const state = { channel, child, unacked: 0 };
+  const state = {
+    channel, child, unacked: 0,
+    pause: () => { child.stdout.pause(); child.stderr.pause(); },
+    resume: () => { child.stdout.resume(); child.stderr.resume(); },
+    write: (data) => child.stdin.write(data),
+    end: () => child.stdin.end(),
+    destroy: () => { child.stdin.destroy(); child.stdout.destroy(); child.stderr.destroy(); },
+  };
   channels.set(channel, state);
   child.stdin.on('error', () => {});
   child.on('error', (err) => {
@@ -66,23 +75,53 @@ function start(channel, request) {
   });
 }
 
+// A connection to a port inside the container (the preview of a server that listens on
+// localhost only), tried on each of hosts in turn until one accepts.
+function connect(channel, request, index) {
+  const hosts = request.hosts || ['127.0.0.1', '::1'];
+  const socket = net.connect({ port: request.port, host: hosts[index] });
+  let open = false;
+  const state = {
+    channel, socket, unacked: 0,
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    write: (data) => socket.write(data),
+    end: () => socket.end(),
+    destroy: () => socket.destroy(),
+  };
+  socket.on('error', (err) => {
+    if (open) return; // 'close' follows and ends the channel
+    if (index + 1 < hosts.length) return connect(channel, request, index + 1);
+    channels.delete(channel);
+    send(T.FAILED, channel, String(err && (err.code || err.message)));
+  });
+  socket.on('connect', () => {
+    open = true;
+    socket.setNoDelay(true);
+    channels.set(channel, state);
+    send(T.CONNECTED, channel);
+    pump(state, socket, T.STDOUT);
+  });
+  socket.on('close', () => {
+    if (!open) return;
+    channels.delete(channel);
+    send(T.EXIT, channel, '0');
+  });
+}
+
 function handle(type, channel, payload) {
   const state = channels.get(channel);
   if (type === T.SPAWN) return start(channel, JSON.parse(payload.toString('utf8')));
+  if (type === T.CONNECT) return connect(channel, JSON.parse(payload.toString('utf8')), 0);
   if (!state) return;
-  if (type === T.STDIN) state.child.stdin.write(payload);
-  else if (type === T.STDIN_EOF) state.child.stdin.end();
+  if (type === T.STDIN) state.write(payload);
+  else if (type === T.STDIN_EOF) state.end();
   else if (type === T.ACK) {
     state.unacked -= payload.readUInt32BE(0);
-    if (state.unacked <= WINDOW) {
-      state.child.stdout.resume();
-      state.child.stderr.resume();
-    }
+    if (state.unacked <= WINDOW) state.resume();
   } else if (type === T.CLOSE) {
     channels.delete(channel);
-    state.child.stdin.destroy();
-    state.child.stdout.destroy();
-    state.child.stderr.destroy();
+    state.destroy();
   }
 }
 

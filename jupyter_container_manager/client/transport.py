@@ -75,8 +75,12 @@ class Transport:
         """A path from the server root (as preview URLs are given) -> a full URL."""
         if "://" in url_or_path:
             return url_or_path
+        return self.server_root() + "/" + url_or_path.lstrip("/")
+
+    def server_root(self) -> str:
+        """``scheme://host:port`` of the server."""
         parts = urlsplit(self.server.url)
-        return urlunsplit((parts.scheme, parts.netloc, "", "", "")) + "/" + url_or_path.lstrip("/")
+        return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
     def _client(self) -> AsyncHTTPClient:
         if self._http is None:  # created on the loop it will run on

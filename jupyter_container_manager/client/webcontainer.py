@@ -7,6 +7,8 @@ on first need, for ``spawn`` (streamed processes), the line terminal and the
 
 from __future__ import annotations
 
+from .previews import proxy_path
+
 import asyncio
 import inspect
 import logging
@@ -186,10 +188,13 @@ class AsyncWebContainer:
         headers: Mapping[str, str] | None = None, timeout: float | None = None,
     ) -> Answer:
         """Fetch a preview URL (as ``server-ready`` gives it) through the server, with this
-        client's credentials. Any status is returned, not raised."""
+        client's credentials. Any status is returned, not raised. A URL of a preview origin
+        (``http://5173-<id>.localhost:8888/...``, for browsers) is fetched through the same
+        preview's path proxy, which this client's token opens."""
+        proxied = proxy_path(url, self._transport.server.url)
         return await self._transport.fetch(
-            method, self._transport.absolute(url), body=body, headers=dict(headers or {}),
-            timeout=timeout,
+            method, self._transport.absolute(proxied or url), body=body,
+            headers=dict(headers or {}), timeout=timeout,
         )
 
     def absolute_url(self, url: str) -> str:

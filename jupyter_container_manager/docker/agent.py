@@ -26,8 +26,9 @@ from importlib import resources
 
 from .engine import STDERR, STDOUT, DockerEngine, ExecStartError, ExecStream
 
-HELLO, OUT, ERR, EXIT, FAILED = 1, 2, 3, 4, 5
-SPAWN, STDIN, STDIN_EOF, ACK, CLOSE = 10, 11, 12, 13, 14
+HELLO, OUT, ERR, EXIT, FAILED, CONNECTED = 1, 2, 3, 4, 5, 6
+SPAWN, STDIN, STDIN_EOF, ACK, CLOSE, CONNECT = 10, 11, 12, 13, 14, 15
+LOOPBACK_HOSTS = ["127.0.0.1", "::1"]
 HEADER = struct.Struct(">BLL")
 ACK_EVERY = 256 * 1024
 REPLAY_LIMIT = 1024 * 1024  # input kept to run a command again if the agent dies
@@ -67,6 +68,8 @@ class AgentChannel:
         self._stdin_closed = False
         self._received = False
         self._replay: bytearray | None = bytearray()
+        # For a CONNECT: True once the connection is open, an OSError when it failed.
+        self.connected: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
     # fed by the agent's reader
     def _push(self, kind: int, data: bytes) -> None:
@@ -75,6 +78,9 @@ class AgentChannel:
         self._ready.set()
 
     def _end(self, code: int, *, agent_died: bool = False) -> None:
+        if not self.connected.done():
+            self.connected.set_exception(ConnectionRefusedError("the agent's connection failed"))
+            self.connected.exception()  # retrieved: nobody need wait for it
         if agent_died and not self._received and self._fallback is not None \
                 and self._replay is not None and self._switching is None:
             self._switching = asyncio.ensure_future(self._switch())
@@ -205,6 +211,18 @@ class Agent:
         self._next += 1
         return channel
 
+    def connect(self, port: int, hosts: list[str] | None = None) -> AgentChannel:
+        """A TCP connection made inside the container to ``port`` on the first of ``hosts``
+        that accepts (loopback by default): its bytes travel as the channel's stdin and
+        stdout. ``await channel.connected`` before writing."""
+        channel = AgentChannel(self, self._next)
+        channel._replay = None  # a connection is never replayed through a docker exec
+        self.channels[self._next] = channel
+        request = {"port": int(port), "hosts": hosts or LOOPBACK_HOSTS}
+        self.send(CONNECT, self._next, json.dumps(request).encode())
+        self._next += 1
+        return channel
+
     def send(self, kind: int, channel: int, payload: bytes = b"") -> None:
         """Queue a small control frame (not waiting for the pipe)."""
         if self.alive:
@@ -251,7 +269,10 @@ class Agent:
         channel = self.channels.get(number)
         if channel is None:
             return
-        if kind == OUT:
+        if kind == CONNECTED:
+            if not channel.connected.done():
+                channel.connected.set_result(True)
+        elif kind == OUT:
             channel._push(STDOUT, payload)
         elif kind == ERR:
             channel._push(STDERR, payload)

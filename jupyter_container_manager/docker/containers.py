@@ -31,6 +31,7 @@ from ..image_policy import image_allowed
 from ..models import (
     LABEL_ID,
     LABEL_OWNER,
+    LABEL_SETUP,
     ContainerInfo,
     attrs_from_summary,
     docker_name,
@@ -44,6 +45,7 @@ from ..models import (
 from .engine import DockerEngine
 from .idle import IDLE_STOP_EXIT_CODE, IDLE_STOP_SIGNAL, parse_docker_time
 from .network import create_published
+from .network_setup import NetworkSetup
 from .users import ImageUsers, own_workdir
 
 STOP_TIMEOUT = 5  # seconds between SIGTERM and SIGKILL on stop and restart
@@ -55,9 +57,13 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 class ContainerLifecycle:
     """Lifecycle of the containers of one owner."""
 
-    def __init__(self, engine: DockerEngine, settings: ContainerManager):
+    def __init__(
+        self, engine: DockerEngine, settings: ContainerManager, network: NetworkSetup | None = None
+    ):
         self.engine = engine
         self.settings = settings
+        # Proxy variables and CA bundle of every new container (docker/network_setup.py).
+        self.network = network or NetworkSetup(settings)
         self.users = ImageUsers(settings.user, settings.extra_labels)
         # Called with the id of every container an operation names (see docker/idle.py).
         self.activity_listeners: list = []
@@ -129,6 +135,7 @@ class ContainerLifecycle:
     ) -> ContainerInfo:
         """Create and start a container; answers once it runs. A ``pooled`` one waits in
         the warm pool (see docker/pool.py) under a name no route finds."""
+        self.network.check()  # an unusable ca_certificates: nothing is created
         for key in env or {}:
             if not _ENV_NAME.match(key):
                 raise BadRequest(f"env: {key!r} is not a valid variable name")
@@ -149,6 +156,8 @@ class ContainerLifecycle:
             ports=ports,
             extra=self.settings.extra_labels,
         )
+        if pooled and self.network.digest:
+            labels[LABEL_SETUP] = self.network.digest
         memory = self.settings.memory_bytes
         options = dict(
             image=image,
@@ -156,7 +165,7 @@ class ContainerLifecycle:
             name=pool_name(container_id) if pooled else docker_name(container_id),
             labels=labels,
             working_dir=workdir,
-            environment=env or None,
+            environment=self.network.environment(env) or None,
             detach=True,
             init=True,
             mem_limit=memory,
@@ -183,6 +192,14 @@ class ContainerLifecycle:
             except docker.errors.APIError as err:
                 raise Unprocessable(
                     f"The Docker engine refused the container: {err.explanation}"
+                ) from err
+            try:
+                self.network.install(client, container.id, container.attrs["Image"])
+            except docker.errors.APIError as err:
+                container.remove(force=True)
+                raise Unprocessable(
+                    "The container was created but its CA bundle could not be put in "
+                    f"(c.ContainerManager.ca_certificates): {err.explanation}"
                 ) from err
             try:
                 if ids:
@@ -366,7 +383,8 @@ class ContainerLifecycle:
     # --- the warm pool (docker/pool.py) ---------------------------------------------
 
     async def pooled(self) -> list[dict]:
-        """The owner's containers waiting in the pool: ``{docker_id, id, image, running}``."""
+        """The owner's containers waiting in the pool: ``{docker_id, id, image, running,
+        setup}`` (``setup``: the digest of the network setup it was made with)."""
         found = await self.engine.run(
             lambda c: c.api.containers(all=True, filters=owner_filter(self.owner))
         )
@@ -376,6 +394,7 @@ class ContainerLifecycle:
                 "id": (summary.get("Labels") or {}).get(LABEL_ID, ""),
                 "image": summary.get("Image", ""),
                 "running": summary.get("State") == "running",
+                "setup": (summary.get("Labels") or {}).get(LABEL_SETUP, ""),
             }
             for summary in found
             if is_pooled(summary)

@@ -53,9 +53,16 @@ class WarmPool:
         return None
 
     async def _adopt(self) -> None:
-        """Take back the pool a previous server left (same owner); drop what cannot serve."""
+        """Take back the pool a previous server left (same owner); drop what cannot serve
+        (stopped, another image, or made with other proxy variables or CA certificates)."""
+        setup = self.lifecycle.network.digest  # proxy variables and CA bundle alike
         for pooled in await self.lifecycle.pooled():
-            if pooled["running"] and pooled["image"] == self.image and len(self._ready) < self.size:
+            if (
+                pooled["running"]
+                and pooled["image"] == self.image
+                and pooled["setup"] == setup
+                and len(self._ready) < self.size
+            ):
                 self._ready.append((pooled["docker_id"], pooled["id"]))
             else:
                 await self.lifecycle.discard(pooled["docker_id"])

@@ -35,9 +35,10 @@ PortsChanged = Callable[[set[int], set[int]], Awaitable[None] | None]
 WatcherEnded = Callable[[], Awaitable[None] | None]
 
 
-def parse_listening(text: str) -> set[int]:
-    """The local ports in state LISTEN of ``/proc/net/tcp``-style text (pure)."""
-    ports = set()
+def parse_listeners(text: str) -> dict[int, frozenset[str]]:
+    """Port -> inodes of its listening sockets, from ``/proc/net/tcp``-style text (pure).
+    A server that restarts listens on a new socket: same port, another inode."""
+    found: dict[int, set[str]] = {}
     for line in text.splitlines():
         parts = line.split()
         if len(parts) < 4 or parts[3] != LISTEN or ":" not in parts[1]:
@@ -47,11 +48,31 @@ def parse_listening(text: str) -> set[int]:
         except ValueError:
             continue
         if 0 < port < 65536:
-            ports.add(port)
-    return ports
+            found.setdefault(port, set()).add(parts[9] if len(parts) > 9 else "")
+    return {port: frozenset(inodes) for port, inodes in found.items()}
+
+
+def parse_listening(text: str) -> set[int]:
+    """The local ports in state LISTEN of ``/proc/net/tcp``-style text (pure)."""
+    return set(parse_listeners(text))
+
+
+def port_changes(before: dict[int, frozenset[str]], now: dict[int, frozenset[str]]
+                 ) -> tuple[set[int], set[int]]:
+    """(opened, closed) between two readings (pure); a port whose sockets were all
+    replaced (a restart between the two) is in both."""
+    restarted = {port for port in set(before) & set(now)
+                 if before[port] and now[port] and not before[port] & now[port]}
+    return set(now) - set(before) | restarted, set(before) - set(now) | restarted
 
 
 def host_listening_ports(info: ContainerInfo, proc: str = "/proc") -> set[int] | None:
+    """The listening ports of the container, read from the host (see host_listeners)."""
+    found = host_listeners(info, proc)
+    return None if found is None else set(found)
+
+
+def host_listeners(info: ContainerInfo, proc: str = "/proc") -> dict[int, frozenset[str]] | None:
     """Read the tables from the engine's host, without an exec, when this server runs on
     that host: ``/proc/<pid>/net`` of the container's init is its network namespace. The
     process must be our container's init (docker-init running KEEP_ALIVE), else None
@@ -70,7 +91,7 @@ def host_listening_ports(info: ContainerInfo, proc: str = "/proc") -> set[int] |
                 text.append(f.read())
     except (OSError, UnicodeDecodeError):
         return None
-    return parse_listening("".join(text))
+    return parse_listeners("".join(text))
 
 
 # Reading a network namespace's /proc tables walks the kernel's whole TCP hash table
@@ -132,6 +153,7 @@ class PortWatcher:
         self.info = info
         self.interval = interval
         self.ports: set[int] = set()
+        self.listeners: dict[int, frozenset[str]] = {}
         self.has_read = False  # True once ``ports`` holds a reading
         self._on_change = on_change
         self._on_end = on_end
@@ -159,19 +181,20 @@ class PortWatcher:
             self._task.cancel()
 
     async def _poll_host(self) -> None:
-        while (ports := await asyncio.to_thread(host_listening_ports, self.info)) is not None:
-            await self._apply(ports)
+        while (found := await asyncio.to_thread(host_listeners, self.info)) is not None:
+            await self._apply(found)
             await asyncio.sleep(self.interval)
         result = self._on_end()
         if asyncio.iscoroutine(result):
             await result
 
     async def _reading(self, record: bytes) -> None:
-        await self._apply(parse_listening(record.decode("ascii", "replace")))
+        await self._apply(parse_listeners(record.decode("ascii", "replace")))
 
-    async def _apply(self, ports: set[int]) -> None:
-        opened, closed = ports - self.ports, self.ports - ports
-        self.ports = ports
+    async def _apply(self, listeners: dict[int, frozenset[str]]) -> None:
+        opened, closed = port_changes(self.listeners, listeners)
+        self.listeners = listeners
+        self.ports = set(listeners)
         self.has_read = True
         if opened or closed:
             result = self._on_change(opened, closed)

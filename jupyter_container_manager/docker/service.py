@@ -17,7 +17,9 @@ from .containers import ContainerLifecycle
 from .engine import DockerEngine
 from .files import ContainerFiles
 from .idle import IdleReaper
+from .network_setup import NetworkSetup
 from .pool import WarmPool
+from .port_tunnel import PortTunnels
 from .processes import ContainerProcesses
 
 RemovalHook = Callable[[str], object]
@@ -35,10 +37,13 @@ class DockerService:
             workers=settings.docker_workers,
             timeout=settings.docker_timeout,
         )
-        self.containers = ContainerLifecycle(self.engine, settings)
+        # ca_certificates is read and checked here, once, at server start.
+        self.network = NetworkSetup(settings, self.log)
+        self.containers = ContainerLifecycle(self.engine, settings, self.network)
         self.agents = Agents(self.engine, enabled=settings.agent)
         self.files = ContainerFiles(self.engine, settings, self.agents)
         self.processes = ContainerProcesses(self.engine, self.agents)
+        self.tunnels = PortTunnels(self.agents)
         self._removal_hooks: list[RemovalHook] = [self.processes.forget_container]
         self.pool = WarmPool(self.containers, settings.warm_pool_size, settings.image, self.log)
         self.idle = IdleReaper(
@@ -53,7 +58,9 @@ class DockerService:
     def start_background_tasks(self) -> None:
         """Start what runs for the server's whole life (needs the running event loop)."""
         self.idle.start()
-        if image_allowed(self.settings.image, self.settings.allowed_images):
+        if self.network.problem is None and image_allowed(
+            self.settings.image, self.settings.allowed_images
+        ):
             self.pool.start()
 
     def on_container_removed(self, hook: RemovalHook) -> None:
@@ -73,6 +80,7 @@ class DockerService:
     ) -> ContainerInfo:
         """Create and start a container and write ``files`` into its workdir before
         answering; a container whose files cannot be written is removed again."""
+        self.network.check()  # an unusable ca_certificates: not even a pooled one
         if files:
             tree_to_tar(files)  # refuse a bad tree before creating anything
         info = None
@@ -158,7 +166,17 @@ class DockerService:
         self.log.info("on_shutdown %s: %d container(s)", policy, len(done))
         return done
 
+    async def open_port(self, info: ContainerInfo, port: int, timeout: float):
+        """A stream (Tornado IOStream) to ``port`` in a running container, whether its
+        server listens on all addresses or on the container's loopback only."""
+        return await self.tunnels.open(info.docker_id, info.address, port, timeout)
+
+    async def port_reachable(self, info: ContainerInfo, port: int) -> bool:
+        """Whether a preview of ``port`` reaches a server in the container now."""
+        return await self.tunnels.reachable(info.docker_id, info.address, port)
+
     async def close(self) -> None:
+        self.tunnels.close()
         self.agents.close()
         await self.pool.close()
         await self.idle.close()

@@ -15,17 +15,14 @@ from ..config import ContainerManager
 from ..docker import DockerService
 from ..errors import ContainerManagerError, TooLarge
 from ..models import ContainerInfo
+from ..preview_links import PreviewLinks
 from ..rooms import ContainerRooms
 from ..validation import parse_json_object
 
 SERVICE_KEY = "container_service"
 ROOMS_KEY = "container_rooms"
+LINKS_KEY = "container_preview_links"
 AUTH_RESOURCE = "containers"
-
-
-def preview_url(base_url: str, container_id: str, port: int) -> str:
-    """The proxied preview URL of a container port, from the server root."""
-    return f"{base_url.rstrip('/')}/containers/{container_id}/proxy/{port}/"
 
 
 def token_refused(handler) -> bool:
@@ -53,9 +50,15 @@ class ServiceMixin:
         """Live state of joined containers: sockets, terminals, watchers, listening ports."""
         return self.settings[ROOMS_KEY]
 
+    @property
+    def preview_links(self) -> PreviewLinks:
+        return self.settings[LINKS_KEY]
+
     def preview_url(self, container_id: str, port: int) -> str:
-        """The proxied preview URL of a container port, from the server root."""
-        return preview_url(self.settings.get("base_url", "/"), container_id, port)
+        """The preview URL of a container port for the client of this request: on an
+        origin of its own with a fresh grant, or the path proxy (see preview_links.py)."""
+        return self.preview_links.url(container_id, port, scheme=self.request.protocol,
+                                      host=self.request.host)
 
     def info_json(self, info: ContainerInfo, listening: list[int] | None = None) -> dict:
         """ContainerInfo as the API answers it: announced and listening ports with URLs."""

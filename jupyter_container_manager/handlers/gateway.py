@@ -95,6 +95,8 @@ class ContainerGateway(ServiceMixin, WebSocketMixin, WebSocketHandler, JupyterHa
         self.set_nodelay(True)  # keystroke echoes are small frames: no Nagle delay
         outbox = Outbox(self.write_message, self.manager.ws_send_buffer)
         self.session = SocketSession(self.service, self.rooms, outbox)
+        # Preview URLs pushed to this socket fit how its browser reached the server.
+        self.session.preview_origin = (self.request.protocol, self.request.host)
 
     async def on_message(self, message):
         if self.session is not None:

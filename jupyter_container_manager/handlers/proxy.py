@@ -1,5 +1,9 @@
 """Preview proxy: ``/containers/{id}/proxy/{port}/{path}`` to that port in the container.
 
+``PreviewForwarding`` is the forwarding itself, shared with the preview origins
+(``preview_origin.py``, the same forwarding at ``/`` of an origin of its own);
+``PreviewProxyHandler`` adds the path prefix and Jupyter's authentication.
+
 ``/containers/{id}/proxy/{port}/x`` reaches the app as ``/x`` (with X-Forwarded-Prefix);
 ``/containers/{id}/proxy/absolute/{port}/x`` reaches it with the whole path, for apps
 configured with that prefix as their base path (Vite ``base``, Next ``basePath``).
@@ -41,11 +45,11 @@ from ..proxy_rules import (
     response_headers,
     without_credential_args,
 )
+from ..models import ContainerInfo
 from ..upstream import (
     PreviewConnections,
     UpstreamClosed,
     UpstreamExchange,
-    connect,
     format_head,
     read_head,
     relay_upgrade,
@@ -60,41 +64,31 @@ ID = r"(?P<container_id>[^/]+)"
 PORT = r"(?P<port>[^/]+)"
 
 
-@web.stream_request_body
-class PreviewProxyHandler(ContainerAPIHandler):
-    """One preview request, whatever its verb; a WebSocket upgrade included."""
+class PreviewForwarding:
+    """The forwarding of one preview request to a port in a container, whatever its verb,
+    a WebSocket upgrade included. The handler that mixes it in sets, in ``prepare()``,
+    ``container_id``, ``port`` and ``target`` (path and query for the app), then awaits
+    ``begin_forwarding()``; and it says what the rules are (``app_prefix``,
+    ``protected_cookie``, ``jupyter_secrets``, ``sandbox``, ``embedding_headers``)."""
 
     exchange: UpstreamExchange | None = None
     relay: asyncio.Future | None = None
+    container: ContainerInfo | None = None
+    container_from_cache = False
+    app_prefix = ""
+    sandbox = False
 
-    def initialize(self, absolute: bool = False, **kwargs):
-        super().initialize(**kwargs)
-        # absolute: the app gets the whole path, prefix included (for apps configured
-        # with it as their base path); otherwise the path after the port.
-        self.absolute = absolute
+    async def find_container(self) -> ContainerInfo:
+        """The container, remembered from a moment ago or looked up (404, 409)."""
+        if self.container is None:
+            self.container = self.connections.addresses.get(self.container_id)
+            self.container_from_cache = self.container is not None
+            if self.container is None:
+                self.container = await self._look_up()
+        return self.container
 
-    # --- before the body: who, where, and the connection to the app ---------------
-
-    async def prepare(self):
-        await super().prepare()  # Jupyter's authentication
-        if not self.current_user:
-            raise web.HTTPError(403, "Authentication required")
-        if not JupyterHandler.check_origin(self):
-            raise Forbidden(
-                "Cross-origin request refused: the login cookie works only from this origin "
-                "(token-authenticated requests may come from anywhere)"
-            )
-        action = HTTP_METHOD_TO_AUTH_ACTION.get(self.request.method, "write")
-        allowed = self.authorizer.is_authorized(self, self.current_user, action, self.auth_resource)
-        if not await ensure_async(allowed):
-            raise Forbidden(f"Not authorized to {action} on resource: {self.auth_resource}")
-        self.container_id = self.path_kwargs["container_id"]
-        self.port = parse_port(self.path_kwargs["port"])
-        self.address = self.connections.addresses.get(self.container_id)
-        self.address_from_cache = self.address is not None
-        if self.address is None:
-            self.address = await self._look_up()
-        self.url_prefix, self.target = self._split_path()
+    async def begin_forwarding(self):
+        await self.find_container()
         self._record_activity()
         if self.upgrade or self._needs_slash():
             return  # handled by forward(), no body to stream
@@ -102,25 +96,12 @@ class PreviewProxyHandler(ContainerAPIHandler):
         self.connections.add(self.container_id, self.exchange)
         self.relay = asyncio.ensure_future(self.exchange.relay_response(self))
 
-    def check_origin(self, origin_to_satisfy_tornado: str = "") -> bool:
-        return True  # checked in prepare(), after authentication, with a 403
-
-    def check_xsrf_cookie(self):
-        """No Jupyter XSRF token on preview writes: the app's own forms and fetches cannot
-        know it, and the app does its own CSRF protection. A cookie-authenticated write
-        from another origin is still refused, by the origin check of ``prepare()``."""
-        return None
-
     def data_received(self, chunk: bytes):
         if self.exchange is None:
             return None  # an error answer is on its way; the body is dropped
         return self._send(chunk)
 
-    # --- after the body ----------------------------------------------------------
-
-    @web.authenticated
-    @authorized
-    async def forward(self, container_id: str, port: str, path: str | None = None):
+    async def forward_request(self):
         if self.upgrade:
             return await self._tunnel()
         if self._needs_slash():
@@ -138,8 +119,6 @@ class PreviewProxyHandler(ContainerAPIHandler):
         else:  # the app stopped mid-answer: end the connection so the client sees it
             self.request.connection.close()
 
-    get = head = post = put = patch = delete = options = forward
-
     def on_connection_close(self):
         if self.exchange is not None:
             self.exchange.close()
@@ -153,7 +132,8 @@ class PreviewProxyHandler(ContainerAPIHandler):
     ):
         self._clear_own_headers()
         self.set_status(start_line.code, start_line.reason or None)
-        for name, value in response_headers(list(headers.get_all()), **self._answer_rules()):
+        answer = response_headers(list(headers.get_all()), **self._answer_rules())
+        for name, value in answer + self._embedding_headers(answer):
             self.add_header(name, value)
         await self._flush_or_drop()
 
@@ -164,12 +144,21 @@ class PreviewProxyHandler(ContainerAPIHandler):
 
     def _clear_own_headers(self):
         """Drop Tornado's and Jupyter's default headers (content type, Jupyter's own CSP,
-        CORS): the answer is the app's. A login cookie Jupyter just set stays."""
+        CORS): the answer is the app's. A cookie this server just set stays."""
         self.clear()
         defaults = {"Content-Type", "Server", "Date", "Content-Security-Policy"}
         defaults |= {"X-Content-Type-Options", *self.settings.get("headers", {})}
         for name in defaults:
             self.clear_header(name)
+
+    def _embedding_headers(self, answer: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Headers that let cross-origin isolated pages embed the preview, where the app
+        sent none of its own."""
+        present = {name.lower() for name, _ in answer}
+        return [(n, v) for n, v in self.embedding_headers() if n.lower() not in present]
+
+    def embedding_headers(self) -> list[tuple[str, str]]:
+        return []
 
     async def _flush_or_drop(self):
         try:
@@ -180,7 +169,7 @@ class PreviewProxyHandler(ContainerAPIHandler):
     # --- WebSocket (any HTTP upgrade): a byte tunnel ----------------------------------
 
     async def _tunnel(self):
-        upstream = await self._reach(lambda: connect(self.address, self.port, CONNECT_TIMEOUT))
+        upstream = await self._reach(self._connect)
         upgrade = self.request.headers["Upgrade"]
         head = format_head(
             f"GET {self.target} HTTP/1.1",
@@ -229,8 +218,156 @@ class PreviewProxyHandler(ContainerAPIHandler):
         return found
 
     @property
-    def login_cookie(self) -> str:
+    def app_host(self) -> str:
+        """The Host the app sees: its own loopback name, as on WebContainer, so dev servers
+        that check host names (Vite's allowed hosts) accept it; the browser's host goes in
+        X-Forwarded-Host."""
+        return f"localhost:{self.port}"
+
+    def _needs_slash(self) -> bool:
+        return False
+
+    def _body_kind(self) -> str:
+        headers = self.request.headers
+        if "chunked" in headers.get("Transfer-Encoding", "").lower():
+            return "chunked"
+        if headers.get("Content-Length", "0").strip() not in ("", "0"):
+            return "length"
+        return "none"
+
+    def _request_headers(self, upgrade: str | None = None) -> list[tuple[str, str]]:
+        return request_headers(
+            list(self.request.headers.get_all()),
+            upstream_host=self.app_host,
+            prefix=self.app_prefix,
+            client_host=self.request.host,
+            client_proto=self.request.protocol,
+            client_ip=self.request.remote_ip or "",
+            forward_credentials=self.manager.proxy_forward_credentials,
+            login_cookie=self.protected_cookie,
+            secrets=self.jupyter_secrets,
+            upgrade=upgrade,
+        )
+
+    def _answer_rules(self) -> dict:
+        return {
+            "prefix": self.app_prefix,
+            "upstream_host": self.app_host,
+            "protect_cookies": not self.manager.proxy_forward_credentials,
+            "login_cookie": self.protected_cookie,
+            "sandbox": self.sandbox,
+        }
+
+    async def _look_up(self) -> ContainerInfo:
+        """The container, from the engine: 404 when it is not this owner's, 409 when it
+        is not running."""
+        info = await self.service.containers.require_running(self.container_id)
+        self.connections.addresses.put(self.container_id, info)
+        return info
+
+    async def _reach(self, attempt):
+        """``await attempt()`` against ``self.container``; when a container remembered from
+        a moment ago does not answer, look it up again (it may have stopped or moved) and
+        try once more. 502 when the port does not answer."""
+        try:
+            return await attempt()
+        except UpstreamClosed as err:
+            if not self.container_from_cache:
+                raise self._unavailable(str(err)) from err
+        self.connections.addresses.drop(self.container_id)
+        self.container, self.container_from_cache = await self._look_up(), False
+        try:
+            return await attempt()
+        except UpstreamClosed as err:
+            raise self._unavailable(str(err)) from err
+
+    async def _connect(self):
+        return await self.service.open_port(self.container, self.port, CONNECT_TIMEOUT)
+
+    async def _open(self) -> UpstreamExchange:
+        stream = await self._connect()
+        try:
+            return await UpstreamExchange.open(
+                stream,
+                method=self.request.method,
+                target=self.target,
+                headers=self._request_headers(),
+                body=self._body_kind(),
+            )
+        except UpstreamClosed:
+            stream.close()
+            raise
+
+    async def _send(self, chunk: bytes):
+        try:
+            await self.exchange.write(chunk)
+        except StreamClosedError:
+            pass  # the app closed the connection; its answer (or its absence) tells why
+
+    def _unavailable(self, why: str) -> UpstreamUnavailable:
+        return UpstreamUnavailable(
+            f"Port {self.port} of container {self.container_id} does not answer ({why}). "
+            f"Start a server in the container that listens on port {self.port}."
+        )
+
+    def _record_activity(self):
+        """Preview traffic counts as activity, for Jupyter's idle culling and for the
+        container's own idle_timeout."""
+        self.settings.setdefault("last_activity_times", {})["jupyter_container_manager"] = utcnow()
+        self.service.idle.touch(self.container_id)
+
+
+@web.stream_request_body
+class PreviewProxyHandler(PreviewForwarding, ContainerAPIHandler):
+    """A preview on the Jupyter origin, under ``/containers/{id}/proxy/{port}/``."""
+
+    def initialize(self, absolute: bool = False, **kwargs):
+        super().initialize(**kwargs)
+        # absolute: the app gets the whole path, prefix included (for apps configured
+        # with it as their base path); otherwise the path after the port.
+        self.absolute = absolute
+
+    async def prepare(self):
+        await super().prepare()  # Jupyter's authentication
+        if not self.current_user:
+            raise web.HTTPError(403, "Authentication required")
+        if not JupyterHandler.check_origin(self):
+            raise Forbidden(
+                "Cross-origin request refused: the login cookie works only from this origin "
+                "(token-authenticated requests may come from anywhere)"
+            )
+        action = HTTP_METHOD_TO_AUTH_ACTION.get(self.request.method, "write")
+        allowed = self.authorizer.is_authorized(self, self.current_user, action, self.auth_resource)
+        if not await ensure_async(allowed):
+            raise Forbidden(f"Not authorized to {action} on resource: {self.auth_resource}")
+        self.container_id = self.path_kwargs["container_id"]
+        self.port = parse_port(self.path_kwargs["port"])
+        self.url_prefix, self.target = self._split_path()
+        await self.begin_forwarding()
+
+    def check_origin(self, origin_to_satisfy_tornado: str = "") -> bool:
+        return True  # checked in prepare(), after authentication, with a 403
+
+    def check_xsrf_cookie(self):
+        """No Jupyter XSRF token on preview writes: the app's own forms and fetches cannot
+        know it, and the app does its own CSRF protection. A cookie-authenticated write
+        from another origin is still refused, by the origin check of ``prepare()``."""
+        return None
+
+    @web.authenticated
+    @authorized
+    async def forward(self, container_id: str, port: str, path: str | None = None):
+        return await self.forward_request()
+
+    get = head = post = put = patch = delete = options = forward
+
+    @property
+    def protected_cookie(self) -> str:
         return self.identity_provider.get_cookie_name(self)
+
+    @property
+    def sandbox(self) -> bool:
+        return self.manager.proxy_sandbox
 
     def _split_path(self) -> tuple[str, str]:
         """(URL prefix up to the port, target path and query for the app), from the raw
@@ -271,92 +408,6 @@ class PreviewProxyHandler(ContainerAPIHandler):
             and self.request.path == self.url_prefix
             and self.request.method in ("GET", "HEAD")
         )
-
-    def _body_kind(self) -> str:
-        headers = self.request.headers
-        if "chunked" in headers.get("Transfer-Encoding", "").lower():
-            return "chunked"
-        if headers.get("Content-Length", "0").strip() not in ("", "0"):
-            return "length"
-        return "none"
-
-    def _request_headers(self, upgrade: str | None = None) -> list[tuple[str, str]]:
-        return request_headers(
-            list(self.request.headers.get_all()),
-            upstream_host=f"{self.address}:{self.port}",
-            prefix=self.app_prefix,
-            client_host=self.request.host,
-            client_proto=self.request.protocol,
-            client_ip=self.request.remote_ip or "",
-            forward_credentials=self.manager.proxy_forward_credentials,
-            login_cookie=self.login_cookie,
-            secrets=self.jupyter_secrets,
-            upgrade=upgrade,
-        )
-
-    def _answer_rules(self) -> dict:
-        return {
-            "prefix": self.app_prefix,
-            "upstream_host": f"{self.address}:{self.port}",
-            "protect_cookies": not self.manager.proxy_forward_credentials,
-            "login_cookie": self.login_cookie,
-            "sandbox": self.manager.proxy_sandbox,
-        }
-
-    async def _look_up(self) -> str:
-        """The container's address, from the engine: 404 when it is not this owner's,
-        409 when it is not running."""
-        info = await self.service.containers.require_running(self.container_id)
-        if not info.address:
-            raise UpstreamUnavailable(f"Container {self.container_id} has no network address")
-        self.connections.addresses.put(self.container_id, info.address)
-        return info.address
-
-    async def _reach(self, attempt):
-        """``await attempt()`` against ``self.address``; when an address remembered from a
-        moment ago does not answer, look the container up again (it may have stopped or
-        moved) and try once more. 502 when the port does not answer."""
-        try:
-            return await attempt()
-        except UpstreamClosed as err:
-            if not self.address_from_cache:
-                raise self._unavailable(str(err)) from err
-        self.connections.addresses.drop(self.container_id)
-        self.address, self.address_from_cache = await self._look_up(), False
-        try:
-            return await attempt()
-        except UpstreamClosed as err:
-            raise self._unavailable(str(err)) from err
-
-    async def _open(self) -> UpstreamExchange:
-        return await UpstreamExchange.open(
-            self.address,
-            self.port,
-            method=self.request.method,
-            target=self.target,
-            headers=self._request_headers(),
-            body=self._body_kind(),
-            timeout=CONNECT_TIMEOUT,
-        )
-
-    async def _send(self, chunk: bytes):
-        try:
-            await self.exchange.write(chunk)
-        except StreamClosedError:
-            pass  # the app closed the connection; its answer (or its absence) tells why
-
-    def _unavailable(self, why: str) -> UpstreamUnavailable:
-        return UpstreamUnavailable(
-            f"Port {self.port} of container {self.container_id} does not answer ({why}). "
-            f"Start a server in the container that listens on 0.0.0.0:{self.port} "
-            "(a server bound to 127.0.0.1 or localhost is not reachable from outside it)."
-        )
-
-    def _record_activity(self):
-        """Preview traffic counts as activity, for Jupyter's idle culling and for the
-        container's own idle_timeout."""
-        self.settings.setdefault("last_activity_times", {})["jupyter_container_manager"] = utcnow()
-        self.service.idle.touch(self.container_id)
 
 
 ABSOLUTE = {"absolute": True}

@@ -16,7 +16,8 @@ ERROR = {
             "nullable": True,
             "description": "Node.js error code for file-system errors ("
             + ", ".join(node_error_codes())
-            + "); a service code (ENGINE_UNAVAILABLE, IMAGE_NOT_FOUND, ENOCONTAINER, ...) otherwise.",
+            + "); a service code (ENGINE_UNAVAILABLE, IMAGE_NOT_FOUND, CA_CERTIFICATES_INVALID,"
+            " ENOCONTAINER, ...) otherwise.",
         },
     },
 }
@@ -151,7 +152,7 @@ _STATUS_TEXT = {
     422: "Well-formed but impossible",
     429: "Quota reached",
     502: "Preview port does not answer",
-    503: "Docker engine unreachable or image missing",
+    503: "Docker engine unreachable, image missing, or (creates) the CA bundle unusable",
 }
 
 

@@ -1,7 +1,8 @@
 /**
- * A preview tab: the proxied server of a container in a sandboxed iframe.
- * The page is untrusted, so no `allow-same-origin`: it cannot reach the
- * Jupyter API as the user, even though it is served on the Jupyter origin.
+ * A preview tab: the server of a container in an iframe. On an origin of its own the
+ * page keeps that origin (it is cross-origin to Jupyter anyway); through the path proxy
+ * on the Jupyter origin it is sandboxed without `allow-same-origin`, so it cannot reach
+ * the Jupyter API as the user.
  */
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import {
@@ -28,10 +29,27 @@ export interface IPreviewOptions {
   url: string;
 }
 
+/**
+ * Whether a preview URL is on an origin of its own (`http://5173-<id>.localhost:8888/`),
+ * not the Jupyter origin: there the page is cross-origin to Jupyter by construction and
+ * keeps its own origin (cookies, storage, hot-reload socket); on the Jupyter origin (the
+ * path proxy) it gets an opaque origin.
+ */
+export function isOwnOrigin(url: string, jupyterOrigin: string): boolean {
+  try {
+    return new URL(url, jupyterOrigin).origin !== new URL(jupyterOrigin).origin;
+  } catch {
+    return false;
+  }
+}
+
 export class PreviewWidget extends MainAreaWidget<IFrame> {
   constructor(options: IPreviewOptions) {
+    const ownOrigin = isOwnOrigin(options.url, window.location.origin);
     const content = new IFrame({
-      sandbox: PREVIEW_SANDBOX,
+      sandbox: ownOrigin
+        ? [...PREVIEW_SANDBOX, 'allow-same-origin']
+        : PREVIEW_SANDBOX,
       referrerPolicy: 'no-referrer'
     });
     super({ content });

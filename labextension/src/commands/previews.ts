@@ -33,12 +33,7 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
         return;
       }
       let port = Number(args.port);
-      let url = args.url as string | undefined;
       const target = (args.target as PreviewTarget) ?? ctx.settings.openPreviewsIn;
-      if (target === 'browser' && url && Number.isInteger(port) && port > 0) {
-        window.open(client.absoluteUrl(url), '_blank', 'noopener,noreferrer');
-        return;
-      }
       // A new browser tab must open in the click's own task (popup blockers).
       const early = target === 'browser' ? window.open('about:blank', '_blank') : null;
       try {
@@ -54,11 +49,10 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
             return;
           }
           port = answer.value;
-          url = undefined;
         }
-        if (!url) {
-          url = (await client.previewUrl(containerId, port)).url;
-        }
+        // Always a fresh URL: a preview origin's URL carries a single-use grant, and a
+        // new tab or iframe may not share the cookie an earlier one bought.
+        const url = (await client.previewUrl(containerId, port)).url;
         const absolute = client.absoluteUrl(url);
         if (target === 'browser') {
           if (early) {
