@@ -78,7 +78,10 @@ try {
   wc = await WebContainer.boot({
     ...options,
     workdirName: 'app',
-    files: { 'seed.txt': { file: { contents: 'seed' } }, 'seed.bin': { file: { contents: BINARY } } }
+    files: {
+      'seed.txt': { file: { contents: 'seed' } },
+      'seed.bin': { file: { contents: BINARY } }
+    }
   });
   results.containerId = wc.containerId;
   results.workdir = wc.workdir;
@@ -86,7 +89,10 @@ try {
 
   await wc.mount({
     'package.json': { file: { contents: '{"name": "cross-origin"}' } },
-    src: { directory: { 'logo.bin': { file: { contents: BINARY } }, 'a.txt': { file: { contents: 'A' } } } }
+    src: { directory: {
+      'logo.bin': { file: { contents: BINARY } },
+      'a.txt': { file: { contents: 'A' } }
+    } }
   });
   results.mountedBinary = same(await wc.fs.readFile('src/logo.bin'), BINARY);
   results.seedBinary = same(await wc.fs.readFile('/seed.bin'), BINARY);
@@ -146,7 +152,8 @@ try {
   results.replBanner = replOut.text.includes('Welcome to Node.js');
   step('repl');
 
-  const probe = "const o = process.stdout; console.log('tty=' + [o.isTTY, process.stdin.isTTY, o.columns + 'x' + o.rows].join(','))";
+  const probe = "const o = process.stdout; " +
+    "console.log('tty=' + [o.isTTY, process.stdin.isTTY, o.columns + 'x' + o.rows].join(','))";
   const sized = async spawnOptions => {
     const p = await wc.spawn('node', ['-e', probe], spawnOptions);
     const out = collect(p);
@@ -159,7 +166,9 @@ try {
   results.ttyOff = await sized({ terminal: false });
 
   const resizable = await wc.spawn('node', ['-e',
-    "process.stdout.on('resize', () => console.log('size=' + process.stdout.columns + 'x' + process.stdout.rows)); console.log('ready'); setInterval(() => {}, 1000)"]);
+    "const o = process.stdout;" +
+    " o.on('resize', () => console.log('size=' + o.columns + 'x' + o.rows));" +
+    " console.log('ready'); setInterval(() => {}, 1000)"]);
   const resizeOut = collect(resizable);
   await until(() => resizeOut.text.includes('ready'), 15000, 'resizable ready');
   await resizable.resize({ cols: 120, rows: 40 });
@@ -169,12 +178,15 @@ try {
 
   const silent = await wc.spawn('sh', ['-c', 'echo not shown; exit 3'], { output: false });
   const silentOut = collect(silent);
-  results.silent = [await timeout(silent.exit, 15000, 'silent exit'), await silentOut.done, silentOut.text];
+  const silentExit = await timeout(silent.exit, 15000, 'silent exit');
+  results.silent = [silentExit, await silentOut.done, silentOut.text];
   step('spawn');
 
   // export -> mount round trips, json (Uint8Array for binary files) and binary (a zip).
   const tree = await wc.export('/src', { format: 'json' });
-  results.exportedTypes = [typeof tree['a.txt'].file.contents, tree['logo.bin'].file.contents instanceof Uint8Array];
+  results.exportedTypes = [
+    typeof tree['a.txt'].file.contents, tree['logo.bin'].file.contents instanceof Uint8Array
+  ];
   await wc.mount(tree, { mountPoint: '/from-json' });
   results.jsonRoundTrip = same(await wc.fs.readFile('/from-json/logo.bin'), BINARY);
   const archive = await wc.export('/', { format: 'binary' });
