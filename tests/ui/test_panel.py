@@ -308,15 +308,20 @@ def test_preview_of_a_node_server(ui: Session):
     link = panel.locator('.jp-ContainerManager-port[data-port="3000"]')
     expect(link).to_be_visible(timeout=STEP_MS)
     href = link.locator("a").get_attribute("href")
-    assert re.search(rf"/containers/{ui.container_id}/proxy/3000/?$", href), href
+    # A preview on its own origin (the browser reached Jupyter as 127.0.0.1).
+    assert re.match(rf"^http://3000-{ui.container_id}\.localhost:\d+/__jcm_grant/[^/]+/$",
+                    href), href
     ui.shot("preview-link")
 
-    # In a JupyterLab tab: a sandboxed iframe.
+    # In a JupyterLab tab: an iframe that keeps the preview's own origin (cross-origin
+    # to Jupyter by construction).
     link.get_by_role("button", name="Open port 3000 in a JupyterLab tab").click()
     preview = page.locator('.jp-ContainerManager-preview[data-port="3000"]')
     expect(preview).to_be_visible()
     sandbox = preview.locator("iframe").get_attribute("sandbox") or ""
-    assert "allow-scripts" in sandbox and "allow-same-origin" not in sandbox
+    assert "allow-scripts" in sandbox and "allow-same-origin" in sandbox
+    src = preview.locator("iframe").get_attribute("src") or ""
+    assert src.startswith(f"http://3000-{ui.container_id}.localhost:"), src
     frame = page.frame_locator('.jp-ContainerManager-preview[data-port="3000"] iframe')
     expect(frame.locator("h1")).to_have_text("Hello from your container", timeout=STEP_MS)
     ui.shot("preview-tab")
