@@ -96,10 +96,14 @@ try {
   results.ready = { port, url };
   step('server-ready');
 
-  const answer = await fetch(url + 'tutorial?x=1', {
-    headers: { Authorization: 'token __TOKEN__' }
-  });
-  results.preview = { status: answer.status, body: await answer.text() };
+  // As WebContainer apps do: the server-ready URL in an iframe (its own origin).
+  const frame = document.createElement('iframe');
+  frame.id = 'tutorial-preview';
+  const loaded = new Promise(resolve => frame.addEventListener('load', resolve, { once: true }));
+  frame.src = url + 'tutorial?x=1';
+  document.body.appendChild(frame);
+  await timeout(loaded, 15000, 'the preview iframe');
+  results.preview = { src: frame.src };
   step('preview');
 
   await until(() => output.includes('server listening on 3000'), 15000, 'the server log line');
@@ -215,6 +219,10 @@ def test_the_tutorial_flow_in_a_plain_page(lab_server: LabServer, browser, artif
         page.set_content(page_html(lab_server))
         page.wait_for_function("window.results && window.results.done", timeout=FLOW_MS)
         results = page.evaluate("window.results")
+        # The iframe's document stays as it loaded (the server is gone by now).
+        frames = [f for f in page.frames if ".localhost:" in f.url]
+        shown = [(f.url, f.inner_text("body")) for f in frames]
+        page.screenshot(path=str(artifacts / "webcontainer-client-tutorial.png"))
     finally:
         (artifacts / "webcontainer-client.json").write_text(json.dumps(results, indent=2))
         (artifacts / "webcontainer-client-console.log").write_text("\n".join(console))
@@ -239,14 +247,15 @@ def test_the_tutorial_flow_in_a_plain_page(lab_server: LabServer, browser, artif
     assert container_id not in before
     ready = results["ready"]
     assert ready["port"] == 3000
-    assert ready["url"].startswith(f"{lab_server.url}containers/{container_id}/proxy/3000")
-    assert results["preview"] == {
-        "status": 200, "body": "Hello from the container: /tutorial?x=1"
-    }
+    assert re.match(rf"^http://3000-{container_id}\.localhost:\d+/__jcm_grant/", ready["url"])
+    (frame_url, frame_text), = shown
+    assert frame_url.startswith(f"http://3000-{container_id}.localhost:")
+    assert frame_url.endswith("/tutorial?x=1")  # the grant left the URL
+    assert frame_text == "Hello from the container: /tutorial?x=1"
     assert "server listening on 3000" in results["output"]
     assert "unsubscribedCalled" not in results
     assert results["readyCalls"] >= 1
-    assert {"port": 3000, "type": "open", "url": ready["url"]} in results["ports"]
+    assert [(p["port"], p["type"]) for p in results["ports"]][:1] == [(3000, "open")]
 
     assert ["rename", "hello.txt"] in results["events"]  # Node's name for a new file
     assert results["written"] == "Hello, watch"
@@ -330,8 +339,8 @@ def test_a_page_with_the_login_cookie_shows_the_preview_in_an_iframe(
             lab_server.created.append(results["containerId"])
         assert "failure" not in results, results["failure"]
         container_id = results["containerId"]
-        assert results["url"] == f"{lab_server.url}containers/{container_id}/proxy/8080/"
-        # The preview is a sandboxed document on the Jupyter origin, loaded with the cookie.
+        assert results["url"].startswith(f"http://8080-{container_id}.localhost:")
+        # The preview is on its own origin, loaded with the cookie its grant bought.
         hello = page.frame_locator("#preview").locator("#hello")
         assert hello.inner_text() == "Hello from the preview"
         assert results["exit"] == 137
