@@ -42,7 +42,12 @@ CONTAINER_INFO = {
                 "required": ["port", "url"],
                 "properties": {
                     "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-                    "url": {"type": "string", "description": "Preview URL, from the server root"},
+                    "url": {"type": "string", "description": (
+                        "Preview URL. On an origin of its own, with a single-use grant "
+                        "(http://<port>-<id>.localhost:<server port>/__jcm_grant/<grant>/ "
+                        "for a browser on this machine, or the preview_host template); "
+                        "else the path proxy, a path from the server root "
+                        "(<base_url>containers/<id>/proxy/<port>/)")},
                 },
             },
         },

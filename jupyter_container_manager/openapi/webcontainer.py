@@ -311,7 +311,8 @@ PATHS = {
     f"{BASE}/url": op(
         "get",
         "previewUrl",
-        "The preview URL of a container port (through the proxy)",
+        "The preview URL of a container port: on an origin of its own with a fresh "
+        "single-use grant, or the path proxy (see ContainerInfo.ports)",
         {
             "200": json_response(
                 "Port and URL",
