@@ -32,8 +32,16 @@ class ContainerManagerApp(ExtensionApp):
         self.service = DockerService(settings, log=self.log)
         base_url = self.serverapp.base_url if self.serverapp is not None else "/"
         secret = getattr(self.serverapp, "cookie_secret", None) or os.urandom(32)
+        preview_host = settings.preview_host
+        if preview_host == "auto" and os.environ.get("JUPYTERHUB_SERVICE_PREFIX"):
+            # Behind JupyterHub the browser reaches this server through the hub's proxy,
+            # which routes by path: *.localhost names would reach the hub, not us.
+            preview_host = "path"
+            self.log.info("jupyter-container-manager: under JupyterHub, previews use the path "
+                          "proxy; set c.ContainerManager.preview_host to a template for "
+                          "origins of their own (docs/previews.md)")
         self.links = PreviewLinks(
-            preview_host=settings.preview_host,
+            preview_host=preview_host,
             key=derive_key(secret),
             owner=settings.owner,
             base_url=base_url,

@@ -228,3 +228,26 @@ async def test_hot_reload_socket_through_the_preview_origin(local_app, jp_http_p
     with pytest.raises(Exception) as caught:
         await websocket_connect(refused)
     assert "403" in str(caught.value)
+
+
+def test_under_jupyterhub_auto_means_the_path_proxy(tmp_path, docker_client):
+    """Behind JupyterHub's proxy (routes by path), *.localhost names would reach the hub:
+    a server started with the hub's environment hands out path-proxy URLs."""
+    import os
+
+    from tests.conftest import RUN_ID, RUN_LABEL, TEST_IMAGE
+    from tests.servers import ServerProcess
+
+    os.environ["JUPYTERHUB_SERVICE_PREFIX"] = "/user/ann/"
+    try:
+        server = ServerProcess({"owner": f"test-{RUN_ID}-hub", "image": TEST_IMAGE,
+                                "pull_missing_images": False,
+                                "extra_labels": {RUN_LABEL: RUN_ID}}, base=tmp_path)
+        server.start()
+    finally:
+        del os.environ["JUPYTERHUB_SERVICE_PREFIX"]
+    try:
+        created = server.request("POST", "containers", json={"ports": [APP_PORT]}).json()
+        assert created["ports"][0]["url"] == f"/containers/{created['id']}/proxy/{APP_PORT}/"
+    finally:
+        server.stop()
