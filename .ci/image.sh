@@ -132,6 +132,7 @@ NODE_TREE="$tmp/node" mmdebstrap --quiet --variant=apt --include="$packages" \
   --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --customize-hook="sh '$tmp/customize.sh' \"\$1\"" \
   "$suite" "$tmp/rootfs.tar"
+log "root file system made in $((SECONDS - start)) s; importing it"
 
 old="$(docker image inspect -f '{{ .Id }}' "$image" 2>/dev/null || true)"
 # No USER: like the official Node.js images, the image runs as root unless told;
