@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.servers import ServerProcess  # noqa: E402
 
-IMAGE = "jupyter-container-manager/node:bookworm"
+IMAGE = "jupyter-container-manager/node:24"
 BENCH_LABEL = "jupyter-container-manager.benchmark"
 
 

@@ -9,7 +9,7 @@ import re
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
-DEFAULT_IMAGE = "jupyter-container-manager/node:bookworm"
+DEFAULT_IMAGE = "jupyter-container-manager/node:24"
 
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
@@ -32,8 +32,10 @@ class ContainerManager(Configurable):
     image = Unicode(
         DEFAULT_IMAGE,
         help="""Image of new containers when a request names none. Any image with a POSIX
-        shell works; Node.js in the image makes it a WebContainer. With a registry, set
-        e.g. 'node:20-alpine' (pulled on first use if `pull_missing_images`).""",
+        shell works; Node.js in the image makes it a WebContainer. The default is built
+        offline by `.ci/image.sh` (Debian trixie, Node.js 24 LTS, npm, corepack, Python 3,
+        git, user `node`). With a registry, set e.g. 'node:22' or 'node:22-alpine' (pulled
+        on first use if `pull_missing_images`).""",
     ).tag(config=True)
 
     pull_missing_images = Bool(

@@ -19,7 +19,7 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 RUN_LABEL = "jupyter-container-manager.test-run"
 RUN_ID = uuid.uuid4().hex[:12]
-TEST_IMAGE = os.environ.get("JCM_TEST_IMAGE", "jupyter-container-manager/node:bookworm")
+TEST_IMAGE = os.environ.get("JCM_TEST_IMAGE", "jupyter-container-manager/node:24")
 
 
 def remove_run_containers(client: docker.DockerClient, run_id: str = RUN_ID) -> int:

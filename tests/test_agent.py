@@ -54,14 +54,18 @@ async def test_operations_go_through_the_agent(api, docker_client):
 async def test_a_killed_agent_is_started_again(api, docker_client):
     wc = await boot(api, docker_client)
     assert (await wc.spawn("true")).json()["exitCode"] == 0
-    code, out = wc.container.exec_run(["sh", "-c", "pkill -x node; echo $?"])
+    # By its command line: Node 24 names its main thread "MainThread", so `pkill -x node`
+    # finds nothing.
+    code, out = wc.container.exec_run(
+        ["sh", "-c", "pkill -f '[j]upyter-container-manager agent'; echo $?"]
+    )
     assert out.strip() == b"0"
     await some_operations(wc)
 
 
 @pytest.fixture(scope="module")
 def no_node_image(docker_client):
-    recipe = f"FROM {TEST_IMAGE}\nRUN rm -f /usr/bin/node /usr/bin/nodejs\n"
+    recipe = f"FROM {TEST_IMAGE}\nRUN rm -f /usr/local/bin/node /usr/bin/node /usr/bin/nodejs\n"
     docker_client.images.build(fileobj=io.BytesIO(recipe.encode()), tag=NO_NODE_IMAGE, rm=True)
     yield NO_NODE_IMAGE
     try:

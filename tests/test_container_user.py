@@ -13,15 +13,29 @@ from tests.webcontainer_support import WebContainer
 
 NODE_USER_IMAGE = "jupyter-container-manager/test-node-user:latest"
 DECLARED_USER_IMAGE = "jupyter-container-manager/test-declared-user:latest"
+ROOT_ONLY_IMAGE = "jupyter-container-manager/test-root-only:latest"
+
+# Users are written into /etc/passwd and /etc/group by hand: the test image need not have
+# useradd. Every derived image starts without a `node` user (the default image has one).
+WITHOUT_NODE = "USER root\nRUN sed -i '/^node:/d' /etc/passwd /etc/group\n"
+
+
+def add_user(name: str, uid: int) -> str:
+    return (
+        f"RUN echo '{name}:x:{uid}:{uid}::/home/{name}:/bin/sh' >> /etc/passwd"
+        f" && echo '{name}:x:{uid}:' >> /etc/group"
+        f" && mkdir -p /home/{name} && chown {uid}:{uid} /home/{name}\n"
+    )
 
 
 @pytest.fixture(scope="module")
 def user_images(docker_client):
     """Images derived offline from the test image: one with a `node` user (like the
-    official Node.js images, no USER), one that declares `USER app`."""
+    official Node.js images, no USER), one that declares `USER app`, one with neither."""
     recipes = {
-        NODE_USER_IMAGE: f"FROM {TEST_IMAGE}\nRUN useradd -m -u 1000 node\n",
-        DECLARED_USER_IMAGE: f"FROM {TEST_IMAGE}\nRUN useradd -m -u 1001 app\nUSER app\n",
+        NODE_USER_IMAGE: f"FROM {TEST_IMAGE}\n{WITHOUT_NODE}{add_user('node', 1000)}",
+        DECLARED_USER_IMAGE: f"FROM {TEST_IMAGE}\n{WITHOUT_NODE}{add_user('app', 1001)}USER app\n",
+        ROOT_ONLY_IMAGE: f"FROM {TEST_IMAGE}\n{WITHOUT_NODE}",
     }
     for tag, recipe in recipes.items():
         docker_client.images.build(fileobj=io.BytesIO(recipe.encode()), tag=tag, rm=True)
@@ -75,8 +89,8 @@ async def test_a_declared_user_is_kept(user_images, api, docker_client):
     assert await run(wc, "id -un; stat -c %U .") == "app\napp"
 
 
-async def test_an_image_without_such_user_runs_as_root(api, docker_client):
-    wc = await create(api, docker_client)
+async def test_an_image_without_such_user_runs_as_root(user_images, api, docker_client):
+    wc = await create(api, docker_client, image=ROOT_ONLY_IMAGE)
     assert await run(wc, "id -u") == "0"
 
 

@@ -100,7 +100,7 @@ async def test_stop_start_restart(api, docker_client):
 
 async def test_foreign_containers_are_invisible(api, docker_client, owner):
     stranger = docker_client.containers.create(
-        "jupyter-container-manager/node:bookworm",
+        "jupyter-container-manager/node:24",
         ["sleep", "60"],
         labels={"jupyter-container-manager.test-run": "x", "other": "1"},
     )
@@ -118,7 +118,7 @@ async def test_foreign_containers_are_invisible(api, docker_client, owner):
 async def test_a_container_named_like_ours_without_labels_is_invisible(api, docker_client):
     fake_id = "0b6f43f5-3f0e-4bd2-9a58-5a1f0e0a2f4b"
     impostor = docker_client.containers.create(
-        "jupyter-container-manager/node:bookworm", ["sleep", "60"], name=f"jcm-{fake_id}"
+        "jupyter-container-manager/node:24", ["sleep", "60"], name=f"jcm-{fake_id}"
     )
     try:
         assert_error(await api.get("containers", fake_id), 404)

@@ -38,7 +38,10 @@ async def test_line_terminal_runs_lines_and_remembers_cwd(ws, api, docker_client
     joined = await again.join(container["id"])
     assert joined["cwd"] == "/workspace/a dir"
     assert (await line(again, "ls -d \"$PWD\""))["output"] == "/workspace/a dir\n"
-    assert (await line(again, "cd"))["cwd"] == "/root"
+    # `cd` alone goes to the HOME of the user the container runs as.
+    home = box.exec_run(["sh", "-c", 'echo "$HOME"']).output.decode().strip()
+    assert home.startswith("/") and home != "/workspace/a dir"
+    assert (await line(again, "cd"))["cwd"] == home
 
 
 async def test_line_terminal_text_is_the_users_own_shell_line(ws, api):

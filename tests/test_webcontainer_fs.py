@@ -304,8 +304,11 @@ async def test_dotdot_and_symlink_escapes_are_refused(api, docker_client):
             "src": {"directory": {"m.js": {"file": {"contents": "m"}}}},
         },
     )
+    # /outside is root's (the container's user may not write at /; root, without
+    # capabilities, may not write in the user's workdir): made as root, linked as the user.
+    code, _ = wc.sh("mkdir -p /outside && echo secret > /outside/secret", user="root")
+    assert code == 0
     code, _ = wc.sh(
-        "mkdir -p /outside && echo secret > /outside/secret && "
         "ln -s /outside /workspace/out && ln -s /outside/secret /workspace/secret-link && "
         "ln -s src /workspace/inner-link && ln -s ../../outside /workspace/src/up"
     )

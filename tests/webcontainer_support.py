@@ -58,9 +58,10 @@ class WebContainer:
             "webcontainer", self.id, "export", params={"path": path, "format": form}
         )
 
-    def sh(self, script: str, *args: str) -> tuple[int, bytes]:
-        """Run a constant script in the container, bypassing the API (argv, no text pasted)."""
-        result = self.container.exec_run(["sh", "-c", script, "sh", *args])
+    def sh(self, script: str, *args: str, user: str = "") -> tuple[int, bytes]:
+        """Run a constant script in the container, bypassing the API (argv, no text pasted),
+        as the container's user, or as ``user`` (e.g. "root" to set up outside the workdir)."""
+        result = self.container.exec_run(["sh", "-c", script, "sh", *args], user=user)
         return result.exit_code, result.output
 
     def cat(self, absolute: str) -> bytes:

@@ -10,7 +10,7 @@ import { socketFactory } from './fakes';
 const info = (id: string, extra: Partial<IContainerInfo> = {}): IContainerInfo => ({
   id,
   name: `c-${id}`,
-  image: 'jupyter-container-manager/node:bookworm',
+  image: 'jupyter-container-manager/node:24',
   status: 'running',
   created: `2026-01-0${id.length}T00:00:00Z`,
   owner: 'ann',
