@@ -11,6 +11,7 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from jupyter_container_manager.docker.network import PUBLISH_RANGE, free_host_ports
+from tests.helpers import preview_target
 from tests.proxy_support import APP_PORT, start_app
 
 
@@ -38,15 +39,15 @@ async def test_ports_are_published_on_free_host_ports(publishing_manager_config,
     host_ports = [entry["hostPort"] for entry in first["ports"] + second["ports"]]
     assert len(set(host_ports)) == 3 and busy not in host_ports
     assert all(port in PUBLISH_RANGE for port in host_ports)
-    assert first["ports"][0] == {
-        "port": APP_PORT,
-        "url": f"{jp_base_url}containers/{first['id']}/proxy/{APP_PORT}/",  # still the proxy
-        "hostPort": host_ports[0],
-    }
+    entry = first["ports"][0]
+    assert (entry["port"], entry["hostPort"]) == (APP_PORT, host_ports[0])
+    assert preview_target(entry["url"]) == (APP_PORT, first["id"])  # still the preview
     attrs = docker_client.api.inspect_container(f"jcm-{first['id']}")
     bindings = attrs["HostConfig"]["PortBindings"]
     assert bindings[f"{APP_PORT}/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(host_ports[0])}]
-    assert (await api.get("containers", first["id"])).json()["ports"] == first["ports"]
+    again = (await api.get("containers", first["id"])).json()["ports"]
+    assert [(p["port"], p["hostPort"]) for p in again] == \
+        [(p["port"], p["hostPort"]) for p in first["ports"]]
 
     # The published port reaches the app directly, without Jupyter.
     start_app(docker_client, first["id"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from http.client import responses
@@ -108,7 +109,10 @@ class ContainerAPIHandler(ServiceMixin, ExtensionHandlerMixin, APIHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         # send_error() cleared the headers that prepare() set: a page on an allowed
         # origin (ServerApp.allow_origin) must read the error as it reads the answer.
-        self.set_cors_headers()
+        # Tornado may refuse a request before prepare() authenticated it (a path that is
+        # not UTF-8): then only the configured origins apply, not the token's.
+        with contextlib.suppress(RuntimeError):  # "current_user accessed before prepare"
+            self.set_cors_headers()
         exc = (kwargs.get("exc_info") or (None, None, None))[1]
         reason = responses.get(status_code, "Unknown HTTP Error")
         if isinstance(exc, ContainerManagerError):

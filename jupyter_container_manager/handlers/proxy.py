@@ -342,6 +342,7 @@ class PreviewProxyHandler(PreviewForwarding, ContainerAPIHandler):
             raise Forbidden(f"Not authorized to {action} on resource: {self.auth_resource}")
         self.container_id = self.path_kwargs["container_id"]
         self.port = parse_port(self.path_kwargs["port"])
+        await self.find_container()  # 404 for an unknown id, before its path is read
         self.url_prefix, self.target = self._split_path()
         await self.begin_forwarding()
 
