@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import docker
 import requests
-import websocket
+from bench_proxy import ws_echo
 from common import ROOT, bench_server, summary, timed
 
 APP = (ROOT / "tests" / "proxy_app.js").read_text()
@@ -50,19 +50,6 @@ def redeem(server, container_id: str, port: int) -> tuple[str, str]:
                           headers={"Host": parts.netloc}, allow_redirects=False)
     assert answer.status_code == 307, answer.text
     return parts.netloc, answer.cookies[COOKIE]
-
-
-def ws_echo(url: str, rounds: int, host: str | None = None, cookie: str | None = None) -> dict:
-    socket = websocket.create_connection(url, host=host, cookie=cookie)
-    socket.recv()  # the handshake report
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        socket.send("x" * 64)
-        socket.recv()
-        samples.append(time.perf_counter() - start)
-    socket.close()
-    return summary(samples)
 
 
 def row(name: str, value: dict, base: dict) -> None:
@@ -109,12 +96,14 @@ def main(rounds: int = 300) -> None:
         row("preview origin, app on 127.0.0.1 (agent tunnel)", tunnelled, base)
         print(f"preview origin / path proxy: {own['p50'] / proxied['p50']:.2f} (target <= 1.5); "
               f"tunnel / path proxy: {tunnelled['p50'] / proxied['p50']:.2f}")
-        ws_base = ws_echo(f"ws://{address}:3000/ws", rounds)
+        ws_base = ws_echo(f"ws://{address}:3000/ws", {}, rounds)
         row("WebSocket echo, direct (floor)", ws_base, ws_base)
         row("WebSocket echo, preview origin", ws_echo(
-            f"ws://127.0.0.1:{server.port}/ws", rounds, host, origin["Cookie"]), ws_base)
+            f"ws://127.0.0.1:{server.port}/ws", {}, rounds, host=host,
+            cookie=origin["Cookie"]), ws_base)
         row("WebSocket echo, preview origin via tunnel", ws_echo(
-            f"ws://127.0.0.1:{server.port}/ws", rounds, host_lo, origin_lo["Cookie"]), ws_base)
+            f"ws://127.0.0.1:{server.port}/ws", {}, rounds, host=host_lo,
+            cookie=origin_lo["Cookie"]), ws_base)
         print("(ratio = p50 / p50 of the direct connection; lower is better)")
         server.request("DELETE", f"containers/{cid}")
 

@@ -76,8 +76,11 @@ def download(url: str, headers: dict) -> float:
     return size / MIB / (time.perf_counter() - start)
 
 
-def ws_echo(url: str, headers: dict, rounds: int) -> dict:
-    ws = websocket.create_connection(url, header=[f"{k}: {v}" for k, v in headers.items()])
+def ws_echo(url: str, headers: dict, rounds: int, **options) -> dict:
+    """Round trips of an echo through a WebSocket to tests/proxy_app.js; ``options`` go to
+    websocket-client (``host=``, ``cookie=``)."""
+    ws = websocket.create_connection(
+        url, header=[f"{k}: {v}" for k, v in headers.items()], **options)
     ws.recv()  # the app's hello
     samples = []
     for n in range(rounds):
