@@ -289,6 +289,45 @@ class ContainerManager(Configurable):
         are read with GET /webcontainer/{id}/fs/readFile.""",
     ).tag(config=True)
 
+    ws_ping_interval = Float(
+        30.0,
+        help="""Seconds between the pings the server sends on each /container socket (any
+        WebSocket client answers them by itself). 0: no pings, and `ws_ping_timeout` does
+        not apply.""",
+    ).tag(config=True)
+
+    ws_ping_timeout = Float(
+        90.0,
+        help="""Seconds a /container socket may go without answering a ping; then it is
+        closed. Catches dead peers (a laptop that went away without closing) and clients
+        that never read what the server sends. Checked at each ping, so a socket goes
+        after at most `ws_ping_timeout` + `ws_ping_interval` seconds.""",
+    ).tag(config=True)
+
+    ws_idle_timeout = Float(
+        3600.0,
+        help="""Seconds a /container socket may go without a frame from its client while
+        no process it spawned is running; then it is closed (code 4408). Its terminals
+        and the container go on: a client that reconnects re-attaches. 0: never.""",
+    ).tag(config=True)
+
+    ws_send_timeout = Float(
+        60.0,
+        help="""Seconds a /container socket may go without its client taking any byte of
+        what is queued for it (a client that stops reading while the server has
+        something to say); then it is closed (code 4408). A slow client that keeps
+        reading is never cut. 0: never.""",
+    ).tag(config=True)
+
+    http_body_timeout = Float(
+        60.0,
+        help="""Seconds a request body streamed to this extension (writeFile, the preview
+        proxies) may go without a byte arriving; then the connection is cut. Time spent
+        waiting for the container to take the bytes does not count, so large slow
+        uploads that keep moving are never cut (as nginx's client_body_timeout). 0:
+        never.""",
+    ).tag(config=True)
+
     pty_replay_bytes = Int(
         256 * 1024,
         help="""Bytes of recent output each PTY terminal keeps, replayed to a socket that
@@ -377,6 +416,14 @@ class ContainerManager(Configurable):
     def _valid_interval(self, proposal):
         if not 0.05 <= proposal["value"] <= 10:
             raise TraitError(f"{proposal['trait'].name} must be from 0.05 to 10 seconds")
+        return proposal["value"]
+
+    @validate("ws_ping_interval", "ws_ping_timeout", "ws_idle_timeout", "ws_send_timeout",
+              "http_body_timeout")
+    def _valid_timeout(self, proposal):
+        if proposal["value"] < 0:
+            raise TraitError(f"{proposal['trait'].name} must be 0 (off) or a positive number "
+                             "of seconds")
         return proposal["value"]
 
     @validate("ws_send_buffer", "ws_max_inflight")

@@ -5,6 +5,11 @@ a client that reads slowly holds back the queue, never server memory. Replies an
 process output wait for room (``put``: backpressure reaches the process or the request
 loop); pushes that many sockets share (terminal output, file changes) are offered
 (``offer``): refused while the queue is full, so one slow socket never stalls the rest.
+
+A client that takes none of the bytes handed to the network for ``stall_timeout``
+seconds (it stopped reading) is given up: the outbox closes and calls ``on_stall``,
+which closes the socket. ``progress`` tells how many bytes the network has taken so far,
+so a large frame going out slowly but steadily is never taken for a stall.
 """
 
 from __future__ import annotations
@@ -16,14 +21,26 @@ from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
 
+STALL_CHECKS = 4  # looks at the progress of a pending send per stall_timeout
+
 
 class OutboxClosed(Exception):
     """The socket is gone."""
 
 
+class OutboxStalled(Exception):
+    """The client took nothing for the stall timeout."""
+
+
 class Outbox:
-    def __init__(self, send: Callable[[bytes], Awaitable[None]], limit: int):
+    def __init__(self, send: Callable[[bytes], Awaitable[None]], limit: int, *,
+                 stall_timeout: float = 0, progress: Callable[[], int] | None = None,
+                 on_stall: Callable[[], None] | None = None):
         self.limit = limit
+        self.stall_timeout = stall_timeout
+        self.stalled = False
+        self._progress = progress
+        self._on_stall = on_stall
         self.size = 0  # bytes queued, not yet handed to the network
         self.dropped = 0  # frames refused by ``offer``
         self.closed = False
@@ -74,17 +91,51 @@ class Outbox:
                     await self._has_frames.wait()
                 text, size = self._queue.popleft()
                 try:
-                    await self._send(text)
+                    if self.stall_timeout > 0:
+                        await self._send_watched(text)
+                    else:
+                        await self._send(text)
                 finally:
                     self.size -= size
                     if self._fits(1) and self.size < self.limit:
                         self._has_room.set()
         except asyncio.CancelledError:
             pass
+        except OutboxStalled:
+            self.stalled = True
+            log.info("closing a socket whose client read nothing for %s s", self.stall_timeout)
         except Exception as err:  # noqa: BLE001 - the socket closed under us
             log.debug("outbox writer ended: %r", err)
         finally:
             self.close()
+            if self.stalled and self._on_stall is not None:
+                self._on_stall()
+
+    async def _send_watched(self, text: bytes) -> None:
+        """Send one frame; OutboxStalled once the network took no byte for the stall
+        timeout (without ``progress``: once the frame is that long on its way)."""
+        loop = asyncio.get_running_loop()
+        sending = asyncio.ensure_future(self._send(text))
+        sending.add_done_callback(_retrieve)  # also when given up, or when we are cancelled
+        last, since = self._taken(), loop.time()
+        while True:
+            done, _ = await asyncio.wait({sending}, timeout=self.stall_timeout / STALL_CHECKS)
+            if done:
+                sending.result()
+                return
+            taken, now = self._taken(), loop.time()
+            if taken is not None and taken != last:
+                last, since = taken, now
+            elif now - since >= self.stall_timeout:
+                raise OutboxStalled()
+
+    def _taken(self) -> int | None:
+        if self._progress is None:
+            return None
+        try:
+            return self._progress()
+        except Exception:  # noqa: BLE001 - no progress to read: judge by time alone
+            return None
 
     def close(self) -> None:
         if self.closed:
@@ -95,3 +146,8 @@ class Outbox:
         self._has_room.set()  # wake waiting writers: they raise OutboxClosed
         if not self._writer.done() and self._writer is not asyncio.current_task():
             self._writer.cancel()
+
+
+def _retrieve(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()

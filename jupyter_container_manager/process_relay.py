@@ -1,5 +1,8 @@
 """A process spawned over a socket: its stdin in arrival order, its output to the socket.
 
+A resize or a signal waits until the input sent before it has been written, so a process
+sees them in the order the client sent them.
+
 Output is relayed by two tasks: one reads the process's output into a small buffer
 (at most ``BUFFER`` bytes: past it, it stops reading, so the process blocks at its pipe
 and server memory stays bounded), the other sends whatever the buffer holds as one
@@ -56,6 +59,16 @@ class ProcessRelay:
     def write(self, data: str) -> None:
         """Queue input for the process, in order (never waits)."""
         self._input.put(data)
+
+    async def kill(self, signal: str) -> None:
+        """Signal the process group, after the input queued before it has been written."""
+        await self._input.written()
+        await self.process.kill(signal)
+
+    async def resize(self, cols: int, rows: int) -> None:
+        """Resize its terminal, after the input queued before it has been written."""
+        await self._input.written()
+        await self.process.resize(cols, rows)
 
     async def _feed(self) -> None:
         await self._input.feed(self.process.write)

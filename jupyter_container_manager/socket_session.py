@@ -2,10 +2,13 @@
 ``{event: coroutine}`` that serves its requests.
 
 Each frame is validated against ``protocol`` first; a bad frame gets an ``error`` and the
-socket lives on. Requests run concurrently (at most ``ws_max_inflight`` at once; past
-that the socket stops reading, which pushes back on the client), except the keystroke
-events (``pty-input``, process ``input``), which are served in arrival order. A request
-with an ``id`` gets exactly one reply with that id.
+socket lives on. Requests run concurrently (at most ``ws_max_inflight`` at once, queued
+ones included; past that the socket stops reading, which pushes back on the client),
+except that requests about one target (one terminal id, one pid) apply in the order they
+were sent: each target has a FIFO, served by one task, while other targets and the rest
+go on meanwhile. So ``pty-resize`` then ``pty-input`` reaches the shell in that order,
+and a kill follows the input sent before it. A request with an ``id`` gets exactly one
+reply with that id.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import base64
 import binascii
 import contextlib
 import logging
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from . import protocol
@@ -51,6 +55,7 @@ class SocketSession:
         self.processes: dict[int, ProcessRelay] = {}
         self._slots = asyncio.Semaphore(self.settings.ws_max_inflight)
         self._tasks: set[asyncio.Task] = set()
+        self._chains: dict[Hashable, deque[Request]] = {}  # per target, in arrival order
         self._joining = asyncio.Lock()  # operations sent right after a join wait for it
         self.closed = False
         self.table = {
@@ -67,7 +72,7 @@ class SocketSession:
     # --- frames in -------------------------------------------------------------------
 
     async def receive(self, text: str | bytes) -> None:
-        """Serve one frame. Returns once it is queued (or, for keystrokes, done)."""
+        """Take one frame: it is queued (waiting only for a free slot), then served."""
         try:
             request = protocol.parse_frame(text)
         except FrameError as err:
@@ -75,23 +80,48 @@ class SocketSession:
                 await self._send("error", {"message": err.message, "code": err.code},
                                  err.request_id)
             return
-        if self._in_order(request):
-            await self._serve(request)
-            return
         await self._slots.acquire()
-        task = asyncio.ensure_future(self._serve(request))
+        if self.closed:
+            self._slots.release()
+            return
+        target = _target(request)
+        if target is None:
+            self._start(self._serve_one(request))
+            return
+        chain = self._chains.get(target)
+        if chain is None:  # idle target: a task serves its FIFO until it is empty
+            chain = self._chains[target] = deque()
+            self._start(self._serve_chain(target, chain))
+        chain.append(request)
+
+    def _start(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
-        self._slots.release()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a socket request task failed", exc_info=task.exception())
 
-    @staticmethod
-    def _in_order(request: Request) -> bool:
-        return request.event == "pty-input" or (
-            request.event == "process-operation" and request.data["type"] == "input"
-        )
+    async def _serve_one(self, request: Request) -> None:
+        try:
+            await self._serve(request)
+        finally:
+            self._slots.release()
+
+    async def _serve_chain(self, target: Hashable, chain: deque[Request]) -> None:
+        """Serve one target's requests one after another, in arrival order."""
+        try:
+            while chain:
+                try:
+                    await self._serve(chain[0])
+                finally:
+                    chain.popleft()
+                    self._slots.release()
+        finally:
+            if self._chains.get(target) is chain:
+                del self._chains[target]
 
     async def _serve(self, request: Request) -> None:
         if self.container_id is not None:
@@ -216,9 +246,9 @@ class SocketSession:
         if kind == "input":
             relay.write(data["data"])
         elif kind == "kill":
-            await relay.process.kill(data.get("signal") or "KILL")
+            await relay.kill(data.get("signal") or "KILL")
         elif kind == "resize":
-            await relay.process.resize(data["cols"], data["rows"])
+            await relay.resize(data["cols"], data["rows"])
         return Reply({"type": kind, "pid": relay.pid})
 
     async def _spawn(self, data: dict) -> Reply:
@@ -278,8 +308,8 @@ class SocketSession:
         return Reply({"terminalId": session.id, "reattached": reattached}, then=attach)
 
     async def _live_room(self) -> Room:
-        """The joined container's room without an engine call (keystrokes are served in
-        order, so nothing here may wait long)."""
+        """The joined container's room without an engine call (a terminal's requests are
+        served in order, so nothing here may wait long)."""
         await self._joined()
         if self.container_id is None:
             raise Conflict("Join a container first (join-container {containerId})",
@@ -316,11 +346,27 @@ class SocketSession:
             self.rooms.leave(self, self.container_id)
         for task in list(self._tasks):
             task.cancel()
+        self._chains.clear()
+        for _ in range(self.settings.ws_max_inflight):  # a frame waiting for a slot ends
+            self._slots.release()
         for relay in list(self.processes.values()):
             relay.stop()
             asyncio.ensure_future(_quietly(relay.process.kill("KILL")))
         self.processes.clear()
         self.outbox.close()
+
+
+def _target(request: Request) -> Hashable | None:
+    """The terminal or process a request is about, if any: requests about one target
+    apply in the order they were sent. (pure)"""
+    event, data = request.event, request.data
+    if event in ("pty-input", "pty-resize", "pty-close") or (
+        event == "pty-open" and data.get("terminalId")
+    ):
+        return ("pty", data["terminalId"])
+    if event == "process-operation" and data["type"] != "spawn":
+        return ("pid", data["pid"])
+    return None
 
 
 async def _quietly(coro) -> None:

@@ -258,12 +258,16 @@ class PtySession:
         self._input.put(data)
 
     async def resize(self, cols: int, rows: int) -> None:
+        """Resize the tty, after the keystrokes queued before it have been written."""
+        await self._input.written()
         self.cols, self.rows = cols, rows
         if self.alive and self._stream is not None:
             await self._stream.resize(rows=rows, cols=cols)
 
     async def kill(self) -> None:
-        """End the shell (and its jobs); pty-exit follows when its output ends."""
+        """End the shell (and its jobs), after the keystrokes queued before it have been
+        written; pty-exit follows when its output ends."""
+        await self._input.written()
         with contextlib.suppress(Exception):
             await self.engine.exec_run(
                 self.info.docker_id, ["sh", "-c", PTY_KILL_SCRIPT, "jcm-pty-kill", self.id]

@@ -44,7 +44,11 @@ def render_html(described: dict, endpoint: str) -> str:
         "<p>JSON text frames <code>{\"event\": name, \"id\"?: requestId, \"data\": {...}}</code> "
         "both ways. A request with an <code>id</code> gets exactly one reply carrying that id: "
         "its result event, <code>ok {}</code> where none is named, or "
-        "<code>error {message, code}</code>. Pushes carry no id. Generated from the tables the "
+        "<code>error {message, code}</code>. Pushes carry no id. Requests about one terminal "
+        "(<code>terminalId</code>) or one process (<code>pid</code>) apply in the order they "
+        "were sent; other requests run concurrently. A socket is closed (code 4408) when it "
+        "leaves pings unanswered, stops reading, or stays idle past the server's timeouts "
+        "(<code>c.ContainerManager.ws_*</code>). Generated from the tables the "
         "gateway validates frames with, so this page and the server cannot disagree.</p>",
         "<h2>Client events</h2>",
     ]

@@ -19,6 +19,7 @@ from ..models import ContainerInfo
 from ..preview_links import PreviewLinks
 from ..rooms import ContainerRooms
 from ..validation import parse_json_object
+from .body_timeout import BodyTimeout
 
 SERVICE_KEY = "container_service"
 ROOMS_KEY = "container_rooms"
@@ -73,11 +74,16 @@ class ServiceMixin:
         return info.to_json(entries)
 
 
-class ContainerAPIHandler(ServiceMixin, ExtensionHandlerMixin, APIHandler):
+class ContainerAPIHandler(BodyTimeout, ServiceMixin, ExtensionHandlerMixin, APIHandler):
     """Base of the REST handlers: authorised through Jupyter, errors as
-    ``{"message", "reason", "code"}`` JSON from one place, never a traceback."""
+    ``{"message", "reason", "code"}`` JSON from one place, never a traceback. A body
+    streamed to one of them that stops arriving is cut (``body_timeout.py``)."""
 
     auth_resource = AUTH_RESOURCE
+
+    async def prepare(self, *args, **kwargs):
+        await super().prepare(*args, **kwargs)
+        self.watch_body()  # streamed bodies only
 
     def json_body(self) -> dict:
         """The request body as a JSON object (``{}`` when empty); 400 or 413 otherwise."""

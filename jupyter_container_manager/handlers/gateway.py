@@ -12,6 +12,12 @@ before Jupyter authenticates (as ``Authorization: token ...``, so any IdentityPr
 judges it) and the server echoes only ``jupyter-container-manager.v1``. A handshake never
 sets a cookie: a token authenticates this connection, it does not log the browser in
 (Jupyter's IdentityProvider would set its login cookie for any token otherwise).
+
+Sockets that are gone or not there are closed by timeouts (``c.ContainerManager.ws_*``):
+no answer to pings (a dead peer, a client that never reads), nothing taken of what is
+queued for it (``ws_send_timeout``, in the outbox), or no frame from the client while
+nothing it spawned runs (``ws_idle_timeout``). A socket closed by a timeout gets code
+4408 when it can still be told.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
+from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketHandler
 
 from ..outbox import Outbox
@@ -32,6 +39,7 @@ from .base import AUTH_RESOURCE, ContainerAPIHandler, ServiceMixin
 
 
 SUBPROTOCOL = "jupyter-container-manager.v1"
+TIMED_OUT = 4408  # close code of a socket closed by a timeout
 TOKEN_SUBPROTOCOL = "base64url.bearer.authorization.jupyter-container-manager."
 
 
@@ -52,6 +60,18 @@ def subprotocol_token(header: str) -> str | None:
 class ContainerGateway(ServiceMixin, WebSocketMixin, WebSocketHandler, JupyterHandler):
     auth_resource = AUTH_RESOURCE
     session: SocketSession | None = None
+    _idle_timer = None
+    _last_frame = 0.0
+
+    # Jupyter's WebSocketMixin pings and closes a socket that stops answering; these
+    # are our settings instead of the server-wide ones (milliseconds, as the mixin reads).
+    @property
+    def ping_interval(self):
+        return 1000 * self.manager.ws_ping_interval
+
+    @property
+    def ping_timeout(self):
+        return 1000 * self.manager.ws_ping_timeout
 
     def prepare(self, *args, **kwargs):
         """A token offered as a subprotocol becomes the Authorization header that
@@ -93,19 +113,56 @@ class ContainerGateway(ServiceMixin, WebSocketMixin, WebSocketHandler, JupyterHa
     def open(self, *args, **kwargs):
         super().open(*args, **kwargs)
         self.set_nodelay(True)  # keystroke echoes are small frames: no Nagle delay
-        outbox = Outbox(self.write_message, self.manager.ws_send_buffer)
+        manager = self.manager
+        outbox = Outbox(self.write_message, manager.ws_send_buffer,
+                        stall_timeout=manager.ws_send_timeout, progress=self._bytes_taken,
+                        on_stall=self._timed_out)
         self.session = SocketSession(self.service, self.rooms, outbox)
         # Preview URLs pushed to this socket fit how its browser reached the server.
         self.session.preview_origin = (self.request.protocol, self.request.host)
+        self._last_frame = IOLoop.current().time()
+        self._watch_idle(manager.ws_idle_timeout)
 
     async def on_message(self, message):
+        self._last_frame = IOLoop.current().time()
         if self.session is not None:
             await self.session.receive(message)
 
     def on_close(self):
+        if self._idle_timer is not None:
+            IOLoop.current().remove_timeout(self._idle_timer)
+            self._idle_timer = None
         if self.session is not None:
             self.session.close()
             self.session = None
+
+    # --- timeouts --------------------------------------------------------------------
+
+    def _bytes_taken(self) -> int:
+        """Bytes of this socket's output the network has taken so far (Tornado's count)."""
+        return self.ws_connection.stream._total_write_done_index
+
+    def _watch_idle(self, delay: float) -> None:
+        if self.manager.ws_idle_timeout > 0:
+            self._idle_timer = IOLoop.current().call_later(delay, self._check_idle)
+
+    def _check_idle(self) -> None:
+        self._idle_timer = None
+        if self.session is None:
+            return
+        timeout = self.manager.ws_idle_timeout
+        quiet = IOLoop.current().time() - self._last_frame
+        if self.session.processes:  # its processes run on: not idle
+            self._watch_idle(timeout)
+        elif quiet < timeout:
+            self._watch_idle(timeout - quiet)
+        else:
+            self.log.info("closing a /container socket idle for %.0f s", quiet)
+            self._timed_out("idle")
+
+    def _timed_out(self, why: str = "not reading") -> None:
+        if self.ws_connection is not None:
+            self.close(TIMED_OUT, f"timed out: {why}")
 
 
 default_handlers = [

@@ -55,6 +55,7 @@ from ..upstream import (
     relay_upgrade,
 )
 from .base import ContainerAPIHandler
+from .body_timeout import BodyTimeout
 
 CONNECTIONS_KEY = "container_preview_connections"
 CONNECT_TIMEOUT = 10.0  # seconds to reach the port
@@ -64,7 +65,7 @@ ID = r"(?P<container_id>[^/]+)"
 PORT = r"(?P<port>[^/]+)"
 
 
-class PreviewForwarding:
+class PreviewForwarding(BodyTimeout):
     """The forwarding of one preview request to a port in a container, whatever its verb,
     a WebSocket upgrade included. The handler that mixes it in sets, in ``prepare()``,
     ``container_id``, ``port`` and ``target`` (path and query for the app), then awaits
@@ -95,6 +96,7 @@ class PreviewForwarding:
         self.exchange = await self._reach(self._open)
         self.connections.add(self.container_id, self.exchange)
         self.relay = asyncio.ensure_future(self.exchange.relay_response(self))
+        self.watch_body()  # a body that stops arriving is cut
 
     def data_received(self, chunk: bytes):
         if self.exchange is None:
