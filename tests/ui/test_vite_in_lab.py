@@ -135,9 +135,17 @@ def test_vite_dev_server_with_hot_updates_in_jupyterlab(vite_lab: LabServer, bro
                     "PUT", f"webcontainer/{container_id}/fs/writeFile",
                     params={"path": "src/message.js"}, data=message(n).encode())
                 assert wrote.status_code == 204, wrote.text
-                app.wait_for_function(
-                    "(want) => document.querySelector('#msg').textContent === want",
-                    arg=f"hello v{n}", timeout=30_000, polling="raf")
+                try:
+                    app.wait_for_function(
+                        "(want) => document.querySelector('#msg').textContent === want",
+                        arg=f"hello v{n}", timeout=30_000, polling="raf")
+                except Exception:
+                    page.screenshot(path=str(ARTIFACTS / "vite-in-jupyterlab-failed.png"))
+                    shown = app.evaluate("document.querySelector('#msg').textContent")
+                    inside = vite_lab.api("GET", f"webcontainer/{container_id}/fs/readFile/"
+                                          "src/message.js", params={"encoding": "utf-8"}).text
+                    pytest.fail(f"edit {n} not shown within 30 s: the page shows {shown!r}, "
+                                f"the file holds {inside!r}")
                 latencies.append(time.monotonic() - begin)
                 # A hot update, not a reload: the page's state survived.
                 assert app.evaluate("window.firstLoad") == marker
