@@ -327,3 +327,35 @@ async def test_watch_never_reports_the_temporary(
     changes = client.pushes("fs-change")
     assert changes == [{"path": "/data.bin", "kind": "change"}], changes
     assert container_sha(wc, "data.bin") == sha(new)
+
+
+async def test_a_container_stopped_mid_upload_keeps_the_old_bytes_and_is_swept_at_start(
+    api, docker_client, jp_http_port, jp_base_url, jp_auth_header
+):
+    wc, rest_before, ls_before = await prepared(api, docker_client)
+    reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port)
+    writer.write(raw_put_head(jp_base_url, jp_http_port, jp_auth_header["Authorization"],
+                              wc.id, 64 * MIB))
+    chunk = os.urandom(MIB)
+
+    async def send():
+        try:
+            while True:
+                writer.write(chunk)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+
+    sender = asyncio.ensure_future(send())
+    await until(lambda: any(wc.sh('stat -c %s "$1"/.jcm-tmp-* 2>/dev/null', wc.workdir)[1]
+                            .split()), what="the upload's temporary")
+    # The stop kills the writing script: nothing of it can remove its temporary.
+    assert (await api.post("containers", wc.id, "stop")).status == 200
+    sender.cancel()
+    writer.close()
+    assert (await api.post("containers", wc.id, "start")).status == 200
+    # The first use after the start sweeps what the stopped write left.
+    assert temporaries(wc), "the stop left no temporary: nothing to sweep"
+    assert (await wc.readdir()).status == 200
+    await until(lambda: not temporaries(wc), what="the sweep after the start")
+    await assert_old_intact(wc, rest_before, ls_before, "container stopped mid-upload")

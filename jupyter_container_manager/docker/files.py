@@ -55,7 +55,11 @@ class ContainerFiles:
         self.engine = engine
         self.settings = settings
         self.agents = agents  # the containers' resident agents (docker/agent.py)
-        self._in_flight: dict[str, set[str]] = {}  # docker id -> tokens of writes going on
+        # (docker id, pid of its start) -> tokens of writes going on: a write begun before
+        # the container's last start died with it, whatever its writer still thinks.
+        self._in_flight: dict[tuple[str, int], set[str]] = {}
+        self._instance = secrets.token_hex(4)  # this server's tokens start with it
+        self._issued = 0  # tokens issued so far (their counter)
         self._swept: set[tuple[str, int]] = set()  # (docker id, pid of its start) swept
         self._sweeps: set[asyncio.Task] = set()
         self._sweep_slots: asyncio.Semaphore | None = None
@@ -94,16 +98,18 @@ class ContainerFiles:
 
     def _begin(self, info: ContainerInfo) -> str:
         """A new token (the name of a temporary) known to be in use until :meth:`_end`."""
-        token = secrets.token_hex(16)
-        self._in_flight.setdefault(info.docker_id, set()).add(token)
+        token = f"{self._instance}{self._issued:010d}{secrets.token_hex(8)}"
+        self._issued += 1
+        self._in_flight.setdefault((info.docker_id, info.pid), set()).add(token)
         return token
 
     def _end(self, info: ContainerInfo, token: str) -> None:
-        tokens = self._in_flight.get(info.docker_id)
+        key = (info.docker_id, info.pid)
+        tokens = self._in_flight.get(key)
         if tokens is not None:
             tokens.discard(token)
             if not tokens:
-                del self._in_flight[info.docker_id]
+                del self._in_flight[key]
 
     def sweep_soon(self, info: ContainerInfo) -> None:
         """Remove, in the background, the temporaries an earlier crash left in this
@@ -121,15 +127,19 @@ class ContainerFiles:
 
     async def sweep(self, info: ContainerInfo, token: str = "", where: str = ".") -> None:
         """Remove temporaries under ``where`` (workdir-relative): those of ``token``; or,
-        without one, each one older than now that no write of this server is using. It
-        runs in the container (one find), never on the event loop; errors are logged."""
+        without one, those no write is using: this server's that are not in progress
+        (known by their token), an earlier server's once older than now (fs_scripts.SWEEP).
+        It runs in the container (one find), never on the event loop; errors are logged."""
         if self._sweep_slots is None:
             self._sweep_slots = asyncio.Semaphore(SWEEP_CONCURRENCY)
-        before = str(int(time.time()))
-        keep = sorted(self._in_flight.get(info.docker_id, ()))
         try:
             async with self._sweep_slots:
-                out = await self._start(info, scripts.SWEEP, before, where, token, *keep)
+                before = str(int(time.time()))
+                keep = sorted(self._in_flight.get((info.docker_id, info.pid), ()))
+                out = await self._start(
+                    info, scripts.SWEEP, before, where, token, self._instance,
+                    str(self._issued), *keep,
+                )
                 try:
                     await asyncio.wait_for(out.drain(), SWEEP_TIMEOUT)
                 finally:

@@ -125,15 +125,19 @@ echo OK
 """
 )
 
+# Tokens are <server instance: 8 hex><counter: 10 digits><random: 16 hex>, so a sweep can
+# tell this server's temporaries from an earlier server's without trusting mtimes.
 # $2: epoch seconds, $3: a folder relative to the workdir ("." for all of it), $4: one
-# token or "", $5...: tokens of uploads in progress. Removes the temporaries under the
-# folder (no crossing into other file systems): with $4, those of that token; else every
-# one last changed before $2 whose token is not in progress. Answers "OK".
+# token or "", $5: this server's instance, $6: its next counter, $7...: tokens of uploads
+# in progress. Removes temporaries under the folder (not crossing into other file
+# systems): with $4, those of that token; else this server's that are neither in progress
+# nor newer than the sweep (counter $6 or past), and the others' last changed before $2.
+# Answers "OK".
 SWEEP = (
     PRELUDE
     + r"""
-JCM_BEFORE=$2; where=$3; JCM_ONLY=$4; shift 4; JCM_KEEP=" $* "
-export JCM_BEFORE JCM_ONLY JCM_KEEP
+JCM_BEFORE=$2; where=$3; JCM_ONLY=$4; JCM_SELF=$5; JCM_NEXT=$6; shift 6; JCM_KEEP=" $* "
+export JCM_BEFORE JCM_ONLY JCM_SELF JCM_NEXT JCM_KEEP
 echo OK
 find "$where" -xdev -type f -name '.jcm-tmp-*' -exec sh -c '
 for f; do
@@ -143,6 +147,12 @@ for f; do
     continue
   fi
   case $JCM_KEEP in *" $t "*) continue;; esac
+  i=${t%"${t#????????}"}; r=${t#????????}; c=${r%"${r#??????????}"}
+  if [ -n "$JCM_SELF" ] && [ "$i" = "$JCM_SELF" ]; then
+    case $c in ""|*[!0-9]*) continue;; esac
+    [ "$c" -lt "$JCM_NEXT" ] && rm -f -- "$f"
+    continue
+  fi
   m=$(stat -c %Y -- "$f" 2>/dev/null) || continue
   [ "$m" -lt "$JCM_BEFORE" ] && rm -f -- "$f"
 done' sh {} + 2>/dev/null

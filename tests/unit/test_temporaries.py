@@ -79,19 +79,30 @@ def test_commit_renames_over_files_folders_and_links_without_following(workdir, 
     assert not (workdir / "link").is_symlink() and os.listdir(workdir / "target") == []
 
 
-def test_sweep_removes_old_temporaries_but_not_those_in_flight(workdir):
+def test_sweep_removes_what_no_write_uses(workdir):
     (workdir / "sub").mkdir()
     old = time.time() - 3600
-    for name in (f"{TEMP_PREFIX}aaaa", f"sub/{TEMP_PREFIX}bbbb-3", f"{TEMP_PREFIX}cccc"):
-        (workdir / name).write_text("left")
-        os.utime(workdir / name, (old, old))
-    (workdir / f"{TEMP_PREFIX}dddd").write_text("fresh")  # newer than the sweep's start
+    mine = "5e1f5e1f"  # this server's instance
+    names = {
+        "earlier-old": f"{TEMP_PREFIX}aaaa",  # an earlier server's, old: removed
+        "earlier-deep": f"sub/{TEMP_PREFIX}bbbb-3",  # same, a mount's: removed
+        "in-flight": f"{TEMP_PREFIX}cccc",  # kept whatever its age
+        "earlier-fresh": f"{TEMP_PREFIX}dddd",  # newer than the sweep: kept
+        "mine-done": f"{TEMP_PREFIX}{mine}0000000003{'e' * 16}",  # counter < 7: removed
+        "mine-new": f"{TEMP_PREFIX}{mine}0000000007{'f' * 16}-2",  # issued since: kept
+    }
+    for key, name in names.items():
+        (workdir / name).write_text(key)
+        if key in ("earlier-old", "earlier-deep", "in-flight"):
+            os.utime(workdir / name, (old, old))
     before = str(int(time.time()) - 60)
-    assert run(scripts.SWEEP, str(workdir), before, ".", "", "cccc").stdout == b"OK\n"
-    assert sorted(p.name for p in workdir.rglob(f"{TEMP_PREFIX}*")) == [
-        f"{TEMP_PREFIX}cccc", f"{TEMP_PREFIX}dddd"]
-    run(scripts.SWEEP, str(workdir), before, ".", "dddd")  # one token, whatever its age
-    assert sorted(p.name for p in workdir.rglob(f"{TEMP_PREFIX}*")) == [f"{TEMP_PREFIX}cccc"]
+    out = run(scripts.SWEEP, str(workdir), before, ".", "", mine, "7", "cccc")
+    assert out.stdout == b"OK\n", out
+    left = sorted(p.read_text() for p in workdir.rglob(f"{TEMP_PREFIX}*"))
+    assert left == ["earlier-fresh", "in-flight", "mine-new"]
+    run(scripts.SWEEP, str(workdir), before, ".", "dddd", mine, "7")  # one token, any age
+    left = sorted(p.read_text() for p in workdir.rglob(f"{TEMP_PREFIX}*"))
+    assert left == ["in-flight", "mine-new"]
 
 
 def test_readdir_leaves_temporaries_out(workdir):
