@@ -359,3 +359,14 @@ async def test_a_container_stopped_mid_upload_keeps_the_old_bytes_and_is_swept_a
     assert (await wc.readdir()).status == 200
     await until(lambda: not temporaries(wc), what="the sweep after the start")
     await assert_old_intact(wc, rest_before, ls_before, "container stopped mid-upload")
+
+
+async def test_a_large_mount_renames_in_batches_and_boot_files_are_in_place(api, docker_client):
+    wc = await boot(api, docker_client, files={"kept.txt": {"file": {"contents": "boot"}}})
+    assert temporaries(wc) == [] and (await wc.read("kept.txt")).body == b"boot"
+    names = [f"{index:04d}-" + "n" * 90 for index in range(1500)]  # ~400 KB of paths
+    tree = {"many": {"directory": {name: {"file": {"contents": name}} for name in names}}}
+    assert (await api.post("webcontainer", wc.id, "mount", body={"tree": tree})).status == 204
+    assert (await wc.readdir("many")).json() == names
+    assert (await wc.read(f"many/{names[-1]}")).body == names[-1].encode()
+    assert temporaries(wc) == []

@@ -347,12 +347,17 @@ class ContainerFiles:
             info, scripts.RENAME, "rename", old_target, old_target, new_target, dest=new_target
         )
 
-    async def mount(self, info: ContainerInfo, tree: Tree, mount_point: str = "") -> None:
+    async def mount(
+        self, info: ContainerInfo, tree: Tree, mount_point: str = "", *, atomic: bool = True
+    ) -> None:
         """Write a FileSystemTree into ``<workdir>/<mount_point>`` (folders made as needed,
         existing files replaced) with one archive upload. Docker's extraction replaces a
-        symlink where the tree has a folder, so a tree never writes through a link."""
+        symlink where the tree has a folder, so a tree never writes through a link.
+        ``atomic=False`` (the files of a container being created, which nobody sees until
+        they are written and which is removed if they cannot be): extracted in place, in
+        one archive upload, without temporaries and their renames."""
         entries = ((path, data, None) for path, data in iter_entries(tree))
-        await self._mount(info, mount_point, lambda: entries)
+        await self._mount(info, mount_point, lambda: entries, atomic=atomic)
 
     async def mount_zip(self, info: ContainerInfo, data: bytes, mount_point: str = "") -> None:
         """Write the files and folders of a zip archive (as ``export_zip`` makes them) into
@@ -360,7 +365,9 @@ class ContainerFiles:
         executable. Unpacked, it may hold at most max_json_body bytes."""
         await self._mount(info, mount_point, lambda: zip_entries(data, self.max_listing))
 
-    async def _mount(self, info: ContainerInfo, mount_point: str, entries) -> None:
+    async def _mount(
+        self, info: ContainerInfo, mount_point: str, entries, *, atomic: bool = True
+    ) -> None:
         """Each file of the archive is extracted beside its place, under a temporary
         name, then renamed over it (COMMIT): a file is replaced all at once, never seen
         half written, and a mount cut short leaves the old files as they were (each file
@@ -372,7 +379,7 @@ class ContainerFiles:
 
         def staged():
             for index, (path, data, mode) in enumerate(entries()):
-                if data is None:
+                if data is None or not atomic:
                     yield path, data, mode
                     continue
                 folder, _, _name = path.rpartition("/")
@@ -393,7 +400,8 @@ class ContainerFiles:
                 code = scripts.code_from_stderr(str(err.explanation or ""))
                 raise FileSystemError(code, "mount", target) from err
 
-        self.sweep_soon(info)
+        if atomic:
+            self.sweep_soon(info)
         try:
             await self.engine.run(put)
             await self._commit(info, pairs, target)

@@ -110,11 +110,25 @@ echo DONE
 # $2, $3...: pairs of (temporary, final) paths, relative to the workdir: each temporary
 # (a file of a mount, extracted beside its final name) is renamed over its final name; a
 # folder or a symlink there is replaced (never written through), as Docker's extraction
-# replaces them. Answers "OK".
+# replaces them. With node in the image, one node process does them all (a mount of
+# thousands of files), else one mv each. Answers "OK".
 COMMIT = (
     PRELUDE
     + r"""
 shift
+if command -v node >/dev/null 2>&1; then  # one process for all the renames: no fork each
+  exec node -e '
+const fs = require("fs");
+const a = process.argv.slice(1);
+for (let i = 0; i + 1 < a.length; i += 2) {
+  let s = null;
+  try { s = fs.lstatSync(a[i + 1]); } catch (err) { if (err.code !== "ENOENT") throw err; }
+  if (s && s.isDirectory()) (fs.rmSync || fs.rmdirSync)(a[i + 1], { recursive: true });
+  else if (s && s.isSymbolicLink()) fs.unlinkSync(a[i + 1]);
+  fs.renameSync(a[i], a[i + 1]);
+}
+process.stdout.write("OK\n");' -- "$@"
+fi
 while [ $# -ge 2 ]; do
   if [ -L "$2" ]; then rm -f -- "$2" || exit 1
   elif [ -d "$2" ]; then rm -rf -- "$2" || exit 1; fi

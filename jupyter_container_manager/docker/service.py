@@ -107,7 +107,9 @@ class DockerService:
             )
         if files:
             try:
-                await self.files.mount(info, files)
+                # In place: nobody sees this container before its files are written,
+                # and it is removed if they cannot be (no temporaries needed).
+                await self.files.mount(info, files, atomic=False)
             except ContainerManagerError:
                 await self.containers.delete(info.id)
                 raise
