@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterator
 
 from .errors import BadRequest, FileSystemError, TooLarge
+from .paths import is_temporary
 
 Tree = dict
 
@@ -29,6 +30,8 @@ def _bad(path: str, why: str) -> BadRequest:
 def check_name(name: object, where: str) -> str:
     if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\0" in name:
         raise _bad(where, f"{name!r} is not a file name")
+    if is_temporary(name):
+        raise _bad(where, f"{name!r} is a reserved name")
     return name
 
 
@@ -180,6 +183,8 @@ def _zip_path(name: str) -> str | None:
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if name.startswith("/") or ".." in parts or "\0" in name:
         raise FileSystemError("EACCES", "mount", name)
+    if any(is_temporary(part) for part in parts):
+        raise FileSystemError("EACCES", "mount", name)  # a reserved name
     return "/".join(parts) or None
 
 
@@ -200,8 +205,8 @@ def tar_to_tree(archive: io.BufferedIOBase | bytes, strip: int = 1) -> Tree:
         for member in tar:
             parts = [p for p in member.name.split("/") if p not in ("", ".")]
             parts = parts[strip:]
-            if not parts:
-                continue
+            if not parts or (member.isfile() and is_temporary(parts[-1])):
+                continue  # an upload in progress is not part of the folder yet
             node = tree
             for part in parts[:-1]:
                 node = node.setdefault(part, {"directory": {}})["directory"]
@@ -343,6 +348,9 @@ class TarToZip:
         if info.type in (tarfile.GNUTYPE_LONGNAME, tarfile.XHDTYPE):
             self._target, self._meta_kind = "meta", info.type
             self._meta.clear()
+        elif info.type in tarfile.REGULAR_TYPES and is_temporary(name.rsplit("/", 1)[-1]):
+            self._next_name = None
+            self._target = None  # an upload in progress: not part of the folder yet
         elif info.type in tarfile.REGULAR_TYPES:
             self._next_name = None
             self._target = "file"

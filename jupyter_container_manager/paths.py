@@ -14,6 +14,11 @@ import re
 
 from .errors import BadRequest, FileSystemError
 
+# The reserved prefix of the temporaries a file is written to before it is renamed over
+# its name (docker/fs_scripts.py WRITE): no API path names one, listings and watch leave
+# them out, and a sweep removes those a crash left behind.
+TEMP_PREFIX = ".jcm-tmp-"
+
 # A folder name WebContainer's ``workdirName`` may give (it becomes /home/<name>).
 _WORKDIR_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")
 
@@ -56,7 +61,14 @@ def resolve(workdir: str, path: object, syscall: str) -> str:
     if parts is None:
         reached = posixpath.normpath(posixpath.join(workdir, path.lstrip("/")))
         raise FileSystemError("EACCES", syscall, reached)
+    if any(is_temporary(part) for part in parts):
+        raise FileSystemError("EACCES", syscall, posixpath.join(workdir, *parts))
     return posixpath.join(workdir, *parts) if parts else workdir
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one of our temporaries' (reserved: TEMP_PREFIX)."""
+    return name.startswith(TEMP_PREFIX)
 
 
 def relative(workdir: str, absolute: str) -> str:

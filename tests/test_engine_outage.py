@@ -53,6 +53,13 @@ async def wait_until(predicate, timeout: float, what: str) -> None:
         await asyncio.sleep(0.05)
 
 
+def temporary_size(wc) -> int:
+    """Bytes in the workdir's upload temporaries (.jcm-tmp-*, see paths.TEMP_PREFIX)."""
+    code, out = wc.sh('for f in "$1"/.jcm-tmp-*; do [ -f "$f" ] && stat -c %s "$f"; done; true',
+                      wc.workdir)
+    return sum(int(size) for size in out.split())
+
+
 def size_in_container(wc, absolute: str) -> int:
     code, out = wc.sh('stat -c %s "$1" 2>/dev/null || echo 0', absolute)
     return int(out.strip() or 0)
@@ -119,13 +126,17 @@ async def test_an_upload_cut_by_an_engine_connection_outage(api, docker_client, 
     wc = await boot(api, docker_client)
     target = f"{wc.workdir}/big.bin"
     upload = asyncio.ensure_future(wc.put("big.bin", b"x" * (300 * 1024**2)))
-    # Cut once bytes arrive in the container, well before the end.
-    await wait_until(lambda: upload.done() or size_in_container(wc, target) > 1024**2,
+    # Cut once bytes arrive in the container (in the upload's temporary, beside the
+    # file: writes are atomic), well before the end.
+    await wait_until(lambda: upload.done() or temporary_size(wc) > 1024**2,
                      30, "the upload to start")
     relay.cut()
     assert not upload.done(), "the upload ended before the cut: make it larger"
     assert_outage(await bounded(upload, 10))
     relay.restore()
+    # The cut upload made no file, and its temporary goes with its input.
+    await wait_until(lambda: temporary_size(wc) == 0, 10, "the temporary to go")
+    assert size_in_container(wc, target) == 0
     assert (await wc.put("small.bin", b"y" * 1024)).status == 204
     assert size_in_container(wc, f"{wc.workdir}/small.bin") == 1024
     assert (await api.delete("containers", wc.id)).status == 204

@@ -414,8 +414,11 @@ async def test_binary_round_trip_by_hash(api, docker_client):
     assert (await wc.write("empty.txt", "")).status == 204
     empty = await wc.read("empty.txt")
     assert empty.status == 200 and empty.body == b""
-    # Replacing keeps the file (as Node's writeFile: same inode, truncated).
-    inode = wc.sh('stat -c %i "$1"', "/workspace/random.bin")[1]
+    # Replacing is atomic (issue 16): a new file renamed over the old one, which keeps
+    # the old file's mode and owner.
+    wc.sh('chmod 750 "$1"', "/workspace/random.bin")
+    before = wc.sh('stat -c "%i %a %U" "$1"', "/workspace/random.bin")[1].split()
     assert (await wc.put("random.bin", b"short")).status == 204
-    assert wc.sh('stat -c %i "$1"', "/workspace/random.bin")[1] == inode
+    after = wc.sh('stat -c "%i %a %U" "$1"', "/workspace/random.bin")[1].split()
+    assert after[0] != before[0] and after[1:] == before[1:] == [b"750", b"node"]
     assert (await wc.read("random.bin")).body == b"short"

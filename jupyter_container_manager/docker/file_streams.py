@@ -13,15 +13,17 @@ from . import fs_scripts as scripts
 from .exec_output import ScriptOutput, StatusLineError
 
 FEED_SIZE = 1024 * 1024
+ABORT_WAIT = 10.0  # seconds an aborted upload's script gets to remove its temporary
 
 
-async def feed(out: ScriptOutput, data: bytes) -> None:
-    """Write ``data`` to the exec's stdin then end it; a script that stopped early (its
+async def feed(out: ScriptOutput, *parts: bytes) -> None:
+    """Write ``parts`` to the exec's stdin then end it; a script that stopped early (its
     checks failed) closes the pipe, which is fine: its status line says why."""
     try:
-        view = memoryview(data)
-        for start in range(0, len(view), FEED_SIZE):
-            await out.stream.write(view[start : start + FEED_SIZE])
+        for data in parts:
+            view = memoryview(data)
+            for start in range(0, len(view), FEED_SIZE):
+                await out.stream.write(view[start : start + FEED_SIZE])
         out.stream.close_stdin()
     except (ConnectionError, BrokenPipeError, OSError):
         pass
@@ -116,7 +118,12 @@ class ZipReader(_ExecReader):
 
 
 class FileWriter:
-    """An upload in progress into one file (see ContainerFiles.write_file_stream)."""
+    """An upload in progress into one file (see ContainerFiles.write_file_stream).
+
+    The bytes go to a temporary beside the file (fs_scripts.WRITE); :meth:`close` sends
+    the end marker, and only then does the script rename the temporary over the file. An
+    upload that ends any other way (:meth:`abort`, a 413, the server killed: its stdin
+    closes without the marker) leaves the old file as it was and no temporary."""
 
     def __init__(
         self,
@@ -125,14 +132,25 @@ class FileWriter:
         limit: int,
         kill: Callable[[], Awaitable[None]],
         failure: Callable[[str, str], Awaitable[Exception]],
+        end_marker: bytes = b"",
+        cleanup: Callable[[], Awaitable[None]] | None = None,
+        done: Callable[[], None] | None = None,
     ):
         self.path = target
         self._out = out
         self._limit = limit
         self._kill = kill  # kills the writing process group
         self._failure = failure  # (code, syscall) -> the error to raise (404 if gone...)
+        self._end_marker = end_marker
+        self._cleanup = cleanup  # removes the temporary when the script could not
+        self._done = done  # called once the upload is over, whichever way
         self.written = 0
         self._finished = False
+
+    def _over(self) -> None:
+        if self._done is not None:
+            done, self._done = self._done, None
+            done()
 
     async def write(self, chunk: bytes) -> None:
         if self._finished:
@@ -145,29 +163,47 @@ class FileWriter:
             await self._out.stream.write(chunk)
         except (ConnectionError, BrokenPipeError, OSError) as err:
             self._finished = True
-            await self._out.drain()
-            self._out.close()
+            try:
+                await self._out.drain()
+            finally:
+                self._out.close()
+                self._over()
             code = scripts.code_from_stderr(self._out.stderr)
             raise await self._failure(code, "write") from err
 
     async def close(self) -> None:
-        """End the upload; raises if the container could not write every byte."""
+        """End the upload: the file now holds the new bytes, all at once; raises if the
+        container could not write every byte (the old file then stays as it was)."""
         if self._finished:
             return
         self._finished = True
-        self._out.stream.close_stdin()
         try:
+            try:
+                await self._out.stream.write(self._end_marker)
+            except (ConnectionError, BrokenPipeError, OSError):
+                pass  # the script ended early: its answer below says why
+            self._out.stream.close_stdin()
             done = await read_line(self._out)
         finally:
             self._out.close()
+            self._over()
         if done != "DONE":
             raise await self._failure(scripts.code_from_stderr(self._out.stderr), "write")
 
     async def abort(self) -> None:
-        """Stop the upload: the writing process is killed before it sees an end of file,
-        so what arrived so far stays in the file and nothing more."""
+        """Stop the upload: its input ends without the end marker, so the script removes
+        the temporary and the file keeps its old bytes. A script that does not end in
+        ABORT_WAIT seconds is killed and its temporary removed by another exec."""
         if self._finished:
             return
         self._finished = True
-        await self._kill()
-        self._out.close()
+        try:
+            self._out.stream.close_stdin()
+            await asyncio.wait_for(self._out.drain(), ABORT_WAIT)
+        except Exception:  # noqa: BLE001 - stuck, or its stream broke: the hard way
+            await self._kill()
+            if self._cleanup is not None:
+                await self._cleanup()
+        finally:
+            self._out.close()
+            self._over()

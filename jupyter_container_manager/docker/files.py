@@ -10,14 +10,18 @@ symlink escapes by the script, inside the container.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import secrets
+import time
 
 import docker.errors
 
 from ..container_user import parse_spec
 from ..errors import FileSystemError, TooLarge
-from ..fstree import Tree, entries_to_tar, tar_to_tree, tree_to_tar, zip_entries
+from ..fstree import Tree, entries_to_tar, iter_entries, tar_to_tree, zip_entries
 from ..models import ContainerInfo
-from ..paths import relative, resolve
+from ..paths import TEMP_PREFIX, relative, resolve
 from . import fs_scripts as scripts
 from .agent import Agents
 from .engine import DockerEngine
@@ -34,13 +38,31 @@ AGENT_UPLOAD_LIMIT = 1024 * 1024  # larger uploads keep a docker exec's pipe bac
 _TYPES = {"d": "directory", "l": "symlink", "f": "file"}
 DEFAULT_MAX_FILE_SIZE = 1024**3
 DEFAULT_MAX_LISTING = 64 * 1024**2
+SWEEP_TIMEOUT = 120.0  # seconds a sweep of leftover temporaries may take in one container
+SWEEP_CONCURRENCY = 2
+COMMIT_BATCH = 128 * 1024  # bytes of paths per exec renaming a mount's files into place
+log = logging.getLogger(__name__)
 
 
 class ContainerFiles:
+    """Every write that replaces a file is atomic: the new bytes go to a temporary beside
+    it (``.jcm-tmp-<token>``, paths.TEMP_PREFIX), renamed over it once complete. The
+    temporaries a crash left (server killed, container stopped mid-write) are removed by
+    a sweep: once per container and start of it, on the first use after the server
+    started (see :meth:`sweep_soon`)."""
+
     def __init__(self, engine: DockerEngine, settings=None, agents: Agents | None = None):
         self.engine = engine
         self.settings = settings
         self.agents = agents  # the containers' resident agents (docker/agent.py)
+        # (docker id, pid of its start) -> tokens of writes going on: a write begun before
+        # the container's last start died with it, whatever its writer still thinks.
+        self._in_flight: dict[tuple[str, int], set[str]] = {}
+        self._instance = secrets.token_hex(4)  # this server's tokens start with it
+        self._issued = 0  # tokens issued so far (their counter)
+        self._swept: set[tuple[str, int]] = set()  # (docker id, pid of its start) swept
+        self._sweeps: set[asyncio.Task] = set()
+        self._sweep_slots: asyncio.Semaphore | None = None
 
     @property
     def max_file_size(self) -> int:
@@ -59,11 +81,80 @@ class ContainerFiles:
     ) -> ScriptOutput:
         """Run one of fs_scripts; through the agent unless its stdin is ``streamed`` (an
         upload of any size keeps the pipe's own backpressure of a docker exec)."""
+        self.sweep_soon(info)
+        return await self._start(info, script, *args, stdin=stdin, streamed=streamed)
+
+    async def _start(
+        self, info: ContainerInfo, script: str, *args: str, stdin: bool = False,
+        streamed: bool = False,
+    ) -> ScriptOutput:
         agent = None
         if self.agents is not None and not streamed:
             agent = await self.agents.get(info.docker_id)
         argv = ["sh", "-c", script, "sh", info.workdir, *args]
         return await start_script(self.engine, info, argv, stdin=stdin, agent=agent)
+
+    # --- temporaries --------------------------------------------------------------
+
+    def _begin(self, info: ContainerInfo) -> str:
+        """A new token (the name of a temporary) known to be in use until :meth:`_end`."""
+        token = f"{self._instance}{self._issued:010d}{secrets.token_hex(8)}"
+        self._issued += 1
+        self._in_flight.setdefault((info.docker_id, info.pid), set()).add(token)
+        return token
+
+    def _end(self, info: ContainerInfo, token: str) -> None:
+        key = (info.docker_id, info.pid)
+        tokens = self._in_flight.get(key)
+        if tokens is not None:
+            tokens.discard(token)
+            if not tokens:
+                del self._in_flight[key]
+
+    def sweep_soon(self, info: ContainerInfo) -> None:
+        """Remove, in the background, the temporaries an earlier crash left in this
+        container: once per start of the container (its pid) in this server's life.
+        Called on each use; the first one after a start runs the sweep."""
+        if info.status not in ("running", "") or not info.docker_id:
+            return
+        key = (info.docker_id, info.pid)
+        if key in self._swept:
+            return
+        self._swept.add(key)
+        task = asyncio.ensure_future(self.sweep(info))
+        self._sweeps.add(task)
+        task.add_done_callback(self._sweeps.discard)
+
+    async def sweep(self, info: ContainerInfo, token: str = "", where: str = ".") -> None:
+        """Remove temporaries under ``where`` (workdir-relative): those of ``token``; or,
+        without one, those no write is using: this server's that are not in progress
+        (known by their token), an earlier server's once older than now (fs_scripts.SWEEP).
+        It runs in the container (one find), never on the event loop; errors are logged."""
+        if self._sweep_slots is None:
+            self._sweep_slots = asyncio.Semaphore(SWEEP_CONCURRENCY)
+        try:
+            async with self._sweep_slots:
+                before = str(int(time.time()))
+                keep = sorted(self._in_flight.get((info.docker_id, info.pid), ()))
+                out = await self._start(
+                    info, scripts.SWEEP, before, where, token, self._instance,
+                    str(self._issued), *keep,
+                )
+                try:
+                    await asyncio.wait_for(out.drain(), SWEEP_TIMEOUT)
+                finally:
+                    out.close()
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # noqa: BLE001 - gone or stopped: the next start sweeps
+            log.debug("sweep of %s in %s: %r", TEMP_PREFIX, info.docker_id[:12], err)
+
+    async def close(self) -> None:
+        for task in list(self._sweeps):
+            task.cancel()
+        for task in list(self._sweeps):
+            with contextlib.suppress(BaseException):
+                await task
 
     async def _status(
         self, info: ContainerInfo, out: ScriptOutput, syscall: str, path: str, dest=None
@@ -179,8 +270,14 @@ class ContainerFiles:
                 f"{len(data)} bytes are more than {self.max_file_size} "
                 "(c.ContainerManager.max_file_size)"
             )
-        out = await self._script(info, scripts.WRITE, target, stdin=True)
-        feeder = asyncio.ensure_future(feed(out, data))
+        token = self._begin(info)
+        try:
+            out = await self._script(info, scripts.WRITE, target, token, stdin=True)
+        except BaseException:
+            self._end(info, token)
+            raise
+        marker = (scripts.END_MARKER + token).encode()
+        feeder = asyncio.ensure_future(feed(out, data, marker))
         try:
             await self._status(info, out, "open", target)
             await feeder
@@ -188,26 +285,44 @@ class ContainerFiles:
                 code = scripts.code_from_stderr(out.stderr)
                 raise await self._failure(info, code, "write", target)
         finally:
+            # Cut short (the caller went away): the script's input ends without the
+            # marker, so it removes its temporary and the file keeps its old bytes.
             feeder.cancel()
             out.close()
+            self._end(info, token)
 
     async def write_file_stream(
         self, info: ContainerInfo, path: str, size: int | None = None
     ) -> FileWriter:
         """A writer for a file of any size: ``await w.write(chunk)`` (waits while the
         container is slower), then ``await w.close()``, or ``await w.abort()``. Errors
-        about the path (ENOENT, EISDIR, EACCES...) are raised here, before any byte."""
+        about the path (ENOENT, EISDIR, EACCES...) are raised here, before any byte.
+        The file changes only at ``close()``, all at once (see FileWriter)."""
         target = resolve(info.workdir, path, "open")
         # A small upload of known size may go through the agent (which holds its input).
         streamed = size is None or size > AGENT_UPLOAD_LIMIT
-        out = await self._script(info, scripts.WRITE, target, stdin=True, streamed=streamed)
-        group = await self._status(info, out, "open", target)
+        token = self._begin(info)
+        try:
+            out = await self._script(
+                info, scripts.WRITE, target, token, stdin=True, streamed=streamed
+            )
+            try:
+                group = await self._status(info, out, "open", target)
+            except BaseException:
+                out.close()
+                raise
+        except BaseException:
+            self._end(info, token)
+            raise
         return FileWriter(
             target,
             out,
             self.max_file_size,
             kill=lambda: self._kill_group(info, group),
             failure=lambda code, syscall: self._failure(info, code, syscall, target),
+            end_marker=(scripts.END_MARKER + token).encode(),
+            cleanup=lambda: self.sweep(info, token),
+            done=lambda: self._end(info, token),
         )
 
     async def mkdir(self, info: ContainerInfo, path: str, recursive: bool = False) -> None:
@@ -232,29 +347,51 @@ class ContainerFiles:
             info, scripts.RENAME, "rename", old_target, old_target, new_target, dest=new_target
         )
 
-    async def mount(self, info: ContainerInfo, tree: Tree, mount_point: str = "") -> None:
+    async def mount(
+        self, info: ContainerInfo, tree: Tree, mount_point: str = "", *, atomic: bool = True
+    ) -> None:
         """Write a FileSystemTree into ``<workdir>/<mount_point>`` (folders made as needed,
         existing files replaced) with one archive upload. Docker's extraction replaces a
-        symlink where the tree has a folder, so a tree never writes through a link."""
-        await self._mount(info, mount_point, lambda prefix, owner: tree_to_tar(tree, prefix, owner))
+        symlink where the tree has a folder, so a tree never writes through a link.
+        ``atomic=False`` (the files of a container being created, which nobody sees until
+        they are written and which is removed if they cannot be): extracted in place, in
+        one archive upload, without temporaries and their renames."""
+        entries = ((path, data, None) for path, data in iter_entries(tree))
+        await self._mount(info, mount_point, lambda: entries, atomic=atomic)
 
     async def mount_zip(self, info: ContainerInfo, data: bytes, mount_point: str = "") -> None:
         """Write the files and folders of a zip archive (as ``export_zip`` makes them) into
         ``<workdir>/<mount_point>``, as :meth:`mount` writes a tree; executable files stay
         executable. Unpacked, it may hold at most max_json_body bytes."""
+        await self._mount(info, mount_point, lambda: zip_entries(data, self.max_listing))
 
-        def archive(prefix: str, owner) -> bytes:
-            return entries_to_tar(zip_entries(data, self.max_listing), prefix, owner)
-
-        await self._mount(info, mount_point, archive)
-
-    async def _mount(self, info: ContainerInfo, mount_point: str, archive) -> None:
+    async def _mount(
+        self, info: ContainerInfo, mount_point: str, entries, *, atomic: bool = True
+    ) -> None:
+        """Each file of the archive is extracted beside its place, under a temporary
+        name, then renamed over it (COMMIT): a file is replaced all at once, never seen
+        half written, and a mount cut short leaves the old files as they were (each file
+        is atomic, not the mount as a whole). Folders are made by the extraction."""
         target = resolve(info.workdir, mount_point or "", "mount")
         prefix = relative(info.workdir, target).strip("/")
+        token = self._begin(info)
+        pairs: list[tuple[str, str]] = []
+
+        def staged():
+            for index, (path, data, mode) in enumerate(entries()):
+                if data is None or not atomic:
+                    yield path, data, mode
+                    continue
+                folder, _, _name = path.rpartition("/")
+                temporary = f"{folder}/" if folder else ""
+                temporary += f"{TEMP_PREFIX}{token}-{index}"
+                final = f"{prefix}/{path}" if prefix else path
+                pairs.append((f"{prefix}/{temporary}" if prefix else temporary, final))
+                yield temporary, data, mode
 
         def put(client):
             # The files belong to the container's user (see container_user.py).
-            archive_bytes = archive(prefix, parse_spec(info.user))
+            archive_bytes = entries_to_tar(staged(), prefix, parse_spec(info.user))
             try:
                 return client.api.put_archive(info.docker_id, info.workdir, archive_bytes)
             except docker.errors.NotFound as err:
@@ -263,7 +400,28 @@ class ContainerFiles:
                 code = scripts.code_from_stderr(str(err.explanation or ""))
                 raise FileSystemError(code, "mount", target) from err
 
-        await self.engine.run(put)
+        if atomic:
+            self.sweep_soon(info)
+        try:
+            await self.engine.run(put)
+            await self._commit(info, pairs, target)
+        except BaseException:
+            if pairs:
+                await asyncio.shield(self.sweep(info, token, prefix or "."))
+            raise
+        finally:
+            self._end(info, token)
+
+    async def _commit(self, info: ContainerInfo, pairs: list[tuple[str, str]], target: str):
+        """Rename a mount's temporaries over their names, in batches of COMMIT_BATCH."""
+        batch: list[str] = []
+        size = 0
+        for index, (temporary, final) in enumerate(pairs):
+            batch += [temporary, final]
+            size += len(temporary) + len(final) + 2
+            if size >= COMMIT_BATCH or index == len(pairs) - 1:
+                await self._run(info, scripts.COMMIT, "mount", target, *batch)
+                batch, size = [], 0
 
     # --- export -------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ stat, tar) are used, so any image with a shell works (Debian, Alpine/BusyBox).
 
 from __future__ import annotations
 
+from ..paths import TEMP_PREFIX  # noqa: F401 - the scripts below spell it out
+
 PRELUDE = r"""
 fail() { printf 'ERR %s\n' "$1"; exit 0; }
 L=$1
@@ -56,17 +58,119 @@ exec cat -- "$T"
 """
 )
 
-# $2: path; the bytes come on stdin. Answers "OK <pid>" (the group to kill on abort), then
-# "DONE" once every byte is written.
+# Temporaries: a file being replaced is written beside it under this reserved prefix, then
+# renamed over it (rename(2) in one folder is atomic), so a reader sees the old bytes or the
+# new ones, never a part. readdir, export and watch never show these names; API paths may
+# not name them (paths.py); a sweep removes those an earlier crash left (SWEEP).
+END_MARKER = "JCM-END-"  # + the upload's token: the bytes that say an upload is complete
+
+# $2: path, $3: the upload's token (random hex from the server). The bytes come on stdin,
+# then END_MARKER + token: only an input that ends with it is complete. The bytes go to
+# <folder>/.jcm-tmp-<token> (mode and owner of the old file), which is renamed over the
+# file once all arrived; an input cut short (client gone, 413, server killed) removes it
+# and the old file stays as it was. A folder the user cannot write (the file itself is
+# writable) is written in place, as before. Answers "OK <pid>" (the group to kill), then
+# "DONE" once the file holds every byte, or "CUT".
 WRITE = (
     PRELUDE
     + r"""
 locate "$2"; follow
 [ -d "$T" ] && fail EISDIR
 if [ -e "$T" ] && [ ! -w "$T" ]; then fail EACCES; fi
+D=${T%/*}; M=JCM-END-$3; F=$T
+tmp=$D/.jcm-tmp-$3
+if [ -w "${D:-/}" ] && (set -C; : > "$tmp") 2>/dev/null; then
+  F=$tmp
+  trap 'rm -f -- "$tmp"' EXIT
+  trap 'exit 1' HUP INT TERM PIPE
+  if [ -e "$T" ]; then
+    m=$(stat -c %a -- "$T" 2>/dev/null) && chmod "$m" "$tmp" 2>/dev/null
+    o=$(stat -c %u:%g -- "$T" 2>/dev/null) && chown "$o" "$tmp" 2>/dev/null
+  fi
+fi
 printf 'OK %s\n' "$$"
-cat > "$T" || exit 1
+cat > "$F" || exit 1
+s=$(stat -c %s -- "$F") || exit 1
+n=${#M}
+if [ "$s" -lt "$n" ] || [ "$(tail -c "$n" -- "$F")" != "$M" ]; then
+  [ "$F" = "$T" ] || rm -f -- "$tmp"
+  echo CUT
+  exit 0
+fi
+truncate -s "$((s - n))" -- "$F" || exit 1
+if [ "$F" != "$T" ]; then
+  if [ -d "$T" ] && [ ! -L "$T" ]; then echo 'Is a directory' >&2; exit 1; fi
+  mv -f -- "$tmp" "$T" || exit 1
+  trap - EXIT
+fi
 echo DONE
+"""
+)
+
+# $2, $3...: pairs of (temporary, final) paths, relative to the workdir: each temporary
+# (a file of a mount, extracted beside its final name) is renamed over its final name; a
+# folder or a symlink there is replaced (never written through), as Docker's extraction
+# replaces them. With node in the image, one node process does them all (a mount of
+# thousands of files), else one mv each. Answers "OK".
+COMMIT = (
+    PRELUDE
+    + r"""
+shift
+if command -v node >/dev/null 2>&1; then  # one process for all the renames: no fork each
+  exec node -e '
+const fs = require("fs");
+const a = process.argv.slice(1);
+for (let i = 0; i + 1 < a.length; i += 2) {
+  let s = null;
+  try { s = fs.lstatSync(a[i + 1]); } catch (err) { if (err.code !== "ENOENT") throw err; }
+  if (s && s.isDirectory()) (fs.rmSync || fs.rmdirSync)(a[i + 1], { recursive: true });
+  else if (s && s.isSymbolicLink()) fs.unlinkSync(a[i + 1]);
+  fs.renameSync(a[i], a[i + 1]);
+}
+process.stdout.write("OK\n");' -- "$@"
+fi
+while [ $# -ge 2 ]; do
+  if [ -L "$2" ]; then rm -f -- "$2" || exit 1
+  elif [ -d "$2" ]; then rm -rf -- "$2" || exit 1; fi
+  mv -f -- "$1" "$2" || exit 1
+  shift 2
+done
+echo OK
+"""
+)
+
+# Tokens are <server instance: 8 hex><counter: 10 digits><random: 16 hex>, so a sweep can
+# tell this server's temporaries from an earlier server's without trusting mtimes.
+# $2: epoch seconds, $3: a folder relative to the workdir ("." for all of it), $4: one
+# token or "", $5: this server's instance, $6: its next counter, $7...: tokens of uploads
+# in progress. Removes temporaries under the folder (not crossing into other file
+# systems): with $4, those of that token; else this server's that are neither in progress
+# nor newer than the sweep (counter $6 or past), and the others' last changed before $2.
+# Answers "OK".
+SWEEP = (
+    PRELUDE
+    + r"""
+JCM_BEFORE=$2; where=$3; JCM_ONLY=$4; JCM_SELF=$5; JCM_NEXT=$6; shift 6; JCM_KEEP=" $* "
+export JCM_BEFORE JCM_ONLY JCM_SELF JCM_NEXT JCM_KEEP
+echo OK
+find "$where" -xdev -type f -name '.jcm-tmp-*' -exec sh -c '
+for f; do
+  t=${f##*/}; t=${t#.jcm-tmp-}; t=${t%%-*}
+  if [ -n "$JCM_ONLY" ]; then
+    [ "$t" = "$JCM_ONLY" ] && rm -f -- "$f"
+    continue
+  fi
+  case $JCM_KEEP in *" $t "*) continue;; esac
+  i=${t%"${t#????????}"}; r=${t#????????}; c=${r%"${r#??????????}"}
+  if [ -n "$JCM_SELF" ] && [ "$i" = "$JCM_SELF" ]; then
+    case $c in ""|*[!0-9]*) continue;; esac
+    [ "$c" -lt "$JCM_NEXT" ] && rm -f -- "$f"
+    continue
+  fi
+  m=$(stat -c %Y -- "$f" 2>/dev/null) || continue
+  [ "$m" -lt "$JCM_BEFORE" ] && rm -f -- "$f"
+done' sh {} + 2>/dev/null
+true
 """
 )
 
@@ -145,6 +249,7 @@ locate "$2"; follow
 cd -- "$T" 2>/dev/null || fail EACCES
 echo OK
 for f in .[!.]* ..?* *; do
+  case $f in .jcm-tmp-*) continue;; esac
   if [ -L "$f" ]; then t=l; elif [ -d "$f" ]; then t=d
   elif [ -e "$f" ]; then t=f; else continue; fi
   printf '%s%s\0' "$t" "$f"

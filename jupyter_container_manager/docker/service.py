@@ -58,10 +58,24 @@ class DockerService:
     def start_background_tasks(self) -> None:
         """Start what runs for the server's whole life (needs the running event loop)."""
         self.idle.start()
+        self._sweep_task = asyncio.ensure_future(self._sweep_temporaries())
         if self.network.problem is None and image_allowed(
             self.settings.image, self.settings.allowed_images
         ):
             self.pool.start()
+
+    async def _sweep_temporaries(self) -> None:
+        """At server start: remove from the running containers the temporaries of writes
+        an earlier server left unfinished (killed mid-upload). Containers started later
+        are swept on their first use (ContainerFiles.sweep_soon)."""
+        try:
+            infos = await self.containers.list()
+        except Exception as err:  # noqa: BLE001 - engine down: first uses sweep later
+            self.log.debug("no sweep of temporaries at start: %r", err)
+            return
+        for info in infos:
+            if info.status == "running":
+                self.files.sweep_soon(info)
 
     def on_container_removed(self, hook: RemovalHook) -> None:
         """Call ``hook(container_id)`` (a function or coroutine function) after a removal,
@@ -93,7 +107,9 @@ class DockerService:
             )
         if files:
             try:
-                await self.files.mount(info, files)
+                # In place: nobody sees this container before its files are written,
+                # and it is removed if they cannot be (no temporaries needed).
+                await self.files.mount(info, files, atomic=False)
             except ContainerManagerError:
                 await self.containers.delete(info.id)
                 raise
@@ -176,6 +192,10 @@ class DockerService:
         return await self.tunnels.reachable(info.docker_id, info.address, port)
 
     async def close(self) -> None:
+        task = getattr(self, "_sweep_task", None)
+        if task is not None:
+            task.cancel()
+        await self.files.close()
         self.tunnels.close()
         self.agents.close()
         await self.pool.close()

@@ -13,6 +13,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 
+from ..paths import is_temporary
 from .engine import DockerEngine
 from .fs_scripts import PRELUDE
 from .pollers import PollingExec
@@ -132,7 +133,9 @@ class TreeWatcher:
             return
         if record:
             parsed = parse_entry(record)
-            if parsed is not None:
+            # A temporary (an upload in progress, see paths.TEMP_PREFIX) is no change:
+            # its rename over the file is, when the upload completes.
+            if parsed is not None and not is_temporary(parsed[0].rsplit("/", 1)[-1]):
                 self._listing[parsed[0]] = parsed[1]
             return
         listing, self._listing = self._listing, {}  # an empty record ends a listing

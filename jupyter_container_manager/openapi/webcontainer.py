@@ -199,14 +199,16 @@ PATHS = {
         **op(
             "post",
             "writeFile",
-            "Write a file (its folder must exist: 404 ENOENT)",
+            "Write a file atomically: readers see the old bytes or the new ones, never a "
+            "part (its folder must exist: 404 ENOENT)",
             {**NO_CONTENT, **error_responses(400, 403, 404, 409, 413, 503)},
             requestBody=json_body(WRITE_BODY, required=True),
         ),
         **op(
             "put",
             "writeFileRaw",
-            "Write a file from the raw request body (large and binary files, streamed)",
+            "Write a file from the raw request body (large and binary files, streamed); it "
+            "changes only once the whole body arrived: a cut upload keeps the old bytes",
             {**NO_CONTENT, **error_responses(400, 403, 404, 409, 413, 503)},
             parameters=[query("path", "File path from the workdir", required=True)],
             requestBody={
