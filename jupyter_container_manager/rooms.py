@@ -61,6 +61,7 @@ class Room:
         self.ports: PortWatcher | None = None
         self.closed = False
         self._port_restarts = 0
+        self._checks: set[asyncio.Task] = set()  # rooms.check after a terminal ended
 
     @property
     def id(self) -> str:
@@ -171,6 +172,14 @@ class Room:
 
     def _pty_exited(self, session: PtySession) -> None:
         self.ptys.pop(session.id, None)
+        if session.exit_code == -1 and not self.closed:
+            # Its exec went without an exit code: the engine stopped answering (its
+            # connection broke) or the container went. Find out which, as when a watcher
+            # ends, so joined sockets are told even when no watcher runs an exec (the
+            # port watcher reads the host's /proc when it can).
+            task = asyncio.ensure_future(self.rooms.check(self.id))
+            self._checks.add(task)
+            task.add_done_callback(self._checks.discard)
         self.rooms.close_if_idle(self)
 
     # --- watch ---------------------------------------------------------------------
