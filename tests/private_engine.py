@@ -139,13 +139,15 @@ class PrivateEngine:
                 return
             except docker.errors.ImageNotFound:
                 pass
-            client.images.load(source.images.get(image).save(chunk_size=1024 * 1024, named=image))
+            saved = source.images.get(image).save(chunk_size=1024 * 1024, named=image)
+            client.images.load(saved)
 
     # --- the end ----------------------------------------------------------------------
 
     def close(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(Exception), contextlib.closing(self.client(timeout=30)) as client:
+            with contextlib.suppress(Exception), \
+                    contextlib.closing(self.client(timeout=30)) as client:
                 for container in client.containers.list(all=True):
                     with contextlib.suppress(docker.errors.APIError):
                         container.remove(force=True, v=True)
