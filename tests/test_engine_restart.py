@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import time
 from urllib.parse import urlencode
 
@@ -54,9 +55,20 @@ def engine(docker_client):
     """The module's own dockerd with the test image; stopped and deleted at the end."""
     if shutil.which("dockerd") is None or os.geteuid() != 0:
         pytest.skip("a dockerd of its own needs the dockerd binary and root")
+    bridge = host_bridge()
     with PrivateEngine(RUN_ID[:8]) as running:
         running.load_image(TEST_IMAGE, docker_client)
         yield running
+    # The main engine's network was left alone (a dockerd with --bridge none in the
+    # host's namespace would have deleted its docker0).
+    assert host_bridge() == bridge, "the main engine's docker0 changed"
+
+
+def host_bridge() -> str | None:
+    """The host's docker0 as ``<ifindex>: docker0 ...``, or None."""
+    found = subprocess.run(["ip", "-o", "link", "show", "docker0"], capture_output=True,
+                           text=True)
+    return found.stdout.split(": <")[0] if found.returncode == 0 else None
 
 
 @pytest.fixture(scope="module")
