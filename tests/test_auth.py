@@ -39,6 +39,7 @@ def test_every_route_is_covered():
     assert len(CASES) >= 7  # the Direct API alone has 7 (route, verb) pairs
 
 
+@pytest.mark.security_case(1)
 @pytest.mark.parametrize("path, verb", CASES)
 async def test_refused_without_credentials(http_server_client, jp_http_port, jp_base_url, path, verb):
     url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}{path.lstrip('/')}"
@@ -49,6 +50,7 @@ async def test_refused_without_credentials(http_server_client, jp_http_port, jp_
     assert caught.value.code == 403, (verb, path, caught.value.code)
 
 
+@pytest.mark.security_case(1)
 @pytest.mark.parametrize("path, verb", CASES)
 async def test_refused_with_a_wrong_token(http_server_client, jp_http_port, jp_base_url, path, verb):
     url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}{path.lstrip('/')}"

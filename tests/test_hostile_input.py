@@ -25,6 +25,7 @@ def small_limits(manager_config):
     manager_config["memory_limit"] = "96m"
 
 
+@pytest.mark.security_case(17)
 async def test_fork_bomb_is_contained_and_the_api_answers(small_limits, api, docker_client):
     wc = await boot(api, docker_client)
     bomb = asyncio.ensure_future(wc.spawn("bash", "-c", ":(){ :|:& };:", timeout=6))
@@ -55,6 +56,7 @@ async def test_fork_bomb_is_contained_and_the_api_answers(small_limits, api, doc
     assert not docker_client.containers.list(all=True, filters={"name": f"jcm-{wc.id}"})
 
 
+@pytest.mark.security_case(18)
 async def test_memory_hog_is_oom_killed_with_137(small_limits, api, docker_client):
     wc = await boot(api, docker_client)
     hog = "const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));"
@@ -70,6 +72,7 @@ async def test_memory_hog_is_oom_killed_with_137(small_limits, api, docker_clien
 # --- concurrent deletes ------------------------------------------------------------------
 
 
+@pytest.mark.security_case(29)
 async def test_concurrent_deletes_of_one_id(api, docker_client):
     created = await api.create()
     cid = created["id"]
@@ -147,6 +150,7 @@ def strangers_container(docker_client):
     container.remove(force=True)
 
 
+@pytest.mark.security_case(4)
 async def test_another_owners_ids_are_404_on_every_route(api, strangers_container):
     public_id, container = strangers_container
     for cid in (public_id, container.id, container.id[:12], container.name):
@@ -157,6 +161,7 @@ async def test_another_owners_ids_are_404_on_every_route(api, strangers_containe
     assert container.exec_run(["test", "-e", "/workspace/a"]).exit_code != 0
 
 
+@pytest.mark.security_case(5, 30)
 async def test_ids_that_are_not_uuids_are_404_on_every_route(api, docker_client):
     ours = await api.create()
     docker_id = docker_client.containers.get(f"jcm-{ours['id']}").id
@@ -179,6 +184,7 @@ async def test_ids_that_are_not_uuids_are_404_on_every_route(api, docker_client)
 # --- hostile paths -----------------------------------------------------------------------
 
 
+@pytest.mark.security_case(10, 30)
 async def test_nul_and_bad_unicode_in_paths_are_400(
     api, docker_client, http_server_client, jp_auth_header, jp_base_url
 ):
@@ -222,6 +228,7 @@ async def test_nul_and_bad_unicode_in_paths_are_400(
     assert (await wc.readdir()).json() == []
 
 
+@pytest.mark.security_case(4)
 async def test_another_owners_ids_cannot_be_joined_on_the_socket(ws, strangers_container):
     public_id, container = strangers_container
     client = await ws()
@@ -239,6 +246,7 @@ async def test_another_owners_ids_cannot_be_joined_on_the_socket(ws, strangers_c
     assert container.exec_run(["test", "-e", "/pwned"]).exit_code != 0
 
 
+@pytest.mark.security_case(29)
 async def test_operations_racing_a_delete_never_answer_500(api, docker_client):
     # Each round fires the operations with a little jitter, so they meet the delete at
     # different stages (before it, during the kill, after the removal).
@@ -281,6 +289,7 @@ def upload_limit(manager_config):
     manager_config["max_file_size"] = 64 * 1024**2
 
 
+@pytest.mark.security_case(22)
 async def test_a_1_gib_upload_is_refused_before_its_body(
     upload_limit, api, docker_client, jp_http_port, jp_base_url, jp_auth_header
 ):
