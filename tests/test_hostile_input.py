@@ -74,15 +74,27 @@ async def test_memory_hog_is_oom_killed_with_137(small_limits, api, docker_clien
 
 @pytest.mark.security_case(29)
 async def test_concurrent_deletes_of_one_id(api, docker_client):
-    created = await api.create()
-    cid = created["id"]
-    routes = [("containers", cid)] * 3 + [("webcontainer", cid)] * 2
-    answers = await asyncio.gather(*(api.delete(*route) for route in routes))
-    statuses = sorted(answer.status for answer in answers)
-    assert statuses == [204, 404, 404, 404, 404], answers
-    for answer in answers:
-        if answer.status == 404:
-            assert_error(answer, 404)
+    """Ten DELETEs of one id, mixed with file operations: exactly one 204, the others 404,
+    and the file operations answer JSON (done, or 404/409), never a 500."""
+    wc = await boot(api, docker_client, files={"a.txt": {"file": {"contents": "a"}}})
+    cid, fs = wc.id, ("webcontainer", wc.id, "fs")
+    deletes = [("DELETE", ("containers", cid), {})] * 6
+    deletes += [("DELETE", ("webcontainer", cid), {})] * 4
+    others = [
+        ("POST", (*fs, "writeFile"), {"body": {"path": "b.txt", "contents": "b"}}),
+        ("GET", (*fs, "readFile", "a.txt"), {}),
+        ("GET", (*fs, "readdir"), {}),
+        ("POST", (*fs, "mkdir"), {"body": {"path": "d"}}),
+        ("POST", (*fs, "rename"), {"body": {"oldPath": "a.txt", "newPath": "c.txt"}}),
+    ]
+    mixed = [op for pair in zip(deletes, others * 2, strict=True) for op in pair]
+    answers = await asyncio.gather(*(api.request(m, *parts, **kw) for m, parts, kw in mixed))
+    statuses = sorted(a.status for (m, _, _), a in zip(mixed, answers) if m == "DELETE")
+    assert statuses == [204] + [404] * 9, answers
+    for (method, parts, _), answer in zip(mixed, answers, strict=True):
+        assert answer.status < 500, (method, parts, answer)
+        if answer.status >= 400:
+            assert_error(answer, answer.status)
     assert not docker_client.containers.list(all=True, filters={"name": f"jcm-{cid}"})
 
 

@@ -301,8 +301,9 @@ async def test_a_closed_port_is_502_json(preview):
     assert "listens on port 4000" in body["message"]
 
 
-@pytest.mark.parametrize("port", ["0", "65536", "99999999999999999999", "abc", "-1", "3000x",
-                                  "%20", "٣٠٠٠"])
+@pytest.mark.parametrize("port", ["0", "65536", "70000", "99999999999999999999", "abc", "-1",
+                                  "3000x", "%20", "٣٠٠٠", "8080@169.254.169.254", "%2e%2e",
+                                  "3000%2f..%2f..", "[::1]:3000"])
 @pytest.mark.security_case(8)
 async def test_a_bad_port_is_400(preview, port):
     url = f"{preview.server}{preview.base_url}containers/{preview.container_id}/proxy/{port}/x"
