@@ -152,6 +152,7 @@ _NODE_ERRORS = {
     "EACCES": (403, "permission denied"),
     "EPERM": (403, "operation not permitted"),
     "EINVAL": (400, "invalid argument"),
+    "ENAMETOOLONG": (400, "name too long"),
     "EFBIG": (413, "file too large"),
     "ENOSPC": (507, "no space left on device"),
     "EIO": (500, "i/o error"),

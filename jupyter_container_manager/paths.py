@@ -19,6 +19,10 @@ from .errors import BadRequest, FileSystemError
 # them out, and a sweep removes those a crash left behind.
 TEMP_PREFIX = ".jcm-tmp-"
 
+# Linux's limits (NAME_MAX, PATH_MAX with its NUL): a longer name or path is refused with
+# ENAMETOOLONG before anything touches the container.
+NAME_MAX, PATH_MAX = 255, 4095
+
 # A folder name WebContainer's ``workdirName`` may give (it becomes /home/<name>).
 _WORKDIR_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")
 
@@ -42,8 +46,9 @@ def parts_of(path: str) -> list[str] | None:
 def resolve(workdir: str, path: object, syscall: str) -> str:
     """The absolute in-container path of a workdir-relative ``path``.
 
-    Raises ``FileSystemError`` EINVAL for a path that is not text or holds a NUL byte, and
-    EACCES (with the path it would reach) for one that leaves the workdir by ``..``.
+    Raises ``FileSystemError`` EINVAL for a path that is not text or holds a NUL byte,
+    EACCES (with the path it would reach) for one that leaves the workdir by ``..``, and
+    ENAMETOOLONG for a name over 255 bytes or a path over 4095.
     """
     workdir = workdir.rstrip("/") or "/"
     if not isinstance(path, str):
@@ -63,7 +68,11 @@ def resolve(workdir: str, path: object, syscall: str) -> str:
         raise FileSystemError("EACCES", syscall, reached)
     if any(is_temporary(part) for part in parts):
         raise FileSystemError("EACCES", syscall, posixpath.join(workdir, *parts))
-    return posixpath.join(workdir, *parts) if parts else workdir
+    resolved = posixpath.join(workdir, *parts) if parts else workdir
+    if (len(resolved.encode()) > PATH_MAX
+            or any(len(part.encode()) > NAME_MAX for part in parts)):
+        raise FileSystemError("ENAMETOOLONG", syscall, resolved[:80] + "...")
+    return resolved
 
 
 def is_temporary(name: str) -> bool:

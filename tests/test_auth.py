@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -39,6 +40,7 @@ def test_every_route_is_covered():
     assert len(CASES) >= 7  # the Direct API alone has 7 (route, verb) pairs
 
 
+@pytest.mark.security_case(1)
 @pytest.mark.parametrize("path, verb", CASES)
 async def test_refused_without_credentials(http_server_client, jp_http_port, jp_base_url, path, verb):
     url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}{path.lstrip('/')}"
@@ -47,8 +49,10 @@ async def test_refused_without_credentials(http_server_client, jp_http_port, jp_
     with pytest.raises(HTTPClientError) as caught:
         await AsyncHTTPClient().fetch(request)
     assert caught.value.code == 403, (verb, path, caught.value.code)
+    assert_json_error(caught.value.response)
 
 
+@pytest.mark.security_case(1)
 @pytest.mark.parametrize("path, verb", CASES)
 async def test_refused_with_a_wrong_token(http_server_client, jp_http_port, jp_base_url, path, verb):
     url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}{path.lstrip('/')}"
@@ -58,3 +62,10 @@ async def test_refused_with_a_wrong_token(http_server_client, jp_http_port, jp_b
     with pytest.raises(HTTPClientError) as caught:
         await AsyncHTTPClient().fetch(request)
     assert caught.value.code == 403
+    assert_json_error(caught.value.response)
+
+
+def assert_json_error(response) -> None:
+    """A JSON error, never a login page or a redirect (security case 1)."""
+    assert response.headers["Content-Type"].startswith("application/json"), response.headers
+    assert json.loads(response.body)["message"]

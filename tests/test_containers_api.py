@@ -98,6 +98,7 @@ async def test_stop_start_restart(api, docker_client):
     assert after != before
 
 
+@pytest.mark.security_case(5)
 async def test_foreign_containers_are_invisible(api, docker_client, owner):
     stranger = docker_client.containers.create(
         "jupyter-container-manager/node:24",
@@ -115,6 +116,7 @@ async def test_foreign_containers_are_invisible(api, docker_client, owner):
         stranger.remove(force=True)
 
 
+@pytest.mark.security_case(5)
 async def test_a_container_named_like_ours_without_labels_is_invisible(api, docker_client):
     fake_id = "0b6f43f5-3f0e-4bd2-9a58-5a1f0e0a2f4b"
     impostor = docker_client.containers.create(
@@ -128,6 +130,7 @@ async def test_a_container_named_like_ours_without_labels_is_invisible(api, dock
         impostor.remove(force=True)
 
 
+@pytest.mark.security_case(30)
 @pytest.mark.parametrize(
     "raw, fragment",
     [
@@ -173,6 +176,7 @@ def small_quota(manager_config):
     manager_config["max_containers_per_user"] = 1
 
 
+@pytest.mark.security_case(21)
 async def test_quota(small_quota, api):
     await api.create()
     assert_error(await api.post("containers", body={}), 429, code="EQUOTA")

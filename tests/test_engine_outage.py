@@ -65,6 +65,7 @@ def size_in_container(wc, absolute: str) -> int:
     return int(out.strip() or 0)
 
 
+@pytest.mark.security_case(25)
 async def test_rest_routes_during_and_after_an_engine_connection_outage(
     api, docker_client, relay
 ):
@@ -142,6 +143,7 @@ async def test_an_upload_cut_by_an_engine_connection_outage(api, docker_client, 
     assert (await api.delete("containers", wc.id)).status == 204
 
 
+@pytest.mark.security_case(25)
 async def test_joined_sockets_are_told_of_an_engine_connection_outage(
     api, docker_client, relay, jp_ws_fetch
 ):

@@ -3,6 +3,7 @@ while a process runs in them. The API reports what Docker says, as JSON, never a
 
 from __future__ import annotations
 
+import pytest
 import asyncio
 
 from tests.helpers import assert_error
@@ -10,6 +11,7 @@ from tests.test_hostile_input import assert_404_everywhere
 from tests.webcontainer_support import boot, ndjson_lines
 
 
+@pytest.mark.security_case(26)
 async def test_container_killed_outside_the_api(api, docker_client):
     wc = await boot(api, docker_client, files={"a.txt": {"file": {"contents": "A"}}})
     wc.container.kill()
@@ -35,6 +37,7 @@ async def test_container_killed_outside_the_api(api, docker_client):
     assert (await api.delete("containers", wc.id)).status == 204
 
 
+@pytest.mark.security_case(26)
 async def test_container_removed_outside_the_api(api, docker_client):
     wc = await boot(api, docker_client)
     wc.container.remove(force=True)
@@ -43,6 +46,7 @@ async def test_container_removed_outside_the_api(api, docker_client):
     await assert_404_everywhere(api, wc.id)
 
 
+@pytest.mark.security_case(26)
 async def test_container_killed_while_a_process_runs(api, docker_client):
     wc = await boot(api, docker_client)
     running = asyncio.ensure_future(wc.spawn("sh", "-c", "echo started; sleep 30", timeout=20))
@@ -57,6 +61,7 @@ async def test_container_killed_while_a_process_runs(api, docker_client):
     assert (await api.get("containers", wc.id)).json()["status"] in ("stopped", "exited")
 
 
+@pytest.mark.security_case(26)
 async def test_container_removed_while_a_streamed_process_runs(api, docker_client):
     wc = await boot(api, docker_client)
     running = asyncio.ensure_future(

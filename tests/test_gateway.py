@@ -94,6 +94,7 @@ async def test_requests_without_id_get_result_events_only(ws, api):
     assert not [f for f in client.frames[count:] if f["event"] in ("ok", "error")]
 
 
+@pytest.mark.security_case(30)
 async def test_operations_before_join_and_unknown_containers(ws, api):
     client = await ws()
     before = await client.fs("readdir", path="/")
@@ -143,6 +144,7 @@ GARBAGE = [
 ]
 
 
+@pytest.mark.security_case(30)
 async def test_garbage_frames_get_errors_and_the_socket_lives_on(ws, api):
     container = await api.create(name="gateway")
     client = await ws()
@@ -177,6 +179,7 @@ async def test_requests_run_concurrently_with_their_own_ids(ws, api):
     assert done["event"] == "terminal-output" and done["data"]["output"] == "slow\n"
 
 
+@pytest.mark.security_case(1)
 async def test_no_credentials_no_upgrade(http_server_client, jp_http_port, jp_base_url):
     url = f"ws://127.0.0.1:{jp_http_port}{jp_base_url}container"
     for headers in ({}, {"Authorization": "token wrong"}):
@@ -187,6 +190,7 @@ async def test_no_credentials_no_upgrade(http_server_client, jp_http_port, jp_ba
         assert set(body) == {"message", "reason", "code"} and body["reason"] == "Forbidden"
 
 
+@pytest.mark.security_case(3)
 async def test_origin_is_checked_by_jupyters_rules(http_server_client, jp_http_port,
                                                    jp_base_url, jp_auth_header):
     """A browser's login cookie from a foreign origin is refused; a token (a script, not a

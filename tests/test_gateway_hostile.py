@@ -8,6 +8,7 @@ Cross-origin handshakes are tested where the sockets are: tests/test_gateway.py
 
 from __future__ import annotations
 
+import pytest
 import asyncio
 import socket
 import struct
@@ -59,6 +60,7 @@ async def quiet(box, timeout: float = 20.0) -> list[str]:
         await asyncio.sleep(0.3)
 
 
+@pytest.mark.security_case(28)
 async def test_sockets_dropped_mid_stream_leave_no_processes(ws, api, docker_client):
     """Processes a socket spawned end with it (README: closing the socket kills its
     processes); its PTY lives on by design, and is re-attached, never multiplied."""
@@ -100,6 +102,7 @@ async def test_sockets_dropped_mid_stream_leave_no_processes(ws, api, docker_cli
     assert exit_["exitCode"] == 0
 
 
+@pytest.mark.security_case(4, 10)
 async def test_ids_that_are_not_this_sockets_get_errors(ws, api, docker_client):
     """A terminal of another container, a process of another socket, and paths that
     leave the workdir: each an ``error`` with a code, the socket lives on, and nothing
@@ -155,6 +158,7 @@ def rss() -> int:
         return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS"))
 
 
+@pytest.mark.security_case(22)
 async def test_a_100_mb_frame_is_refused_at_its_header(ws, api, jp_http_port, jp_base_url,
                                                        jp_auth_header):
     """Tornado's websocket_max_message_size (10 MiB unless Jupyter's tornado_settings say

@@ -3,6 +3,7 @@ port and server-ready, two sockets on one container, and the end of a container.
 
 from __future__ import annotations
 
+import pytest
 import asyncio
 
 from tests.helpers import preview_target
@@ -161,6 +162,7 @@ async def test_delete_while_joined_ends_everything_and_tells_every_socket(ws, ap
     assert (await rooms.join(other["id"]))["status"] == "running"
 
 
+@pytest.mark.security_case(26)
 async def test_a_stopped_container_is_reported_and_refused(ws, api):
     container = await api.create(name="stopped")
     cid = container["id"]
@@ -212,6 +214,7 @@ async def test_watch_refuses_missing_paths_and_symlink_escapes(ws, api, docker_c
     assert await client.push("fs-change", timeout=5) == {"path": "/fine", "kind": "add"}
 
 
+@pytest.mark.security_case(26)
 async def test_a_container_removed_behind_our_back_is_reported(ws, api, docker_client):
     container = await api.create(name="lost")
     cid = container["id"]

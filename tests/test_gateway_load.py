@@ -42,6 +42,7 @@ async def request(connection, event, data, request_id):
             return frame
 
 
+@pytest.mark.security_case(20)
 async def test_a_socket_that_stops_reading_slows_its_process_not_the_server(
         jp_serverapp, jp_ws_fetch, ws, api):
     container = await api.create(name="load")
@@ -72,6 +73,7 @@ async def test_a_socket_that_stops_reading_slows_its_process_not_the_server(
     stalled.close()
 
 
+@pytest.mark.security_case(20)
 async def test_terminal_output_is_dropped_for_a_slow_socket_only(jp_serverapp, jp_ws_fetch,
                                                                    ws, api):
     container = await api.create(name="load")
@@ -115,6 +117,7 @@ async def test_terminal_output_is_dropped_for_a_slow_socket_only(jp_serverapp, j
     stalled.close()
 
 
+@pytest.mark.security_case(24)
 async def test_a_line_past_terminal_timeout_is_ended_with_its_children(ws, api, docker_client):
     container = await api.create(name="load")
     client = await ws()

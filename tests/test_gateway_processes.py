@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import asyncio
 
 
@@ -34,6 +35,7 @@ async def test_spawn_streams_output_then_exit_code(ws, api):
     assert output_of(client, pid) == "hé\n"
 
 
+@pytest.mark.security_case(13)
 async def test_argv_is_literal_and_cwd_is_from_the_workdir(ws, api):
     container = await api.create(name="procs")
     client = await ws()
@@ -104,6 +106,7 @@ async def test_a_terminal_process_starts_on_its_size(ws, api):
     assert output_of(client, pid) == "   undefinedxundefined\n"
 
 
+@pytest.mark.security_case(28)
 async def test_closing_the_socket_kills_its_processes(ws, api, docker_client):
     container = await api.create(name="procs")
     client = await ws()
@@ -120,6 +123,7 @@ async def test_closing_the_socket_kills_its_processes(ws, api, docker_client):
         raise AssertionError("the process outlived its socket")
 
 
+@pytest.mark.security_case(20)
 async def test_a_flooding_process_does_not_starve_other_sockets(ws, api):
     container = await api.create(name="procs")
     flooder, other = await ws(), await ws()
@@ -138,6 +142,7 @@ async def test_a_flooding_process_does_not_starve_other_sockets(ws, api):
     await flooder.push("process-exit", lambda d: d["pid"] == pid, timeout=30)
 
 
+@pytest.mark.security_case(28)
 async def test_a_spawn_in_flight_when_the_socket_closes_does_not_leak(ws, api, docker_client):
     container = await api.create(name="procs")
     client = await ws()

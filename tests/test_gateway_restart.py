@@ -3,6 +3,7 @@ container); PTY shells do not outlive their server, and the next server ends the
 
 from __future__ import annotations
 
+import pytest
 import json
 import time
 
@@ -39,6 +40,7 @@ def shells(docker_client, container_id: str) -> list[str]:
     return [line for line in lines if "bash -i" in line]
 
 
+@pytest.mark.security_case(27)
 def test_line_cwd_survives_a_server_restart_and_orphan_shells_end(owner, manager_config,
                                                                   docker_client):
     with ServerProcess(manager_config) as server:

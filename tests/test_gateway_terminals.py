@@ -3,6 +3,7 @@ sessions that outlive their sockets, on the real engine."""
 
 from __future__ import annotations
 
+import pytest
 import asyncio
 import re
 
@@ -108,6 +109,7 @@ async def test_pty_outlives_its_socket_replays_and_reattaches(ws, api):
     assert fresh["reattached"] is False and fresh["terminalId"] not in (tid, "not-live")
 
 
+@pytest.mark.security_case(20)
 async def test_replay_is_bounded_in_bytes(ws, api):
     container = await api.create(name="pty")
     client = await ws()

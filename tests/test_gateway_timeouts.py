@@ -6,6 +6,7 @@ loopback traffic."""
 
 from __future__ import annotations
 
+import pytest
 import asyncio
 import base64
 import json
@@ -149,6 +150,7 @@ async def create_container(server: ServerProcess) -> str:
         http.close()
 
 
+@pytest.mark.security_case(23)
 async def test_idle_and_never_reading_sockets_are_closed_while_new_requests_are_served(
         docker_client):
     """Case 23: 100 idle sockets (they answer pings) go by ws_idle_timeout, with code 4408;
@@ -218,6 +220,7 @@ async def test_idle_and_never_reading_sockets_are_closed_while_new_requests_are_
             prober.close()
 
 
+@pytest.mark.security_case(23)
 async def test_a_socket_that_never_reads_its_output_is_closed_and_its_process_ended(
         docker_client):
     """No pings here: the send timeout alone closes a socket whose client stopped reading
@@ -270,6 +273,7 @@ async def test_a_socket_that_never_reads_its_output_is_closed_and_its_process_en
               f"RSS {rss_before} -> peak {rss_peak} KiB")
 
 
+@pytest.mark.security_case(23)
 async def test_slow_request_bodies_are_cut_and_slow_moving_uploads_are_not(docker_client):
     """A PUT writeFile whose body comes a byte a second (less than the timeout apart) is
     served; one whose body stops is cut after http_body_timeout; other requests are

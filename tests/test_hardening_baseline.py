@@ -19,6 +19,7 @@ def owned(docker_client, owner: str) -> list:
     return docker_client.containers.list(all=True, filters={"label": f"{LABEL_OWNER}={owner}"})
 
 
+@pytest.mark.security_case(16, 20)
 async def test_baseline_host_config(api, docker_client):
     created = await api.create(name="baseline")
     attrs = inspect(docker_client, created["id"])
@@ -41,6 +42,7 @@ async def test_baseline_host_config(api, docker_client):
     assert not [m for m in attrs["Mounts"] if m.get("Type") == "bind"]
 
 
+@pytest.mark.security_case(16)
 async def test_limits_hold_inside_the_container(api, docker_client):
     created = await api.create()
     container = docker_client.containers.get(f"jcm-{created['id']}")
@@ -61,6 +63,7 @@ async def test_limits_hold_inside_the_container(api, docker_client):
     assert container.exec_run(["test", "-e", "/var/run/docker.sock"]).exit_code != 0
 
 
+@pytest.mark.security_case(16)
 async def test_host_config_in_the_body_is_ignored(api, docker_client):
     answer = await api.post(
         "containers",
@@ -112,6 +115,7 @@ def only_test_image(manager_config):
     manager_config["allowed_images"] = [TEST_IMAGE.split("/")[0] + "/*"]
 
 
+@pytest.mark.security_case(16)
 async def test_disallowed_image_is_refused_before_creating(
     only_test_image, api, docker_client, owner
 ):

@@ -25,6 +25,7 @@ def small_limits(manager_config):
     manager_config["memory_limit"] = "96m"
 
 
+@pytest.mark.security_case(17)
 async def test_fork_bomb_is_contained_and_the_api_answers(small_limits, api, docker_client):
     wc = await boot(api, docker_client)
     bomb = asyncio.ensure_future(wc.spawn("bash", "-c", ":(){ :|:& };:", timeout=6))
@@ -55,6 +56,7 @@ async def test_fork_bomb_is_contained_and_the_api_answers(small_limits, api, doc
     assert not docker_client.containers.list(all=True, filters={"name": f"jcm-{wc.id}"})
 
 
+@pytest.mark.security_case(18)
 async def test_memory_hog_is_oom_killed_with_137(small_limits, api, docker_client):
     wc = await boot(api, docker_client)
     hog = "const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));"
@@ -70,16 +72,29 @@ async def test_memory_hog_is_oom_killed_with_137(small_limits, api, docker_clien
 # --- concurrent deletes ------------------------------------------------------------------
 
 
+@pytest.mark.security_case(29)
 async def test_concurrent_deletes_of_one_id(api, docker_client):
-    created = await api.create()
-    cid = created["id"]
-    routes = [("containers", cid)] * 3 + [("webcontainer", cid)] * 2
-    answers = await asyncio.gather(*(api.delete(*route) for route in routes))
-    statuses = sorted(answer.status for answer in answers)
-    assert statuses == [204, 404, 404, 404, 404], answers
-    for answer in answers:
-        if answer.status == 404:
-            assert_error(answer, 404)
+    """Ten DELETEs of one id, mixed with file operations: exactly one 204, the others 404,
+    and the file operations answer JSON (done, or 404/409), never a 500."""
+    wc = await boot(api, docker_client, files={"a.txt": {"file": {"contents": "a"}}})
+    cid, fs = wc.id, ("webcontainer", wc.id, "fs")
+    deletes = [("DELETE", ("containers", cid), {})] * 6
+    deletes += [("DELETE", ("webcontainer", cid), {})] * 4
+    others = [
+        ("POST", (*fs, "writeFile"), {"body": {"path": "b.txt", "contents": "b"}}),
+        ("GET", (*fs, "readFile", "a.txt"), {}),
+        ("GET", (*fs, "readdir"), {}),
+        ("POST", (*fs, "mkdir"), {"body": {"path": "d"}}),
+        ("POST", (*fs, "rename"), {"body": {"oldPath": "a.txt", "newPath": "c.txt"}}),
+    ]
+    mixed = [op for pair in zip(deletes, others * 2, strict=True) for op in pair]
+    answers = await asyncio.gather(*(api.request(m, *parts, **kw) for m, parts, kw in mixed))
+    statuses = sorted(a.status for (m, _, _), a in zip(mixed, answers) if m == "DELETE")
+    assert statuses == [204] + [404] * 9, answers
+    for (method, parts, _), answer in zip(mixed, answers, strict=True):
+        assert answer.status < 500, (method, parts, answer)
+        if answer.status >= 400:
+            assert_error(answer, answer.status)
     assert not docker_client.containers.list(all=True, filters={"name": f"jcm-{cid}"})
 
 
@@ -147,6 +162,7 @@ def strangers_container(docker_client):
     container.remove(force=True)
 
 
+@pytest.mark.security_case(4)
 async def test_another_owners_ids_are_404_on_every_route(api, strangers_container):
     public_id, container = strangers_container
     for cid in (public_id, container.id, container.id[:12], container.name):
@@ -157,6 +173,7 @@ async def test_another_owners_ids_are_404_on_every_route(api, strangers_containe
     assert container.exec_run(["test", "-e", "/workspace/a"]).exit_code != 0
 
 
+@pytest.mark.security_case(5, 30)
 async def test_ids_that_are_not_uuids_are_404_on_every_route(api, docker_client):
     ours = await api.create()
     docker_id = docker_client.containers.get(f"jcm-{ours['id']}").id
@@ -179,6 +196,7 @@ async def test_ids_that_are_not_uuids_are_404_on_every_route(api, docker_client)
 # --- hostile paths -----------------------------------------------------------------------
 
 
+@pytest.mark.security_case(10, 30)
 async def test_nul_and_bad_unicode_in_paths_are_400(
     api, docker_client, http_server_client, jp_auth_header, jp_base_url
 ):
@@ -222,6 +240,7 @@ async def test_nul_and_bad_unicode_in_paths_are_400(
     assert (await wc.readdir()).json() == []
 
 
+@pytest.mark.security_case(4)
 async def test_another_owners_ids_cannot_be_joined_on_the_socket(ws, strangers_container):
     public_id, container = strangers_container
     client = await ws()
@@ -239,6 +258,7 @@ async def test_another_owners_ids_cannot_be_joined_on_the_socket(ws, strangers_c
     assert container.exec_run(["test", "-e", "/pwned"]).exit_code != 0
 
 
+@pytest.mark.security_case(29)
 async def test_operations_racing_a_delete_never_answer_500(api, docker_client):
     # Each round fires the operations with a little jitter, so they meet the delete at
     # different stages (before it, during the kill, after the removal).
@@ -281,6 +301,7 @@ def upload_limit(manager_config):
     manager_config["max_file_size"] = 64 * 1024**2
 
 
+@pytest.mark.security_case(22)
 async def test_a_1_gib_upload_is_refused_before_its_body(
     upload_limit, api, docker_client, jp_http_port, jp_base_url, jp_auth_header
 ):

@@ -209,6 +209,7 @@ async def test_forwarded_headers_tell_the_app_where_it_lives(preview, jp_http_po
     assert seen["host"] == f"localhost:{APP_PORT}"  # as on WebContainer: the app's own name
 
 
+@pytest.mark.security_case(7)
 async def test_the_token_never_reaches_the_app(preview):
     seen = await preview.echo(
         f"echo/q?a=1&token={preview.token}&_xsrf=x&b=2",
@@ -224,11 +225,13 @@ async def test_the_token_never_reaches_the_app(preview):
     assert preview.token not in json.dumps(seen)
 
 
+@pytest.mark.security_case(7)
 async def test_a_token_in_the_url_authenticates_and_is_removed(preview):
     seen = await preview.echo(f"echo/t?token={preview.token}", auth=False)
     assert seen["url"] == "/echo/t"
 
 
+@pytest.mark.security_case(7)
 async def test_the_login_cookie_authenticates_and_never_reaches_the_app(preview):
     cookies = await preview.login()
     cookies["Cookie"] += "; app=keep"
@@ -282,6 +285,7 @@ async def test_both_protections_are_settings(trusting_manager_config, preview):
 # --- errors ------------------------------------------------------------------------
 
 
+@pytest.mark.security_case(1)
 async def test_no_credentials_is_403(preview):
     for method, body in (("GET", None), ("POST", b"x"), ("PUT", b"x"), ("DELETE", None)):
         answer = await preview.fetch("echo", auth=False, method=method, body=body,
@@ -297,14 +301,17 @@ async def test_a_closed_port_is_502_json(preview):
     assert "listens on port 4000" in body["message"]
 
 
-@pytest.mark.parametrize("port", ["0", "65536", "99999999999999999999", "abc", "-1", "3000x",
-                                  "%20", "٣٠٠٠"])
+@pytest.mark.parametrize("port", ["0", "65536", "70000", "99999999999999999999", "abc", "-1",
+                                  "3000x", "%20", "٣٠٠٠", "8080@169.254.169.254", "%2e%2e",
+                                  "3000%2f..%2f..", "[::1]:3000"])
+@pytest.mark.security_case(8)
 async def test_a_bad_port_is_400(preview, port):
     url = f"{preview.server}{preview.base_url}containers/{preview.container_id}/proxy/{port}/x"
     answer = await AsyncHTTPClient().fetch(url, headers=preview.auth, raise_error=False)
     assert_json_error(answer, 400, "port")
 
 
+@pytest.mark.security_case(4, 5)
 async def test_unknown_or_foreign_container_is_404(preview, docker_client, jp_serverapp):
     unknown = "0b6f43f5-3f0e-4bd2-9a58-5a1f0e0a2f4b"
     url = f"{preview.server}{preview.base_url}containers/{unknown}/proxy/3000/"

@@ -50,6 +50,7 @@ async def page_report(preview) -> dict:
             await browser.close()
 
 
+@pytest.mark.security_case(6)
 async def test_a_sandboxed_preview_cannot_act_as_the_user(preview):
     report = await page_report(preview)
     assert report["api"] != 200  # the Jupyter API refuses it (no cookie from an opaque origin)

@@ -43,6 +43,7 @@ async def test_messages_are_echoed_both_ways(preview):
     ws.close()
 
 
+@pytest.mark.security_case(7)
 async def test_the_app_sees_no_jupyter_credentials(preview):
     headers = {**preview.auth, "Cookie": "_xsrf=x; app=keep", "Origin": preview.server}
     ws = await connect(preview, f"hmr?token={preview.token}&v=1", headers=headers)
@@ -63,6 +64,7 @@ async def test_the_app_chooses_the_subprotocol(preview):
     ws.close()
 
 
+@pytest.mark.security_case(1)
 async def test_an_upgrade_without_credentials_is_403(preview):
     with pytest.raises(HTTPClientError) as refused:
         await connect(preview)
@@ -72,6 +74,7 @@ async def test_an_upgrade_without_credentials_is_403(preview):
     assert refused.value.code == 403
 
 
+@pytest.mark.security_case(3)
 async def test_an_upgrade_from_another_origin_on_the_cookie_is_refused(preview):
     """A page elsewhere cannot open the preview's socket with the user's cookie."""
     cookies = await preview.login()

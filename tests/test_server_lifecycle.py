@@ -21,6 +21,7 @@ def server(owner, docker_client):
         yield running
 
 
+@pytest.mark.security_case(27)
 def test_a_restarted_server_readopts_its_containers(server, docker_client):
     created = server.request("POST", "containers", json={"name": "survivor",
                              "files": {"a.txt": {"file": {"contents": "kept"}}}})
@@ -39,6 +40,7 @@ def test_a_restarted_server_readopts_its_containers(server, docker_client):
     assert server.request("DELETE", f"containers/{info['id']}").status_code == 204
 
 
+@pytest.mark.security_case(4)
 def test_another_owner_sees_nothing_and_cannot_touch(server, owner, docker_client):
     mine = server.request("POST", "containers", json={"name": "mine"}).json()
     with ServerProcess(config(owner + "-other")) as other:
@@ -59,6 +61,7 @@ def unreachable_engine(manager_config, tmp_path):
     manager_config["docker_url"] = f"unix://{tmp_path}/no-docker.sock"
 
 
+@pytest.mark.security_case(25)
 async def test_unreachable_engine_answers_503_with_a_hint(unreachable_engine, api):
     for answer in (await api.get("containers"), await api.post("containers", body={})):
         body = assert_error(answer, 503, code="ENGINE_UNAVAILABLE")

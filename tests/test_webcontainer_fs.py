@@ -265,6 +265,7 @@ async def test_stopped_container_answers_409_and_unknown_404(api, docker_client)
     )
 
 
+@pytest.mark.security_case(30)
 async def test_bad_requests_are_400(api, docker_client):
     wc = await boot(api, docker_client)
     fs = ("webcontainer", wc.id, "fs")
@@ -295,6 +296,7 @@ async def test_bad_requests_are_400(api, docker_client):
 # --- escapes -----------------------------------------------------------------------------
 
 
+@pytest.mark.security_case(10, 11)
 async def test_dotdot_and_symlink_escapes_are_refused(api, docker_client):
     wc = await boot(
         api,
@@ -375,6 +377,7 @@ NASTY_NAMES = [
 ]
 
 
+@pytest.mark.security_case(13)
 @pytest.mark.parametrize("name", NASTY_NAMES, ids=[repr(n) for n in NASTY_NAMES])
 async def test_nasty_names_round_trip(api, docker_client, name):
     wc = await boot(api, docker_client)

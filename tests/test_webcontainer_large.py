@@ -20,6 +20,7 @@ def _pattern(index: int) -> bytes:
     return hashlib.sha256(str(index).encode()).digest() * (MIB // 32)
 
 
+@pytest.mark.security_case(22)
 @pytest.mark.slow
 async def test_large_upload_and_download_stream_with_bounded_memory(api, docker_client):
     wc = await boot(api, docker_client)
@@ -84,6 +85,7 @@ def small_limits(manager_config):
     manager_config["max_json_body"] = 4000
 
 
+@pytest.mark.security_case(22)
 async def test_size_limits_answer_413(small_limits, api, docker_client):
     wc = await boot(api, docker_client)
     assert (await wc.put("ok.bin", b"x" * 1000)).status == 204

@@ -16,6 +16,7 @@ from tests.webcontainer_support import boot, ndjson_lines
 FILES = {"src": {"directory": {"a.txt": {"file": {"contents": "A"}}}}}
 
 
+@pytest.mark.security_case(13)
 async def test_argv_is_taken_literally(api, docker_client):
     wc = await boot(api, docker_client, files=FILES)
     args = [
@@ -72,6 +73,7 @@ async def test_cwd_and_env(api, docker_client):
     assert env.json()["output"] == "hi $(id) `x`|"
 
 
+@pytest.mark.security_case(14, 30)
 @pytest.mark.parametrize(
     "body, fragment",
     [
@@ -129,6 +131,7 @@ def _sleeps(wc) -> list[str]:
     return out.decode().split()
 
 
+@pytest.mark.security_case(24)
 async def test_timeout_kills_the_process_and_its_children(api, docker_client):
     wc = await boot(api, docker_client, files=FILES)
     started = time.monotonic()
@@ -140,6 +143,7 @@ async def test_timeout_kills_the_process_and_its_children(api, docker_client):
     assert _sleeps(wc) == ["0"]
 
 
+@pytest.mark.security_case(24)
 async def test_streamed_timeout_kills_the_group_too(api, docker_client):
     wc = await boot(api, docker_client, files=FILES)
     answer = await wc.spawn(
@@ -156,6 +160,7 @@ def small_output_limit(manager_config):
     manager_config["spawn_output_limit"] = 1000
 
 
+@pytest.mark.security_case(20)
 async def test_waiting_spawn_cuts_output_at_the_limit(small_output_limit, api, docker_client):
     wc = await boot(api, docker_client, files=FILES)
     answer = await wc.spawn("sh", "-c", "head -c 500000 /dev/zero | tr '\\0' x; echo; exit 4")
@@ -196,6 +201,7 @@ async def test_kill_ends_the_jobs_of_a_terminal_shell_too(api, docker_client, jp
     assert service.processes.get(wc.id, process.pid) is None
 
 
+@pytest.mark.security_case(28)
 @pytest.mark.parametrize("stream", [True, False])
 async def test_a_client_that_goes_away_kills_the_process(api, docker_client, stream):
     wc = await boot(api, docker_client, files=FILES)

@@ -7,6 +7,7 @@ containers and a container without our labels does not exist for this API.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import re
@@ -67,6 +68,9 @@ class ContainerLifecycle:
         self.users = ImageUsers(settings.user, settings.extra_labels)
         # Called with the id of every container an operation names (see docker/idle.py).
         self.activity_listeners: list = []
+        # Quota places held by creates in flight (quota_slot).
+        self._quota_lock = asyncio.Lock()
+        self._quota_pending = 0
 
     @property
     def owner(self) -> str:
@@ -123,7 +127,16 @@ class ContainerLifecycle:
 
     # --- changing ------------------------------------------------------------------
 
-    async def create(
+    async def create(self, *, pooled: bool = False, **options) -> ContainerInfo:
+        """Create and start a container; answers once it runs. A ``pooled`` one waits in
+        the warm pool (see docker/pool.py) under a name no route finds, and does not
+        count against the owner's quota."""
+        if pooled:
+            return await self._create(pooled=True, **options)
+        async with self.quota_slot():
+            return await self._create(**options)
+
+    async def _create(
         self,
         *,
         name: str | None = None,
@@ -133,8 +146,6 @@ class ContainerLifecycle:
         workdir: str | None = None,
         pooled: bool = False,
     ) -> ContainerInfo:
-        """Create and start a container; answers once it runs. A ``pooled`` one waits in
-        the warm pool (see docker/pool.py) under a name no route finds."""
         self.network.check()  # an unusable ca_certificates: nothing is created
         for key in env or {}:
             if not _ENV_NAME.match(key):
@@ -142,8 +153,6 @@ class ContainerLifecycle:
         image = image or self.settings.image
         if not image_allowed(image, self.settings.allowed_images):
             raise ImageNotAllowed(image, list(self.settings.allowed_images))
-        if not pooled:
-            await self.check_quota()
         container_id = new_container_id()
         workdir = workdir or self.settings.workdir
         ports = sorted(set(ports or []))
@@ -364,11 +373,27 @@ class ContainerLifecycle:
             return None
         return parse_docker_time(state.get("FinishedAt") or "")
 
-    async def check_quota(self) -> None:
-        """QuotaExceeded when the owner has ``max_containers_per_user`` containers (the
-        warm pool's are not theirs yet and do not count)."""
+    @contextlib.asynccontextmanager
+    async def quota_slot(self):
+        """Hold one of the owner's ``max_containers_per_user`` places while a container is
+        made or taken from the pool (QuotaExceeded when none is left). Looks and
+        reservations take turns, so parallel creates cannot all pass one look at the
+        engine (security case 21). A container being made counts from its reservation
+        until its create answers, which may count it twice meanwhile: the quota errs
+        toward refusing. One server's creates only: two servers of one owner can race."""
+        async with self._quota_lock:
+            await self.check_quota(pending=self._quota_pending)
+            self._quota_pending += 1
+        try:
+            yield
+        finally:
+            self._quota_pending -= 1
+
+    async def check_quota(self, pending: int = 0) -> None:
+        """QuotaExceeded when the owner has ``max_containers_per_user`` containers, with
+        ``pending`` ones being made (the warm pool's are not theirs yet and do not count)."""
         limit = self.settings.max_containers_per_user
-        if limit and len(await self._owned_docker_ids()) >= limit:
+        if limit and len(await self._owned_docker_ids()) + pending >= limit:
             raise QuotaExceeded(
                 f"Owner {self.owner!r} already has {limit} containers, the most allowed "
                 "(c.ContainerManager.max_containers_per_user); delete one first."

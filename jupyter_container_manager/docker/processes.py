@@ -1,7 +1,8 @@
 """Processes in a container: spawn argv, stream output, write stdin, kill the whole group.
 
 Docker has no API to kill an exec'd process, so every process starts through one constant
-wrapper script (``sh -c WRAPPER sh <cwd> <cols> <rows> <command> <args>...``; the size,
+wrapper script (``sh -c WRAPPER sh <workdir> <cwd> <cols> <rows> <command> <args>...``;
+a cwd a symlink leads out of the workdir is refused with EACCES; the size,
 empty without a terminal, is set on the tty before the command starts, so it never sees
 another). Docker's exec already
 makes the exec'd process a session and process-group leader (runc calls setsid; checked
@@ -31,12 +32,14 @@ from .engine import DockerEngine
 from .exec_output import ScriptOutput, StatusLineError, kill_group, start_script
 
 WRAPPER = r"""
-if ! cd -- "$1" 2>/dev/null; then
-  if [ -e "$1" ]; then printf 'JCM ENOTDIR\n'; else printf 'JCM ENOENT\n'; fi
+w=$(cd -- "$1" 2>/dev/null && pwd -P)
+if ! cd -- "$2" 2>/dev/null; then
+  if [ -e "$2" ]; then printf 'JCM ENOTDIR\n'; else printf 'JCM ENOENT\n'; fi
   exit 127
 fi
-[ -n "$2" ] && stty cols "$2" rows "$3" 2>/dev/null
-shift 3
+case "$(pwd -P)/" in "${w%/}/"*) ;; *) printf 'JCM EACCES\n'; exit 126;; esac
+[ -n "$3" ] && stty cols "$3" rows "$4" 2>/dev/null
+shift 4
 g=
 read -r _ _ _ _ g _ < /proc/$$/stat 2>/dev/null
 printf 'JCM %s\n' "$$"
@@ -227,7 +230,7 @@ class ContainerProcesses:
         out = await start_script(
             self.engine,
             info,
-            ["sh", "-c", WRAPPER, "sh", directory, *size, *argv],
+            ["sh", "-c", WRAPPER, "sh", info.workdir, directory, *size, *argv],
             stdin=True,
             tty=tty,
             env=env or None,

@@ -99,8 +99,8 @@ class DockerService:
             tree_to_tar(files)  # refuse a bad tree before creating anything
         info = None
         if self._poolable(name=name, image=image, env=env, ports=ports, workdir=workdir):
-            await self.containers.check_quota()
-            info = await self.pool.take()
+            async with self.containers.quota_slot():
+                info = await self.pool.take()
         if info is None:
             info = await self.containers.create(
                 name=name, image=image, env=env, ports=ports, workdir=workdir

@@ -36,6 +36,7 @@ def context(browser, lab_server: LabServer):
     context.close()
 
 
+@pytest.mark.security_case(6)
 def test_a_preview_origin_in_an_iframe_of_jupyterlab(context, lab_server: LabServer):
     created = lab_server.api("POST", "containers", json={"name": "origin-ui", "ports": [APP_PORT]})
     assert created.status_code == 201, created.text

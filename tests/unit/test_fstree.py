@@ -43,6 +43,7 @@ def test_prefix_puts_the_tree_under_folders():
     assert tar_to_tree(archive, strip=2) == {"a.txt": {"file": {"contents": "a"}}}
 
 
+@pytest.mark.security_case(12)
 @pytest.mark.parametrize(
     "tree",
     [

@@ -100,3 +100,11 @@ def test_good_workdir_names(name):
 def test_bad_workdir_names(name):
     with pytest.raises(BadRequest):
         workdir_for_name(name)
+
+
+def test_names_and_paths_past_linux_limits_are_enametoolong():
+    assert resolve("/workspace", "a" * 255, "open") == "/workspace/" + "a" * 255
+    for path in ("a" * 256, "é" * 128, "/".join(["d" * 200] * 21)):
+        with pytest.raises(FileSystemError) as caught:
+            resolve("/workspace", path, "open")
+        assert caught.value.code == "ENAMETOOLONG" and caught.value.status == 400
