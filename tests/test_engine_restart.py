@@ -161,6 +161,7 @@ def upload_bytes(size: int) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()
 
 
+@pytest.mark.security_case(25)
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"])
 async def test_dockerd_restarted_mid_spawn_terminal_and_upload(
     sig, engine, server, api, http, private_client
