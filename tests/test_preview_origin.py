@@ -57,6 +57,11 @@ def cookie_of(answer) -> str:
     return found[0].split("=", 1)[1].split(";", 1)[0]
 
 
+def assert_embeddable(answer) -> None:
+    assert answer.headers.get("Cross-Origin-Resource-Policy") == "cross-origin", answer.headers
+    assert answer.headers.get("Cross-Origin-Embedder-Policy") == "credentialless", answer.headers
+
+
 def error_code(answer, status: int) -> str:
     assert answer.code == status, (answer.code, answer.body[:300])
     body = json.loads(answer.body)
@@ -122,6 +127,9 @@ async def test_a_grant_becomes_the_origins_cookie_and_leaves_the_url(local_app, 
     assert attributes >= {"path", "max-age", "httponly", "secure", "samesite", "partitioned"}
     assert "samesite=none" in set_cookie.lower()
     assert "domain" not in attributes  # host-only: no other origin gets it
+    # A cross-origin isolated page (COEP require-corp) follows the redirect in an iframe
+    # only when it says it may be embedded; Chromium blocks the frame otherwise.
+    assert_embeddable(answer)
     fresh.cookie = cookie_of(answer)
     seen = json.loads((await fresh.fetch("/echo/deep?x=1&y=2")).body)
     assert seen["url"] == "/echo/deep?x=1&y=2"  # at path /, no prefix
@@ -139,8 +147,7 @@ async def test_a_server_on_the_containers_loopback_previews_with_its_own_host(lo
     assert "x-forwarded-prefix" not in headers
     assert headers["cookie"] == "app=keep"  # the preview cookie never reaches the app
     # Answers let cross-origin isolated pages embed the preview; no sandbox on its own origin.
-    assert answer.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
-    assert answer.headers["Cross-Origin-Embedder-Policy"] == "credentialless"
+    assert_embeddable(answer)
     assert "Content-Security-Policy" not in answer.headers
 
 
@@ -157,7 +164,9 @@ async def test_refusals(local_app, api, jp_http_port):
     container_id, origin = local_app
     bare = Origin(jp_http_port, origin.host)
     # no cookie, no grant
-    assert error_code(await bare.fetch("/echo/x"), 403) == "PREVIEW_AUTH_REQUIRED"
+    refused = await bare.fetch("/echo/x")
+    assert error_code(refused, 403) == "PREVIEW_AUTH_REQUIRED"
+    assert_embeddable(refused)  # an isolated page's iframe shows why, not a blocked frame
     # a forged grant, and a forged cookie
     path = urlsplit(await preview_url(api, container_id)).path
     payload, signature = path.split("/")[2].split(".")

@@ -60,6 +60,14 @@ class PreviewOriginHandler(PreviewForwarding, ServiceMixin, web.RequestHandler):
             return []
         return [EMBEDDABLE, ("Cross-Origin-Embedder-Policy", policy)]
 
+    def set_embedding_headers(self) -> None:
+        """For the answers of this server itself (the grant's redirect, errors): a
+        cross-origin isolated page (COEP require-corp) blocks a frame's navigation at any
+        answer without them, a redirect included, so its iframe would show Chromium's
+        error page instead of the app or the reason it is refused."""
+        for name, value in self.embedding_headers():
+            self.set_header(name, value)
+
     def check_xsrf_cookie(self):
         """Jupyter's XSRF rules are for Jupyter's origin; the app does its own CSRF
         protection, and only this origin's cookie lets a request through."""
@@ -110,6 +118,7 @@ class PreviewOriginHandler(PreviewForwarding, ServiceMixin, web.RequestHandler):
                 token, secure=self.secure_cookie, max_age=int(self.links.cookie_lifetime)))
         self.set_header("Cache-Control", "no-store")
         self.set_header("Referrer-Policy", "no-referrer")  # the grant stays out of referrers
+        self.set_embedding_headers()
         self.redirect(location, status=307)
 
     @allow_unauthenticated  # by Jupyter: this origin's own cookie is checked in prepare()
@@ -140,6 +149,7 @@ class PreviewOriginHandler(PreviewForwarding, ServiceMixin, web.RequestHandler):
                     "code": None}
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
+        self.set_embedding_headers()
         self.finish(json.dumps(body))
 
 
