@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 
 from tornado.httpclient import HTTPClientError
 
@@ -92,3 +94,25 @@ def preview_target(url: str) -> tuple[int, str]:
     found = _PREVIEW_ORIGIN_URL.match(url)
     assert found, f"not a preview-origin URL with a grant: {url}"
     return int(found["port"]), found["id"]
+
+
+# --- engine outages ------------------------------------------------------------------
+
+OUTAGE_BOUND = 5.0  # seconds any answer may take while the engine does not answer
+
+
+def assert_outage(answer: Response) -> dict:
+    """503 ENGINE_UNAVAILABLE whose message says the engine does not answer and how to
+    point the server at one."""
+    body = assert_error(answer, 503, code="ENGINE_UNAVAILABLE")
+    assert "does not answer" in body["message"] and "docker_url" in body["message"], body
+    return body
+
+
+async def timed(awaitable, bound: float = OUTAGE_BOUND):
+    """(result, seconds) of an awaitable that must finish within ``bound`` seconds."""
+    started = time.monotonic()
+    result = await asyncio.wait_for(awaitable, bound + 10)
+    took = time.monotonic() - started
+    assert took < bound, took
+    return result, took

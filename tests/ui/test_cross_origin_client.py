@@ -13,7 +13,6 @@ processes and the container (or keeps the container when asked).
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.ui.conftest import LabServer, launch_lab
+from tests.ui.conftest import LabServer, launch_lab, serving
 
 pytestmark = pytest.mark.ui
 
@@ -258,14 +257,8 @@ class _PageHandler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def page_server() -> Iterator[_PageServer]:
     """A plain web server of the app, on a loopback origin of its own."""
-    server = _PageServer(("127.0.0.1", 0), _PageHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_PageServer(("127.0.0.1", 0), _PageHandler)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")

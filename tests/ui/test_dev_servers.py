@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import LabServer, launch_lab
+from tests.ui.conftest import LabServer, launch_lab, serving
 
 pytestmark = pytest.mark.ui
 
@@ -79,14 +78,9 @@ class _PageHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def page_server() -> Iterator[_PageServer]:
-    server = _PageServer(("127.0.0.1", 0), _PageHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    """The app's pages, on a loopback origin of their own."""
+    with serving(_PageServer(("127.0.0.1", 0), _PageHandler)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")
