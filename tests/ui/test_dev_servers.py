@@ -147,11 +147,29 @@ const files = __FILES__;
 
 async function installDependencies(wc) {
   const started = performance.now();
-  const installProcess = await wc.spawn('npm', ['install']);
+  // The install is the tutorial's; its settings suit this machine's network, whose
+  // gateway sometimes leaves a registry request hanging: npm waits 5 minutes for one by
+  // default, here 30 s before it retries. No audit and no funding notice: two more calls.
+  const env = {
+    npm_config_fetch_timeout: '30000', npm_config_fetch_retries: '3',
+    npm_config_audit: 'false', npm_config_fund: 'false'
+  };
+  const installProcess = await wc.spawn('npm', ['install'], { env });
   keepOutput(installProcess, 'installLog');
-  const exitCode = await timeout(installProcess.exit, __INSTALL_MS__, 'npm install');
-  results.installMs = Math.round(performance.now() - started);
-  return exitCode;
+  try {
+    const exitCode = await timeout(installProcess.exit, __INSTALL_MS__, 'npm install');
+    results.installMs = Math.round(performance.now() - started);
+    return exitCode;
+  } catch (error) {
+    // What npm was doing: its processes and the end of its debug log.
+    const look = await wc.spawn('sh', ['-c',
+      'ps -eo pid,stat,etime,args; tail -n 40 "$HOME"/.npm/_logs/*-debug-0.log'],
+      { terminal: false });
+    results.installDebug = '';
+    look.output.pipeTo(new WritableStream({ write(c) { results.installDebug += c; } }));
+    await timeout(look.exit, 15000, 'the npm diagnosis').catch(() => undefined);
+    throw error;
+  }
 }
 """
 
@@ -404,7 +422,7 @@ class Browsing:
 
 def summary(results: dict) -> str:
     shown = {k: v for k, v in results.items() if k not in ("installLog", "serverLog")}
-    return (f"results: {json.dumps(shown)[:3000]}\n--- npm install ---\n"
+    return (f"results: {json.dumps(shown)[:6000]}\n--- npm install ---\n"
             f"{results.get('installLog', '')[-3000:]}\n--- server ---\n"
             f"{results.get('serverLog', '')[-3000:]}")
 
@@ -549,6 +567,9 @@ def test_react_vite_dev_server_hot_reloads_without_a_reload(
         navigations = len(browsing.navigations)
 
         for edit in range(1, EDITS + 1):
+            # At a person's pace: file watchers (chokidar's handling of atomic writes) fold
+            # changes of one file that come within ~100 ms of each other.
+            browsing.pause(500)
             title = f"Edit number {edit}"
             timing = browsing.page.evaluate("title => window.editApp(title)", title)
             seen = None
