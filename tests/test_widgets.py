@@ -201,8 +201,11 @@ def test_preview_links_follow_servers(wc):
     wc.fs.write_file("srv.js", "require('http').createServer((q, r) => r.end('ok')).listen(5173)")
     server = wc.spawn("node", ["srv.js"])
     assert wait_until(lambda: 5173 in previews.links), (previews.links, previews.status)
+    # The link comes with the port's "open" push; server-ready follows once a preview
+    # really reaches the port.
+    assert wait_until(lambda: ready == [5173]), ready
     url = previews.links[5173]
-    assert preview_target(url) == (5173, wc.id) and ready == [5173]
+    assert preview_target(url) == (5173, wc.id)
     assert f'href="{url}"' in previews._view.value
     assert wc.fetch(url).text == "ok"
     previews.links = {}
