@@ -1,4 +1,4 @@
-"""A private ``dockerd`` that a test may kill and start again (issue 16, security case 25),
+"""A private ``dockerd`` that a test may kill and start again (security case 25),
 beside the engine the rest of the suite uses and never touching it.
 
 The recipe is the one of ../shared/MACHINE.md for several daemons on one machine: its own

@@ -1,4 +1,4 @@
-"""The resident agent (issue 10): file operations and spawns run without a docker exec
+"""The resident agent: file operations and spawns run without a docker exec
 each, give the same answers, survive the agent being killed, and fall back to docker exec
 in an image without node."""
 

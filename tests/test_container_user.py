@@ -1,4 +1,4 @@
-"""The user a container's processes run as (issue 9): a non-root user where the image
+"""The user a container's processes run as: a non-root user where the image
 has one, the workdir and mounted files theirs; root where the image has none."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Corporate networks (issue 15): ``ca_certificates`` and ``pass_proxy_env``, on the real
+"""Corporate networks: ``ca_certificates`` and ``pass_proxy_env``, on the real
 engine and the real network.
 
 On this machine containers reach the npm registry, PyPI and Debian only through a

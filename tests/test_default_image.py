@@ -1,4 +1,4 @@
-"""The default image (`.ci/image.sh`, issue 15): a current Node.js LTS with npm and
+"""The default image (`.ci/image.sh`): a current Node.js LTS with npm and
 corepack, Python 3 with pip and venv, git, ps and ss, all run as the non-root user `node`
 who owns the workdir and can install packages. Every check goes through the API into a
 new container, without the network (packages come from folders made in the test)."""

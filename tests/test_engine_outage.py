@@ -1,4 +1,4 @@
-"""An engine connection outage (issue 9): a relay in front of the real Docker engine
+"""An engine connection outage: a relay in front of the real Docker engine
 (tests/engine_relay.py) is cut in the middle of operations and brought back. During the
 outage the REST routes answer 503 JSON with a hint, within a bounded time; a streamed
 spawn ends with an error line; joined sockets are told (`container-status` `unknown`);

@@ -1,4 +1,4 @@
-"""Real engine restarts (issue 16 item 3, security case 25: "dockerd restarted mid-spawn and
+"""Real engine restarts (security case 25: "dockerd restarted mid-spawn and
 mid-terminal → 503 with a hint during the outage; everything recovers; WebSockets
 reconnect").
 

@@ -1,4 +1,4 @@
-"""Faults on the real engine (issue 9): containers killed or removed outside the API, also
+"""Faults on the real engine: containers killed or removed outside the API, also
 while a process runs in them. The API reports what Docker says, as JSON, never a 500."""
 
 from __future__ import annotations

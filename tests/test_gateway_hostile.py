@@ -1,4 +1,4 @@
-"""Hostile clients of the ``/container`` WebSocket on the real engine (issue 9): sockets
+"""Hostile clients of the ``/container`` WebSocket on the real engine: sockets
 dropped mid-stream again and again, without a close frame.
 
 Cross-origin handshakes are tested where the sockets are: tests/test_gateway.py

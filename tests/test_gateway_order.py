@@ -1,4 +1,4 @@
-"""Order on one socket (issue 16, item 5): requests about one terminal or one process apply
+"""Order on one socket: requests about one terminal or one process apply
 in the order they were sent, on the real engine. A resize sent right before input is on
 the tty when the input is read; a kill sent right after input comes after that input
 reached the process. Other targets are not held up by a busy one."""

@@ -1,4 +1,4 @@
-"""Slow and idle clients (issue 16, item 4; security case 23): idle sockets, sockets that
+"""Slow and idle clients (item 4; security case 23): idle sockets, sockets that
 never read and request bodies sent a byte a second are closed by timeouts that are
 settings, while new requests keep being served in their usual time and the server's
 memory stays bounded. On a real ``jupyter server`` subprocess and the real engine; only

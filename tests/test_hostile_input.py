@@ -1,4 +1,4 @@
-"""Hostile input on the real engine (issue 9): a fork bomb and a memory hog stay inside
+"""Hostile input on the real engine: a fork bomb and a memory hog stay inside
 their container, concurrent deletes of one id, ids that are not ours on every REST route,
 and paths with invalid UTF-8 or NUL."""
 

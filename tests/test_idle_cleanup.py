@@ -1,4 +1,4 @@
-"""Idle cleanup (issue 9): containers the idle reaper stopped are removed after
+"""Idle cleanup: containers the idle reaper stopped are removed after
 `idle_remove_timeout`, with the removal hooks (joined sockets are told); containers
 stopped otherwise, used meanwhile or started again are not. The reaper's mark survives a
 server restart. `on_shutdown` keeps, stops or removes the containers of a stopping server."""

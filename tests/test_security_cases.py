@@ -1,4 +1,4 @@
-"""The thirty adversarial cases (/work/shared/SECURITY_CASES.md, issue 16 item 6), as a table.
+"""The thirty adversarial cases (/work/shared/SECURITY_CASES.md), as a table.
 
 ``CASES`` says, for each case, whether the project holds it (``held``), holds it another way
 than the case words it (``held differently``: the reason says how), or does not hold it here

@@ -1,4 +1,4 @@
-"""The warm pool (issue 10): boot and create with the defaults take a started container
+"""The warm pool: boot and create with the defaults take a started container
 at once; the pool refills, is never listed or counted; a stopped server removes it and
 the server after a crash adopts it."""
 

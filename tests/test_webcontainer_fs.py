@@ -417,7 +417,7 @@ async def test_binary_round_trip_by_hash(api, docker_client):
     assert (await wc.write("empty.txt", "")).status == 204
     empty = await wc.read("empty.txt")
     assert empty.status == 200 and empty.body == b""
-    # Replacing is atomic (issue 16): a new file renamed over the old one, which keeps
+    # Replacing is atomic: a new file renamed over the old one, which keeps
     # the old file's mode and owner.
     wc.sh('chmod 750 "$1"', "/workspace/random.bin")
     before = wc.sh('stat -c "%i %a %U" "$1"', "/workspace/random.bin")[1].split()
