@@ -23,7 +23,7 @@ import time
 import docker
 from common import bench_server, percentile, print_table, summary
 
-from jupyter_container_manager.docker.engine import DockerEngine
+from jupyter_container_manager.engine.engine import DockerEngine
 
 try:  # parse frames as fast as a browser does, so the server is what is measured
     from orjson import loads

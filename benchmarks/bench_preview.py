@@ -1,6 +1,6 @@
 """Previews on their own origin beside the path proxy and a direct connection, in one run.
 
-One container runs tests/proxy_app.js twice: on 0.0.0.0:3000 (reached directly at the
+One container runs tests/support/proxy_app.js twice: on 0.0.0.0:3000 (reached directly at the
 container's address) and on 127.0.0.1:3001 (only the container reaches it: the preview
 goes through the agent's tunnel). A small GET (/echo, ~1 KiB answer) is timed, whole
 answer, on one keep-alive session each:
@@ -84,7 +84,7 @@ def main(rounds: int = 300) -> None:
             return summary([timed(lambda: session.get(url, headers=headers).raise_for_status())
                             for _ in range(rounds)])
 
-        print(f"previews: {rounds} rounds of GET /echo (~1 KiB), app = tests/proxy_app.js")
+        print(f"previews: {rounds} rounds of GET /echo (~1 KiB), app = tests/support/proxy_app.js")
         print(f"{'measure':<52}{'p50 ms':>9}{'p95 ms':>9}{'ratio':>8}")
         base = sample(direct, {})
         row("direct to the container (floor)", base, base)

@@ -1,7 +1,7 @@
 """The preview proxy against a direct connection to the app, and against
 jupyter-server-proxy 4.x (installed in .venv) on the same server, in the same run.
 
-The app is tests/proxy_app.js (node's own http): once in a container, reached by our
+The app is tests/support/proxy_app.js (node's own http): once in a container, reached by our
 proxy (/containers/{id}/proxy/3000/) and directly at the container's address; once on
 the host, reached by jupyter-server-proxy (/proxy/{port}/) and directly. Prints:
 
@@ -24,7 +24,6 @@ import docker
 import requests
 import websocket
 from common import ROOT, bench_server, summary, timed
-
 from tests.servers import free_port  # noqa: E402
 
 APP = (ROOT / "tests" / "proxy_app.js").read_text()
@@ -77,7 +76,7 @@ def download(url: str, headers: dict) -> float:
 
 
 def ws_echo(url: str, headers: dict, rounds: int, **options) -> dict:
-    """Round trips of an echo through a WebSocket to tests/proxy_app.js; ``options`` go to
+    """Round trips of an echo through a WebSocket to tests/support/proxy_app.js; ``options`` go to
     websocket-client (``host=``, ``cookie=``)."""
     ws = websocket.create_connection(
         url, header=[f"{k}: {v}" for k, v in headers.items()], **options)
@@ -118,7 +117,7 @@ def main(rounds: int = 200) -> None:
             has_theirs = requests.get(f"{theirs}/echo", headers=auth).status_code == 200
             session = requests.Session()
 
-            print(f"preview proxy: {rounds} rounds; app = tests/proxy_app.js (node)")
+            print(f"preview proxy: {rounds} rounds; app = tests/support/proxy_app.js (node)")
             print(f"{'measure':<44}{'p50 ms':>9}{'p95 ms':>9}{'ratio':>8}")
             base = latency(session, f"{direct}/echo", {}, rounds)
             row("small GET, direct to the container", base, base)

@@ -6,14 +6,14 @@ import os
 
 from jupyter_server.extension.application import ExtensionApp
 
+from .base_handler import LINKS_KEY, ROOMS_KEY, SERVICE_KEY
 from .config import ContainerManager
-from .docker import DockerService
-from .handlers import route_table
-from .handlers.base import LINKS_KEY, ROOMS_KEY, SERVICE_KEY
-from .handlers.preview_origin import add_preview_origins
-from .preview_grants import derive_key
-from .preview_links import PreviewLinks
-from .rooms import ContainerRooms
+from .core.preview_grants import derive_key
+from .core.preview_links import PreviewLinks
+from .engine import DockerService
+from .gateway.rooms import ContainerRooms
+from .proxy.origin import add_preview_origins
+from .routes import route_table
 
 
 class ContainerManagerApp(ExtensionApp):

@@ -191,7 +191,7 @@ class ContainerManager(Configurable):
 
     @validate("preview_host")
     def _valid_preview_host(self, proposal):
-        from .preview_hosts import PreviewHosts
+        from .core.preview_hosts import PreviewHosts
 
         try:
             PreviewHosts(proposal["value"])

@@ -13,7 +13,7 @@ import uuid
 import docker
 import pytest
 
-from tests.helpers import Api
+from tests.support.helpers import Api
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -62,7 +62,7 @@ def manager_config(owner):
         "image": TEST_IMAGE,
         "pull_missing_images": False,
         "extra_labels": {RUN_LABEL: RUN_ID},
-        "warm_pool_size": 0,  # tests/test_warm_pool.py turns it on
+        "warm_pool_size": 0,  # tests/engine/test_warm_pool.py turns it on
     }
 
 
@@ -96,7 +96,7 @@ def server_process(docker_client, tmp_path_factory):
     """A real ``jupyter server`` subprocess with the extension, for the sync client, widgets
     and notebook kernels (a blocking client must not share the test's event loop with the
     server it calls). Its containers carry this run's label, so they are cleaned too."""
-    from tests.servers import ServerProcess
+    from tests.support.servers import ServerProcess
 
     server = ServerProcess(
         {
@@ -114,9 +114,9 @@ def server_process(docker_client, tmp_path_factory):
 
 @pytest.fixture
 def ws(jp_ws_fetch, api):
-    """``await ws()``: a new ``/container`` socket (tests/gateway_client.py), closed after
+    """``await ws()``: a new ``/container`` socket (tests/support/gateway_client.py), closed after
     the test."""
-    from tests.gateway_client import GatewayClient
+    from tests.support.gateway_client import GatewayClient
 
     clients = []
 

@@ -7,8 +7,6 @@ on first need, for ``spawn`` (streamed processes), the line terminal and the
 
 from __future__ import annotations
 
-from .previews import proxy_path
-
 import asyncio
 import inspect
 import logging
@@ -19,6 +17,7 @@ from .errors import ContainerError
 from .fs import AsyncFileSystem
 from .gateway import Gateway
 from .models import ContainerInfo, LineResult, SpawnResult
+from .previews import proxy_path
 from .process import AsyncProcess, ProcessTable
 from .transport import Answer, Transport
 from .tree import tree_from_wire, tree_to_wire

@@ -10,7 +10,7 @@ import time
 import docker
 import pytest
 
-from tests.proxy_support import APP_PORT, start_app
+from tests.support.proxy_support import APP_PORT, start_app
 from tests.ui.conftest import ARTIFACTS, LabServer
 
 pytestmark = pytest.mark.ui

@@ -1,0 +1,355 @@
+"""The async face of the Docker engine: blocking docker-py calls on a bounded thread pool,
+and exec streams spoken directly over the engine's socket with asyncio.
+
+Nothing here knows about containers of ours, HTTP handlers or Tornado. Everything that
+blocks runs on ``self._pool`` (several workers: a slow call never holds up the others);
+exec streams (stdin, stdout, stderr, TTYs) are asyncio streams on their own connection, so
+they need no thread at all and get asyncio's flow control for free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import struct
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from ..core.errors import EngineUnavailable
+
+T = TypeVar("T")
+
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+STDOUT, STDERR = 1, 2
+_READ_SIZE = 64 * 1024
+
+
+def _hint(url: str) -> str:
+    return (
+        f"The Docker engine at {url} does not answer. Start it (for example "
+        "`bash .ci/engine.sh`, or `sudo systemctl start docker`), or point "
+        "c.ContainerManager.docker_url at a running engine."
+    )
+
+
+READ_WORKERS = 4
+
+
+class DockerEngine:
+    """One shared docker-py client behind a bounded pool of worker threads."""
+
+    def __init__(self, url: str = "", *, workers: int = 8, timeout: float = 60.0):
+        self.url = url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+        self.timeout = timeout
+        self._workers = max(2, workers)
+        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="jcm-docker")
+        # Reads (list, inspect) have their own threads, so a burst of slow creates,
+        # starts and removals never keeps GET /containers waiting in the queue.
+        self._read_pool = ThreadPoolExecutor(READ_WORKERS, thread_name_prefix="jcm-docker-read")
+        self._client: docker.DockerClient | None = None
+        self._client_lock = threading.Lock()
+
+    # --- blocking calls, on the pool ------------------------------------------------
+
+    def client(self) -> docker.DockerClient:
+        """The shared client, made on first use (in a worker thread: it pings the engine)."""
+        with self._client_lock:
+            if self._client is None:
+                try:
+                    self._client = docker.DockerClient(
+                        base_url=self.url,
+                        version="auto",
+                        timeout=self.timeout,
+                        max_pool_size=self._workers + READ_WORKERS + 2,
+                    )
+                except docker.errors.DockerException as err:
+                    raise EngineUnavailable(f"{_hint(self.url)} ({err})") from err
+            return self._client
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Like :meth:`run`, on the threads kept for quick reads (list, inspect)."""
+        return await self.run(fn, *args, _pool=self._read_pool, **kwargs)
+
+    async def run(
+        self, fn: Callable[..., T], *args: Any, _pool: ThreadPoolExecutor | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """Run ``fn(client, *args, **kwargs)`` on the pool; engine outages become
+        :class:`EngineUnavailable`. Docker's own API errors pass through for the caller."""
+
+        def call():
+            client = self.client()
+            try:
+                return fn(client, *args, **kwargs)
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as err:
+                raise EngineUnavailable(f"{_hint(self.url)} ({err.__class__.__name__})") from err
+
+        return await asyncio.get_running_loop().run_in_executor(
+            _pool or self._pool, functools.partial(call)
+        )
+
+    async def api_version(self) -> str:
+        return await self.run(lambda c: c.api._version)
+
+    async def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._read_pool.shutdown(wait=False, cancel_futures=True)
+        if self._client is not None:
+            client, self._client = self._client, None
+            await asyncio.get_running_loop().run_in_executor(None, client.close)
+
+    # --- exec ---------------------------------------------------------------------
+
+    async def exec_create(
+        self,
+        docker_id: str,
+        argv: list[str],
+        *,
+        stdin: bool = False,
+        tty: bool = False,
+        env: dict[str, str] | None = None,
+        workdir: str | None = None,
+        user: str = "",
+    ) -> str:
+        def create(client):
+            answer = client.api.exec_create(
+                docker_id,
+                argv,
+                stdout=True,
+                stderr=True,
+                stdin=stdin,
+                tty=tty,
+                environment=env or None,
+                workdir=workdir,
+                user=user,
+            )
+            return answer["Id"]
+
+        return await self.run(create)
+
+    async def exec_inspect(self, exec_id: str) -> dict:
+        return await self.read(lambda c: c.api.exec_inspect(exec_id))
+
+    async def exec_resize(self, exec_id: str, *, rows: int, cols: int) -> None:
+        await self.run(lambda c: c.api.exec_resize(exec_id, height=rows, width=cols))
+
+    async def exec_start(self, exec_id: str, *, tty: bool = False) -> ExecStream:
+        """Start a created exec and return its attached, hijacked stream."""
+        reader, writer = await self._open_connection()
+        body = json.dumps({"Detach": False, "Tty": tty}).encode()
+        version = await self.api_version()
+        request = (
+            f"POST /v{version}/exec/{exec_id}/start HTTP/1.1\r\n"
+            "Host: docker\r\n"
+            "Content-Type: application/json\r\n"
+            "Connection: Upgrade\r\n"
+            "Upgrade: tcp\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        writer.write(request)
+        try:
+            await writer.drain()
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.timeout)
+        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as err:
+            writer.close()
+            raise EngineUnavailable(f"{_hint(self.url)} (exec start: {err!r})") from err
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        status = int(status_line.split()[1])
+        if status not in (101, 200):
+            headers = dict(
+                line.split(":", 1) for line in header_lines if ":" in line
+            )
+            length = int(headers.get("Content-Length", "0").strip() or 0)
+            detail = (await reader.readexactly(length)).decode(errors="replace") if length else ""
+            writer.close()
+            raise ExecStartError(status, detail)
+        return ExecStream(self, exec_id, reader, writer, tty=tty)
+
+    async def _open_connection(self):
+        parsed = urlparse(self.url)
+        try:
+            if parsed.scheme in ("unix", "http+unix"):
+                return await asyncio.open_unix_connection(parsed.path, limit=_READ_SIZE * 4)
+            if parsed.scheme in ("tcp", "http"):
+                return await asyncio.open_connection(
+                    parsed.hostname, parsed.port or 2375, limit=_READ_SIZE * 4
+                )
+        except OSError as err:
+            raise EngineUnavailable(f"{_hint(self.url)} ({err})") from err
+        raise EngineUnavailable(
+            f"Streaming exec needs a unix:// or tcp:// Docker URL, not {self.url!r}"
+        )
+
+    async def exec_run(
+        self,
+        docker_id: str,
+        argv: list[str],
+        *,
+        stdin: bytes | None = None,
+        env: dict[str, str] | None = None,
+        workdir: str | None = None,
+        limit: int | None = None,
+    ) -> ExecResult:
+        """Run argv to the end; collect stdout and stderr apart (each cut at ``limit``)."""
+        exec_id = await self.exec_create(
+            docker_id, argv, stdin=stdin is not None, env=env, workdir=workdir
+        )
+        stream = await self.exec_start(exec_id)
+        out, err = bytearray(), bytearray()
+        truncated = False
+
+        async def collect():
+            nonlocal truncated
+            while (frame := await stream.read()) is not None:
+                kind, data = frame
+                target = err if kind == STDERR else out
+                if limit is not None and len(target) + len(data) > limit:
+                    data = data[: max(0, limit - len(target))]
+                    truncated = True
+                target += data
+
+        collector = asyncio.ensure_future(collect())
+        try:
+            if stdin is not None:
+                await stream.write(stdin)
+                stream.close_stdin()
+            await collector
+        finally:
+            collector.cancel()
+            stream.close()
+        return ExecResult(await stream.exit_code(), bytes(out), bytes(err), truncated)
+
+
+class ExecStartError(Exception):
+    """The engine refused to start an exec (404: container gone, 409: not running)."""
+
+    def __init__(self, status: int, detail: str):
+        try:
+            message = json.loads(detail).get("message", detail)
+        except (ValueError, AttributeError):
+            message = detail
+        super().__init__(f"exec start answered {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class ExecResult:
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+    truncated: bool = False
+
+
+class ExecStream:
+    """A running exec: read frames, write stdin, close stdin, learn the exit code.
+
+    Without a TTY, Docker multiplexes stdout and stderr in frames of an 8-byte header
+    (stream, 0, 0, 0, big-endian size) and the payload; with a TTY the bytes come raw and
+    all count as stdout. Reading is pull-based, so a consumer that stops reading stops
+    the process's output at the pipe: memory stays bounded.
+    """
+
+    def __init__(self, engine: DockerEngine, exec_id: str, reader, writer, *, tty: bool):
+        self.engine = engine
+        self.exec_id = exec_id
+        self.tty = tty
+        self._reader: asyncio.StreamReader = reader
+        self._writer: asyncio.StreamWriter = writer
+        self._stdin_closed = False
+        self._pending = bytearray()  # bytes read but not yet returned as frames
+
+    async def read(self) -> tuple[int, bytes] | None:
+        """The next ``(stream, data)``, or None at the end of output. Without a TTY, the
+        payloads of consecutive frames of one stream that have already arrived come back
+        joined (up to ``_READ_SIZE``), so a fast producer costs few awaits."""
+        try:
+            if self.tty:
+                data = await self._reader.read(_READ_SIZE)
+                return (STDOUT, data) if data else None
+            while True:
+                frame = self._take_frames()
+                if frame is not None:
+                    return frame
+                data = await self._reader.read(_READ_SIZE)
+                if not data:
+                    return None  # a partial frame at the end is dropped, as Docker's own client does
+                self._pending += data
+        except ConnectionError:
+            return None
+
+    def _take_frames(self) -> tuple[int, bytes] | None:
+        """Complete frames at the start of the buffer: the first one's stream and the
+        joined payloads of it and of those that follow on the same stream."""
+        pending, offset, kind, parts = self._pending, 0, None, []
+        taken = 0
+        while len(pending) - offset >= 8:
+            frame_kind, size = struct.unpack_from(">BxxxL", pending, offset)
+            if len(pending) - offset - 8 < size:
+                break
+            if kind is not None and (frame_kind != kind or taken + size > _READ_SIZE):
+                break
+            if size:
+                kind = frame_kind
+                parts.append(bytes(pending[offset + 8: offset + 8 + size]))
+                taken += size
+            offset += 8 + size
+        if offset:
+            del pending[:offset]
+        return (kind, b"".join(parts)) if parts else None
+
+    async def write(self, data: bytes) -> None:
+        """Write to the process's stdin, waiting while the pipe is full."""
+        if self._stdin_closed:
+            raise BrokenPipeError("stdin is closed")
+        self._writer.write(data)
+        await self._writer.drain()
+
+    def write_nowait(self, data: bytes) -> None:
+        """Queue bytes for stdin without waiting for the pipe (small control frames)."""
+        if not self._stdin_closed:
+            self._writer.write(data)
+
+    def close_stdin(self) -> None:
+        """Send end-of-file to the process's stdin (half-close the connection)."""
+        if not self._stdin_closed:
+            self._stdin_closed = True
+            try:
+                self._writer.write_eof()
+            except (OSError, RuntimeError):
+                pass
+
+    def close(self) -> None:
+        """Drop the connection (the process goes on if it ignores a closed stdout)."""
+        self._stdin_closed = True
+        self._writer.close()
+
+    async def resize(self, *, rows: int, cols: int) -> None:
+        await self.engine.exec_resize(self.exec_id, rows=rows, cols=cols)
+
+    async def exit_code(self, *, wait: float = 5.0) -> int:
+        """The exit code, once the engine has recorded it (-1 if it never does, or if the
+        exec went away with its container)."""
+        deadline = asyncio.get_running_loop().time() + wait
+        delay = 0.005
+        while True:
+            try:
+                info = await self.engine.exec_inspect(self.exec_id)
+            except docker.errors.NotFound:
+                return -1
+            if not info.get("Running") and info.get("ExitCode") is not None:
+                return int(info["ExitCode"])
+            if asyncio.get_running_loop().time() > deadline:
+                return -1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.2)

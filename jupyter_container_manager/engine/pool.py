@@ -1,0 +1,102 @@
+"""The warm pool: started containers of the default image waiting to be handed out.
+
+``boot`` and ``POST /containers`` with the defaults (no name, env, ports or other
+workdir; the default image) take one at once instead of creating one (Docker's
+create+start is ~350 ms here); the pool refills in the background, one container at a
+time. A pooled container carries its owner's labels from the start, under a Docker name
+no route looks up (models.pool_name); the hand-out renames it, so the state stays in
+Docker: a pooled container is never listed, counted against the quota, or stopped for
+idleness; a server that stops removes its pool, one that crashed leaves it to the next
+server, which adopts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+
+from ..core.models import ContainerInfo
+
+RETRY_AFTER = 5.0  # seconds before refilling again after a failed create
+
+
+class WarmPool:
+    def __init__(self, lifecycle, size: int, image: str, log: logging.Logger):
+        self.lifecycle = lifecycle
+        self.size = max(0, size)
+        self.image = image
+        self.log = log
+        self._ready: deque[tuple[str, str]] = deque()  # (docker id, public id)
+        self._wanted = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    @property
+    def ready(self) -> int:
+        return len(self._ready)
+
+    def start(self) -> None:
+        if self.size and self._task is None:
+            self._task = asyncio.ensure_future(self._run())
+
+    async def take(self) -> ContainerInfo | None:
+        """A running container of the default image made the owner's, or None when the
+        pool is empty (the caller creates one then)."""
+        while self._ready:
+            docker_id, container_id = self._ready.popleft()
+            self._wanted.set()
+            info = await self.lifecycle.hand_out(docker_id, container_id)
+            if info is not None:
+                return info
+        self._wanted.set()
+        return None
+
+    async def _adopt(self) -> None:
+        """Take back the pool a previous server left (same owner); drop what cannot serve
+        (stopped, another image, or made with other proxy variables or CA certificates)."""
+        setup = self.lifecycle.network.digest  # proxy variables and CA bundle alike
+        for pooled in await self.lifecycle.pooled():
+            if (
+                pooled["running"]
+                and pooled["image"] == self.image
+                and pooled["setup"] == setup
+                and len(self._ready) < self.size
+            ):
+                self._ready.append((pooled["docker_id"], pooled["id"]))
+            else:
+                await self.lifecycle.discard(pooled["docker_id"])
+
+    async def _run(self) -> None:
+        try:
+            await self._adopt()
+        except Exception as err:  # noqa: BLE001 - the engine may be down: fill from scratch
+            self.log.warning("warm pool: could not adopt the previous pool: %s", err)
+        while True:
+            while len(self._ready) < self.size:
+                try:
+                    info = await self.lifecycle.create(image=self.image, pooled=True)
+                except Exception as err:  # noqa: BLE001 - engine down, image missing...
+                    self.log.warning("warm pool: could not start a container: %s", err)
+                    await asyncio.sleep(RETRY_AFTER)
+                    continue
+                self._ready.append((info.docker_id, info.id))
+            self._wanted.clear()
+            await self._wanted.wait()
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """Stop refilling and remove the waiting containers: a server that stops leaves
+        only its users' containers behind (a server that crashed leaves its pool to the
+        next one, which adopts it)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        waiting = [docker_id for docker_id, _ in self._ready]
+        self._ready.clear()
+        if waiting:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    asyncio.gather(*(self.lifecycle.discard(d) for d in waiting)), timeout
+                )

@@ -1,0 +1,169 @@
+"""``/container``: the ContainerGateway WebSocket (live files, processes, terminals, ports).
+
+Built on Jupyter's own WebSocket machinery, as its kernel and terminal sockets are: the
+upgrade is authenticated (no credentials: 403, never a redirect) and authorised on the
+``containers`` resource, and the Origin is checked by Jupyter's rules. Everything after
+the upgrade is the socket session's (``gateway/session.py``): this class only moves frames.
+
+A browser cannot set headers on a WebSocket, so a page with a token offers it as a
+subprotocol, as Kubernetes does: ``Sec-WebSocket-Protocol: jupyter-container-manager.v1,
+base64url.bearer.authorization.jupyter-container-manager.<base64url token>``. It is read
+before Jupyter authenticates (as ``Authorization: token ...``, so any IdentityProvider
+judges it) and the server echoes only ``jupyter-container-manager.v1``. A handshake never
+sets a cookie: a token authenticates this connection, it does not log the browser in
+(Jupyter's IdentityProvider would set its login cookie for any token otherwise).
+
+Sockets that are gone or not there are closed by timeouts (``c.ContainerManager.ws_*``):
+no answer to pings (a dead peer, a client that never reads), nothing taken of what is
+queued for it (``ws_send_timeout``, in the outbox), or no frame from the client while
+nothing it spawned runs (``ws_idle_timeout``). A socket closed by a timeout gets code
+4408 when it can still be told.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from tornado import web
+from tornado.ioloop import IOLoop
+from tornado.websocket import WebSocketHandler
+
+from ..base_handler import AUTH_RESOURCE, ContainerAPIHandler, ServiceMixin
+from .outbox import Outbox
+from .session import SocketSession
+
+SUBPROTOCOL = "jupyter-container-manager.v1"
+TIMED_OUT = 4408  # close code of a socket closed by a timeout
+TOKEN_SUBPROTOCOL = "base64url.bearer.authorization.jupyter-container-manager."
+
+
+def subprotocol_token(header: str) -> str | None:
+    """The token offered in a ``Sec-WebSocket-Protocol`` header, if any. (pure)"""
+    for offered in header.split(","):
+        offered = offered.strip()
+        if offered.startswith(TOKEN_SUBPROTOCOL):
+            encoded = offered[len(TOKEN_SUBPROTOCOL):]
+            try:
+                token = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+                return token.decode("utf-8") or None
+            except (binascii.Error, ValueError):
+                return None
+    return None
+
+
+class ContainerGateway(ServiceMixin, WebSocketMixin, WebSocketHandler, JupyterHandler):
+    auth_resource = AUTH_RESOURCE
+    session: SocketSession | None = None
+    _idle_timer = None
+    _last_frame = 0.0
+
+    # Jupyter's WebSocketMixin pings and closes a socket that stops answering; these
+    # are our settings instead of the server-wide ones (milliseconds, as the mixin reads).
+    @property
+    def ping_interval(self):
+        return 1000 * self.manager.ws_ping_interval
+
+    @property
+    def ping_timeout(self):
+        return 1000 * self.manager.ws_ping_timeout
+
+    def prepare(self, *args, **kwargs):
+        """A token offered as a subprotocol becomes the Authorization header that
+        Jupyter's authentication reads (an explicit header wins)."""
+        token = subprotocol_token(self.request.headers.get("Sec-WebSocket-Protocol", ""))
+        if token and "Authorization" not in self.request.headers:
+            self.request.headers["Authorization"] = f"token {token}"
+        return super().prepare(*args, **kwargs)
+
+    def select_subprotocol(self, subprotocols: list[str]) -> str | None:
+        """Echo our protocol name, never the one that carries the token."""
+        return SUBPROTOCOL if SUBPROTOCOL in subprotocols else None
+
+    def set_cookie(self, *args, **kwargs):
+        """No cookie from a handshake: a token authenticates this socket only."""
+
+    def set_default_headers(self):
+        """No HTML security headers on a WebSocket upgrade (as Jupyter's kernel socket)."""
+
+    def write_error(self, status_code: int, **kwargs):
+        """A refused upgrade answers JSON ``{message, reason, code}`` like every route."""
+        ContainerAPIHandler.write_error(self, status_code, **kwargs)
+
+    def get_compression_options(self):
+        return self.settings.get("websocket_compression_options", None)
+
+    async def pre_get(self):
+        authorized = await ensure_async(
+            self.authorizer.is_authorized(self, self.current_user, "execute", self.auth_resource)
+        )
+        if not authorized:
+            raise web.HTTPError(403)
+
+    @ws_authenticated
+    async def get(self, *args, **kwargs):
+        await self.pre_get()
+        await super().get(*args, **kwargs)
+
+    def open(self, *args, **kwargs):
+        super().open(*args, **kwargs)
+        self.set_nodelay(True)  # keystroke echoes are small frames: no Nagle delay
+        manager = self.manager
+        outbox = Outbox(self.write_message, manager.ws_send_buffer,
+                        stall_timeout=manager.ws_send_timeout, progress=self._bytes_taken,
+                        on_stall=self._timed_out)
+        self.session = SocketSession(self.service, self.rooms, outbox)
+        # Preview URLs pushed to this socket fit how its browser reached the server.
+        self.session.preview_origin = (self.request.protocol, self.request.host)
+        self._last_frame = IOLoop.current().time()
+        self._watch_idle(manager.ws_idle_timeout)
+
+    async def on_message(self, message):
+        self._last_frame = IOLoop.current().time()
+        if self.session is not None:
+            await self.session.receive(message)
+
+    def on_close(self):
+        if self._idle_timer is not None:
+            IOLoop.current().remove_timeout(self._idle_timer)
+            self._idle_timer = None
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    # --- timeouts --------------------------------------------------------------------
+
+    def _bytes_taken(self) -> int:
+        """Bytes of this socket's output the network has taken so far (Tornado's count)."""
+        return self.ws_connection.stream._total_write_done_index
+
+    def _watch_idle(self, delay: float) -> None:
+        if self.manager.ws_idle_timeout > 0:
+            self._idle_timer = IOLoop.current().call_later(delay, self._check_idle)
+
+    def _check_idle(self) -> None:
+        self._idle_timer = None
+        if self.session is None:
+            return
+        timeout = self.manager.ws_idle_timeout
+        quiet = IOLoop.current().time() - self._last_frame
+        if self.session.processes:  # its processes run on: not idle
+            self._watch_idle(timeout)
+        elif quiet < timeout:
+            self._watch_idle(timeout - quiet)
+        else:
+            self.log.info("closing a /container socket idle for %.0f s", quiet)
+            self._timed_out("idle")
+
+    def _timed_out(self, why: str = "not reading") -> None:
+        if self.ws_connection is not None:
+            self.close(TIMED_OUT, f"timed out: {why}")
+
+
+default_handlers = [
+    (r"/container", ContainerGateway),
+]

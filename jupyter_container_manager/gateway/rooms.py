@@ -1,0 +1,469 @@
+"""Live state of the containers that sockets have joined: one Room per container.
+
+A Room holds what lives longer than one request: the sockets joined to the container,
+its PTY sessions, its file watchers and its port watcher. It ends when the container is
+deleted or lost (stopped, killed, removed behind our back): every joined socket gets
+``container-status``, terminals get ``pty-exit``, watchers stop, and the next operation
+on that container answers with an error. A Room also ends once it has neither sockets
+nor terminals.
+
+Clients are sockets with ``push(event, data, droppable=False) -> bool`` (never blocks).
+Processes are the sockets' own (``process_relay.py``): their output ends with the
+container, and their exit follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from ..config import ContainerManager
+from ..core import paths
+from ..core.errors import (
+    Conflict,
+    ContainerNotFound,
+    EngineUnavailable,
+    FileSystemError,
+    QuotaExceeded,
+)
+from ..core.models import ContainerInfo
+from ..core.preview_links import PreviewLinks
+from ..engine import DockerService
+from ..engine.ports import PortWatcher, listening_ports
+from ..engine.terminals import LineTerminal, PtySession, end_orphan_shells
+from ..engine.watch import TreeWatcher
+
+log = logging.getLogger(__name__)
+
+WATCH_READY_TIMEOUT = 10.0
+PORT_WATCHER_RESTARTS = 5  # restarts of a watcher whose script someone killed
+WATCHER_RESTARTS = 5
+ENGINE_RETRY = 1.0  # seconds between looks at an engine that stopped answering
+
+
+class Watch:
+    """One watched absolute path and the clients that watch it."""
+
+    def __init__(self, watcher: TreeWatcher):
+        self.watcher = watcher
+        self.clients: set = set()
+        self.restarts = 0
+
+
+class Room:
+    def __init__(self, rooms: ContainerRooms, info: ContainerInfo):
+        self.rooms = rooms
+        self.info = info
+        self.clients: set = set()
+        self.ptys: dict[str, PtySession] = {}
+        self.watches: dict[str, Watch] = {}
+        self.ports: PortWatcher | None = None
+        self.closed = False
+        self._port_restarts = 0
+        self._checks: set[asyncio.Task] = set()  # rooms.check after a terminal ended
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def settings(self) -> ContainerManager:
+        return self.rooms.settings
+
+    # --- sockets -------------------------------------------------------------------
+
+    def add_client(self, client) -> None:
+        self.clients.add(client)
+        if self.ports is None:
+            self._start_port_watcher()
+
+    def remove_client(self, client) -> None:
+        self.clients.discard(client)
+        for pty in self.ptys.values():
+            pty.detach(client)
+        for path in [p for p, w in self.watches.items() if client in w.clients]:
+            self._unsubscribe(path, client)
+        if not self.clients and self.ports is not None:
+            self.ports.stop()
+            self.ports = None
+        self.rooms.close_if_idle(self)
+
+    def broadcast(self, event: str, data: dict) -> None:
+        for client in list(self.clients):
+            client.push(event, data)
+
+    # --- ports ---------------------------------------------------------------------
+
+    def _start_port_watcher(self) -> None:
+        self.ports = PortWatcher(self.rooms.engine, self.info, self.settings.ports_interval,
+                                 self._ports_changed, self._port_watcher_ended)
+        self.ports.start()
+
+    def _push_port(self, event: str, port: int, data: dict) -> None:
+        """Push a port event to every socket, each with a preview URL of its own (a grant
+        is single-use, and each socket's browser may reach the server by another name)."""
+        for client in list(self.clients):
+            url = self.rooms.preview_url_for(client, self.id, port)
+            client.push(event, {"port": port, **data, "url": url})
+
+    async def _ports_changed(self, opened: set[int], closed: set[int]) -> None:
+        """Ports that opened, closed, or were opened anew (a server restarted between two
+        looks: both). ``server-ready`` only once a preview really reaches the port."""
+        for port in sorted(closed):
+            self._push_port("port", port, {"type": "close"})
+        for port in sorted(opened):
+            self._push_port("port", port, {"type": "open"})
+        for port in sorted(opened):
+            if await self._reachable(port) and self.ports is not None and port in self.ports.ports:
+                self._push_port("server-ready", port, {})
+
+    async def _reachable(self, port: int) -> bool:
+        """Whether a preview reaches ``port`` (a server bound to the container's loopback
+        is reached through the agent), trying for a moment: a server may announce its
+        socket a little before it accepts."""
+        for attempt in range(5):
+            try:
+                if await self.rooms.service.port_reachable(self.info, port):
+                    return True
+            except Exception:  # noqa: BLE001 - the container went meanwhile
+                return False
+            await asyncio.sleep(0.05 * (attempt + 1))
+        return False
+
+    async def _port_watcher_ended(self) -> None:
+        """The port watcher's exec ended: the container stopped or went, or someone
+        killed the script. Find out which."""
+        if self.closed:
+            return
+        self.ports = None
+        await self.rooms.check(self.id)
+        if not self.closed:  # still running, maybe restarted: its init has a new pid
+            with contextlib.suppress(Exception):
+                self.info = await self.rooms.service.containers.get(self.id)
+        if not self.closed and self.clients and self._port_restarts < PORT_WATCHER_RESTARTS:
+            self._port_restarts += 1
+            await asyncio.sleep(0.2 * self._port_restarts)
+            if not self.closed and self.clients and self.ports is None:
+                self._start_port_watcher()
+
+    # --- terminals -----------------------------------------------------------------
+
+    async def open_pty(self, cols: int, rows: int) -> PtySession:
+        limit = self.settings.max_terminals_per_container
+        if limit and len(self.ptys) >= limit:
+            raise QuotaExceeded(
+                f"Container {self.id} has {limit} terminals open, the most allowed "
+                "(c.ContainerManager.max_terminals_per_container); close one first."
+            )
+        session = PtySession(self.rooms.engine, self.info, cols=cols, rows=rows,
+                             replay_limit=self.settings.pty_replay_bytes,
+                             on_exit=self._pty_exited)
+        self.ptys[session.id] = session  # counts against the limit while it starts
+        try:
+            await session.start()
+        except BaseException:
+            self.ptys.pop(session.id, None)
+            raise
+        if self.closed:
+            session.close()
+            raise ContainerNotFound(self.id)
+        return session
+
+    def _pty_exited(self, session: PtySession) -> None:
+        self.ptys.pop(session.id, None)
+        if session.exit_code == -1 and not self.closed:
+            # Its exec went without an exit code: the engine stopped answering (its
+            # connection broke) or the container went. Find out which, as when a watcher
+            # ends, so joined sockets are told even when no watcher runs an exec (the
+            # port watcher reads the host's /proc when it can).
+            task = asyncio.ensure_future(self.rooms.check(self.id))
+            self._checks.add(task)
+            task.add_done_callback(self._checks.discard)
+        self.rooms.close_if_idle(self)
+
+    # --- watch ---------------------------------------------------------------------
+
+    async def watch(self, client, api_path: str) -> None:
+        absolute = paths.resolve(self.info.workdir, api_path, "watch")
+        watch = self.watches.get(absolute)
+        if watch is None:
+            limit = self.settings.max_watches_per_container
+            if limit and len(self.watches) >= limit:
+                raise QuotaExceeded(
+                    f"Container {self.id} has {limit} watched paths, the most allowed "
+                    "(c.ContainerManager.max_watches_per_container); unwatch one first."
+                )
+            watch = self.watches[absolute] = Watch(self._watcher(absolute))
+        watch.clients.add(client)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(watch.watcher.ready.wait(), WATCH_READY_TIMEOUT)
+        if self.closed:
+            raise ContainerNotFound(self.id)
+        if watch.watcher.error is not None:
+            self._unsubscribe(absolute, client)
+            raise FileSystemError(watch.watcher.error, "watch", absolute)
+
+    def unwatch(self, client, api_path: str) -> None:
+        absolute = paths.resolve(self.info.workdir, api_path, "unwatch")
+        self._unsubscribe(absolute, client)
+
+    def _unsubscribe(self, absolute: str, client) -> None:
+        watch = self.watches.get(absolute)
+        if watch is None:
+            return
+        watch.clients.discard(client)
+        if not watch.clients:
+            watch.watcher.stop()
+            del self.watches[absolute]
+
+    def _changes(self, absolute: str, changes: list[tuple[str, str]]) -> None:
+        watch = self.watches.get(absolute)
+        if watch is None:
+            return
+        for path, kind in changes:
+            try:
+                api_path = paths.relative(self.info.workdir, path)
+            except ValueError:
+                api_path = path  # a watch of the workdir's parent is refused; never here
+            for client in list(watch.clients):
+                client.push("fs-change", {"path": api_path, "kind": kind}, droppable=True)
+
+    async def _watch_ended(self, absolute: str) -> None:
+        watch = self.watches.get(absolute)
+        if self.closed or watch is None or watch.watcher.error is not None:
+            return  # a refused path ends its script: watch() answers the error
+        del self.watches[absolute]
+        await self.rooms.check(self.id)
+        if watch is not None and not self.closed and watch.restarts < WATCHER_RESTARTS:
+            # The container is fine: someone killed the script. Watch again.
+            watch.restarts += 1
+            await asyncio.sleep(0.2 * watch.restarts)
+            if not self.closed and watch.clients and absolute not in self.watches:
+                watch.watcher = self._watcher(absolute)
+                self.watches[absolute] = watch
+
+    def _watcher(self, absolute: str) -> TreeWatcher:
+        watcher = TreeWatcher(
+            self.rooms.engine, self.info.docker_id, self.info.workdir, absolute,
+            self.settings.watch_interval,
+            lambda changes: self._changes(absolute, changes),
+            lambda: self._watch_ended(absolute),
+        )
+        watcher.start()
+        return watcher
+
+    # --- end -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop everything this room runs (its container is gone, or it is idle)."""
+        self.closed = True
+        if self.ports is not None:
+            self.ports.stop()
+            self.ports = None
+        for watch in self.watches.values():
+            watch.watcher.stop()
+        self.watches.clear()
+        for session in list(self.ptys.values()):
+            for client in session.clients:
+                client.push("pty-exit", {"terminalId": session.id, "exitCode": -1})
+            session.close()
+        self.ptys.clear()
+
+
+class ContainerRooms:
+    """The rooms of one server, and which sockets joined which container."""
+
+    def __init__(self, service: DockerService, links: PreviewLinks):
+        self.service = service
+        self.settings: ContainerManager = service.settings
+        self.engine = service.engine
+        self.links = links
+        self.line_terminal = LineTerminal(
+            service.engine,
+            timeout=self.settings.terminal_timeout,
+            output_limit=self.settings.spawn_output_limit,
+        )
+        self._rooms: dict[str, Room] = {}
+        self._opening: dict[str, asyncio.Lock] = {}
+        self._members: dict[str, set] = {}  # container id -> joined clients
+        self._told: dict[str, str] = {}  # container id -> the status last pushed
+        self._recovering: dict[str, asyncio.Task] = {}  # waiting for the engine
+        service.on_container_removed(self.container_removed)
+
+    async def room(self, container_id: str) -> Room:
+        """The live room of a running container (made on first use); errors otherwise."""
+        room = self._rooms.get(container_id)
+        if room is not None and not room.closed:
+            return room
+        lock = self._opening.setdefault(container_id, asyncio.Lock())
+        async with lock:
+            room = self._rooms.get(container_id)
+            if room is not None and not room.closed:
+                return room
+            info = await self.service.containers.require_running(container_id)
+            room = Room(self, info)
+            self._rooms[container_id] = room
+            if self._told.pop(container_id, "running") != "running":
+                for client in list(self._members.get(container_id, ())):
+                    client.push("container-status",
+                                {"containerId": container_id, "status": info.status})
+            await end_orphan_shells(self.engine, info)
+            for client in self._members.get(container_id, ()):
+                room.add_client(client)
+            return room
+
+    def preview_url_for(self, client, container_id: str, port: int) -> str:
+        """The preview URL of ``port`` for one socket: by the scheme and host its browser
+        used to reach this server (``client.preview_origin``)."""
+        scheme, host = getattr(client, "preview_origin", None) or ("http", "")
+        return self.links.url(container_id, port, scheme=scheme, host=host)
+
+    def touch(self, container_id: str) -> None:
+        """A request named this container: it is in use (see engine/idle.py)."""
+        for listener in self.service.containers.activity_listeners:
+            listener(container_id)
+
+    def live_room(self, container_id: str) -> Room | None:
+        """The room of a container if it is live now (no waiting, no engine call)."""
+        room = self._rooms.get(container_id)
+        return room if room is not None and not room.closed else None
+
+    async def join(self, client, info: ContainerInfo) -> Room | None:
+        """``client`` hears this container's pushes from now on; its room if it runs."""
+        self._members.setdefault(info.id, set()).add(client)
+        if info.status != "running":
+            return None  # joined: it gets container-status pushes once it runs
+        room = await self.room(info.id)
+        room.add_client(client)
+        return room
+
+    def leave(self, client, container_id: str) -> None:
+        members = self._members.get(container_id)
+        if members is not None:
+            members.discard(client)
+            if not members:
+                del self._members[container_id]
+        room = self._rooms.get(container_id)
+        if room is not None:
+            room.remove_client(client)
+
+    def live_terminals(self, container_id: str) -> list[str]:
+        room = self._rooms.get(container_id)
+        return list(room.ptys) if room is not None and not room.closed else []
+
+    async def listening_ports(self, infos: list[ContainerInfo]) -> dict[str, list[int]]:
+        """The ports something listens on in each container: from the port watcher of a
+        joined container, else by one look into /proc/net/tcp (running containers only)."""
+
+        async def one(info: ContainerInfo) -> list[int]:
+            room = self.live_room(info.id)
+            if room is not None and room.ports is not None and room.ports.has_read:
+                return sorted(room.ports.ports)
+            return await listening_ports(self.engine, info)
+
+        found = await asyncio.gather(*(one(info) for info in infos))
+        return {info.id: ports for info, ports in zip(infos, found, strict=True)}
+
+    def close_if_idle(self, room: Room) -> None:
+        if room.closed or room.clients or room.ptys or room.watches:
+            return
+        room.close()
+        if self._rooms.get(room.id) is room:
+            del self._rooms[room.id]
+
+    # --- the container went ----------------------------------------------------------
+
+    async def check(self, container_id: str) -> None:
+        """After one of its execs ended: end the room if the container no longer runs.
+        A container being removed looks dead for a moment; look again before telling."""
+        for attempt in range(4):
+            try:
+                status = (await self.service.containers.get(container_id)).status
+            except ContainerNotFound:
+                status = "removed"
+            except EngineUnavailable as err:
+                self.engine_lost(container_id, err)
+                return
+            except Exception:  # noqa: BLE001 - another engine hiccup: keep the room for now
+                return
+            if status not in ("error", "creating"):
+                break
+            await asyncio.sleep(0.25 * (attempt + 1))
+        if status != "running":
+            self.container_ended(container_id, status)
+
+    def engine_lost(self, container_id: str, err: EngineUnavailable) -> None:
+        """The engine stopped answering while this container's room was live: its execs
+        (terminals, watchers, the port watcher) are gone with their connections. End the
+        room, tell the joined sockets (``container-status`` ``unknown``, with the error's
+        code and message), and look again every second until the engine answers; then
+        they get the real status (``running`` re-opens the room for them)."""
+        room = self._rooms.pop(container_id, None)
+        if room is not None:
+            room.close()
+        if self._told.get(container_id) != "unknown":
+            self._told[container_id] = "unknown"
+            for client in list(self._members.get(container_id, ())):
+                client.push("container-status", {"containerId": container_id,
+                                                 "status": "unknown", "code": err.code,
+                                                 "message": err.message})
+        if container_id not in self._recovering:
+            self._recovering[container_id] = asyncio.ensure_future(
+                self._await_engine(container_id))
+
+    async def _await_engine(self, container_id: str) -> None:
+        try:
+            while container_id in self._members:
+                await asyncio.sleep(ENGINE_RETRY)
+                try:
+                    info = await self.service.containers.get(container_id)
+                except ContainerNotFound:
+                    self.container_removed(container_id)
+                    return
+                except Exception:  # noqa: BLE001 - still down
+                    continue
+                if info.status == "running" and container_id in self._members:
+                    with contextlib.suppress(Exception):
+                        await self.room(container_id)  # pushes "running", re-adds members
+                        return
+                self.container_ended(container_id, info.status)
+                return
+        finally:
+            self._recovering.pop(container_id, None)
+
+    def container_removed(self, container_id: str) -> None:
+        """Hook of DockerService: the container was deleted through the API."""
+        self.container_ended(container_id, "removed")
+        self._members.pop(container_id, None)
+        self._told.pop(container_id, None)
+        self._opening.pop(container_id, None)
+        self.line_terminal.forget(container_id)
+
+    def container_ended(self, container_id: str, status: str) -> None:
+        room = self._rooms.pop(container_id, None)
+        if room is not None:
+            room.close()
+        if self._told.get(container_id) == status:
+            return
+        self._told[container_id] = status
+        for client in list(self._members.get(container_id, ())):
+            client.push("container-status", {"containerId": container_id, "status": status})
+
+    def close(self) -> None:
+        for task in list(self._recovering.values()):
+            task.cancel()
+        self._recovering.clear()
+        for room in list(self._rooms.values()):
+            room.close()
+        self._rooms.clear()
+        self._members.clear()
+        self._told.clear()
+
+
+def require_pty(room: Room, terminal_id: str) -> PtySession:
+    session = room.ptys.get(terminal_id)
+    if session is None or not session.alive:
+        raise Conflict(f"No live terminal {terminal_id!r} in container {room.id}",
+                       code="ENOTERMINAL")
+    return session

@@ -1,0 +1,1 @@
+"""The REST routes: `/containers`, `/webcontainer`, the API docs and the OpenAPI document."""

@@ -1,0 +1,76 @@
+"""Direct API (ContainerManagerController): ``/containers`` and one container's lifecycle."""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..base_handler import ContainerAPIHandler
+from ..core.validation import field, port_list, string_map
+
+ID = r"(?P<container_id>[^/]+)"
+
+
+class ContainersHandler(ContainerAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        infos = await self.service.containers.list()
+        listening = await self.rooms.listening_ports(infos)
+        self.write_json([self.info_json(info, listening[info.id]) for info in infos])
+
+    @web.authenticated
+    @authorized
+    async def post(self):
+        body = self.json_body()
+        name = field(body, "name", str)
+        image = field(body, "image", str)
+        env = string_map(body, "env")
+        files = field(body, "files", dict)
+        ports = port_list(body, "ports")
+        info = await self.service.create_container(
+            name=name, image=image, env=env, files=files, ports=ports
+        )
+        self.set_header("Location", self.url("containers", info.id))
+        self.write_json(self.info_json(info), status=201)
+
+
+class ContainerHandler(ContainerAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, container_id: str):
+        info = await self.service.containers.get(container_id)
+        listening = await self.rooms.listening_ports([info])
+        self.write_json(self.info_json(info, listening[info.id]))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, container_id: str):
+        await self.service.delete_container(container_id)
+        self.set_status(204)
+        self.finish()
+
+
+class ContainerActionHandler(ContainerAPIHandler):
+    """``POST /containers/{id}/start|stop|restart``; the action comes from the route."""
+
+    def initialize(self, action: str, **kwargs):
+        super().initialize(**kwargs)
+        self.action = action
+
+    @web.authenticated
+    @authorized
+    async def post(self, container_id: str):
+        lifecycle = self.service.containers
+        act = {"start": lifecycle.start, "stop": lifecycle.stop, "restart": lifecycle.restart}
+        info = await act[self.action](container_id)
+        self.write_json(self.info_json(info))
+
+
+default_handlers = [
+    (r"/containers", ContainersHandler),
+    (rf"/containers/{ID}", ContainerHandler),
+    (rf"/containers/{ID}/start", ContainerActionHandler, {"action": "start"}),
+    (rf"/containers/{ID}/stop", ContainerActionHandler, {"action": "stop"}),
+    (rf"/containers/{ID}/restart", ContainerActionHandler, {"action": "restart"}),
+]

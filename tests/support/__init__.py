@@ -1,0 +1,1 @@
+"""What the tests share: helpers, servers, private engines, clients and the test app."""

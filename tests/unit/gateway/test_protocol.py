@@ -1,0 +1,136 @@
+"""The /container protocol tables and frame validation (pure, no Docker)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from jupyter_container_manager.gateway import protocol
+from jupyter_container_manager.gateway.protocol import FrameError, parse_frame
+
+
+def frame(event, data=None, **extra):
+    return json.dumps({"event": event, "data": data if data is not None else {}, **extra})
+
+
+GOOD = [
+    frame("join-container", {"containerId": "x"}, id=1),
+    frame("fs-operation", {"type": "readFile", "path": "/a", "encoding": "base64"}, id="a"),
+    frame("fs-operation", {"type": "writeFile", "path": "/a", "contents": ""}),
+    frame("fs-operation", {"type": "rename", "oldPath": "/a", "newPath": "/b"}),
+    frame("fs-operation", {"type": "rm", "path": "/a", "recursive": True, "force": False}),
+    frame("process-operation", {"type": "spawn", "command": "ls", "args": ["-l"],
+                                "env": {"A": "b"}, "terminal": {"cols": 80, "rows": 24}}),
+    frame("process-operation", {"type": "input", "pid": 3, "data": "x"}),
+    frame("process-operation", {"type": "kill", "pid": 3, "signal": "TERM"}),
+    frame("terminal-input", {"input": "ls"}),
+    frame("pty-open", {"cols": 1, "rows": 1000}),
+    frame("pty-open", {"cols": 80, "rows": 24, "terminalId": None}),
+    frame("pty-input", {"terminalId": "t", "data": "\u0003"}),
+    frame("pty-resize", {"terminalId": "t", "cols": 80, "rows": 24}),
+    json.dumps({"event": "terminal-input", "data": {"input": "x"}, "id": None}),
+    json.dumps({"event": "terminal-input", "data": {"input": "x"}, "id": -(2**53 - 1)}),
+    json.dumps({"event": "pty-open", "data": {"cols": 80, "rows": 24, "extra": [1]}}),
+]
+
+
+@pytest.mark.parametrize("text", GOOD)
+def test_good_frames_parse(text):
+    request = parse_frame(text)
+    assert request.event in protocol.CLIENT_EVENTS
+    assert isinstance(request.data, dict)
+
+
+BAD = [
+    # text, code, id carried
+    ("{", protocol.BAD_FRAME, None),
+    ("1", protocol.BAD_FRAME, None),
+    ("[]", protocol.BAD_FRAME, None),
+    (b"\xff", protocol.BAD_FRAME, None),
+    ("[" * 5000 + "]" * 5000, protocol.BAD_FRAME, None),
+    ('{"data": {}, "id": 4}', protocol.BAD_FRAME, 4),
+    ('{"event": ["x"], "id": 4}', protocol.BAD_FRAME, 4),
+    ('{"event": "x", "id": 4.5}', protocol.BAD_FRAME, None),
+    ('{"event": "x", "id": false}', protocol.BAD_FRAME, None),
+    (json.dumps({"event": "x", "id": "i" * 129}), protocol.BAD_FRAME, None),
+    (json.dumps({"event": "x", "id": 2**53}), protocol.BAD_FRAME, None),
+    ('{"event": "nope", "id": "i"}', protocol.UNKNOWN_EVENT, "i"),
+    ('{"event": "ok", "id": "i"}', protocol.UNKNOWN_EVENT, "i"),  # a server event
+    (frame("join-container", [], id="i"), protocol.BAD_DATA, "i"),
+    (frame("join-container", id="i"), protocol.BAD_DATA, "i"),
+    (frame("join-container", {"containerId": None}, id="i"), protocol.BAD_DATA, "i"),
+    (frame("fs-operation", {"path": "/"}, id="i"), protocol.BAD_DATA, "i"),
+    (frame("fs-operation", {"type": "chmod", "path": "/"}, id="i"), protocol.BAD_DATA, "i"),
+    (frame("fs-operation", {"type": "readFile", "path": "/", "encoding": "latin1"}, id="i"),
+     protocol.BAD_DATA, "i"),
+    (frame("fs-operation", {"type": "writeFile", "path": "/"}, id="i"), protocol.BAD_DATA, "i"),
+    (frame("fs-operation", {"type": "rename", "path": "/"}, id="i"), protocol.BAD_DATA, "i"),
+    (frame("fs-operation", {"type": "mkdir", "path": "/", "recursive": "yes"}, id="i"),
+     protocol.BAD_DATA, "i"),
+    (frame("process-operation", {"type": "spawn"}, id="i"), protocol.BAD_DATA, "i"),
+    (frame("process-operation", {"type": "spawn", "command": "a", "env": {"A": 1}}, id="i"),
+     protocol.BAD_DATA, "i"),
+    (frame("process-operation", {"type": "spawn", "command": "a",
+                                 "terminal": {"cols": 80}}, id="i"), protocol.BAD_DATA, "i"),
+    (frame("process-operation", {"type": "input", "pid": True, "data": ""}, id="i"),
+     protocol.BAD_DATA, "i"),
+    (frame("process-operation", {"type": "input", "pid": 0, "data": ""}, id="i"),
+     protocol.BAD_DATA, "i"),
+    (frame("pty-open", {"cols": 80, "rows": 1001}, id="i"), protocol.BAD_DATA, "i"),
+    (frame("pty-open", {"cols": 80.0, "rows": 24}, id="i"), protocol.BAD_DATA, "i"),
+    (frame("pty-input", {"terminalId": 5, "data": "x"}, id="i"), protocol.BAD_DATA, "i"),
+]
+
+
+@pytest.mark.parametrize("text, code, request_id", BAD)
+def test_bad_frames_raise_with_code_and_id(text, code, request_id):
+    with pytest.raises(FrameError) as caught:
+        parse_frame(text)
+    assert caught.value.code == code
+    assert caught.value.request_id == request_id
+    assert caught.value.message and len(caught.value.message) < 500
+
+
+def test_messages_name_the_field():
+    with pytest.raises(FrameError, match=r"'terminal\.rows' is required"):
+        parse_frame(frame("process-operation", {"type": "spawn", "command": "a",
+                                                "terminal": {"cols": 80}}))
+    with pytest.raises(FrameError, match=r"'args\[1\]' must be a string, not an integer"):
+        parse_frame(frame("process-operation", {"type": "spawn", "command": "a",
+                                                "args": ["x", 2]}))
+
+
+def test_every_event_has_a_known_reply_and_documented_pushes():
+    for event in protocol.CLIENT_EVENTS.values():
+        assert protocol.reply_event(event.name) in protocol.SERVER_EVENTS
+        for push in event.pushes:
+            assert protocol.SERVER_EVENTS[push].push, push
+        if event.variant_key:
+            choices = next(f.choices for f in event.fields if f.name == event.variant_key)
+            assert set(choices) == set(event.variants)
+
+
+def test_api_md_events_are_all_there():
+    assert {"join-container", "fs-operation", "process-operation", "terminal-input",
+            "pty-open", "pty-input", "pty-resize"} <= set(protocol.CLIENT_EVENTS)
+    assert {"joined-container", "fs-result", "fs-change", "process-result", "process-output",
+            "process-exit", "terminal-output", "pty-opened", "pty-output", "pty-exit", "port",
+            "server-ready", "container-status", "ok", "error"} <= set(protocol.SERVER_EVENTS)
+    assert set(protocol.FS_OPERATIONS) == {"readFile", "writeFile", "readdir", "mkdir", "rm",
+                                           "rename", "stat", "watch", "unwatch"}
+    assert set(protocol.PROCESS_OPERATIONS) == {"spawn", "input", "kill", "resize"}
+
+
+def test_describe_is_plain_json_for_docs():
+    described = json.loads(json.dumps(protocol.describe()))
+    assert described["client"]["fs-operation"]["reply"] == "fs-result"
+    assert described["client"]["pty-input"]["reply"] == "ok"
+    assert "readFile" in described["client"]["fs-operation"]["variants"]
+    assert described["server"]["fs-change"]["push"] is True
+
+
+def test_encode_puts_the_id_only_on_replies():
+    assert json.loads(protocol.encode("ok", {}, 7)) == {"event": "ok", "data": {}, "id": 7}
+    assert json.loads(protocol.encode("port", {"port": 1})) == {"event": "port",
+                                                                "data": {"port": 1}}
