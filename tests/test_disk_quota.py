@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import os
+import re
+import time
 
 import docker
 import pytest
 
 from jupyter_container_manager.docker.disk import IMAGE_FILE, MOUNT_DIR, disk_volume_name
+from jupyter_container_manager.models import LABEL_DISK, LABEL_OWNER, POOL_NAME_PREFIX
+from tests.servers import ServerProcess
 from tests.webcontainer_support import boot
 
 LIMIT = 64 * 2**20
@@ -35,10 +39,11 @@ async def test_writes_past_the_quota_fail_with_enospc(small_disk, api, docker_cl
         code, out = wc.sh('fallocate -l 100M "$1/f"; echo "rc=$?"', where)
         assert NOSPACE in out.decode() and "rc=0" not in out.decode(), (where, out)
         wc.sh('rm -f "$1/f"', where)
-        code, out = wc.sh('yes > "$1/f"; echo "rc=$?"; du -k "$1/f"', where)
+        code, out = wc.sh('yes > "$1/f"; echo "rc=$?"; echo "kib=$(du -k "$1/f" | cut -f1)"',
+                          where)
         text = out.decode()
         assert NOSPACE in text and "rc=0" not in text, (where, out)
-        assert int(text.split()[-2]) <= LIMIT // 1024, (where, out)
+        assert int(re.search(r"kib=(\d+)", text).group(1)) <= LIMIT // 1024, (where, out)
         if where == wc.workdir:
             # Full: the API still answers, for this container and the server.
             assert (await api.get("api", "status")).status == 200
@@ -90,3 +95,36 @@ async def test_the_disk_goes_with_its_container_and_survives_a_lost_mount(
     for name in anonymous:
         with pytest.raises(docker.errors.NotFound):
             docker_client.volumes.get(name)
+
+
+def test_pooled_and_shut_down_containers_take_their_disks_with_them(
+    manager_config, docker_client, owner
+):
+    def owned(kind):
+        found = getattr(docker_client, kind).list(
+            **({"all": True} if kind == "containers" else {}),
+            filters={"label": [f"{LABEL_OWNER}={owner}"]})
+        if kind == "volumes":
+            found = [v for v in found if LABEL_DISK in (v.attrs.get("Labels") or {})]
+        return found
+
+    def wait_for_pool():  # a running one: a refill still in flight at stop is left behind
+        deadline = time.monotonic() + 30
+        while not any(c.name.startswith(POOL_NAME_PREFIX) and c.status == "running"
+                      for c in owned("containers")):
+            assert time.monotonic() < deadline, "the pool did not fill"
+            time.sleep(0.2)
+
+    config = {**manager_config, "disk_limit": "64m", "warm_pool_size": 1,
+              "on_shutdown": "remove"}
+    with ServerProcess(config) as server:
+        wait_for_pool()
+        booted = server.request("POST", "webcontainer/boot", json={})
+        assert booted.status_code == 201, booted.text
+        container_id = booted.json()["containerId"]
+        info = server.request("GET", f"containers/{container_id}").json()
+        assert info["disk"]["limit"] == LIMIT  # a pooled container has its quota too
+        wait_for_pool()  # refilled
+        assert len(owned("volumes")) in (0, 2)  # two loop disks, or none (storage-opt)
+    # Stopped with on_shutdown = remove: its containers, the pool and all their disks go.
+    assert owned("containers") == [] and owned("volumes") == []
