@@ -13,6 +13,7 @@ DEFAULT_IMAGE = "jupyter-container-manager/node:24"
 
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+MIN_DISK = 16 * 1024**2
 
 
 def parse_memory(value: str | int) -> int:
@@ -77,6 +78,18 @@ class ContainerManager(Configurable):
         "512m",
         help="""Memory limit of each container (e.g. '512m', '2g'). Swap is set equal, so a
         container gets no extra swap.""",
+    ).tag(config=True)
+
+    disk_limit = Unicode(
+        "",
+        help="""Disk quota of each container (e.g. '2g', at least 16m); writing past it
+        fails with ENOSPC (No space left on device). Where the engine takes
+        `--storage-opt size` (overlay2 on xfs mounted with pquota) that bounds the
+        container's whole writable layer. Elsewhere (overlay2 on ext4) the workdir and /tmp
+        share one ext4 file system of this size, a sparse image file in a Docker volume of
+        the container's own, loop-mounted by this server, which must then run as root on
+        the engine's host; the rest of the root file system is not bounded there. Either
+        way /dev/shm is at most 64 MiB (less when the quota is less). Empty: no quota.""",
     ).tag(config=True)
 
     cpu_shares = Int(
@@ -399,6 +412,19 @@ class ContainerManager(Configurable):
             raise TraitError(str(err)) from err
         return proposal["value"]
 
+    @validate("disk_limit")
+    def _valid_disk_limit(self, proposal):
+        value = proposal["value"].strip()
+        if value:
+            try:
+                size = parse_memory(value)
+            except ValueError as err:
+                raise TraitError(f"disk_limit: {err}") from err
+            if size < MIN_DISK:
+                raise TraitError(f"disk_limit must be empty (no quota) or at least 16m, "
+                                 f"not {value!r}")
+        return value
+
     @validate("workdir")
     def _valid_workdir(self, proposal):
         value = proposal["value"]
@@ -472,3 +498,8 @@ class ContainerManager(Configurable):
     @property
     def memory_bytes(self) -> int:
         return parse_memory(self.memory_limit)
+
+    @property
+    def disk_bytes(self) -> int:
+        """The disk quota in bytes (0: none)."""
+        return parse_memory(self.disk_limit) if self.disk_limit else 0

@@ -13,6 +13,7 @@ import uuid
 import docker
 import pytest
 
+from jupyter_container_manager.engine.disk import remove_disks
 from tests.support.helpers import Api
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
@@ -29,6 +30,8 @@ def remove_run_containers(client: docker.DockerClient, run_id: str = RUN_ID) -> 
             container.remove(force=True, v=True)
         except docker.errors.NotFound:
             pass
+    # Their disks (disk_limit), labelled with the run like them.
+    remove_disks(client, {"label": f"{RUN_LABEL}={run_id}"})
     return len(found)
 
 

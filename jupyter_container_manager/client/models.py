@@ -26,6 +26,7 @@ class ContainerInfo:
     workdir: str
     ports: tuple[Port, ...] = ()
     limits: dict = field(default_factory=dict, compare=False)
+    disk: dict = field(default_factory=dict, compare=False)  # {limit, used} in bytes
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -40,6 +41,7 @@ class ContainerInfo:
             workdir=data.get("workdir", ""),
             ports=tuple(Port(int(p["port"]), p.get("url", "")) for p in data.get("ports") or []),
             limits=dict(data.get("limits") or {}),
+            disk=dict(data.get("disk") or {}),
             raw=dict(data),
         )
 

@@ -20,6 +20,11 @@ LABEL_PORTS = f"{LABEL_PREFIX}.ports"
 # On warm-pool containers: the digest of the proxy variables and CA certificates they
 # were made with (engine/network_setup.py), so a server with other ones does not adopt them.
 LABEL_SETUP = f"{LABEL_PREFIX}.setup"
+# The disk quota of a container (engine/disk.py): how it is held ("storage": the engine's
+# --storage-opt size; "loop": a loop-mounted file system for the workdir and /tmp) and its
+# size in bytes. LABEL_DISK is also on the volume that holds a "loop" disk.
+LABEL_DISK = f"{LABEL_PREFIX}.disk"
+LABEL_DISK_LIMIT = f"{LABEL_PREFIX}.disk-limit"
 
 STATUSES = ("creating", "running", "stopped", "exited", "error")
 
@@ -139,6 +144,22 @@ def published_ports(attrs: dict) -> dict[int, int]:
     return published
 
 
+def disk_mount_point(attrs: dict) -> str:
+    """Where a "loop" disk is mounted on the engine's host: the parent of the directory
+    the workdir's volume binds ('' for a container without one)."""
+    labels = (attrs.get("Config") or {}).get("Labels") or {}
+    if labels.get(LABEL_DISK) != "loop":
+        return ""
+    workdir = labels.get(LABEL_WORKDIR, "")
+    for mount in (attrs.get("HostConfig") or {}).get("Mounts") or []:
+        if mount.get("Target") == workdir:
+            options = ((mount.get("VolumeOptions") or {}).get("DriverConfig") or {}).get(
+                "Options") or {}
+            device = options.get("device") or ""
+            return device.rsplit("/", 1)[0] if "/" in device else ""
+    return ""
+
+
 def attrs_from_summary(summary: dict) -> dict:
     """The part of an inspect answer a list summary (``GET /containers/json``) has: for a
     container whose inspect would wait on the engine's lock (one being started)."""
@@ -172,6 +193,9 @@ class ContainerInfo:
     published_ports: dict[int, int] = field(default_factory=dict)  # container port -> host port
     pid: int = 0  # internal: its init process on the engine's host (0: not running)
     user: str = ""  # internal: the user its processes run as ("": root)
+    disk_limit: int = 0  # bytes (0: no quota)
+    disk_used: int | None = None  # bytes, where known cheaply (set by the engine side)
+    disk_path: str = ""  # internal: a "loop" disk's mount point on the engine's host
 
     @classmethod
     def from_attrs(cls, attrs: dict) -> ContainerInfo:
@@ -198,6 +222,8 @@ class ContainerInfo:
             published_ports=published_ports(attrs),
             pid=int((attrs.get("State") or {}).get("Pid") or 0),
             user=config.get("User") or "",
+            disk_limit=int(limit) if (limit := labels.get(LABEL_DISK_LIMIT, "")).isdigit() else 0,
+            disk_path=disk_mount_point(attrs),
         )
 
     def to_json(self, ports: list[dict] | None = None) -> dict:
@@ -212,4 +238,5 @@ class ContainerInfo:
             "workdir": self.workdir,
             "ports": ports if ports is not None else [],
             "limits": dict(self.limits),
+            "disk": {"limit": self.disk_limit, "used": self.disk_used},
         }

@@ -43,6 +43,7 @@ from ..core.models import (
     owner_filter,
     pool_name,
 )
+from .disk import DiskQuota, disk_used
 from .engine import DockerEngine
 from .idle import IDLE_STOP_EXIT_CODE, IDLE_STOP_SIGNAL, parse_docker_time
 from .network import create_published
@@ -53,6 +54,15 @@ STOP_TIMEOUT = 5  # seconds between SIGTERM and SIGKILL on stop and restart
 # Keeps the container alive; the init process forwards SIGTERM, so a stop is immediate.
 KEEP_ALIVE = ["sleep", "2147483647"]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def describe(attrs: dict) -> ContainerInfo:
+    """ContainerInfo of an inspect answer, with its disk use where it is cheap to know
+    (a statvfs of a "loop" disk; see engine/disk.py)."""
+    info = ContainerInfo.from_attrs(attrs)
+    if info.disk_path:
+        info.disk_used = disk_used(info.disk_path)
+    return info
 
 
 class ContainerLifecycle:
@@ -66,6 +76,7 @@ class ContainerLifecycle:
         # Proxy variables and CA bundle of every new container (engine/network_setup.py).
         self.network = network or NetworkSetup(settings)
         self.users = ImageUsers(settings.user, settings.extra_labels)
+        self.disk = DiskQuota(settings.disk_bytes, settings.extra_labels)
         # Called with the id of every container an operation names (see engine/idle.py).
         self.activity_listeners: list = []
         # Quota places held by creates in flight (quota_slot).
@@ -94,7 +105,7 @@ class ContainerLifecycle:
                     attrs = client.api.inspect_container(summary["Id"])
                 except docker.errors.NotFound:
                     continue  # removed between list and inspect
-                infos.append(ContainerInfo.from_attrs(attrs))
+                infos.append(describe(attrs))
             return infos
 
         infos = await self.engine.read(list_owned)
@@ -117,7 +128,7 @@ class ContainerLifecycle:
             raise ContainerNotFound(container_id)
         for listener in self.activity_listeners:
             listener(container_id)
-        return ContainerInfo.from_attrs(attrs)
+        return describe(attrs)
 
     async def require_running(self, container_id: str) -> ContainerInfo:
         info = await self.get(container_id)
@@ -196,6 +207,14 @@ class ContainerLifecycle:
             except UnknownUser as err:
                 raise Unprocessable(f"{err} (c.ContainerManager.user)") from None
             options["user"] = user_spec(ids)
+            self.disk.prepare(client, container_id, image, options, ids)
+            try:
+                return make_and_start(client, ids)
+            except BaseException:
+                self.disk.release(client, container_id)
+                raise
+
+        def make_and_start(client, ids):
             try:
                 container = client.containers.create(**options)
             except docker.errors.APIError as err:
@@ -205,7 +224,7 @@ class ContainerLifecycle:
             try:
                 self.network.install(client, container.id, container.attrs["Image"])
             except docker.errors.APIError as err:
-                container.remove(force=True)
+                container.remove(force=True, v=True)
                 raise Unprocessable(
                     "The container was created but its CA bundle could not be put in "
                     f"(c.ContainerManager.ca_certificates): {err.explanation}"
@@ -215,7 +234,7 @@ class ContainerLifecycle:
                     own_workdir(client, container.id, workdir, ids)
                 container.start()
             except docker.errors.APIError as err:
-                container.remove(force=True)
+                container.remove(force=True, v=True)
                 raise Unprocessable(
                     f"The container was created but could not start: {err.explanation}"
                 ) from err
@@ -226,7 +245,7 @@ class ContainerLifecycle:
             attrs = await self.engine.run(create_published, create_and_start, options, ports)
         else:
             attrs = await self.engine.run(create_and_start)
-        return ContainerInfo.from_attrs(attrs)
+        return describe(attrs)
 
     def _baseline(self) -> dict:
         """Host config every container gets from the settings, never from the caller:
@@ -275,6 +294,7 @@ class ContainerLifecycle:
             for attempt in range(attempts):
                 try:
                     client.api.remove_container(info.docker_id, force=True, v=True)
+                    self.disk.release(client, container_id)
                     return
                 except docker.errors.NotFound:
                     raise ContainerNotFound(container_id) from None
@@ -307,6 +327,8 @@ class ContainerLifecycle:
         info = await self.get(container_id)
 
         def act(client):
+            if info.disk_limit and verb != "stop":
+                self.disk.ensure_mounted(client, container_id)
             try:
                 action(client, info.docker_id)
             except docker.errors.NotFound:
@@ -437,17 +459,26 @@ class ContainerLifecycle:
                 return None
             if not (attrs.get("State") or {}).get("Running"):
                 client.api.remove_container(docker_id, force=True, v=True)
+                self.disk.release(client, container_id)
                 return None
             return attrs
 
         attrs = await self.engine.run(rename)
-        return ContainerInfo.from_attrs(attrs) if attrs else None
+        return describe(attrs) if attrs else None
 
     async def discard(self, docker_id: str) -> None:
         def remove(client):
             try:
+                labels = client.api.inspect_container(docker_id)["Config"]["Labels"] or {}
                 client.api.remove_container(docker_id, force=True, v=True)
             except docker.errors.NotFound:
-                pass
+                return
+            if labels.get(LABEL_ID):
+                self.disk.release(client, labels[LABEL_ID])
 
         await self.engine.run(remove)
+
+    async def sweep_disks(self) -> int:
+        """Remove the disks (engine/disk.py) of this owner's containers that are gone:
+        a server stopped between removing a container and its disk."""
+        return await self.engine.run(lambda c: self.disk.sweep(c, self.owner))

@@ -67,7 +67,8 @@ class DockerService:
     async def _sweep_temporaries(self) -> None:
         """At server start: remove from the running containers the temporaries of writes
         an earlier server left unfinished (killed mid-upload). Containers started later
-        are swept on their first use (ContainerFiles.sweep_soon)."""
+        are swept on their first use (ContainerFiles.sweep_soon). Then the disks
+        (engine/disk.py) of containers that are gone."""
         try:
             infos = await self.containers.list()
         except Exception as err:  # noqa: BLE001 - engine down: first uses sweep later
@@ -76,6 +77,10 @@ class DockerService:
         for info in infos:
             if info.status == "running":
                 self.files.sweep_soon(info)
+        try:
+            await self.containers.sweep_disks()
+        except Exception as err:  # noqa: BLE001 - the next server start tries again
+            self.log.warning("disks of removed containers not swept: %r", err)
 
     def on_container_removed(self, hook: RemovalHook) -> None:
         """Call ``hook(container_id)`` (a function or coroutine function) after a removal,

@@ -31,6 +31,8 @@ export interface IContainerInfo {
   workdir: string;
   ports: IPortInfo[];
   limits?: { memory?: number; cpu_shares?: number; pids?: number };
+  /** The disk quota in bytes (limit 0: none) and its use (null where not known cheaply). */
+  disk?: { limit: number; used: number | null };
 }
 
 /** Body of POST /containers. */

@@ -60,6 +60,17 @@ CONTAINER_INFO = {
                 "pids": {"type": "integer"},
             },
         },
+        "disk": {
+            "type": "object",
+            "description": "The disk quota (disk_limit) and what is used of it",
+            "required": ["limit", "used"],
+            "properties": {
+                "limit": {"type": "integer", "description": "bytes; 0: no quota"},
+                "used": {"type": "integer", "nullable": True, "description": (
+                    "bytes used, file system metadata included, where known cheaply "
+                    "(a loop-mounted disk, while mounted); else null")},
+            },
+        },
     },
 }
 
@@ -127,6 +138,7 @@ CONTAINER_INFO["example"] = {
     "workdir": "/workspace",
     "ports": [{"port": 3000, "url": f"/user/ann/containers/{EXAMPLE_ID}/proxy/3000/"}],
     "limits": {"memory": 536870912, "cpu_shares": 512, "pids": 512},
+    "disk": {"limit": 2147483648, "used": 52428800},
 }
 FILE_SYSTEM_TREE["example"] = {
     "package.json": {"file": {"contents": '{"name": "demo", "type": "module"}'}},

@@ -50,6 +50,15 @@ def test_settings_defaults_and_validation(monkeypatch):
         ContainerManager(docker_workers=1)
 
 
+def test_disk_limit_is_off_by_default_and_checked():
+    assert ContainerManager().disk_bytes == 0
+    assert ContainerManager(disk_limit=" 2g ").disk_bytes == 2 * 2**30
+    assert ContainerManager(disk_limit="16m").disk_bytes == 16 * 2**20
+    for bad in ("lots", "1m", "-5g"):
+        with pytest.raises(TraitError):
+            ContainerManager(disk_limit=bad)
+
+
 def test_settings_come_from_config():
     settings = ContainerManager(config=Config({"ContainerManager": {"owner": "bob", "cpu_shares": 256}}))
     assert (settings.owner, settings.cpu_shares) == ("bob", 256)

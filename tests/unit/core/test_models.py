@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from jupyter_container_manager.core.models import (
+    LABEL_DISK,
+    LABEL_DISK_LIMIT,
     LABEL_ID,
     LABEL_OWNER,
     ContainerInfo,
     attrs_from_summary,
+    disk_mount_point,
     docker_name,
     is_container_id,
     is_pooled,
@@ -69,8 +72,36 @@ def test_labels_round_trip_through_info():
         "status": "running", "created": "2026-01-01T00:00:00Z", "owner": "ann",
         "workdir": "/home/app", "ports": [{"port": 3000, "url": "/u"}],
         "limits": {"memory": 100, "cpu_shares": 2, "pids": 3},
+        "disk": {"limit": 0, "used": None},
     }
     assert "dockerid" not in str(public)
+
+
+def _loop_attrs(limit="67108864", device="/var/lib/docker/volumes/jcm-disk-x/_data/fs/work"):
+    labels = make_labels(container_id="0b6f43f5-3f0e-4bd2-9a58-5a1f0e0a2f4b", owner="ann",
+                         name="demo", workdir="/workspace", created="", ports=[])
+    labels.update({LABEL_DISK: "loop", LABEL_DISK_LIMIT: limit})
+    mount = {"Target": "/workspace", "Type": "volume", "VolumeOptions": {"DriverConfig": {
+        "Name": "local", "Options": {"type": "none", "o": "bind", "device": device}}}}
+    tmp = {**mount, "Target": "/tmp"}
+    return {"Config": {"Labels": labels}, "State": {}, "HostConfig": {"Mounts": [tmp, mount]}}
+
+
+def test_the_disk_quota_comes_from_the_labels_and_its_mount_point_from_the_mounts():
+    info = ContainerInfo.from_attrs(_loop_attrs())
+    assert info.disk_limit == 64 * 1024**2
+    assert info.disk_path == "/var/lib/docker/volumes/jcm-disk-x/_data/fs"
+    assert info.to_json()["disk"] == {"limit": 64 * 1024**2, "used": None}
+    assert "/var/lib" not in str(info.to_json())  # host paths stay internal
+
+
+def test_forged_disk_labels_give_no_quota_and_no_path():
+    info = ContainerInfo.from_attrs(_loop_attrs(limit="12x", device="nowhere"))
+    assert (info.disk_limit, info.disk_path) == (0, "")
+    attrs = _loop_attrs()
+    attrs["Config"]["Labels"][LABEL_DISK] = "storage"
+    assert disk_mount_point(attrs) == ""
+    assert disk_mount_point({}) == ""
 
 
 def test_owner_filter_names_owner_and_requires_an_id():
