@@ -10,7 +10,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError } from './api';
 import { ContainerClient } from './client';
-import { basename, join, normalize } from './paths';
+import { basename, join, normalize } from './webcontainer/paths';
 import { SocketPool } from './sockets';
 import { IStat } from './types';
 

@@ -4,7 +4,7 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { basename, dirname, fromServerPath, join, normalize } from './paths';
+import { basename, dirname, fromServerPath, join, normalize } from './webcontainer/paths';
 import { EntryType, IDirEntry, IFsChange } from './types';
 
 export interface ITreeNode {

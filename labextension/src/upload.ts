@@ -6,7 +6,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError, errorFromResponse } from './api';
-import { dirname, join, normalize } from './paths';
+import { dirname, join, normalize } from './webcontainer/paths';
 
 /** A file to upload and where it goes (a workdir path). */
 export interface IUploadRequest {

@@ -18,7 +18,7 @@ import {
   join,
   normalize,
   toUrlPath
-} from '../src/paths';
+} from '../src/webcontainer/paths';
 import { STARTER_TEMPLATES, createOptionsFrom } from '../src/templates';
 
 describe('paths', () => {

@@ -18,7 +18,7 @@ import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { toDrivePath, toLocalPath } from '../drive';
 import { CommandIDs } from '../panel/commandids';
 import { takeDroppedFiles } from '../panel/files';
-import { basename, dirname, isValidName, join } from '../paths';
+import { basename, dirname, isValidName, join } from '../webcontainer/paths';
 import { IDroppedFile } from '../upload';
 import { ICommandContext, nameOf as nameIn, notifyError } from './context';
 

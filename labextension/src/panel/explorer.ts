@@ -10,7 +10,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { errorMessage } from '../api';
 import { ContainerClient } from '../client';
 import { FileTreeModel } from '../fstree';
-import { dirname, normalize } from '../paths';
+import { dirname, normalize } from '../webcontainer/paths';
 import { ContainerSocket } from '../socket';
 import { SocketPool } from '../sockets';
 import { IDirEntry, IFsChange } from '../types';

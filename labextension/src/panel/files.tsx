@@ -17,7 +17,7 @@ import { Panel, Widget } from '@lumino/widgets';
 import React from 'react';
 
 import { ITreeRow } from '../fstree';
-import { dirname } from '../paths';
+import { dirname } from '../webcontainer/paths';
 import { filesFromDataTransfer, IUploadProgress } from '../upload';
 import { CommandIDs } from './commandids';
 import { ExplorerController } from './explorer';

@@ -2,8 +2,8 @@
  * `webcontainer.fs`: Node's `fs.promises` subset of `@webcontainer/api`,
  * over the REST routes (reads and writes) and the socket (`watch`).
  */
-import { fromServerPath, isWithin, normalize, toUrlPath } from '../paths';
-import type { EntryType, IDirEntry, IFsChange } from '../types';
+import { fromServerPath, isWithin, normalize, toUrlPath } from './paths';
+import type { EntryType, IDirEntry, IFsChange } from './types';
 import { toBase64 } from './bytes';
 import { toNodeError } from './errors';
 import { call, containerEndpoint, post, query } from './rest';

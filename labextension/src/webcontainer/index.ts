@@ -9,7 +9,7 @@
  *
  * No JupyterLab or Lumino imports here: this is also a standalone ES module.
  */
-import type { FileSystemTree } from '../types';
+import type { FileSystemTree } from './types';
 import { asBytes, treeFromWire, treeToWire } from './bytes';
 import { INodeError, nodeError, toNodeError } from './errors';
 import { FileSystemAPI } from './fs';
@@ -33,7 +33,7 @@ export {
 } from './transport';
 export type { ITransport, ITransportOptions } from './transport';
 export { ContainerSocket } from './socket';
-export type { FileSystemTree } from '../types';
+export type { FileSystemTree } from './types';
 
 export interface BootOptions extends ITransportOptions {
   /** The workdir becomes `/home/<workdirName>`, as in WebContainer. */
