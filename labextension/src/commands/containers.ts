@@ -10,6 +10,7 @@ import {
   stopIcon,
   terminalIcon
 } from '@jupyterlab/ui-components';
+import { IDocumentManager } from '@jupyterlab/docmanager';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { errorMessage } from '../api';
@@ -24,20 +25,29 @@ import {
   notifyError
 } from './context';
 
-export function registerContainerCommands(ctx: ICommandContext): void {
-  const { app, model, explorer, docManager } = ctx;
+/** What the container commands need beyond the shared context. */
+export interface IContainerCommandContext extends ICommandContext {
+  /** Closes the editor tabs of a deleted container's files. */
+  docManager: IDocumentManager;
+  /** Shows the side panel. */
+  showPanel: () => void;
+}
+
+export function registerContainerCommands(ctx: IContainerCommandContext): void {
+  const { app, docManager } = ctx;
+  const { model, explorer } = ctx.manager;
   const { commands } = app;
   const containerIdOf = (args: ReadonlyPartialJSONObject) => containerOf(ctx, args);
   const nameOf = (id: string) => nameIn(ctx, id);
 
   /** Close every tab that belongs to a (deleted) container. */
   const closeWidgetsOf = (id: string) => {
-    ctx.terminals.forEach(widget => {
+    ctx.manager.terminals.forEach(widget => {
       if (widget.containerId === id) {
         widget.close();
       }
     });
-    ctx.previews.forEach(widget => {
+    ctx.manager.previews.forEach(widget => {
       if (widget.containerId === id) {
         widget.close();
       }
@@ -81,7 +91,7 @@ export function registerContainerCommands(ctx: ICommandContext): void {
     execute: async () => {
       const result = await showDialog({
         title: 'New Container',
-        body: new CreateContainerForm(ctx.settings.defaultImage),
+        body: new CreateContainerForm(ctx.manager.settings.defaultImage),
         buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Create' })],
         focusNodeSelector: 'input'
       });
@@ -185,7 +195,7 @@ export function registerContainerCommands(ctx: ICommandContext): void {
       }
       const terminalId = (args.terminalId as string) ?? null;
       if (terminalId) {
-        const open = ctx.terminals.find(
+        const open = ctx.manager.terminals.find(
           w => w.containerId === containerId && w.terminalId === terminalId
         );
         if (open) {
@@ -195,7 +205,7 @@ export function registerContainerCommands(ctx: ICommandContext): void {
       }
       const name = model.find(containerId)?.name ?? (args.name as string) ?? nameOf(containerId);
       const widget = new ContainerTerminal({
-        socket: ctx.sockets.get(containerId),
+        socket: ctx.manager.sockets.get(containerId),
         containerName: name,
         terminalId,
         key: (args.key as string) ?? undefined
@@ -205,8 +215,8 @@ export function registerContainerCommands(ctx: ICommandContext): void {
       )}`;
       widget.title.icon = terminalIcon;
       widget.node.dataset.containerId = containerId;
-      widget.terminalIdChanged.connect(() => void ctx.terminals.save(widget));
-      void ctx.terminals.add(widget);
+      widget.terminalIdChanged.connect(() => void ctx.manager.terminals.save(widget));
+      void ctx.manager.terminals.add(widget);
       app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);
       widget.ready.catch(error => notifyError('Could not open a terminal', error));

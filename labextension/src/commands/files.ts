@@ -13,9 +13,10 @@ import {
   newFolderIcon,
   refreshIcon
 } from '@jupyterlab/ui-components';
+import { IDocumentManager } from '@jupyterlab/docmanager';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { toDrivePath, toLocalPath } from '../drive';
+import { ContainerDrive, toDrivePath, toLocalPath } from '../drive';
 import { CommandIDs } from '../panel/commandids';
 import { takeDroppedFiles } from '../panel/files';
 import { basename, dirname, isValidName, join } from '../webcontainer/paths';
@@ -56,8 +57,17 @@ function pickFiles(): Promise<File[]> {
   });
 }
 
-export function registerFileCommands(ctx: ICommandContext): void {
-  const { app, client, explorer, drive, docManager } = ctx;
+/** What the file commands need beyond the shared context. */
+export interface IFileCommandContext extends ICommandContext {
+  /** Opens container files in editor tabs. */
+  docManager: IDocumentManager;
+  /** The contents drive of container files (rename and delete go through it). */
+  drive: ContainerDrive;
+}
+
+export function registerFileCommands(ctx: IFileCommandContext): void {
+  const { app, docManager, drive } = ctx;
+  const { client, explorer } = ctx.manager;
   const { commands } = app;
   const nameOf = (id: string) => nameIn(ctx, id);
   const explorerContainer = (): string | null => explorer.target?.id ?? null;

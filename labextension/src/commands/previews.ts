@@ -16,7 +16,8 @@ import {
 } from './context';
 
 export function registerPreviewCommands(ctx: ICommandContext): void {
-  const { app, client, model } = ctx;
+  const { app } = ctx;
+  const { client, model } = ctx.manager;
   const { commands } = app;
   const containerIdOf = (args: ReadonlyPartialJSONObject) => containerOf(ctx, args);
   const nameOf = (id: string) => nameIn(ctx, id);
@@ -33,7 +34,7 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
         return;
       }
       let port = Number(args.port);
-      const target = (args.target as PreviewTarget) ?? ctx.settings.openPreviewsIn;
+      const target = (args.target as PreviewTarget) ?? ctx.manager.settings.openPreviewsIn;
       // A new browser tab must open in the click's own task (popup blockers).
       const early = target === 'browser' ? window.open('about:blank', '_blank') : null;
       try {
@@ -63,7 +64,7 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
           }
           return;
         }
-        const open = ctx.previews.find(
+        const open = ctx.manager.previews.find(
           w => w.containerId === containerId && w.port === port
         );
         if (open) {
@@ -78,7 +79,7 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
           url: absolute
         });
         widget.id = `jp-ContainerManager-preview-${containerId}-${port}`;
-        void ctx.previews.add(widget);
+        void ctx.manager.previews.add(widget);
         app.shell.add(widget, 'main', { mode: 'split-right' });
         app.shell.activateById(widget.id);
         return widget;
