@@ -30,7 +30,9 @@ export class ContainerManager implements IContainerManager {
         new serverSettings.WebSocket(url) as unknown as IWebSocketLike
     });
     // File work goes through the browser WebContainer client, on the pool's sockets.
-    this.client = new ContainerClient(serverSettings, id => this.sockets.get(id));
+    this.client = new ContainerClient(serverSettings, id =>
+      this.sockets.get(id)
+    );
     this.model = new ContainerManagerModel(this.client, this.sockets);
     this.explorer = new ExplorerController(this.client, this.sockets);
   }

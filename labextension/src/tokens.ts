@@ -70,7 +70,10 @@ export interface IContainerManager {
   readonly settings: IContainerManagerSettings;
 
   /** Emitted with the new settings whenever they change. */
-  readonly settingsChanged: ISignal<IContainerManager, IContainerManagerSettings>;
+  readonly settingsChanged: ISignal<
+    IContainerManager,
+    IContainerManagerSettings
+  >;
 
   /**
    * Replace some settings (what the settings plugin calls when the user's

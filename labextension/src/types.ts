@@ -9,12 +9,7 @@ import type { EntryType, FileSystemTree } from './webcontainer/types';
  * answer (a `container-status` push during an engine outage).
  */
 export type ContainerStatus =
-  | 'creating'
-  | 'running'
-  | 'stopped'
-  | 'exited'
-  | 'error'
-  | 'unknown';
+  'creating' | 'running' | 'stopped' | 'exited' | 'error' | 'unknown';
 
 /** A preview port: a container port and its proxied URL (a path from the server root). */
 export interface IPortInfo {

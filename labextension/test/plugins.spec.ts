@@ -61,8 +61,12 @@ describe('plugins', () => {
 
   it('has one provider of IContainerManager, which the others require', () => {
     const providers = plugins.filter(p => p.provides === IContainerManager);
-    expect(providers.map(p => p.id)).toEqual(['jupyter-container-manager:core']);
-    expect(IContainerManager.name).toBe('jupyter-container-manager:IContainerManager');
+    expect(providers.map(p => p.id)).toEqual([
+      'jupyter-container-manager:core'
+    ]);
+    expect(IContainerManager.name).toBe(
+      'jupyter-container-manager:IContainerManager'
+    );
     for (const plugin of plugins) {
       if (plugin.provides !== IContainerManager) {
         expect(plugin.requires ?? []).toContain(IContainerManager);

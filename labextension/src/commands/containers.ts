@@ -37,7 +37,8 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
   const { app, docManager } = ctx;
   const { model, explorer } = ctx.manager;
   const { commands } = app;
-  const containerIdOf = (args: ReadonlyPartialJSONObject) => containerOf(ctx, args);
+  const containerIdOf = (args: ReadonlyPartialJSONObject) =>
+    containerOf(ctx, args);
   const nameOf = (id: string) => nameIn(ctx, id);
 
   /** Close every tab that belongs to a (deleted) container. */
@@ -99,17 +100,25 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
         return;
       }
       const creating = model.create(result.value);
-      Notification.promise<{ name: string }>(creating.then(info => ({ name: info.name })), {
-        pending: { message: 'Creating a container…', options: { autoClose: false } },
-        success: {
-          message: info => `Container "${(info as { name: string }).name}" is running`,
-          options: { autoClose: 3000 }
-        },
-        error: {
-          message: error => `Could not create the container: ${errorMessage(error)}`,
-          options: { autoClose: 10000 }
+      Notification.promise<{ name: string }>(
+        creating.then(info => ({ name: info.name })),
+        {
+          pending: {
+            message: 'Creating a container…',
+            options: { autoClose: false }
+          },
+          success: {
+            message: info =>
+              `Container "${(info as { name: string }).name}" is running`,
+            options: { autoClose: 3000 }
+          },
+          error: {
+            message: error =>
+              `Could not create the container: ${errorMessage(error)}`,
+            options: { autoClose: 10000 }
+          }
         }
-      });
+      );
       try {
         const info = await creating;
         ctx.showPanel();
@@ -129,7 +138,9 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
   ) =>
     commands.addCommand(id, {
       label: args =>
-        args.id ? `${label} ${nameOf(args.id as string)}` : `${label} Selected Container`,
+        args.id
+          ? `${label} ${nameOf(args.id as string)}`
+          : `${label} Selected Container`,
       caption: `${label} the container`,
       icon,
       isEnabled: args => containerIdOf(args) !== null,
@@ -151,7 +162,9 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
 
   commands.addCommand(CommandIDs.deleteContainer, {
     label: args =>
-      args.id ? `Delete ${nameOf(args.id as string)}…` : 'Delete Selected Container…',
+      args.id
+        ? `Delete ${nameOf(args.id as string)}…`
+        : 'Delete Selected Container…',
     caption: 'Delete the container',
     icon: deleteIcon,
     isEnabled: args => containerIdOf(args) !== null,
@@ -203,7 +216,10 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
           return open;
         }
       }
-      const name = model.find(containerId)?.name ?? (args.name as string) ?? nameOf(containerId);
+      const name =
+        model.find(containerId)?.name ??
+        (args.name as string) ??
+        nameOf(containerId);
       const widget = new ContainerTerminal({
         socket: ctx.manager.sockets.get(containerId),
         containerName: name,
@@ -215,11 +231,15 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
       )}`;
       widget.title.icon = terminalIcon;
       widget.node.dataset.containerId = containerId;
-      widget.terminalIdChanged.connect(() => void ctx.manager.terminals.save(widget));
+      widget.terminalIdChanged.connect(
+        () => void ctx.manager.terminals.save(widget)
+      );
       void ctx.manager.terminals.add(widget);
       app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);
-      widget.ready.catch(error => notifyError('Could not open a terminal', error));
+      widget.ready.catch(error =>
+        notifyError('Could not open a terminal', error)
+      );
       return widget;
     }
   });

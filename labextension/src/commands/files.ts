@@ -2,7 +2,12 @@
  * File commands of the explorer: open, new file/folder, rename, delete,
  * download, upload.
  */
-import { Dialog, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  InputDialog,
+  Notification,
+  showDialog
+} from '@jupyterlab/apputils';
 import {
   addIcon,
   collapseAllIcon,
@@ -111,35 +116,38 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
     return name;
   };
 
-  const create = (kind: 'file' | 'folder') => async (args: ReadonlyPartialJSONObject) => {
-    const containerId = explorerContainer();
-    if (!containerId) {
-      return;
-    }
-    const name = await askName(kind === 'file' ? 'New File' : 'New Folder');
-    if (!name) {
-      return;
-    }
-    const directory = (args.directory as string) ?? explorer.currentDirectory;
-    const path = join(directory, name);
-    if (explorer.tree?.has(path)) {
-      Notification.error(`EEXIST: "${path}" already exists`, { autoClose: 5000 });
-      return;
-    }
-    try {
-      if (kind === 'file') {
-        await client.writeText(containerId, path, '');
-      } else {
-        await client.mkdir(containerId, path);
+  const create =
+    (kind: 'file' | 'folder') => async (args: ReadonlyPartialJSONObject) => {
+      const containerId = explorerContainer();
+      if (!containerId) {
+        return;
       }
-      await explorer.list(directory);
-      explorer.tree?.expand(directory);
-      explorer.select(path);
-      return path;
-    } catch (error) {
-      notifyError(`Could not create ${basename(path)}`, error);
-    }
-  };
+      const name = await askName(kind === 'file' ? 'New File' : 'New Folder');
+      if (!name) {
+        return;
+      }
+      const directory = (args.directory as string) ?? explorer.currentDirectory;
+      const path = join(directory, name);
+      if (explorer.tree?.has(path)) {
+        Notification.error(`EEXIST: "${path}" already exists`, {
+          autoClose: 5000
+        });
+        return;
+      }
+      try {
+        if (kind === 'file') {
+          await client.writeText(containerId, path, '');
+        } else {
+          await client.mkdir(containerId, path);
+        }
+        await explorer.list(directory);
+        explorer.tree?.expand(directory);
+        explorer.select(path);
+        return path;
+      } catch (error) {
+        notifyError(`Could not create ${basename(path)}`, error);
+      }
+    };
 
   commands.addCommand(CommandIDs.newFile, {
     label: 'New File in Container…',
@@ -255,7 +263,10 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
       if (typeof args.dropId === 'number') {
         files = takeDroppedFiles<IDroppedFile[]>(args.dropId);
       } else {
-        files = (await pickFiles()).map(file => ({ file, relativePath: file.name }));
+        files = (await pickFiles()).map(file => ({
+          file,
+          relativePath: file.name
+        }));
       }
       if (!files || files.length === 0) {
         return;

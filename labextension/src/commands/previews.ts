@@ -19,7 +19,8 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
   const { app } = ctx;
   const { client, model } = ctx.manager;
   const { commands } = app;
-  const containerIdOf = (args: ReadonlyPartialJSONObject) => containerOf(ctx, args);
+  const containerIdOf = (args: ReadonlyPartialJSONObject) =>
+    containerOf(ctx, args);
   const nameOf = (id: string) => nameIn(ctx, id);
   const hasContainer = () => model.selectedId !== null;
 
@@ -34,9 +35,11 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
         return;
       }
       let port = Number(args.port);
-      const target = (args.target as PreviewTarget) ?? ctx.manager.settings.openPreviewsIn;
+      const target =
+        (args.target as PreviewTarget) ?? ctx.manager.settings.openPreviewsIn;
       // A new browser tab must open in the click's own task (popup blockers).
-      const early = target === 'browser' ? window.open('about:blank', '_blank') : null;
+      const early =
+        target === 'browser' ? window.open('about:blank', '_blank') : null;
       try {
         if (!Number.isInteger(port) || port <= 0) {
           const ports = model.ports(containerId);

@@ -135,7 +135,10 @@ export class WebContainer {
   }
 
   /** A client of an existing container (created by `boot` or `POST /containers`). */
-  static attach(containerId: string, options: AttachOptions = {}): WebContainer {
+  static attach(
+    containerId: string,
+    options: AttachOptions = {}
+  ): WebContainer {
     const transport = options.transport ?? createTransport(options);
     return new WebContainer(
       containerId,
@@ -213,8 +216,14 @@ export class WebContainer {
    * `Uint8Array`), or as bytes (`binary`, and `zip`: a zip archive, which
    * `mount` takes back).
    */
-  export(path: string, options?: { format?: 'json' } & ExportOptions): Promise<FileSystemTree>;
-  export(path: string, options: { format: 'zip' | 'binary' } & ExportOptions): Promise<Uint8Array>;
+  export(
+    path: string,
+    options?: { format?: 'json' } & ExportOptions
+  ): Promise<FileSystemTree>;
+  export(
+    path: string,
+    options: { format: 'zip' | 'binary' } & ExportOptions
+  ): Promise<Uint8Array>;
   async export(
     path: string,
     options: ExportOptions = {}
@@ -229,7 +238,9 @@ export class WebContainer {
     }
     const endpoint = this._endpoint(`export${query({ path, format })}`);
     if (format === 'json') {
-      return treeFromWire(await call<FileSystemTree>(this._transport, endpoint));
+      return treeFromWire(
+        await call<FileSystemTree>(this._transport, endpoint)
+      );
     }
     return call<Uint8Array>(this._transport, endpoint, {}, 'bytes');
   }
@@ -433,12 +444,15 @@ export class WebContainer {
     this._socket = socket;
     this._processesRouted = false;
     const subscriptions = [
-      socket.on('port', (data: { port: number; type: 'open' | 'close'; url: string }) => {
-        const url = this._transport.resolveUrl(data.url);
-        for (const listener of [...this._listeners.port]) {
-          safely(() => listener(data.port, data.type, url));
+      socket.on(
+        'port',
+        (data: { port: number; type: 'open' | 'close'; url: string }) => {
+          const url = this._transport.resolveUrl(data.url);
+          for (const listener of [...this._listeners.port]) {
+            safely(() => listener(data.port, data.type, url));
+          }
         }
-      }),
+      ),
       socket.on('server-ready', (data: { port: number; url: string }) => {
         const url = this._transport.resolveUrl(data.url);
         for (const listener of [...this._listeners['server-ready']]) {
@@ -452,8 +466,10 @@ export class WebContainer {
         }
       })
     ];
-    const onError = (_: unknown, error: { message: string; code: string | null }) =>
-      this._emitError(error.message, error.code ?? undefined);
+    const onError = (
+      _: unknown,
+      error: { message: string; code: string | null }
+    ) => this._emitError(error.message, error.code ?? undefined);
     socket.errorReceived.connect(onError);
     let wasOpen = socket.status === 'open';
     const onStatus = (_: unknown, status: string) => {
@@ -468,7 +484,10 @@ export class WebContainer {
         }
         this._processes.clear();
         if (!this._tornDown) {
-          this._emitError('The connection to the server was lost', 'ECONNRESET');
+          this._emitError(
+            'The connection to the server was lost',
+            'ECONNRESET'
+          );
         }
       }
     };
@@ -529,11 +548,12 @@ export class WebContainer {
   private _early = new Map<number, { event: string; data: any }[]>();
   private _processesRouted = false;
   private _tornDown = false;
-  private _listeners: { [E in keyof EventListeners]: Set<EventListeners[E]> } = {
-    port: new Set(),
-    'server-ready': new Set(),
-    error: new Set()
-  };
+  private _listeners: { [E in keyof EventListeners]: Set<EventListeners[E]> } =
+    {
+      port: new Set(),
+      'server-ready': new Set(),
+      error: new Set()
+    };
 }
 
 function safely(fn: () => void): void {
