@@ -88,7 +88,7 @@ export class FileTreeModel {
 
   /** Is this directory listed? */
   isLoaded(path: string): boolean {
-    return this._nodes.get(normalize(path))?.children != null;
+    return !!this._nodes.get(normalize(path))?.children;
   }
 
   /** Children of a listed directory, in display order. */

@@ -35,6 +35,7 @@ export type { ITransport, ITransportOptions } from './transport';
 export { ContainerSocket } from './socket';
 export type { FileSystemTree } from './types';
 
+// eslint-disable-next-line @typescript-eslint/naming-convention -- named as in @webcontainer/api, which this client is a drop-in for
 export interface BootOptions extends ITransportOptions {
   /** The workdir becomes `/home/<workdirName>`, as in WebContainer. */
   workdirName?: string;
@@ -52,6 +53,7 @@ export interface BootOptions extends ITransportOptions {
   forwardPreviewErrors?: boolean | string;
 }
 
+// eslint-disable-next-line @typescript-eslint/naming-convention -- named as in @webcontainer/api, which this client is a drop-in for
 export interface AttachOptions extends ITransportOptions {
   transport?: ITransport;
   /** Keep the container when `teardown()` runs (see BootOptions). */
@@ -60,6 +62,7 @@ export interface AttachOptions extends ITransportOptions {
   workdir?: string;
 }
 
+// eslint-disable-next-line @typescript-eslint/naming-convention -- named as in @webcontainer/api, which this client is a drop-in for
 export interface SpawnOptions {
   /** Working directory, from the workdir. */
   cwd?: string;
@@ -81,6 +84,7 @@ export const DEFAULT_TERMINAL = { cols: 80, rows: 24 };
 /** How long teardown() waits for its processes to end (ms). */
 const TEARDOWN_WAIT = 10000;
 
+// eslint-disable-next-line @typescript-eslint/naming-convention -- named as in @webcontainer/api, which this client is a drop-in for
 export interface ExportOptions {
   format?: 'json' | 'zip' | 'binary';
   /** Accepted for compatibility; the server exports everything under path. */

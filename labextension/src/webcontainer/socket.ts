@@ -307,7 +307,7 @@ export class ContainerSocket implements IDisposable {
       ws = protocols.length
         ? this._factory(url, protocols)
         : this._factory(url);
-    } catch (error) {
+    } catch {
       this._scheduleReconnect();
       return;
     }

@@ -18,6 +18,7 @@ export interface IDirectoryNode {
 }
 
 /** WebContainer's FileSystemTree. */
+// eslint-disable-next-line @typescript-eslint/naming-convention -- named as in @webcontainer/api, which this client is a drop-in for
 export interface FileSystemTree {
   [name: string]: IFileNode | IDirectoryNode;
 }
