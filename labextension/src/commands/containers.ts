@@ -18,6 +18,7 @@ import { DRIVE_NAME } from '../drive';
 import { CommandIDs } from '../panel/commandids';
 import { CreateContainerForm } from '../panel/createdialog';
 import { ContainerTerminal } from '../terminal';
+import { CONTAINER_ARGS, describeArgs } from './args';
 import {
   ICommandContext,
   containerIdOf as containerOf,
@@ -69,11 +70,13 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
 
   commands.addCommand(CommandIDs.showPanel, {
     label: 'Show Containers Panel',
+    describedBy: describeArgs({}),
     execute: () => ctx.showPanel()
   });
 
   commands.addCommand(CommandIDs.refresh, {
     label: 'Refresh Containers',
+    describedBy: describeArgs({}),
     caption: 'Refresh the container list',
     icon: refreshIcon,
     execute: async () => {
@@ -87,6 +90,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
 
   commands.addCommand(CommandIDs.create, {
     label: 'New Container…',
+    describedBy: describeArgs({}),
     caption: 'Create a container',
     icon: addIcon,
     execute: async () => {
@@ -142,6 +146,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
           ? `${label} ${nameOf(args.id as string)}`
           : `${label} Selected Container`,
       caption: `${label} the container`,
+      describedBy: describeArgs(CONTAINER_ARGS),
       icon,
       isEnabled: args => containerIdOf(args) !== null,
       execute: async args => {
@@ -167,6 +172,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
         : 'Delete Selected Container…',
     caption: 'Delete the container',
     icon: deleteIcon,
+    describedBy: describeArgs(CONTAINER_ARGS),
     isEnabled: args => containerIdOf(args) !== null,
     execute: async args => {
       const containerId = containerIdOf(args);
@@ -200,6 +206,21 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
         : 'Open Terminal in Selected Container',
     caption: 'Open a terminal in the container',
     icon: terminalIcon,
+    describedBy: describeArgs({
+      ...CONTAINER_ARGS,
+      terminalId: {
+        type: 'string',
+        description: 'A running terminal to show again (default: a new shell)'
+      },
+      name: {
+        type: 'string',
+        description: 'The container name in the tab title, until it is known'
+      },
+      key: {
+        type: 'string',
+        description: 'The tab key kept in the workspace (default: a new one)'
+      }
+    }),
     isEnabled: args => containerIdOf(args) !== null,
     execute: args => {
       const containerId = containerIdOf(args);

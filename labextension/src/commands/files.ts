@@ -26,6 +26,7 @@ import { CommandIDs } from '../panel/commandids';
 import { takeDroppedFiles } from '../panel/files';
 import { basename, dirname, isValidName, join } from '../webcontainer/paths';
 import { IDroppedFile } from '../upload';
+import { DIRECTORY_ARG, PATH_ARG, describeArgs } from './args';
 import { ICommandContext, nameOf as nameIn, notifyError } from './context';
 
 /** Save a blob as a download with a file name. */
@@ -81,6 +82,17 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
   commands.addCommand(CommandIDs.openFile, {
     label: 'Open File',
     caption: 'Open the file in an editor tab',
+    describedBy: describeArgs({
+      containerId: {
+        type: 'string',
+        description: "The container (default: the explorer's)"
+      },
+      path: PATH_ARG,
+      factory: {
+        type: 'string',
+        description: 'The document widget factory (default: the default one)'
+      }
+    }),
     execute: args => {
       const containerId = (args.containerId as string) ?? explorerContainer();
       const path = (args.path as string) ?? explorer.selectedPath;
@@ -153,6 +165,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
     label: 'New File in Container…',
     caption: 'New file',
     icon: addIcon,
+    describedBy: describeArgs({ directory: DIRECTORY_ARG }),
     isEnabled: hasExplorer,
     execute: create('file')
   });
@@ -161,6 +174,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
     label: 'New Folder in Container…',
     caption: 'New folder',
     icon: newFolderIcon,
+    describedBy: describeArgs({ directory: DIRECTORY_ARG }),
     isEnabled: hasExplorer,
     execute: create('folder')
   });
@@ -169,6 +183,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
     label: 'Rename…',
     caption: 'Rename the selected file or folder',
     icon: editIcon,
+    describedBy: describeArgs({ path: PATH_ARG }),
     isEnabled: () => hasExplorer() && explorer.selectedPath !== null,
     execute: async args => {
       const containerId = explorerContainer();
@@ -198,6 +213,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
     label: 'Delete…',
     caption: 'Delete the selected file or folder',
     icon: deleteIcon,
+    describedBy: describeArgs({ path: PATH_ARG }),
     isEnabled: () => hasExplorer() && explorer.selectedPath !== null,
     execute: async args => {
       const containerId = explorerContainer();
@@ -229,6 +245,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
     label: 'Download',
     caption: 'Download the selected file (a folder as a zip)',
     icon: downloadIcon,
+    describedBy: describeArgs({ path: PATH_ARG }),
     isEnabled: () => hasExplorer() && explorer.selectedPath !== null,
     execute: async args => {
       const containerId = explorerContainer();
@@ -253,6 +270,14 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
     label: 'Upload Files to Container…',
     caption: 'Upload files',
     icon: fileUploadIcon,
+    describedBy: describeArgs({
+      directory: DIRECTORY_ARG,
+      dropId: {
+        type: 'number',
+        description:
+          'Files dropped on the tree (default: ask with a file picker)'
+      }
+    }),
     isEnabled: hasExplorer,
     execute: async args => {
       if (!explorerContainer()) {
@@ -293,6 +318,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
     label: 'Refresh Container Files',
     caption: 'Read the file tree again',
     icon: refreshIcon,
+    describedBy: describeArgs({}),
     isEnabled: hasExplorer,
     execute: () => explorer.reload()
   });
@@ -301,6 +327,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
     label: 'Collapse All Folders',
     caption: 'Collapse all folders',
     icon: collapseAllIcon,
+    describedBy: describeArgs({}),
     isEnabled: hasExplorer,
     execute: () => explorer.tree?.collapseAll()
   });

@@ -8,6 +8,7 @@ import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { CommandIDs } from '../panel/commandids';
 import { PreviewWidget } from '../preview';
 import { PreviewTarget } from '../types';
+import { CONTAINER_ARGS, describeArgs } from './args';
 import {
   ICommandContext,
   containerIdOf as containerOf,
@@ -28,6 +29,18 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
     label: args =>
       args.port ? `Open Preview of Port ${args.port}` : 'Open Preview…',
     caption: 'Open the preview of a port in the container',
+    describedBy: describeArgs({
+      ...CONTAINER_ARGS,
+      port: {
+        type: 'number',
+        description: 'The container port (default: ask)'
+      },
+      target: {
+        type: 'string',
+        enum: ['tab', 'browser'],
+        description: 'A JupyterLab tab or a browser tab (default: the setting)'
+      }
+    }),
     isEnabled: hasContainer,
     execute: async args => {
       const containerId = containerIdOf(args);
