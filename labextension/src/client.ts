@@ -242,7 +242,9 @@ export class ContainerClient {
     return viaClient(
       this.webcontainer(id)
         .export(path, { format: 'zip' })
-        .then(bytes => new Blob([bytes as BlobPart], { type: 'application/zip' }))
+        .then(
+          bytes => new Blob([bytes as BlobPart], { type: 'application/zip' })
+        )
     );
   }
 

@@ -10,7 +10,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError } from './api';
 import { ContainerClient } from './client';
-import { basename, join, normalize } from './paths';
+import { basename, join, normalize } from './webcontainer/paths';
 import { SocketPool } from './sockets';
 import { IStat } from './types';
 
@@ -109,7 +109,8 @@ function mimetypeOf(name: string, format: Contents.FileFormat): string {
   const dot = name.lastIndexOf('.');
   const ext = dot >= 0 ? name.slice(dot).toLowerCase() : '';
   return (
-    MIME_BY_EXT[ext] ?? (format === 'base64' ? 'application/octet-stream' : 'text/plain')
+    MIME_BY_EXT[ext] ??
+    (format === 'base64' ? 'application/octet-stream' : 'text/plain')
   );
 }
 
@@ -148,13 +149,20 @@ export class ContainerDrive implements Contents.IDrive {
     const { containerId, path } = splitLocalPath(localPath);
     const stat = await this._stat(containerId, path, options.type);
     if (stat.type === 'directory') {
-      return this._directoryModel(containerId, path, stat, options.content !== false);
+      return this._directoryModel(
+        containerId,
+        path,
+        stat,
+        options.content !== false
+      );
     }
     const base = this._fileModel(containerId, path, stat);
     if (options.content === false) {
       return { ...base, content: null, format: null } as Contents.IModel;
     }
-    const bytes = new Uint8Array(await this._client.readBytes(containerId, path));
+    const bytes = new Uint8Array(
+      await this._client.readBytes(containerId, path)
+    );
     let format: Contents.FileFormat = options.format ?? null;
     let content: unknown;
     const text = format === 'base64' ? null : decodeUtf8(bytes);
@@ -186,10 +194,12 @@ export class ContainerDrive implements Contents.IDrive {
 
   async getDownloadUrl(localPath: string): Promise<string> {
     const { containerId, path } = splitLocalPath(localPath);
-    return this._client.settings.baseUrl.replace(/\/?$/, '/') +
+    return (
+      this._client.settings.baseUrl.replace(/\/?$/, '/') +
       `webcontainer/${encodeURIComponent(containerId)}/fs/readFile${
         path === '/' ? '/' : path.split('/').map(encodeURIComponent).join('/')
-      }`;
+      }`
+    );
   }
 
   async newUntitled(
@@ -197,7 +207,7 @@ export class ContainerDrive implements Contents.IDrive {
   ): Promise<Contents.IModel> {
     const { containerId, path: dir } = splitLocalPath(options.path ?? '');
     const isDir = options.type === 'directory';
-    const ext = isDir ? '' : options.ext ?? '.txt';
+    const ext = isDir ? '' : (options.ext ?? '.txt');
     const stem = isDir ? 'Untitled Folder' : 'untitled';
     const names = new Set(
       (await this._client.readdir(containerId, dir)).map(e => e.name)
@@ -271,7 +281,11 @@ export class ContainerDrive implements Contents.IDrive {
         JSON.stringify(options.content, null, 1) + '\n'
       );
     } else {
-      await this._client.writeText(containerId, path, String(options.content ?? ''));
+      await this._client.writeText(
+        containerId,
+        path,
+        String(options.content ?? '')
+      );
     }
     const model = await this.get(localPath, { content: false });
     this._fileChanged.emit({ type: 'save', oldValue: null, newValue: model });
@@ -303,31 +317,48 @@ export class ContainerDrive implements Contents.IDrive {
   }
 
   /** Checkpoints live in memory for this page: enough to revert an edit. */
-  async createCheckpoint(localPath: string): Promise<Contents.ICheckpointModel> {
+  async createCheckpoint(
+    localPath: string
+  ): Promise<Contents.ICheckpointModel> {
     const { containerId, path } = splitLocalPath(localPath);
     const bytes = await this._client.readBytes(containerId, path);
-    const checkpoint = { id: 'checkpoint', last_modified: new Date().toISOString() };
+    const checkpoint = {
+      id: 'checkpoint',
+      last_modified: new Date().toISOString()
+    };
     this._checkpoints.set(localPath, { ...checkpoint, bytes });
     return checkpoint;
   }
 
-  async listCheckpoints(localPath: string): Promise<Contents.ICheckpointModel[]> {
+  async listCheckpoints(
+    localPath: string
+  ): Promise<Contents.ICheckpointModel[]> {
     const checkpoint = this._checkpoints.get(localPath);
     return checkpoint
       ? [{ id: checkpoint.id, last_modified: checkpoint.last_modified }]
       : [];
   }
 
-  async restoreCheckpoint(localPath: string, checkpointID: string): Promise<void> {
+  async restoreCheckpoint(
+    localPath: string,
+    checkpointID: string
+  ): Promise<void> {
     const checkpoint = this._checkpoints.get(localPath);
     if (!checkpoint || checkpoint.id !== checkpointID) {
       throw new ApiError('No such checkpoint', 404, 'Not Found', 'ENOENT');
     }
     const { containerId, path } = splitLocalPath(localPath);
-    await this._client.writeBytes(containerId, path, new Blob([checkpoint.bytes]));
+    await this._client.writeBytes(
+      containerId,
+      path,
+      new Blob([checkpoint.bytes])
+    );
   }
 
-  async deleteCheckpoint(localPath: string, checkpointID: string): Promise<void> {
+  async deleteCheckpoint(
+    localPath: string,
+    checkpointID: string
+  ): Promise<void> {
     if (this._checkpoints.get(localPath)?.id === checkpointID) {
       this._checkpoints.delete(localPath);
     }
@@ -425,5 +456,3 @@ export class ContainerDrive implements Contents.IDrive {
     { id: string; last_modified: string; bytes: ArrayBuffer }
   >();
 }
-
-

@@ -4,7 +4,13 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { basename, dirname, fromServerPath, join, normalize } from './paths';
+import {
+  basename,
+  dirname,
+  fromServerPath,
+  join,
+  normalize
+} from './webcontainer/paths';
 import { EntryType, IDirEntry, IFsChange } from './types';
 
 export interface ITreeNode {
@@ -49,7 +55,12 @@ export class FileTreeModel {
    *   into workdir paths
    */
   constructor(readonly workdir: string = '/workspace') {
-    this._nodes.set('/', { path: '/', name: '', type: 'directory', children: null });
+    this._nodes.set('/', {
+      path: '/',
+      name: '',
+      type: 'directory',
+      children: null
+    });
     this._expanded.add('/');
   }
 
@@ -77,7 +88,7 @@ export class FileTreeModel {
 
   /** Is this directory listed? */
   isLoaded(path: string): boolean {
-    return this._nodes.get(normalize(path))?.children != null;
+    return !!this._nodes.get(normalize(path))?.children;
   }
 
   /** Children of a listed directory, in display order. */

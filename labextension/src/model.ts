@@ -110,7 +110,10 @@ export class ContainerManagerModel implements IDisposable {
   /** Preview ports of a container. */
   ports(id: string): IPortInfo[] {
     const info = this.find(id);
-    return mergePorts(info?.ports ?? [], this._pushedPorts.get(id) ?? new Map());
+    return mergePorts(
+      info?.ports ?? [],
+      this._pushedPorts.get(id) ?? new Map()
+    );
   }
 
   /** Fetch the list. Errors are kept in `error` and rethrown. */
@@ -330,7 +333,8 @@ export class ContainerManagerModel implements IDisposable {
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
   private _refreshFailed = new Signal<this, Error>(this);
-  private _serverReady = new Signal<this, { containerId: string; port: IPortInfo }>(
-    this
-  );
+  private _serverReady = new Signal<
+    this,
+    { containerId: string; port: IPortInfo }
+  >(this);
 }

@@ -156,7 +156,10 @@ export class PtySession implements IDisposable {
     try {
       await this._openWith(this._terminalId);
     } catch (error) {
-      console.error('jupyter-container-manager: terminal re-attach failed', error);
+      console.error(
+        'jupyter-container-manager: terminal re-attach failed',
+        error
+      );
     }
   }
 

@@ -111,7 +111,9 @@ export const STARTER_TEMPLATES: IStarterTemplate[] = [
             }
           },
           'style.css': {
-            file: { contents: 'body { font-family: sans-serif; margin: 2rem; }\n' }
+            file: {
+              contents: 'body { font-family: sans-serif; margin: 2rem; }\n'
+            }
           }
         }
       }

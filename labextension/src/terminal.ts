@@ -25,7 +25,9 @@ export function themeFromCss(node: HTMLElement = document.body): ITheme {
     foreground: read('--jp-ui-font-color0', light ? '#000000' : '#ffffff'),
     cursor: read('--jp-ui-font-color1', light ? '#616161' : '#f8f8f0'),
     cursorAccent: read('--jp-layout-color0', light ? '#ffffff' : '#111111'),
-    selectionBackground: light ? 'rgba(97, 97, 97, 0.3)' : 'rgba(255, 255, 255, 0.3)'
+    selectionBackground: light
+      ? 'rgba(97, 97, 97, 0.3)'
+      : 'rgba(255, 255, 255, 0.3)'
   };
 }
 
@@ -148,7 +150,11 @@ export class ContainerTerminal extends Widget {
   }
 
   private _onConnection(_: ContainerSocket, status: ConnectionStatus): void {
-    if (status === 'closed' && this.session.terminalId && !this.session.hasExited) {
+    if (
+      status === 'closed' &&
+      this.session.terminalId &&
+      !this.session.hasExited
+    ) {
       // Cleared when the terminal is attached again and its output replayed.
       this._term.write('\r\n\x1b[2m[connection lost: reconnecting…]\x1b[0m');
     }

@@ -2,17 +2,14 @@
  * Shapes of the public contract (shared/API.md) as the front end sees them.
  */
 
+import type { EntryType, FileSystemTree } from './webcontainer/types';
+
 /**
  * Lifecycle state of a managed container; `unknown` while the Docker engine does not
  * answer (a `container-status` push during an engine outage).
  */
 export type ContainerStatus =
-  | 'creating'
-  | 'running'
-  | 'stopped'
-  | 'exited'
-  | 'error'
-  | 'unknown';
+  'creating' | 'running' | 'stopped' | 'exited' | 'error' | 'unknown';
 
 /** A preview port: a container port and its proxied URL (a path from the server root). */
 export interface IPortInfo {
@@ -44,42 +41,17 @@ export interface ICreateContainerOptions {
   ports?: number[];
 }
 
-/**
- * A file leaf of a FileSystemTree, as in @webcontainer/api: text, or bytes
- * (a Uint8Array; on the wire, base64 with `encoding: 'base64'`).
- */
-export interface IFileNode {
-  file: { contents: string | Uint8Array; encoding?: 'utf-8' | 'base64' };
-}
-
-/** A directory of a FileSystemTree. */
-export interface IDirectoryNode {
-  directory: FileSystemTree;
-}
-
-/** WebContainer's FileSystemTree. */
-export interface FileSystemTree {
-  [name: string]: IFileNode | IDirectoryNode;
-}
-
-/** Kinds of entries answered by readdir with file types. */
-export type EntryType = 'file' | 'directory' | 'symlink';
-
-/** One entry of `readdir?withFileTypes=true`. */
-export interface IDirEntry {
-  name: string;
-  type: EntryType;
-}
-
-/** Kinds of `fs-change` pushes. */
-export type FsChangeKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir';
-
-/** Payload of an `fs-change` push. */
-export interface IFsChange {
-  path: string;
-  kind: FsChangeKind;
-}
-
+// The file system's wire shapes live with the browser WebContainer client, which
+// imports nothing from outside its folder.
+export type {
+  EntryType,
+  FileSystemTree,
+  FsChangeKind,
+  IDirEntry,
+  IDirectoryNode,
+  IFileNode,
+  IFsChange
+} from './webcontainer/types';
 /** Payload of a `stat` fs-operation result. */
 export interface IStat {
   type: EntryType;

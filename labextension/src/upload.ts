@@ -6,7 +6,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError, errorFromResponse } from './api';
-import { dirname, join, normalize } from './paths';
+import { dirname, join, normalize } from './webcontainer/paths';
 
 /** A file to upload and where it goes (a workdir path). */
 export interface IUploadRequest {
@@ -14,7 +14,8 @@ export interface IUploadRequest {
   path: string;
 }
 
-export type UploadStatus = 'queued' | 'uploading' | 'done' | 'error' | 'cancelled';
+export type UploadStatus =
+  'queued' | 'uploading' | 'done' | 'error' | 'cancelled';
 
 export interface IUploadItem {
   readonly id: number;
@@ -57,7 +58,8 @@ export function summarize(items: readonly IUploadItem[]): IUploadProgress {
       continue;
     }
     total += item.size;
-    loaded += item.status === 'done' ? item.size : Math.min(item.loaded, item.size);
+    loaded +=
+      item.status === 'done' ? item.size : Math.min(item.loaded, item.size);
     if (item.status === 'uploading') {
       active++;
     } else if (item.status === 'queued') {
@@ -95,7 +97,11 @@ export function planUpload(
     uploads.push({ file, path });
     let dir = dirname(path);
     const chain: string[] = [];
-    while (dir !== root && dir !== '/' && dir.startsWith(root === '/' ? '/' : root + '/')) {
+    while (
+      dir !== root &&
+      dir !== '/' &&
+      dir.startsWith(root === '/' ? '/' : root + '/')
+    ) {
       chain.unshift(dir);
       dir = dirname(dir);
     }
@@ -134,7 +140,9 @@ export class UploadQueue {
 
   /** Is anything queued or uploading? */
   get busy(): boolean {
-    return this._items.some(i => i.status === 'queued' || i.status === 'uploading');
+    return this._items.some(
+      i => i.status === 'queued' || i.status === 'uploading'
+    );
   }
 
   /** Queue files; resolves when these have finished (done, failed or cancelled). */
@@ -155,7 +163,9 @@ export class UploadQueue {
     const done = Promise.all(
       added.map(
         item =>
-          new Promise<IUploadItem>(resolve => this._waiters.set(item.id, resolve))
+          new Promise<IUploadItem>(resolve =>
+            this._waiters.set(item.id, resolve)
+          )
       )
     );
     this._pump();
@@ -263,7 +273,9 @@ export interface IXhrLike {
   readonly status: number;
   readonly responseText: string;
   withCredentials: boolean;
-  upload: { onprogress: ((ev: { loaded: number; total: number }) => any) | null };
+  upload: {
+    onprogress: ((ev: { loaded: number; total: number }) => any) | null;
+  };
   onload: ((ev: any) => any) | null;
   onerror: ((ev: any) => any) | null;
   onabort: ((ev: any) => any) | null;
@@ -323,7 +335,14 @@ export function xhrPut(
       }
     };
     xhr.onerror = () =>
-      reject(new ApiError('Upload failed: network error', 0, 'Network Error', 'ENETWORK'));
+      reject(
+        new ApiError(
+          'Upload failed: network error',
+          0,
+          'Network Error',
+          'ENETWORK'
+        )
+      );
     xhr.onabort = () =>
       reject(new ApiError('Upload cancelled', 0, 'Cancelled', 'ECANCELED'));
     signal.addEventListener('abort', () => xhr.abort(), { once: true });

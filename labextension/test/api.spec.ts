@@ -18,7 +18,9 @@ interface ISeen {
 }
 
 /** Settings whose fetch answers with `answer` and records each request. */
-function settingsAnswering(answer: (request: Request) => Response | Promise<Response>) {
+function settingsAnswering(
+  answer: (request: Request) => Response | Promise<Response>
+) {
   const seen: ISeen[] = [];
   const settings = ServerConnection.makeSettings({
     baseUrl: 'http://127.0.0.1:8888/user/ann/',
@@ -26,7 +28,8 @@ function settingsAnswering(answer: (request: Request) => Response | Promise<Resp
     token: 'secret-token',
     appendToken: true,
     fetch: async (input: RequestInfo, init?: RequestInit) => {
-      const request = input instanceof Request ? input : new Request(input, init);
+      const request =
+        input instanceof Request ? input : new Request(input, init);
       seen.push({
         // makeRequest adds a cache buster (`?<ms>` or `&<ms>`); drop it.
         url: request.url.replace(/[?&]\d{10,}$/, ''),
@@ -51,7 +54,8 @@ describe('errorFromResponse', () => {
     const error = errorFromResponse(
       404,
       JSON.stringify({
-        message: "ENOENT: no such file or directory, open '/workspace/missing.js'",
+        message:
+          "ENOENT: no such file or directory, open '/workspace/missing.js'",
         reason: 'Not Found',
         code: 'ENOENT'
       })
@@ -65,7 +69,10 @@ describe('errorFromResponse', () => {
   });
 
   it('reads a 404 without our error body as a missing server extension', () => {
-    const error = errorFromResponse(404, '<html><body>404 : Not Found</body></html>');
+    const error = errorFromResponse(
+      404,
+      '<html><body>404 : Not Found</body></html>'
+    );
     expect(error).toBeInstanceOf(ServerExtensionMissingError);
     expect(error.message).toBe(SERVER_EXTENSION_MISSING);
     expect(error.message).toContain('pip install jupyter-container-manager');
@@ -83,15 +90,23 @@ describe('errorFromResponse', () => {
 
 describe('requestAPI', () => {
   it('calls the route under base_url with the token and decodes JSON', async () => {
-    const { settings, seen } = settingsAnswering(() => json(200, [{ id: 'a' }]));
-    const result = await requestAPI<{ id: string }[]>('containers', {}, { settings });
+    const { settings, seen } = settingsAnswering(() =>
+      json(200, [{ id: 'a' }])
+    );
+    const result = await requestAPI<{ id: string }[]>(
+      'containers',
+      {},
+      { settings }
+    );
     expect(result).toEqual([{ id: 'a' }]);
     expect(seen[0].url).toBe('http://127.0.0.1:8888/user/ann/containers');
     expect(seen[0].headers.get('Authorization')).toBe('token secret-token');
   });
 
   it('answers undefined for 204', async () => {
-    const { settings } = settingsAnswering(() => new Response(null, { status: 204 }));
+    const { settings } = settingsAnswering(
+      () => new Response(null, { status: 204 })
+    );
     await expect(
       requestAPI('containers/x', { method: 'DELETE' }, { settings })
     ).resolves.toBeUndefined();
@@ -100,12 +115,15 @@ describe('requestAPI', () => {
   it('throws the server error with status, reason and code', async () => {
     const { settings } = settingsAnswering(() =>
       json(503, {
-        message: 'The Docker engine is not reachable: start it with `bash .ci/engine.sh`',
+        message:
+          'The Docker engine is not reachable: start it with `bash .ci/engine.sh`',
         reason: 'Service Unavailable',
         code: 'ENGINE_UNAVAILABLE'
       })
     );
-    const error = await requestAPI<never>('containers', {}, { settings }).catch((e: ApiError) => e);
+    const error = await requestAPI<never>('containers', {}, { settings }).catch(
+      (e: ApiError) => e
+    );
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(503);
     expect(error.code).toBe('ENGINE_UNAVAILABLE');
@@ -116,16 +134,18 @@ describe('requestAPI', () => {
     const { settings } = settingsAnswering(
       () => new Response('<html>404 : Not Found</html>', { status: 404 })
     );
-    await expect(requestAPI('containers', {}, { settings })).rejects.toBeInstanceOf(
-      ServerExtensionMissingError
-    );
+    await expect(
+      requestAPI('containers', {}, { settings })
+    ).rejects.toBeInstanceOf(ServerExtensionMissingError);
   });
 
   it('turns a network failure into an ApiError with status 0', async () => {
     const { settings } = settingsAnswering(() => {
       throw new TypeError('Failed to fetch');
     });
-    const error = await requestAPI<never>('containers', {}, { settings }).catch((e: ApiError) => e);
+    const error = await requestAPI<never>('containers', {}, { settings }).catch(
+      (e: ApiError) => e
+    );
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(0);
     expect(error.message).toContain('Cannot reach the Jupyter server');
@@ -135,7 +155,9 @@ describe('requestAPI', () => {
 describe('ContainerClient', () => {
   it('builds the WebContainer routes with encoded paths and bodies', async () => {
     const { settings, seen } = settingsAnswering(request =>
-      request.method === 'GET' ? json(200, []) : new Response(null, { status: 204 })
+      request.method === 'GET'
+        ? json(200, [])
+        : new Response(null, { status: 204 })
     );
     const client = new ContainerClient(settings);
     const id = '6c1f0a52-0000-4000-8000-000000000001';
@@ -144,7 +166,9 @@ describe('ContainerClient', () => {
     await client.rm(id, '/tmp dir', true);
     await client.rename(id, '/a', '/b');
     await client.containerAction(id, 'restart');
-    expect(seen.map(s => `${s.method} ${s.url.replace(settings.baseUrl, '/')}`)).toEqual([
+    expect(
+      seen.map(s => `${s.method} ${s.url.replace(settings.baseUrl, '/')}`)
+    ).toEqual([
       `GET /webcontainer/${id}/fs/readdir/src/my%20dir?withFileTypes=true`,
       `POST /webcontainer/${id}/fs/writeFile`,
       `DELETE /webcontainer/${id}/fs/rm?path=%2Ftmp%20dir&recursive=true&force=false`,
@@ -177,7 +201,9 @@ describe('ContainerClient file work through the WebContainer client', () => {
         code: 'ENOENT'
       })
     );
-    const error = await new ContainerClient(settings).readdir(id, '/gone').catch(e => e);
+    const error = await new ContainerClient(settings)
+      .readdir(id, '/gone')
+      .catch(e => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(404);
     expect(error.code).toBe('ENOENT');
@@ -188,9 +214,15 @@ describe('ContainerClient file work through the WebContainer client', () => {
 
   it('keeps non-fs messages as the server wrote them', async () => {
     const { settings } = settingsAnswering(() =>
-      json(409, { message: 'Container is stopped', reason: 'Conflict', code: 'ESTOPPED' })
+      json(409, {
+        message: 'Container is stopped',
+        reason: 'Conflict',
+        code: 'ESTOPPED'
+      })
     );
-    const error = await new ContainerClient(settings).mkdir(id, '/a').catch(e => e);
+    const error = await new ContainerClient(settings)
+      .mkdir(id, '/a')
+      .catch(e => e);
     expect(error).toBeInstanceOf(ApiError);
     expect([error.status, error.code, error.message]).toEqual([
       409,
@@ -218,9 +250,9 @@ describe('ContainerClient file work through the WebContainer client', () => {
     const bytes = await client.readBytes(id, '/f');
     expect(Array.from(new Uint8Array(bytes))).toEqual([1, 2, 3]);
     // Through ServerConnection: the token header is on every request.
-    expect(seen.every(s => s.headers.get('Authorization') === 'token secret-token')).toBe(
-      true
-    );
+    expect(
+      seen.every(s => s.headers.get('Authorization') === 'token secret-token')
+    ).toBe(true);
     expect(client.webcontainer(id)).toBe(client.webcontainer(id));
   });
 });
@@ -239,9 +271,15 @@ describe('ContainerClient file work without the server extension', () => {
 
   it('keeps the reason of an answer with our error body', async () => {
     const { settings } = settingsAnswering(() =>
-      json(404, { message: 'No container x', reason: 'Not Found', code: 'ENOCONTAINER' })
+      json(404, {
+        message: 'No container x',
+        reason: 'Not Found',
+        code: 'ENOCONTAINER'
+      })
     );
-    const error = await new ContainerClient(settings).readText('x', '/a').catch(e => e);
+    const error = await new ContainerClient(settings)
+      .readText('x', '/a')
+      .catch(e => e);
     expect(error).not.toBeInstanceOf(ServerExtensionMissingError);
     expect([error.status, error.reason, error.code, error.message]).toEqual([
       404,

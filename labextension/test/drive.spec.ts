@@ -18,9 +18,12 @@ class MemoryClient {
   async readBytes(_id: string, path: string) {
     const bytes = this.files.get(path);
     if (!bytes) {
-      throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), {
-        code: 'ENOENT'
-      });
+      throw Object.assign(
+        new Error(`ENOENT: no such file or directory, open '${path}'`),
+        {
+          code: 'ENOENT'
+        }
+      );
     }
     return bytes.slice().buffer;
   }
@@ -35,7 +38,9 @@ class MemoryClient {
   async readdir(_id: string, dir: string) {
     const prefix = dir === '/' ? '/' : dir + '/';
     return [...this.files.keys()]
-      .filter(p => p.startsWith(prefix) && !p.slice(prefix.length).includes('/'))
+      .filter(
+        p => p.startsWith(prefix) && !p.slice(prefix.length).includes('/')
+      )
       .map(p => ({ name: p.slice(prefix.length), type: 'file' as const }));
   }
   async rename(_id: string, from: string, to: string) {
@@ -61,7 +66,10 @@ describe('ContainerDrive', () => {
 
   beforeEach(async () => {
     fakes = socketFactory();
-    pool = new SocketPool({ url: () => 'ws://h/container', factory: fakes.factory });
+    pool = new SocketPool({
+      url: () => 'ws://h/container',
+      factory: fakes.factory
+    });
     client = new MemoryClient();
     drive = new ContainerDrive(client as unknown as ContainerClient, pool);
     const socket = pool.get(ID);
@@ -84,13 +92,21 @@ describe('ContainerDrive', () => {
                   id: frame.id,
                   data: {
                     type: 'stat',
-                    result: { type: 'file', size: bytes.length, mtime: 1700000000000, mode: 420 }
+                    result: {
+                      type: 'file',
+                      size: bytes.length,
+                      mtime: 1700000000000,
+                      mode: 420
+                    }
                   }
                 }
               : {
                   event: 'error',
                   id: frame.id,
-                  data: { message: 'ENOENT: no such file or directory', code: 'ENOENT' }
+                  data: {
+                    message: 'ENOENT: no such file or directory',
+                    code: 'ENOENT'
+                  }
                 }
           )
         );
@@ -105,7 +121,10 @@ describe('ContainerDrive', () => {
 
   it('reads a UTF-8 file as text with the stat mtime', async () => {
     client.files.set('/src/a.js', new TextEncoder().encode('let a = "é";\n'));
-    const model = await drive.get(`${ID}/src/a.js`, { type: 'file', content: true });
+    const model = await drive.get(`${ID}/src/a.js`, {
+      type: 'file',
+      content: true
+    });
     expect(model).toMatchObject({
       name: 'a.js',
       path: `${ID}/src/a.js`,
@@ -118,7 +137,10 @@ describe('ContainerDrive', () => {
   });
 
   it('reads bytes that are not UTF-8 as base64', async () => {
-    client.files.set('/logo.png', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]));
+    client.files.set(
+      '/logo.png',
+      new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00])
+    );
     const model = await drive.get(`${ID}/logo.png`, { content: true });
     expect(model.format).toBe('base64');
     expect(model.content).toBe('iVBOR/8A');
@@ -133,15 +155,23 @@ describe('ContainerDrive', () => {
 
   it('saves text with the JSON route and base64 as raw bytes, and tells listeners', async () => {
     const changes: string[] = [];
-    drive.fileChanged.connect((_, change) => changes.push(`${change.type}:${change.newValue?.path}`));
+    drive.fileChanged.connect((_, change) =>
+      changes.push(`${change.type}:${change.newValue?.path}`)
+    );
     const saved = await drive.save(`${ID}/hello.js`, {
       type: 'file',
       format: 'text',
       content: 'console.log(1)\n'
     });
-    expect(new TextDecoder().decode(client.files.get('/hello.js'))).toBe('console.log(1)\n');
+    expect(new TextDecoder().decode(client.files.get('/hello.js'))).toBe(
+      'console.log(1)\n'
+    );
     expect(saved.last_modified).toBe('2023-11-14T22:13:20.000Z');
-    await drive.save(`${ID}/bin.dat`, { type: 'file', format: 'base64', content: 'AAEC/w==' });
+    await drive.save(`${ID}/bin.dat`, {
+      type: 'file',
+      format: 'base64',
+      content: 'AAEC/w=='
+    });
     expect([...client.files.get('/bin.dat')!]).toEqual([0, 1, 2, 255]);
     expect(client.writes).toEqual([
       { path: '/hello.js', how: 'text' },
@@ -155,14 +185,20 @@ describe('ContainerDrive', () => {
     const model = await drive.rename(`${ID}/a.txt`, `${ID}/b.txt`);
     expect(model.path).toBe(`${ID}/b.txt`);
     expect(client.renames).toEqual([['/a.txt', '/b.txt']]);
-    const error = await drive.rename(`${ID}/b.txt`, 'other-container/b.txt').catch(e => e);
+    const error = await drive
+      .rename(`${ID}/b.txt`, 'other-container/b.txt')
+      .catch(e => e);
     expect(error.code).toBe('EXDEV');
   });
 
   it('keeps a checkpoint in memory and restores it', async () => {
     client.files.set('/notes.md', new TextEncoder().encode('v1'));
     const checkpoint = await drive.createCheckpoint(`${ID}/notes.md`);
-    await drive.save(`${ID}/notes.md`, { type: 'file', format: 'text', content: 'v2' });
+    await drive.save(`${ID}/notes.md`, {
+      type: 'file',
+      format: 'text',
+      content: 'v2'
+    });
     expect(await drive.listCheckpoints(`${ID}/notes.md`)).toHaveLength(1);
     await drive.restoreCheckpoint(`${ID}/notes.md`, checkpoint.id);
     expect(new TextDecoder().decode(client.files.get('/notes.md'))).toBe('v1');
@@ -170,7 +206,11 @@ describe('ContainerDrive', () => {
 
   it('names an untitled file after the ones that exist', async () => {
     client.files.set('/untitled.js', new Uint8Array());
-    const model = await drive.newUntitled({ path: ID, type: 'file', ext: '.js' });
+    const model = await drive.newUntitled({
+      path: ID,
+      type: 'file',
+      ext: '.js'
+    });
     expect(model.path).toBe(`${ID}/untitled1.js`);
   });
 });

@@ -15,7 +15,9 @@ class ListingClient {
     this.listed.push(path);
     const entries = this.dirs.get(path);
     if (!entries) {
-      const error = new Error(`ENOENT: no such file or directory, scandir '${path}'`);
+      const error = new Error(
+        `ENOENT: no such file or directory, scandir '${path}'`
+      );
       throw Object.assign(error, { code: 'ENOENT' });
     }
     return entries;
@@ -53,7 +55,10 @@ describe('ExplorerController', () => {
       { name: 'a.txt', type: 'file' }
     ]);
     client.dirs.set('/src', [{ name: 'index.js', type: 'file' }]);
-    explorer = new ExplorerController(client as unknown as ContainerClient, pool);
+    explorer = new ExplorerController(
+      client as unknown as ContainerClient,
+      pool
+    );
   });
 
   afterEach(() => {
@@ -75,10 +80,17 @@ describe('ExplorerController', () => {
     await settle();
     const watch = ws.last('fs-operation')!;
     expect(watch.data).toMatchObject({ type: 'watch', path: '/' });
-    ws.receive({ event: 'fs-result', id: watch.id, data: { type: 'watch', result: null } });
+    ws.receive({
+      event: 'fs-result',
+      id: watch.id,
+      data: { type: 'watch', result: null }
+    });
 
     ws.receive({ event: 'fs-change', data: { path: '/b.txt', kind: 'add' } });
-    ws.receive({ event: 'fs-change', data: { path: '/workspace/a.txt', kind: 'unlink' } });
+    ws.receive({
+      event: 'fs-change',
+      data: { path: '/workspace/a.txt', kind: 'unlink' }
+    });
     expect(rows(explorer)).toEqual(['src', 'b.txt']);
   });
 
@@ -117,7 +129,9 @@ describe('ExplorerController', () => {
     ws2.open();
     ws2.acceptJoin();
     await settle();
-    expect(ws2.sent.some(f => f.event === 'fs-operation' && f.data.type === 'watch')).toBe(true);
+    expect(
+      ws2.sent.some(f => f.event === 'fs-operation' && f.data.type === 'watch')
+    ).toBe(true);
     expect(client.listed).toEqual(['/', '/src']);
     expect(rows(explorer)).toEqual(['src', '  index.js', '  new.js', 'a.txt']);
   });
@@ -139,16 +153,23 @@ describe('ExplorerController', () => {
     explorer.setTarget({ id: 'c2', name: 'two', workdir: '/workspace' });
     await settle();
     expect(rows(explorer)).toEqual(['other.txt']);
-    ws1.receive({ event: 'fs-change', data: { path: '/late.txt', kind: 'add' } });
+    ws1.receive({
+      event: 'fs-change',
+      data: { path: '/late.txt', kind: 'add' }
+    });
     expect(rows(explorer)).toEqual(['other.txt']);
   });
 
   it('creates the directories of a dropped folder before uploading into them', async () => {
     const sent: string[] = [];
     explorer.dispose();
-    explorer = new ExplorerController(client as unknown as ContainerClient, pool, async request => {
-      sent.push(request.path);
-    });
+    explorer = new ExplorerController(
+      client as unknown as ContainerClient,
+      pool,
+      async request => {
+        sent.push(request.path);
+      }
+    );
     explorer.setTarget({ id: 'c1', name: 'one', workdir: '/workspace' });
     await settle();
     const file = (name: string) => new File(['x'], name);
@@ -174,7 +195,10 @@ describe('ExplorerController.reconnecting', () => {
     });
     const client = new ListingClient();
     client.dirs.set('/', []);
-    const explorer = new ExplorerController(client as unknown as ContainerClient, pool);
+    const explorer = new ExplorerController(
+      client as unknown as ContainerClient,
+      pool
+    );
     explorer.setTarget({ id: 'c1', name: 'one', workdir: '/workspace' });
     expect(explorer.reconnecting).toBe(false); // first connection: not a reconnect
     const ws = fakes.current();

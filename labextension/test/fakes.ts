@@ -96,7 +96,9 @@ export class FakeXhr implements IXhrLike {
   status = 0;
   responseText = '';
   withCredentials = false;
-  upload: { onprogress: ((ev: { loaded: number; total: number }) => any) | null } = {
+  upload: {
+    onprogress: ((ev: { loaded: number; total: number }) => any) | null;
+  } = {
     onprogress: null
   };
   onload: ((ev: any) => any) | null = null;

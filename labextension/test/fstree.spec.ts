@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { FileTreeModel, compareEntries } from '../src/fstree';
 
 const rowsOf = (tree: FileTreeModel) =>
-  tree.rows().map(r => `${'  '.repeat(r.depth)}${r.name}${r.type === 'directory' ? '/' : ''}`);
+  tree
+    .rows()
+    .map(
+      r =>
+        `${'  '.repeat(r.depth)}${r.name}${r.type === 'directory' ? '/' : ''}`
+    );
 
 describe('compareEntries', () => {
   it('puts directories first, then names in natural order', () => {
@@ -55,7 +60,13 @@ describe('FileTreeModel', () => {
       { name: 'index.js', type: 'file' },
       { name: 'lib', type: 'directory' }
     ]);
-    expect(rowsOf(tree)).toEqual(['src/', '  lib/', '  index.js', 'README.md', 'server.js']);
+    expect(rowsOf(tree)).toEqual([
+      'src/',
+      '  lib/',
+      '  index.js',
+      'README.md',
+      'server.js'
+    ]);
     expect(tree.pendingListings()).toEqual([]);
     tree.toggle('/src');
     expect(rowsOf(tree)).toEqual(['src/', 'README.md', 'server.js']);
@@ -65,9 +76,13 @@ describe('FileTreeModel', () => {
     const tree = listed();
     let changes = 0;
     tree.changed.connect(() => changes++);
-    expect(tree.applyChange({ path: '/workspace/app.js', kind: 'add' })).toBe(true);
+    expect(tree.applyChange({ path: '/workspace/app.js', kind: 'add' })).toBe(
+      true
+    );
     expect(tree.applyChange({ path: '/data', kind: 'addDir' })).toBe(true);
-    expect(tree.applyChange({ path: '/workspace/README.md', kind: 'unlink' })).toBe(true);
+    expect(
+      tree.applyChange({ path: '/workspace/README.md', kind: 'unlink' })
+    ).toBe(true);
     expect(rowsOf(tree)).toEqual(['data/', 'src/', 'app.js', 'server.js']);
     expect(changes).toBe(3);
     // A repeated add changes nothing.
@@ -92,8 +107,12 @@ describe('FileTreeModel', () => {
 
   it('ignores changes inside directories that were never listed', () => {
     const tree = listed();
-    expect(tree.applyChange({ path: '/src/deep/a.js', kind: 'add' })).toBe(false);
-    expect(tree.applyChange({ path: '/node_modules/x/index.js', kind: 'add' })).toBe(false);
+    expect(tree.applyChange({ path: '/src/deep/a.js', kind: 'add' })).toBe(
+      false
+    );
+    expect(
+      tree.applyChange({ path: '/node_modules/x/index.js', kind: 'add' })
+    ).toBe(false);
     expect(tree.has('/src/deep')).toBe(false);
     expect(rowsOf(tree)).toEqual(['src/', 'README.md', 'server.js']);
   });
@@ -120,7 +139,9 @@ describe('FileTreeModel', () => {
     const tree = listed();
     const changed: string[] = [];
     tree.fileChanged.connect((_, path) => changed.push(path));
-    expect(tree.applyChange({ path: '/workspace/server.js', kind: 'change' })).toBe(false);
+    expect(
+      tree.applyChange({ path: '/workspace/server.js', kind: 'change' })
+    ).toBe(false);
     expect(changed).toEqual(['/server.js']);
   });
 

@@ -7,7 +7,10 @@ import { SocketPool } from '../src/sockets';
 import { IContainerInfo } from '../src/types';
 import { socketFactory } from './fakes';
 
-const info = (id: string, extra: Partial<IContainerInfo> = {}): IContainerInfo => ({
+const info = (
+  id: string,
+  extra: Partial<IContainerInfo> = {}
+): IContainerInfo => ({
   id,
   name: `c-${id}`,
   image: 'jupyter-container-manager/node:24',
@@ -70,9 +73,15 @@ describe('ContainerManagerModel', () => {
 
   beforeEach(() => {
     fakes = socketFactory();
-    pool = new SocketPool({ url: () => 'ws://s/container', factory: fakes.factory });
+    pool = new SocketPool({
+      url: () => 'ws://s/container',
+      factory: fakes.factory
+    });
     client = new ScriptedClient();
-    model = new ContainerManagerModel(client as unknown as ContainerClient, pool);
+    model = new ContainerManagerModel(
+      client as unknown as ContainerClient,
+      pool
+    );
   });
 
   afterEach(() => {
@@ -107,12 +116,17 @@ describe('ContainerManagerModel', () => {
     ws.open();
     ws.acceptJoin();
     await socket.connect();
-    ws.receive({ event: 'container-status', data: { containerId: 'a', status: 'exited' } });
+    ws.receive({
+      event: 'container-status',
+      data: { containerId: 'a', status: 'exited' }
+    });
     expect(model.find('a')?.status).toBe('exited');
   });
 
   it('adds a port from port/server-ready pushes and drops it on close', async () => {
-    client.list = [info('a', { ports: [{ port: 8080, url: '/containers/a/proxy/8080/' }] })];
+    client.list = [
+      info('a', { ports: [{ port: 8080, url: '/containers/a/proxy/8080/' }] })
+    ];
     await model.refresh();
     const ready = vi.fn();
     model.serverReady.connect((_, args) => ready(args));
@@ -124,7 +138,10 @@ describe('ContainerManagerModel', () => {
       event: 'port',
       data: { port: 3000, type: 'open', url: '/containers/a/proxy/3000/' }
     });
-    ws.receive({ event: 'server-ready', data: { port: 3000, url: '/containers/a/proxy/3000/' } });
+    ws.receive({
+      event: 'server-ready',
+      data: { port: 3000, url: '/containers/a/proxy/3000/' }
+    });
     expect(model.ports('a').map(p => p.port)).toEqual([3000, 8080]);
     expect(ready).toHaveBeenCalledWith({
       containerId: 'a',
@@ -166,9 +183,15 @@ describe('ContainerManagerModel', () => {
 describe('ContainerManagerModel after a restart', () => {
   it('joins the container socket again when the container is running again', async () => {
     const fakes = socketFactory();
-    const pool = new SocketPool({ url: () => 'ws://s/container', factory: fakes.factory });
+    const pool = new SocketPool({
+      url: () => 'ws://s/container',
+      factory: fakes.factory
+    });
     const client = new ScriptedClient();
-    const model = new ContainerManagerModel(client as unknown as ContainerClient, pool);
+    const model = new ContainerManagerModel(
+      client as unknown as ContainerClient,
+      pool
+    );
     client.list = [info('a')];
     await model.refresh();
     const socket = pool.get('a');
@@ -176,7 +199,8 @@ describe('ContainerManagerModel after a restart', () => {
     ws.open();
     ws.acceptJoin();
     await socket.connect();
-    const joins = () => ws.sent.filter(f => f.event === 'join-container').length;
+    const joins = () =>
+      ws.sent.filter(f => f.event === 'join-container').length;
 
     await model.action('a', 'stop');
     expect(joins()).toBe(1);
@@ -197,14 +221,20 @@ describe('ContainerManagerModel after a restart', () => {
 
 describe('ContainerManagerModel pending actions', () => {
   it('marks an action under way and keeps the status until the server answers', async () => {
-    const pool = new SocketPool({ url: () => 'ws://s/container', factory: socketFactory().factory });
+    const pool = new SocketPool({
+      url: () => 'ws://s/container',
+      factory: socketFactory().factory
+    });
     const client = new ScriptedClient();
     let finish: () => void = () => undefined;
     client.containerAction = (id: string) =>
       new Promise(resolve => {
         finish = () => resolve(info(id, { status: 'stopped' }));
       });
-    const model = new ContainerManagerModel(client as unknown as ContainerClient, pool);
+    const model = new ContainerManagerModel(
+      client as unknown as ContainerClient,
+      pool
+    );
     client.list = [info('a')];
     await model.refresh();
     const stopping = model.action('a', 'stop');
@@ -222,14 +252,20 @@ describe('ContainerManagerModel pending actions', () => {
 describe('ContainerManagerModel without the server extension', () => {
   it('stops polling until a manual refresh succeeds', async () => {
     vi.useFakeTimers();
-    const pool = new SocketPool({ url: () => 'ws://s/container', factory: socketFactory().factory });
+    const pool = new SocketPool({
+      url: () => 'ws://s/container',
+      factory: socketFactory().factory
+    });
     const client = new ScriptedClient();
     let calls = 0;
     client.listContainers = async () => {
       calls++;
       throw new ServerExtensionMissingError();
     };
-    const model = new ContainerManagerModel(client as unknown as ContainerClient, pool);
+    const model = new ContainerManagerModel(
+      client as unknown as ContainerClient,
+      pool
+    );
     await model.refresh().catch(() => undefined);
     model.startPolling(5);
     await vi.advanceTimersByTimeAsync(30000);

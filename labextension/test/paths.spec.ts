@@ -18,7 +18,7 @@ import {
   join,
   normalize,
   toUrlPath
-} from '../src/paths';
+} from '../src/webcontainer/paths';
 import { STARTER_TEMPLATES, createOptionsFrom } from '../src/templates';
 
 describe('paths', () => {
@@ -49,7 +49,9 @@ describe('paths', () => {
   });
 
   it('turns absolute container paths into workdir paths', () => {
-    expect(fromServerPath('/workspace/src/a.js', '/workspace')).toBe('/src/a.js');
+    expect(fromServerPath('/workspace/src/a.js', '/workspace')).toBe(
+      '/src/a.js'
+    );
     expect(fromServerPath('/workspace', '/workspace')).toBe('/');
     expect(fromServerPath('/src/a.js', '/workspace')).toBe('/src/a.js');
     expect(fromServerPath('/workspace2/a', '/workspace')).toBe('/workspace2/a');
@@ -69,7 +71,10 @@ describe('drive paths and encodings', () => {
   it('maps container files to drive paths and back', () => {
     expect(toDrivePath(id, '/src/a.js')).toBe(`container:${id}/src/a.js`);
     expect(toLocalPath(id, '/')).toBe(id);
-    expect(splitLocalPath(`${id}/src/a.js`)).toEqual({ containerId: id, path: '/src/a.js' });
+    expect(splitLocalPath(`${id}/src/a.js`)).toEqual({
+      containerId: id,
+      path: '/src/a.js'
+    });
     expect(splitLocalPath(id)).toEqual({ containerId: id, path: '/' });
   });
 
@@ -86,14 +91,18 @@ describe('drive paths and encodings', () => {
     expect(decodeUtf8(new Uint8Array([0xff, 0xfe, 0x00]))).toBeNull();
     const bytes = new Uint8Array(70000).map((_, i) => (i * 7) % 256);
     const encoded = bytesToBase64(bytes);
-    expect(Buffer.from(encoded, 'base64').equals(Buffer.from(bytes))).toBe(true);
+    expect(Buffer.from(encoded, 'base64').equals(Buffer.from(bytes))).toBe(
+      true
+    );
     expect(base64ToBytes(encoded)).toEqual(bytes);
   });
 });
 
 describe('createOptionsFrom', () => {
   it('sends only what was filled in, plus the template files and ports', () => {
-    expect(createOptionsFrom({ name: '  ', image: '', template: 'blank' })).toEqual({});
+    expect(
+      createOptionsFrom({ name: '  ', image: '', template: 'blank' })
+    ).toEqual({});
     const options = createOptionsFrom({
       name: ' web ',
       image: 'node:20-alpine',
@@ -102,7 +111,11 @@ describe('createOptionsFrom', () => {
     expect(options.name).toBe('web');
     expect(options.image).toBe('node:20-alpine');
     expect(options.ports).toEqual([3000]);
-    expect(Object.keys(options.files!).sort()).toEqual(['README.md', 'package.json', 'server.js']);
+    expect(Object.keys(options.files!).sort()).toEqual([
+      'README.md',
+      'package.json',
+      'server.js'
+    ]);
   });
 
   it('has well-formed trees: every leaf a file with contents', () => {

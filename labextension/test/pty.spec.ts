@@ -44,7 +44,11 @@ describe('PtySession', () => {
     await settle();
     const frame = ws.last('pty-open')!;
     expect(frame.data).toEqual({ cols: 100, rows: 30 });
-    ws.receive({ event: 'pty-opened', id: frame.id, data: { terminalId: 'T1' } });
+    ws.receive({
+      event: 'pty-opened',
+      id: frame.id,
+      data: { terminalId: 'T1' }
+    });
     await expect(opened).resolves.toBe('T1');
     expect(session.terminalId).toBe('T1');
   });
@@ -64,8 +68,14 @@ describe('PtySession', () => {
       data: { terminalId: 'T1' }
     });
     await opened;
-    ws.receive({ event: 'pty-output', data: { terminalId: 'OTHER', data: 'nope' } });
-    ws.receive({ event: 'pty-output', data: { terminalId: 'T1', data: 'hello\r\n' } });
+    ws.receive({
+      event: 'pty-output',
+      data: { terminalId: 'OTHER', data: 'nope' }
+    });
+    ws.receive({
+      event: 'pty-output',
+      data: { terminalId: 'T1', data: 'hello\r\n' }
+    });
     expect(output).toEqual(['$ ', 'hello\r\n']);
   });
 
@@ -74,14 +84,25 @@ describe('PtySession', () => {
     const session = new PtySession(socket, { cols: 80, rows: 24 });
     const opened = session.open();
     await settle();
-    ws.receive({ event: 'pty-opened', id: ws.last('pty-open')!.id, data: { terminalId: 'T1' } });
+    ws.receive({
+      event: 'pty-opened',
+      id: ws.last('pty-open')!.id,
+      data: { terminalId: 'T1' }
+    });
     await opened;
     session.write('node -e "console.log(6*7)"\r');
     session.resize(120, 40);
     session.resize(120, 40);
     session.resize(0, 40);
-    expect(ws.sent.filter(f => f.event !== 'join-container' && f.event !== 'pty-open')).toEqual([
-      { event: 'pty-input', data: { terminalId: 'T1', data: 'node -e "console.log(6*7)"\r' } },
+    expect(
+      ws.sent.filter(
+        f => f.event !== 'join-container' && f.event !== 'pty-open'
+      )
+    ).toEqual([
+      {
+        event: 'pty-input',
+        data: { terminalId: 'T1', data: 'node -e "console.log(6*7)"\r' }
+      },
       { event: 'pty-resize', data: { terminalId: 'T1', cols: 120, rows: 40 } }
     ]);
   });
@@ -91,7 +112,11 @@ describe('PtySession', () => {
     const session = new PtySession(socket, { cols: 80, rows: 24 });
     const opened = session.open();
     await settle();
-    ws.receive({ event: 'pty-opened', id: ws.last('pty-open')!.id, data: { terminalId: 'T1' } });
+    ws.receive({
+      event: 'pty-opened',
+      id: ws.last('pty-open')!.id,
+      data: { terminalId: 'T1' }
+    });
     await opened;
     session.resize(90, 30);
     const events: string[] = [];
@@ -107,8 +132,15 @@ describe('PtySession', () => {
     const reopen = ws2.last('pty-open')!;
     expect(reopen.data).toEqual({ cols: 90, rows: 30, terminalId: 'T1' });
     // Replayed scrollback arrives, then the reply.
-    ws2.receive({ event: 'pty-output', data: { terminalId: 'T1', data: 'old output' } });
-    ws2.receive({ event: 'pty-opened', id: reopen.id, data: { terminalId: 'T1' } });
+    ws2.receive({
+      event: 'pty-output',
+      data: { terminalId: 'T1', data: 'old output' }
+    });
+    ws2.receive({
+      event: 'pty-opened',
+      id: reopen.id,
+      data: { terminalId: 'T1' }
+    });
     await settle();
     expect(events).toEqual(['clear', 'old output']);
     expect(session.terminalId).toBe('T1');
@@ -116,22 +148,37 @@ describe('PtySession', () => {
 
   it('re-attaches to a remembered terminal id (page reload)', async () => {
     const ws = await joinedSocket();
-    const session = new PtySession(socket, { cols: 80, rows: 24, terminalId: 'T9' });
+    const session = new PtySession(socket, {
+      cols: 80,
+      rows: 24,
+      terminalId: 'T9'
+    });
     const output: string[] = [];
     session.output.connect((_, data) => output.push(data));
     const opened = session.open();
     await settle();
     const frame = ws.last('pty-open')!;
     expect(frame.data).toEqual({ cols: 80, rows: 24, terminalId: 'T9' });
-    ws.receive({ event: 'pty-output', data: { terminalId: 'T9', data: 'scrollback' } });
-    ws.receive({ event: 'pty-opened', id: frame.id, data: { terminalId: 'T9' } });
+    ws.receive({
+      event: 'pty-output',
+      data: { terminalId: 'T9', data: 'scrollback' }
+    });
+    ws.receive({
+      event: 'pty-opened',
+      id: frame.id,
+      data: { terminalId: 'T9' }
+    });
     await expect(opened).resolves.toBe('T9');
     expect(output).toEqual(['scrollback']);
   });
 
   it('opens a new terminal when the remembered one is gone', async () => {
     const ws = await joinedSocket();
-    const session = new PtySession(socket, { cols: 80, rows: 24, terminalId: 'GONE' });
+    const session = new PtySession(socket, {
+      cols: 80,
+      rows: 24,
+      terminalId: 'GONE'
+    });
     const opened = session.open();
     await settle();
     ws.receive({
@@ -142,7 +189,11 @@ describe('PtySession', () => {
     await settle();
     const retry = ws.last('pty-open')!;
     expect(retry.data).toEqual({ cols: 80, rows: 24 });
-    ws.receive({ event: 'pty-opened', id: retry.id, data: { terminalId: 'NEW' } });
+    ws.receive({
+      event: 'pty-opened',
+      id: retry.id,
+      data: { terminalId: 'NEW' }
+    });
     await expect(opened).resolves.toBe('NEW');
   });
 
@@ -151,7 +202,11 @@ describe('PtySession', () => {
     const session = new PtySession(socket, { cols: 80, rows: 24 });
     const opened = session.open();
     await settle();
-    ws.receive({ event: 'pty-opened', id: ws.last('pty-open')!.id, data: { terminalId: 'T1' } });
+    ws.receive({
+      event: 'pty-opened',
+      id: ws.last('pty-open')!.id,
+      data: { terminalId: 'T1' }
+    });
     await opened;
     const codes: (number | null)[] = [];
     session.exited.connect((_, code) => codes.push(code));
@@ -166,7 +221,10 @@ describe('PtySession', () => {
 describe('PtySession.close', () => {
   it('sends pty-close with kill and stops sending input', async () => {
     const fakes = socketFactory();
-    const socket = new ContainerSocket(ID, { url: 'ws://s/container', factory: fakes.factory });
+    const socket = new ContainerSocket(ID, {
+      url: 'ws://s/container',
+      factory: fakes.factory
+    });
     const joined = socket.connect();
     fakes.current().open();
     fakes.current().acceptJoin();
@@ -175,13 +233,17 @@ describe('PtySession.close', () => {
     const session = new PtySession(socket, { cols: 80, rows: 24 });
     const opened = session.open();
     await new Promise(resolve => setTimeout(resolve, 0));
-    ws.receive({ event: 'pty-opened', id: ws.last('pty-open')!.id, data: { terminalId: 'T1' } });
+    ws.receive({
+      event: 'pty-opened',
+      id: ws.last('pty-open')!.id,
+      data: { terminalId: 'T1' }
+    });
     await opened;
     session.close(true);
     session.write('ls\r');
-    expect(ws.sent.filter(f => f.event.startsWith('pty-') && f.event !== 'pty-open')).toEqual([
-      { event: 'pty-close', data: { terminalId: 'T1', kill: true } }
-    ]);
+    expect(
+      ws.sent.filter(f => f.event.startsWith('pty-') && f.event !== 'pty-open')
+    ).toEqual([{ event: 'pty-close', data: { terminalId: 'T1', kill: true } }]);
     socket.dispose();
   });
 });

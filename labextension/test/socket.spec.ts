@@ -23,7 +23,11 @@ describe('containerSocketUrl', () => {
 
   it('leaves the token out when it is not to be appended (cookie auth)', () => {
     expect(
-      containerSocketUrl({ wsUrl: 'wss://hub.example/', token: 'abc', appendToken: false })
+      containerSocketUrl({
+        wsUrl: 'wss://hub.example/',
+        token: 'abc',
+        appendToken: false
+      })
     ).toBe('wss://hub.example/container');
     expect(
       containerSocketUrl({ wsUrl: 'ws://h/', token: '', appendToken: true })
@@ -77,7 +81,11 @@ describe('ContainerSocket', () => {
     expect(fakes.current().url).toBe('ws://server/container?token=t');
     fakes.current().open();
     expect(fakes.current().sent).toEqual([
-      { event: 'join-container', id: expect.any(Number), data: { containerId: ID } }
+      {
+        event: 'join-container',
+        id: expect.any(Number),
+        data: { containerId: ID }
+      }
     ]);
     fakes.current().acceptJoin({ cwd: '/workspace', terminals: ['t1'] });
     await expect(joined).resolves.toMatchObject({
@@ -95,8 +103,16 @@ describe('ContainerSocket', () => {
     const b = socket.request('fs-operation', { type: 'stat', path: '/a.js' });
     const [frameA, frameB] = ws.sent.slice(-2);
     expect(frameA.id).not.toBe(frameB.id);
-    ws.receive({ event: 'fs-result', id: frameB.id, data: { type: 'stat', result: { size: 3 } } });
-    ws.receive({ event: 'fs-result', id: frameA.id, data: { type: 'readdir', result: ['a.js'] } });
+    ws.receive({
+      event: 'fs-result',
+      id: frameB.id,
+      data: { type: 'stat', result: { size: 3 } }
+    });
+    ws.receive({
+      event: 'fs-result',
+      id: frameA.id,
+      data: { type: 'readdir', result: ['a.js'] }
+    });
     await expect(a).resolves.toMatchObject({ data: { result: ['a.js'] } });
     await expect(b).resolves.toMatchObject({ data: { result: { size: 3 } } });
   });
@@ -106,14 +122,21 @@ describe('ContainerSocket', () => {
     const ws = fakes.current();
     const reply = socket.request('pty-open', { cols: 80, rows: 24 });
     const sent = ws.last('pty-open')!;
-    ws.receive({ event: 'pty-opened', id: String(sent.id), data: { terminalId: 'x' } });
+    ws.receive({
+      event: 'pty-opened',
+      id: String(sent.id),
+      data: { terminalId: 'x' }
+    });
     await expect(reply).resolves.toMatchObject({ data: { terminalId: 'x' } });
   });
 
   it('rejects a request answered with error, carrying message and code', async () => {
     await connected();
     const ws = fakes.current();
-    const reply = socket.request('fs-operation', { type: 'readFile', path: '/nope' });
+    const reply = socket.request('fs-operation', {
+      type: 'readFile',
+      path: '/nope'
+    });
     ws.receive({
       event: 'error',
       id: ws.last('fs-operation')!.id,
@@ -134,9 +157,13 @@ describe('ContainerSocket', () => {
     const outputs: unknown[] = [];
     const sub = socket.on('fs-change', data => changes.push(data));
     socket.on('pty-output', data => outputs.push(data));
-    fakes.current().receive({ event: 'fs-change', data: { path: '/a', kind: 'add' } });
+    fakes
+      .current()
+      .receive({ event: 'fs-change', data: { path: '/a', kind: 'add' } });
     sub.dispose();
-    fakes.current().receive({ event: 'fs-change', data: { path: '/b', kind: 'add' } });
+    fakes
+      .current()
+      .receive({ event: 'fs-change', data: { path: '/b', kind: 'add' } });
     expect(changes).toEqual([{ path: '/a', kind: 'add' }]);
     expect(outputs).toEqual([]);
   });
@@ -146,9 +173,17 @@ describe('ContainerSocket', () => {
     const errors: SocketRequestError[] = [];
     socket.errorReceived.connect((_, e) => errors.push(e));
     fakes.current().receive('not json at all');
-    fakes.current().receive({ event: 'error', data: { message: 'bad frame', code: 'EINVAL' } });
-    expect(errors.map(e => [e.message, e.code])).toEqual([['bad frame', 'EINVAL']]);
-    const reply = socket.request('fs-operation', { type: 'readdir', path: '/' });
+    fakes.current().receive({
+      event: 'error',
+      data: { message: 'bad frame', code: 'EINVAL' }
+    });
+    expect(errors.map(e => [e.message, e.code])).toEqual([
+      ['bad frame', 'EINVAL']
+    ]);
+    const reply = socket.request('fs-operation', {
+      type: 'readdir',
+      path: '/'
+    });
     fakes.current().receive({
       event: 'fs-result',
       id: fakes.current().last('fs-operation')!.id,
@@ -164,7 +199,10 @@ describe('ContainerSocket', () => {
     // Only the join goes before the join is answered.
     expect(ws.sent.map(f => f.event)).toEqual(['join-container']);
     ws.acceptJoin();
-    expect(ws.sent.map(f => f.event)).toEqual(['join-container', 'terminal-input']);
+    expect(ws.sent.map(f => f.event)).toEqual([
+      'join-container',
+      'terminal-input'
+    ]);
     ws.receive({
       event: 'terminal-output',
       id: ws.last('terminal-input')!.id,
@@ -199,13 +237,23 @@ describe('ContainerSocket', () => {
     const third = fakes.current();
     third.open();
     expect(third.sent).toEqual([
-      { event: 'join-container', id: expect.any(Number), data: { containerId: ID } }
+      {
+        event: 'join-container',
+        id: expect.any(Number),
+        data: { containerId: ID }
+      }
     ]);
     third.acceptJoin({ cwd: '/workspace/src' });
     expect(rejoined).toHaveBeenCalledWith(
       expect.objectContaining({ containerId: ID, cwd: '/workspace/src' })
     );
-    expect(states).toEqual(['closed', 'connecting', 'closed', 'connecting', 'open']);
+    expect(states).toEqual([
+      'closed',
+      'connecting',
+      'closed',
+      'connecting',
+      'open'
+    ]);
 
     // After a success the backoff starts over.
     third.drop();
@@ -228,12 +276,19 @@ describe('ContainerSocket', () => {
     ws.acceptJoin({ cwd: 'b' });
     expect(order).toEqual(['hook:a', 'hook:b']);
     // The re-open frame from the hook is sent before the input queued while down.
-    expect(ws.sent.map(f => f.event)).toEqual(['join-container', 'pty-open', 'pty-input']);
+    expect(ws.sent.map(f => f.event)).toEqual([
+      'join-container',
+      'pty-open',
+      'pty-input'
+    ]);
   });
 
   it('rejects requests in flight when the connection drops; queued ones wait', async () => {
     await connected();
-    const inFlight = socket.request('fs-operation', { type: 'readdir', path: '/' });
+    const inFlight = socket.request('fs-operation', {
+      type: 'readdir',
+      path: '/'
+    });
     fakes.current().drop();
     const error = await inFlight.catch(e => e);
     expect(error).toBeInstanceOf(SocketRequestError);
@@ -244,13 +299,20 @@ describe('ContainerSocket', () => {
     const ws = fakes.current();
     ws.open();
     ws.acceptJoin();
-    ws.receive({ event: 'fs-result', id: ws.last('fs-operation')!.id, data: { result: {} } });
+    ws.receive({
+      event: 'fs-result',
+      id: ws.last('fs-operation')!.id,
+      data: { result: {} }
+    });
     await expect(queued).resolves.toBeTruthy();
   });
 
   it('times out a request that gets no answer', async () => {
     await connected();
-    const reply = socket.request('fs-operation', { type: 'readdir', path: '/' });
+    const reply = socket.request('fs-operation', {
+      type: 'readdir',
+      path: '/'
+    });
     vi.advanceTimersByTime(5000);
     const error = await reply.catch(e => e);
     expect(error.code).toBe('ETIMEDOUT');
@@ -272,7 +334,10 @@ describe('ContainerSocket', () => {
 
   it('stops for good on dispose: pending rejected, no reconnect', async () => {
     await connected();
-    const reply = socket.request('fs-operation', { type: 'readdir', path: '/' });
+    const reply = socket.request('fs-operation', {
+      type: 'readdir',
+      path: '/'
+    });
     const ws = fakes.current();
     socket.dispose();
     expect(ws.closed).toBe(true);
@@ -286,7 +351,10 @@ describe('ContainerSocket', () => {
 describe('ContainerSocket.rejoin', () => {
   it('joins again on the same connection, holding frames until the answer', async () => {
     const fakes = socketFactory();
-    const socket = new ContainerSocket(ID, { url: 'ws://s/container', factory: fakes.factory });
+    const socket = new ContainerSocket(ID, {
+      url: 'ws://s/container',
+      factory: fakes.factory
+    });
     const hooks: string[] = [];
     socket.onJoined(joined => hooks.push(joined.status));
     const first = socket.connect();
@@ -297,10 +365,17 @@ describe('ContainerSocket.rejoin', () => {
 
     const again = socket.rejoin();
     socket.send('pty-open', { cols: 80, rows: 24 });
-    expect(ws.sent.map(f => f.event)).toEqual(['join-container', 'join-container']);
+    expect(ws.sent.map(f => f.event)).toEqual([
+      'join-container',
+      'join-container'
+    ]);
     ws.acceptJoin({ status: 'running', cwd: '/workspace' });
     await expect(again).resolves.toMatchObject({ cwd: '/workspace' });
-    expect(ws.sent.map(f => f.event)).toEqual(['join-container', 'join-container', 'pty-open']);
+    expect(ws.sent.map(f => f.event)).toEqual([
+      'join-container',
+      'join-container',
+      'pty-open'
+    ]);
     expect(hooks).toEqual(['running', 'running']);
     expect(fakes.sockets).toHaveLength(1);
     socket.dispose();

@@ -97,7 +97,12 @@ describe('UploadQueue', () => {
       { file: blob(30), path: '/3' }
     ]);
     expect(calls.map(c => c.request.path)).toEqual(['/1', '/2']);
-    expect(queue.progress).toMatchObject({ active: 2, queued: 1, total: 60, loaded: 0 });
+    expect(queue.progress).toMatchObject({
+      active: 2,
+      queued: 1,
+      total: 60,
+      loaded: 0
+    });
 
     calls[0].progress(5);
     expect(queue.progress.loaded).toBe(5);
@@ -109,12 +114,19 @@ describe('UploadQueue', () => {
     calls[1].progress(999); // never counts more than the size
     expect(queue.progress.loaded).toBe(30);
     calls[1].resolve();
-    calls[2].reject(new ApiError('ENOSPC: no space left on device', 507, null, 'ENOSPC'));
+    calls[2].reject(
+      new ApiError('ENOSPC: no space left on device', 507, null, 'ENOSPC')
+    );
     const items = await done;
     expect(items.map(i => i.status)).toEqual(['done', 'done', 'error']);
     expect(items[2].error).toBe('ENOSPC: no space left on device');
     expect(queue.busy).toBe(false);
-    expect(queue.progress).toMatchObject({ done: 2, failed: 1, loaded: 30, total: 60 });
+    expect(queue.progress).toMatchObject({
+      done: 2,
+      failed: 1,
+      loaded: 30,
+      total: 60
+    });
   });
 
   it('cancels a queued item without sending it, and aborts a running one', async () => {
@@ -154,7 +166,9 @@ describe('uploadHeaders', () => {
       Authorization: 'token tok',
       'X-XSRFToken': 'XS'
     });
-    expect(uploadHeaders('', '')).toEqual({ 'Content-Type': 'application/octet-stream' });
+    expect(uploadHeaders('', '')).toEqual({
+      'Content-Type': 'application/octet-stream'
+    });
   });
 });
 
@@ -183,10 +197,21 @@ describe('xhrPut', () => {
 
   it('rejects with the server error body', async () => {
     const xhr = new FakeXhr();
-    const done = xhrPut('/u', blob(1), {}, () => undefined, new AbortController().signal, () => xhr);
+    const done = xhrPut(
+      '/u',
+      blob(1),
+      {},
+      () => undefined,
+      new AbortController().signal,
+      () => xhr
+    );
     xhr.respond(
       413,
-      JSON.stringify({ message: 'File too large (max 1 GiB)', reason: 'Payload Too Large', code: null })
+      JSON.stringify({
+        message: 'File too large (max 1 GiB)',
+        reason: 'Payload Too Large',
+        code: null
+      })
     );
     const error = await done.catch(e => e);
     expect(error).toBeInstanceOf(ApiError);
@@ -197,7 +222,14 @@ describe('xhrPut', () => {
   it('aborts the request when the signal fires', async () => {
     const xhr = new FakeXhr();
     const controller = new AbortController();
-    const done = xhrPut('/u', blob(1), {}, () => undefined, controller.signal, () => xhr);
+    const done = xhrPut(
+      '/u',
+      blob(1),
+      {},
+      () => undefined,
+      controller.signal,
+      () => xhr
+    );
     controller.abort();
     const error = await done.catch(e => e);
     expect(xhr.aborted).toBe(true);

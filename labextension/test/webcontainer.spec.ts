@@ -56,7 +56,13 @@ function recordingFetch() {
     );
   const text = (status: number, body: string) =>
     answers.push(new Response(body, { status }));
-  return { calls, fetch: fetch as typeof globalThis.fetch, json, text, answers };
+  return {
+    calls,
+    fetch: fetch as typeof globalThis.fetch,
+    json,
+    text,
+    answers
+  };
 }
 
 const flush = () => new Promise(resolve => setTimeout(resolve, 0));
@@ -78,7 +84,8 @@ describe('Node-style errors', () => {
     const error = errorFromBody(
       404,
       JSON.stringify({
-        message: "ENOENT: no such file or directory, open '/workspace/missing.js'",
+        message:
+          "ENOENT: no such file or directory, open '/workspace/missing.js'",
         reason: 'Not Found',
         code: 'ENOENT'
       })
@@ -137,13 +144,18 @@ describe('URLs and credentials', () => {
 
   it('sends the token as a header without cookies, or the _xsrf cookie without a token', async () => {
     const server = recordingFetch();
-    await createTransport({ serverUrl: SERVER, token: 'tok', fetch: server.fetch })
-      .fetch('containers');
+    await createTransport({
+      serverUrl: SERVER,
+      token: 'tok',
+      fetch: server.fetch
+    }).fetch('containers');
     expect(server.calls[0].url).toBe(`${SERVER}containers`);
     expect(server.calls[0].headers.get('Authorization')).toBe('token tok');
     // A token answer's Set-Cookie (Jupyter's login cookie) is never stored.
     expect(server.calls[0].credentials).toBe('omit');
-    await createTransport({ serverUrl: SERVER, fetch: server.fetch }).fetch('containers');
+    await createTransport({ serverUrl: SERVER, fetch: server.fetch }).fetch(
+      'containers'
+    );
     expect(server.calls[1].credentials).toBe('same-origin');
     expect(server.calls[1].headers.get('Authorization')).toBeNull();
     expect(readCookie('_xsrf', 'a=1; _xsrf=2%7Cx; b=3')).toBe('2|x');
@@ -165,7 +177,10 @@ describe('URLs and credentials', () => {
   });
 
   it('resolves preview paths against the server origin', () => {
-    const transport = createTransport({ serverUrl: SERVER, fetch: recordingFetch().fetch });
+    const transport = createTransport({
+      serverUrl: SERVER,
+      fetch: recordingFetch().fetch
+    });
     expect(transport.resolveUrl('/user/ann/containers/x/proxy/3000/')).toBe(
       'http://127.0.0.1:8888/user/ann/containers/x/proxy/3000/'
     );
@@ -217,7 +232,9 @@ describe('WebContainer', () => {
     expect(wc.containerId).toBe(ID);
     expect(wc.workdir).toBe('/home/app');
     // The token is in no URL: it is offered as a subprotocol.
-    expect(sockets.current().url).toBe('ws://127.0.0.1:8888/user/ann/container');
+    expect(sockets.current().url).toBe(
+      'ws://127.0.0.1:8888/user/ann/container'
+    );
     expect(sockets.current().protocols).toEqual(socketProtocols('tok'));
     expect(sockets.current().last('join-container')!.data).toEqual({
       containerId: ID
@@ -235,12 +252,18 @@ describe('WebContainer', () => {
       `${SERVER}webcontainer/${ID}/fs/readdir/my%20dir?withFileTypes=true`
     );
     expect(entries[0]).toBeInstanceOf(DirEnt);
-    expect(entries.map(e => [e.name, e.isFile(), e.isDirectory(), e.isSymbolicLink()]))
-      .toEqual([
-        ['src', false, true, false],
-        ['a.js', true, false, false],
-        ['l', false, false, true]
-      ]);
+    expect(
+      entries.map(e => [
+        e.name,
+        e.isFile(),
+        e.isDirectory(),
+        e.isSymbolicLink()
+      ])
+    ).toEqual([
+      ['src', false, true, false],
+      ['a.js', true, false, false],
+      ['l', false, false, true]
+    ]);
     server.json(200, ['a.js']);
     expect(await wc.fs.readdir('/')).toEqual(['a.js']);
   });
@@ -274,20 +297,34 @@ describe('WebContainer', () => {
     await wc.fs.mkdir('/a/b', { recursive: true });
     await wc.fs.rm('/a', { recursive: true });
     await wc.fs.rename('/x', '/y');
-    await wc.mount({ 'a.txt': { file: { contents: 'A' } } }, { mountPoint: '/m' });
+    await wc.mount(
+      { 'a.txt': { file: { contents: 'A' } } },
+      { mountPoint: '/m' }
+    );
     server.json(200, { 'a.txt': { file: { contents: 'A' } } });
     const tree = await wc.export('/', { format: 'json' });
     expect(tree).toEqual({ 'a.txt': { file: { contents: 'A' } } });
-    const calls = server.calls.slice(1).map(c => [c.method, c.url.slice(SERVER.length)]);
+    const calls = server.calls
+      .slice(1)
+      .map(c => [c.method, c.url.slice(SERVER.length)]);
     expect(calls).toEqual([
       ['POST', `webcontainer/${ID}/fs/mkdir`],
-      ['DELETE', `webcontainer/${ID}/fs/rm?path=%2Fa&recursive=true&force=false`],
+      [
+        'DELETE',
+        `webcontainer/${ID}/fs/rm?path=%2Fa&recursive=true&force=false`
+      ],
       ['POST', `webcontainer/${ID}/fs/rename`],
       ['POST', `webcontainer/${ID}/mount`],
       ['GET', `webcontainer/${ID}/export?path=%2F&format=json`]
     ]);
-    expect(JSON.parse(server.calls[1].body)).toEqual({ path: '/a/b', recursive: true });
-    expect(JSON.parse(server.calls[3].body)).toEqual({ oldPath: '/x', newPath: '/y' });
+    expect(JSON.parse(server.calls[1].body)).toEqual({
+      path: '/a/b',
+      recursive: true
+    });
+    expect(JSON.parse(server.calls[3].body)).toEqual({
+      oldPath: '/x',
+      newPath: '/y'
+    });
     expect(JSON.parse(server.calls[4].body).mountPoint).toBe('/m');
   });
 
@@ -305,7 +342,10 @@ describe('WebContainer', () => {
 
   it('spawn streams output, takes input, and exit resolves with the code', async () => {
     const ws = sockets.current();
-    const spawning = wc.spawn('node', ['server.js'], { cwd: '/src', env: { A: 1 } });
+    const spawning = wc.spawn('node', ['server.js'], {
+      cwd: '/src',
+      env: { A: 1 }
+    });
     await flush();
     const request = ws.last('process-operation')!;
     expect(request.data).toEqual({
@@ -316,7 +356,11 @@ describe('WebContainer', () => {
       env: { A: '1' },
       terminal: { cols: 80, rows: 24 } // a terminal by default, as WebContainer's
     });
-    ws.receive({ event: 'process-result', id: request.id, data: { type: 'spawn', pid: 7 } });
+    ws.receive({
+      event: 'process-result',
+      id: request.id,
+      data: { type: 'spawn', pid: 7 }
+    });
     // Output of another process on the same socket is not ours.
     ws.receive({ event: 'process-output', data: { pid: 8, data: 'other' } });
     ws.receive({ event: 'process-output', data: { pid: 7, data: 'hello ' } });
@@ -328,7 +372,11 @@ describe('WebContainer', () => {
     await flush();
     const input = ws.last('process-operation')!;
     expect(input.data).toEqual({ type: 'input', pid: 7, data: 'line\n' });
-    ws.receive({ event: 'process-result', id: input.id, data: { type: 'input', pid: 7 } });
+    ws.receive({
+      event: 'process-result',
+      id: input.id,
+      data: { type: 'input', pid: 7 }
+    });
     await writing;
 
     ws.receive({ event: 'process-exit', data: { pid: 7, exitCode: 3 } });
@@ -349,7 +397,12 @@ describe('WebContainer', () => {
     const resizing = process.resize({ cols: 100, rows: 30 });
     await flush();
     const resize = ws.last('process-operation')!;
-    expect(resize.data).toEqual({ type: 'resize', pid: 9, cols: 100, rows: 30 });
+    expect(resize.data).toEqual({
+      type: 'resize',
+      pid: 9,
+      cols: 100,
+      rows: 30
+    });
     ws.receive({ event: 'process-result', id: resize.id, data: { pid: 9 } });
     await resizing;
 
@@ -369,7 +422,9 @@ describe('WebContainer', () => {
 
   it('spawn takes a terminal size, or terminal: false for pipes', async () => {
     const ws = sockets.current();
-    wc.spawn('node', { terminal: { cols: 120, rows: 40 } }).catch(() => undefined);
+    wc.spawn('node', { terminal: { cols: 120, rows: 40 } }).catch(
+      () => undefined
+    );
     await flush();
     expect(ws.last('process-operation')!.data).toEqual({
       type: 'spawn',
@@ -434,7 +489,10 @@ describe('WebContainer', () => {
   it('error frames without a request reach on("error")', () => {
     const errors: { message: string; code?: string }[] = [];
     wc.on('error', e => errors.push(e));
-    sockets.current().receive({ event: 'error', data: { message: 'bad frame', code: 'EBADFRAME' } });
+    sockets.current().receive({
+      event: 'error',
+      data: { message: 'bad frame', code: 'EBADFRAME' }
+    });
     expect(errors).toEqual([{ message: 'bad frame', code: 'EBADFRAME' }]);
   });
 
@@ -448,12 +506,22 @@ describe('WebContainer', () => {
     await flush();
     const watches = ws.sent.filter(f => f.event === 'fs-operation');
     expect(watches.map(f => f.data)).toEqual([{ type: 'watch', path: '/' }]);
-    ws.receive({ event: 'fs-result', id: watches[0].id, data: { type: 'watch', result: null } });
+    ws.receive({
+      event: 'fs-result',
+      id: watches[0].id,
+      data: { type: 'watch', result: null }
+    });
     await first.ready;
     await second.ready;
 
-    ws.receive({ event: 'fs-change', data: { path: '/hello.txt', kind: 'add' } });
-    ws.receive({ event: 'fs-change', data: { path: '/home/app/src/a.js', kind: 'change' } });
+    ws.receive({
+      event: 'fs-change',
+      data: { path: '/hello.txt', kind: 'add' }
+    });
+    ws.receive({
+      event: 'fs-change',
+      data: { path: '/home/app/src/a.js', kind: 'change' }
+    });
     expect(seen).toEqual([
       ['rename', 'hello.txt'],
       ['r-rename', 'hello.txt'],
@@ -462,7 +530,10 @@ describe('WebContainer', () => {
     first.close();
     second.close();
     await flush();
-    expect(ws.last('fs-operation')!.data).toEqual({ type: 'unwatch', path: '/' });
+    expect(ws.last('fs-operation')!.data).toEqual({
+      type: 'unwatch',
+      path: '/'
+    });
     ws.receive({ event: 'fs-change', data: { path: '/x', kind: 'add' } });
     expect(seen).toHaveLength(3);
   });
@@ -474,22 +545,35 @@ describe('WebContainer', () => {
     ws.receive({
       event: 'error',
       id: ws.last('fs-operation')!.id,
-      data: { message: "ENOENT: no such file or directory, watch '/home/app/missing'", code: 'ENOENT' }
+      data: {
+        message: "ENOENT: no such file or directory, watch '/home/app/missing'",
+        code: 'ENOENT'
+      }
     });
-    await expect(watcher.ready).rejects.toMatchObject({ code: 'ENOENT', syscall: 'watch' });
+    await expect(watcher.ready).rejects.toMatchObject({
+      code: 'ENOENT',
+      syscall: 'watch'
+    });
   });
 
   it('teardown deletes the container, closes the socket and refuses later calls', async () => {
     const ws = sockets.current();
     await wc.teardown();
     const last = server.calls[server.calls.length - 1];
-    expect([last.method, last.url]).toEqual(['DELETE', `${SERVER}webcontainer/${ID}`]);
+    expect([last.method, last.url]).toEqual([
+      'DELETE',
+      `${SERVER}webcontainer/${ID}`
+    ]);
     expect(ws.closed).toBe(true);
     expect(wc.isTornDown).toBe(true);
-    await expect(wc.spawn('ls')).rejects.toMatchObject({ code: 'ERR_TORN_DOWN' });
+    await expect(wc.spawn('ls')).rejects.toMatchObject({
+      code: 'ERR_TORN_DOWN'
+    });
     // Its file system is unusable too, as in @webcontainer/api.
     const calls = server.calls.length;
-    await expect(wc.fs.readFile('/a')).rejects.toMatchObject({ code: 'ERR_TORN_DOWN' });
+    await expect(wc.fs.readFile('/a')).rejects.toMatchObject({
+      code: 'ERR_TORN_DOWN'
+    });
     expect(() => wc.fs.watch('/', () => undefined)).toThrow(/ERR_TORN_DOWN/);
     expect(server.calls).toHaveLength(calls);
     await wc.teardown(); // idempotent, no second DELETE
@@ -555,12 +639,20 @@ describe('bytes: mount and export as @webcontainer/api has them', () => {
   it('mount sends Uint8Array contents as base64, text as text', async () => {
     await wc.mount({
       'a.txt': { file: { contents: 'A' } },
-      bin: { directory: { 'x.dat': { file: { contents: new Uint8Array([0, 255, 10]) } } } }
+      bin: {
+        directory: {
+          'x.dat': { file: { contents: new Uint8Array([0, 255, 10]) } }
+        }
+      }
     });
     expect(JSON.parse(server.calls[0].body)).toEqual({
       tree: {
         'a.txt': { file: { contents: 'A' } },
-        bin: { directory: { 'x.dat': { file: { contents: 'AP8K', encoding: 'base64' } } } }
+        bin: {
+          directory: {
+            'x.dat': { file: { contents: 'AP8K', encoding: 'base64' } }
+          }
+        }
       }
     });
   });
@@ -583,7 +675,11 @@ describe('bytes: mount and export as @webcontainer/api has them', () => {
   it('export gives base64 files as Uint8Array, and binary as bytes', async () => {
     server.json(200, {
       'a.txt': { file: { contents: 'A' } },
-      d: { directory: { 'x.dat': { file: { contents: 'AP8K', encoding: 'base64' } } } }
+      d: {
+        directory: {
+          'x.dat': { file: { contents: 'AP8K', encoding: 'base64' } }
+        }
+      }
     });
     const tree = await wc.export('/');
     expect(tree['a.txt']).toEqual({ file: { contents: 'A' } });
@@ -591,13 +687,17 @@ describe('bytes: mount and export as @webcontainer/api has them', () => {
     expect(data).toBeInstanceOf(Uint8Array);
     expect(Array.from(data)).toEqual([0, 255, 10]);
 
-    server.answers.push(new Response(new Uint8Array([80, 75]), { status: 200 }));
+    server.answers.push(
+      new Response(new Uint8Array([80, 75]), { status: 200 })
+    );
     const bytes = await wc.export('/src', { format: 'binary' });
     expect(bytes).toBeInstanceOf(Uint8Array);
     expect(server.calls[1].url).toBe(
       `${SERVER}webcontainer/${ID}/export?path=%2Fsrc&format=binary`
     );
-    await expect(wc.export('/', { format: 'tar' as any })).rejects.toMatchObject({
+    await expect(
+      wc.export('/', { format: 'tar' as any })
+    ).rejects.toMatchObject({
       code: 'ERR_INVALID_ARG_VALUE'
     });
   });

@@ -10,6 +10,7 @@ import {
   stopIcon,
   terminalIcon
 } from '@jupyterlab/ui-components';
+import { IDocumentManager } from '@jupyterlab/docmanager';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { errorMessage } from '../api';
@@ -17,6 +18,7 @@ import { DRIVE_NAME } from '../drive';
 import { CommandIDs } from '../panel/commandids';
 import { CreateContainerForm } from '../panel/createdialog';
 import { ContainerTerminal } from '../terminal';
+import { CONTAINER_ARGS, describeArgs } from './args';
 import {
   ICommandContext,
   containerIdOf as containerOf,
@@ -24,20 +26,30 @@ import {
   notifyError
 } from './context';
 
-export function registerContainerCommands(ctx: ICommandContext): void {
-  const { app, model, explorer, docManager } = ctx;
+/** What the container commands need beyond the shared context. */
+export interface IContainerCommandContext extends ICommandContext {
+  /** Closes the editor tabs of a deleted container's files. */
+  docManager: IDocumentManager;
+  /** Shows the side panel. */
+  showPanel: () => void;
+}
+
+export function registerContainerCommands(ctx: IContainerCommandContext): void {
+  const { app, docManager } = ctx;
+  const { model, explorer } = ctx.manager;
   const { commands } = app;
-  const containerIdOf = (args: ReadonlyPartialJSONObject) => containerOf(ctx, args);
+  const containerIdOf = (args: ReadonlyPartialJSONObject) =>
+    containerOf(ctx, args);
   const nameOf = (id: string) => nameIn(ctx, id);
 
   /** Close every tab that belongs to a (deleted) container. */
   const closeWidgetsOf = (id: string) => {
-    ctx.terminals.forEach(widget => {
+    ctx.manager.terminals.forEach(widget => {
       if (widget.containerId === id) {
         widget.close();
       }
     });
-    ctx.previews.forEach(widget => {
+    ctx.manager.previews.forEach(widget => {
       if (widget.containerId === id) {
         widget.close();
       }
@@ -58,11 +70,13 @@ export function registerContainerCommands(ctx: ICommandContext): void {
 
   commands.addCommand(CommandIDs.showPanel, {
     label: 'Show Containers Panel',
+    describedBy: describeArgs({}),
     execute: () => ctx.showPanel()
   });
 
   commands.addCommand(CommandIDs.refresh, {
     label: 'Refresh Containers',
+    describedBy: describeArgs({}),
     caption: 'Refresh the container list',
     icon: refreshIcon,
     execute: async () => {
@@ -76,12 +90,13 @@ export function registerContainerCommands(ctx: ICommandContext): void {
 
   commands.addCommand(CommandIDs.create, {
     label: 'New Container…',
+    describedBy: describeArgs({}),
     caption: 'Create a container',
     icon: addIcon,
     execute: async () => {
       const result = await showDialog({
         title: 'New Container',
-        body: new CreateContainerForm(ctx.settings.defaultImage),
+        body: new CreateContainerForm(ctx.manager.settings.defaultImage),
         buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Create' })],
         focusNodeSelector: 'input'
       });
@@ -89,17 +104,25 @@ export function registerContainerCommands(ctx: ICommandContext): void {
         return;
       }
       const creating = model.create(result.value);
-      Notification.promise<{ name: string }>(creating.then(info => ({ name: info.name })), {
-        pending: { message: 'Creating a container…', options: { autoClose: false } },
-        success: {
-          message: info => `Container "${(info as { name: string }).name}" is running`,
-          options: { autoClose: 3000 }
-        },
-        error: {
-          message: error => `Could not create the container: ${errorMessage(error)}`,
-          options: { autoClose: 10000 }
+      Notification.promise<{ name: string }>(
+        creating.then(info => ({ name: info.name })),
+        {
+          pending: {
+            message: 'Creating a container…',
+            options: { autoClose: false }
+          },
+          success: {
+            message: info =>
+              `Container "${(info as { name: string }).name}" is running`,
+            options: { autoClose: 3000 }
+          },
+          error: {
+            message: error =>
+              `Could not create the container: ${errorMessage(error)}`,
+            options: { autoClose: 10000 }
+          }
         }
-      });
+      );
       try {
         const info = await creating;
         ctx.showPanel();
@@ -119,8 +142,11 @@ export function registerContainerCommands(ctx: ICommandContext): void {
   ) =>
     commands.addCommand(id, {
       label: args =>
-        args.id ? `${label} ${nameOf(args.id as string)}` : `${label} Selected Container`,
+        args.id
+          ? `${label} ${nameOf(args.id as string)}`
+          : `${label} Selected Container`,
       caption: `${label} the container`,
+      describedBy: describeArgs(CONTAINER_ARGS),
       icon,
       isEnabled: args => containerIdOf(args) !== null,
       execute: async args => {
@@ -141,9 +167,12 @@ export function registerContainerCommands(ctx: ICommandContext): void {
 
   commands.addCommand(CommandIDs.deleteContainer, {
     label: args =>
-      args.id ? `Delete ${nameOf(args.id as string)}…` : 'Delete Selected Container…',
+      args.id
+        ? `Delete ${nameOf(args.id as string)}…`
+        : 'Delete Selected Container…',
     caption: 'Delete the container',
     icon: deleteIcon,
+    describedBy: describeArgs(CONTAINER_ARGS),
     isEnabled: args => containerIdOf(args) !== null,
     execute: async args => {
       const containerId = containerIdOf(args);
@@ -177,6 +206,21 @@ export function registerContainerCommands(ctx: ICommandContext): void {
         : 'Open Terminal in Selected Container',
     caption: 'Open a terminal in the container',
     icon: terminalIcon,
+    describedBy: describeArgs({
+      ...CONTAINER_ARGS,
+      terminalId: {
+        type: 'string',
+        description: 'A running terminal to show again (default: a new shell)'
+      },
+      name: {
+        type: 'string',
+        description: 'The container name in the tab title, until it is known'
+      },
+      key: {
+        type: 'string',
+        description: 'The tab key kept in the workspace (default: a new one)'
+      }
+    }),
     isEnabled: args => containerIdOf(args) !== null,
     execute: args => {
       const containerId = containerIdOf(args);
@@ -185,7 +229,7 @@ export function registerContainerCommands(ctx: ICommandContext): void {
       }
       const terminalId = (args.terminalId as string) ?? null;
       if (terminalId) {
-        const open = ctx.terminals.find(
+        const open = ctx.manager.terminals.find(
           w => w.containerId === containerId && w.terminalId === terminalId
         );
         if (open) {
@@ -193,9 +237,12 @@ export function registerContainerCommands(ctx: ICommandContext): void {
           return open;
         }
       }
-      const name = model.find(containerId)?.name ?? (args.name as string) ?? nameOf(containerId);
+      const name =
+        model.find(containerId)?.name ??
+        (args.name as string) ??
+        nameOf(containerId);
       const widget = new ContainerTerminal({
-        socket: ctx.sockets.get(containerId),
+        socket: ctx.manager.sockets.get(containerId),
         containerName: name,
         terminalId,
         key: (args.key as string) ?? undefined
@@ -205,11 +252,15 @@ export function registerContainerCommands(ctx: ICommandContext): void {
       )}`;
       widget.title.icon = terminalIcon;
       widget.node.dataset.containerId = containerId;
-      widget.terminalIdChanged.connect(() => void ctx.terminals.save(widget));
-      void ctx.terminals.add(widget);
+      widget.terminalIdChanged.connect(
+        () => void ctx.manager.terminals.save(widget)
+      );
+      void ctx.manager.terminals.add(widget);
       app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);
-      widget.ready.catch(error => notifyError('Could not open a terminal', error));
+      widget.ready.catch(error =>
+        notifyError('Could not open a terminal', error)
+      );
       return widget;
     }
   });

@@ -2,7 +2,12 @@
  * File commands of the explorer: open, new file/folder, rename, delete,
  * download, upload.
  */
-import { Dialog, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  InputDialog,
+  Notification,
+  showDialog
+} from '@jupyterlab/apputils';
 import {
   addIcon,
   collapseAllIcon,
@@ -13,13 +18,15 @@ import {
   newFolderIcon,
   refreshIcon
 } from '@jupyterlab/ui-components';
+import { IDocumentManager } from '@jupyterlab/docmanager';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { toDrivePath, toLocalPath } from '../drive';
+import { ContainerDrive, toDrivePath, toLocalPath } from '../drive';
 import { CommandIDs } from '../panel/commandids';
 import { takeDroppedFiles } from '../panel/files';
-import { basename, dirname, isValidName, join } from '../paths';
+import { basename, dirname, isValidName, join } from '../webcontainer/paths';
 import { IDroppedFile } from '../upload';
+import { DIRECTORY_ARG, PATH_ARG, describeArgs } from './args';
 import { ICommandContext, nameOf as nameIn, notifyError } from './context';
 
 /** Save a blob as a download with a file name. */
@@ -56,8 +63,17 @@ function pickFiles(): Promise<File[]> {
   });
 }
 
-export function registerFileCommands(ctx: ICommandContext): void {
-  const { app, client, explorer, drive, docManager } = ctx;
+/** What the file commands need beyond the shared context. */
+export interface IFileCommandContext extends ICommandContext {
+  /** Opens container files in editor tabs. */
+  docManager: IDocumentManager;
+  /** The contents drive of container files (rename and delete go through it). */
+  drive: ContainerDrive;
+}
+
+export function registerFileCommands(ctx: IFileCommandContext): void {
+  const { app, docManager, drive } = ctx;
+  const { client, explorer } = ctx.manager;
   const { commands } = app;
   const nameOf = (id: string) => nameIn(ctx, id);
   const explorerContainer = (): string | null => explorer.target?.id ?? null;
@@ -66,6 +82,17 @@ export function registerFileCommands(ctx: ICommandContext): void {
   commands.addCommand(CommandIDs.openFile, {
     label: 'Open File',
     caption: 'Open the file in an editor tab',
+    describedBy: describeArgs({
+      containerId: {
+        type: 'string',
+        description: "The container (default: the explorer's)"
+      },
+      path: PATH_ARG,
+      factory: {
+        type: 'string',
+        description: 'The document widget factory (default: the default one)'
+      }
+    }),
     execute: args => {
       const containerId = (args.containerId as string) ?? explorerContainer();
       const path = (args.path as string) ?? explorer.selectedPath;
@@ -101,40 +128,44 @@ export function registerFileCommands(ctx: ICommandContext): void {
     return name;
   };
 
-  const create = (kind: 'file' | 'folder') => async (args: ReadonlyPartialJSONObject) => {
-    const containerId = explorerContainer();
-    if (!containerId) {
-      return;
-    }
-    const name = await askName(kind === 'file' ? 'New File' : 'New Folder');
-    if (!name) {
-      return;
-    }
-    const directory = (args.directory as string) ?? explorer.currentDirectory;
-    const path = join(directory, name);
-    if (explorer.tree?.has(path)) {
-      Notification.error(`EEXIST: "${path}" already exists`, { autoClose: 5000 });
-      return;
-    }
-    try {
-      if (kind === 'file') {
-        await client.writeText(containerId, path, '');
-      } else {
-        await client.mkdir(containerId, path);
+  const create =
+    (kind: 'file' | 'folder') => async (args: ReadonlyPartialJSONObject) => {
+      const containerId = explorerContainer();
+      if (!containerId) {
+        return;
       }
-      await explorer.list(directory);
-      explorer.tree?.expand(directory);
-      explorer.select(path);
-      return path;
-    } catch (error) {
-      notifyError(`Could not create ${basename(path)}`, error);
-    }
-  };
+      const name = await askName(kind === 'file' ? 'New File' : 'New Folder');
+      if (!name) {
+        return;
+      }
+      const directory = (args.directory as string) ?? explorer.currentDirectory;
+      const path = join(directory, name);
+      if (explorer.tree?.has(path)) {
+        Notification.error(`EEXIST: "${path}" already exists`, {
+          autoClose: 5000
+        });
+        return;
+      }
+      try {
+        if (kind === 'file') {
+          await client.writeText(containerId, path, '');
+        } else {
+          await client.mkdir(containerId, path);
+        }
+        await explorer.list(directory);
+        explorer.tree?.expand(directory);
+        explorer.select(path);
+        return path;
+      } catch (error) {
+        notifyError(`Could not create ${basename(path)}`, error);
+      }
+    };
 
   commands.addCommand(CommandIDs.newFile, {
     label: 'New File in Container…',
     caption: 'New file',
     icon: addIcon,
+    describedBy: describeArgs({ directory: DIRECTORY_ARG }),
     isEnabled: hasExplorer,
     execute: create('file')
   });
@@ -143,6 +174,7 @@ export function registerFileCommands(ctx: ICommandContext): void {
     label: 'New Folder in Container…',
     caption: 'New folder',
     icon: newFolderIcon,
+    describedBy: describeArgs({ directory: DIRECTORY_ARG }),
     isEnabled: hasExplorer,
     execute: create('folder')
   });
@@ -151,6 +183,7 @@ export function registerFileCommands(ctx: ICommandContext): void {
     label: 'Rename…',
     caption: 'Rename the selected file or folder',
     icon: editIcon,
+    describedBy: describeArgs({ path: PATH_ARG }),
     isEnabled: () => hasExplorer() && explorer.selectedPath !== null,
     execute: async args => {
       const containerId = explorerContainer();
@@ -180,6 +213,7 @@ export function registerFileCommands(ctx: ICommandContext): void {
     label: 'Delete…',
     caption: 'Delete the selected file or folder',
     icon: deleteIcon,
+    describedBy: describeArgs({ path: PATH_ARG }),
     isEnabled: () => hasExplorer() && explorer.selectedPath !== null,
     execute: async args => {
       const containerId = explorerContainer();
@@ -211,6 +245,7 @@ export function registerFileCommands(ctx: ICommandContext): void {
     label: 'Download',
     caption: 'Download the selected file (a folder as a zip)',
     icon: downloadIcon,
+    describedBy: describeArgs({ path: PATH_ARG }),
     isEnabled: () => hasExplorer() && explorer.selectedPath !== null,
     execute: async args => {
       const containerId = explorerContainer();
@@ -235,6 +270,14 @@ export function registerFileCommands(ctx: ICommandContext): void {
     label: 'Upload Files to Container…',
     caption: 'Upload files',
     icon: fileUploadIcon,
+    describedBy: describeArgs({
+      directory: DIRECTORY_ARG,
+      dropId: {
+        type: 'number',
+        description:
+          'Files dropped on the tree (default: ask with a file picker)'
+      }
+    }),
     isEnabled: hasExplorer,
     execute: async args => {
       if (!explorerContainer()) {
@@ -245,7 +288,10 @@ export function registerFileCommands(ctx: ICommandContext): void {
       if (typeof args.dropId === 'number') {
         files = takeDroppedFiles<IDroppedFile[]>(args.dropId);
       } else {
-        files = (await pickFiles()).map(file => ({ file, relativePath: file.name }));
+        files = (await pickFiles()).map(file => ({
+          file,
+          relativePath: file.name
+        }));
       }
       if (!files || files.length === 0) {
         return;
@@ -272,6 +318,7 @@ export function registerFileCommands(ctx: ICommandContext): void {
     label: 'Refresh Container Files',
     caption: 'Read the file tree again',
     icon: refreshIcon,
+    describedBy: describeArgs({}),
     isEnabled: hasExplorer,
     execute: () => explorer.reload()
   });
@@ -280,6 +327,7 @@ export function registerFileCommands(ctx: ICommandContext): void {
     label: 'Collapse All Folders',
     caption: 'Collapse all folders',
     icon: collapseAllIcon,
+    describedBy: describeArgs({}),
     isEnabled: hasExplorer,
     execute: () => explorer.tree?.collapseAll()
   });

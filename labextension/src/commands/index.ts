@@ -1,16 +1,13 @@
 /**
- * The extension's commands. Every user-facing failure becomes a JupyterLab
- * notification carrying the server's message.
+ * The extension's commands, registered by the plugin of their part: the
+ * containers and terminals, the files of the explorer, the previews. Every
+ * user-facing failure becomes a JupyterLab notification carrying the server's
+ * message.
  */
-import { registerContainerCommands } from './containers';
-import { ICommandContext } from './context';
-import { registerFileCommands } from './files';
-import { registerPreviewCommands } from './previews';
-
-export { ICommandContext, ICommandSettings, notifyError } from './context';
-
-export function registerCommands(ctx: ICommandContext): void {
-  registerContainerCommands(ctx);
-  registerFileCommands(ctx);
-  registerPreviewCommands(ctx);
-}
+export { registerContainerCommands } from './containers';
+export type { IContainerCommandContext } from './containers';
+export { registerFileCommands } from './files';
+export type { IFileCommandContext } from './files';
+export { registerPreviewCommands } from './previews';
+export { notifyError } from './context';
+export type { ICommandContext } from './context';

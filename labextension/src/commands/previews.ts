@@ -8,6 +8,7 @@ import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { CommandIDs } from '../panel/commandids';
 import { PreviewWidget } from '../preview';
 import { PreviewTarget } from '../types';
+import { CONTAINER_ARGS, describeArgs } from './args';
 import {
   ICommandContext,
   containerIdOf as containerOf,
@@ -16,9 +17,11 @@ import {
 } from './context';
 
 export function registerPreviewCommands(ctx: ICommandContext): void {
-  const { app, client, model } = ctx;
+  const { app } = ctx;
+  const { client, model } = ctx.manager;
   const { commands } = app;
-  const containerIdOf = (args: ReadonlyPartialJSONObject) => containerOf(ctx, args);
+  const containerIdOf = (args: ReadonlyPartialJSONObject) =>
+    containerOf(ctx, args);
   const nameOf = (id: string) => nameIn(ctx, id);
   const hasContainer = () => model.selectedId !== null;
 
@@ -26,6 +29,18 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
     label: args =>
       args.port ? `Open Preview of Port ${args.port}` : 'Open Preview…',
     caption: 'Open the preview of a port in the container',
+    describedBy: describeArgs({
+      ...CONTAINER_ARGS,
+      port: {
+        type: 'number',
+        description: 'The container port (default: ask)'
+      },
+      target: {
+        type: 'string',
+        enum: ['tab', 'browser'],
+        description: 'A JupyterLab tab or a browser tab (default: the setting)'
+      }
+    }),
     isEnabled: hasContainer,
     execute: async args => {
       const containerId = containerIdOf(args);
@@ -33,9 +48,11 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
         return;
       }
       let port = Number(args.port);
-      const target = (args.target as PreviewTarget) ?? ctx.settings.openPreviewsIn;
+      const target =
+        (args.target as PreviewTarget) ?? ctx.manager.settings.openPreviewsIn;
       // A new browser tab must open in the click's own task (popup blockers).
-      const early = target === 'browser' ? window.open('about:blank', '_blank') : null;
+      const early =
+        target === 'browser' ? window.open('about:blank', '_blank') : null;
       try {
         if (!Number.isInteger(port) || port <= 0) {
           const ports = model.ports(containerId);
@@ -63,7 +80,7 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
           }
           return;
         }
-        const open = ctx.previews.find(
+        const open = ctx.manager.previews.find(
           w => w.containerId === containerId && w.port === port
         );
         if (open) {
@@ -78,7 +95,7 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
           url: absolute
         });
         widget.id = `jp-ContainerManager-preview-${containerId}-${port}`;
-        void ctx.previews.add(widget);
+        void ctx.manager.previews.add(widget);
         app.shell.add(widget, 'main', { mode: 'split-right' });
         app.shell.activateById(widget.id);
         return widget;

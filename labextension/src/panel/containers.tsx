@@ -66,7 +66,8 @@ function ContainerRow(props: IRowProps): JSX.Element {
       role="option"
       aria-selected={props.selected}
       className={
-        'jp-ContainerManager-container' + (props.selected ? ' jp-mod-selected' : '')
+        'jp-ContainerManager-container' +
+        (props.selected ? ' jp-mod-selected' : '')
       }
       data-container-id={info.id}
       data-status={info.status}
@@ -83,14 +84,25 @@ function ContainerRow(props: IRowProps): JSX.Element {
       <span className="jp-ContainerManager-containerText">
         <span className="jp-ContainerManager-containerName">{info.name}</span>
         <span className="jp-ContainerManager-containerMeta">
-          {props.pending ? PENDING_LABEL[props.pending] : info.status} · {info.image}
+          {props.pending ? PENDING_LABEL[props.pending] : info.status} ·{' '}
+          {info.image}
         </span>
       </span>
       <span className="jp-ContainerManager-actions">
         {running ? (
-          <ActionButton label="Stop" icon={stopIcon} disabled={busy} onClick={run(CommandIDs.stop)} />
+          <ActionButton
+            label="Stop"
+            icon={stopIcon}
+            disabled={busy}
+            onClick={run(CommandIDs.stop)}
+          />
         ) : (
-          <ActionButton label="Start" icon={runIcon} disabled={busy} onClick={run(CommandIDs.start)} />
+          <ActionButton
+            label="Start"
+            icon={runIcon}
+            disabled={busy}
+            onClick={run(CommandIDs.start)}
+          />
         )}
         <ActionButton
           label="Restart"
@@ -142,7 +154,9 @@ class ContainerListView extends ReactWidget {
       );
     }
     if (!model.loaded) {
-      return <div className="jp-ContainerManager-empty">Loading containers…</div>;
+      return (
+        <div className="jp-ContainerManager-empty">Loading containers…</div>
+      );
     }
     if (model.containers.length === 0) {
       return (
@@ -159,7 +173,11 @@ class ContainerListView extends ReactWidget {
       );
     }
     return (
-      <ul role="listbox" aria-label="Containers" className="jp-ContainerManager-list">
+      <ul
+        role="listbox"
+        aria-label="Containers"
+        className="jp-ContainerManager-list"
+      >
         {model.containers.map(info => (
           <ContainerRow
             key={info.id}

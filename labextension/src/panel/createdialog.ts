@@ -26,7 +26,10 @@ export class CreateContainerForm
     this._image.value = defaultImage;
     this._image.name = 'image';
 
-    this._template = this._field('Starter template', 'select') as HTMLSelectElement;
+    this._template = this._field(
+      'Starter template',
+      'select'
+    ) as HTMLSelectElement;
     this._template.name = 'template';
     for (const template of STARTER_TEMPLATES) {
       const option = document.createElement('option');

@@ -10,7 +10,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { errorMessage } from '../api';
 import { ContainerClient } from '../client';
 import { FileTreeModel } from '../fstree';
-import { dirname, normalize } from '../paths';
+import { dirname, normalize } from '../webcontainer/paths';
 import { ContainerSocket } from '../socket';
 import { SocketPool } from '../sockets';
 import { IDirEntry, IFsChange } from '../types';
@@ -40,20 +40,28 @@ export class ExplorerController implements IDisposable {
     readonly sockets: SocketPool,
     send?: UploadSender
   ) {
-    this.uploads = new UploadQueue(send ?? ((request, onProgress, signal) => {
-      const containerId = this._uploadTargets.get(request) ?? this._target?.id;
-      if (!containerId) {
-        return Promise.reject(new Error('No container selected'));
-      }
-      const settings: ServerConnection.ISettings = this.client.settings;
-      return xhrPut(
-        this.client.writeUrl(containerId, request.path),
-        request.file,
-        uploadHeaders(settings.token, typeof document !== 'undefined' ? document.cookie : ''),
-        onProgress,
-        signal
-      );
-    }), 2);
+    this.uploads = new UploadQueue(
+      send ??
+        ((request, onProgress, signal) => {
+          const containerId =
+            this._uploadTargets.get(request) ?? this._target?.id;
+          if (!containerId) {
+            return Promise.reject(new Error('No container selected'));
+          }
+          const settings: ServerConnection.ISettings = this.client.settings;
+          return xhrPut(
+            this.client.writeUrl(containerId, request.path),
+            request.file,
+            uploadHeaders(
+              settings.token,
+              typeof document !== 'undefined' ? document.cookie : ''
+            ),
+            onProgress,
+            signal
+          );
+        }),
+      2
+    );
     this.uploads.changed.connect(() => this._changed.emit());
   }
 
@@ -108,7 +116,10 @@ export class ExplorerController implements IDisposable {
 
   /** Show another container (or none). */
   setTarget(target: IExplorerTarget | null): void {
-    if (target?.id === this._target?.id && target?.workdir === this._target?.workdir) {
+    if (
+      target?.id === this._target?.id &&
+      target?.workdir === this._target?.workdir
+    ) {
       return;
     }
     this._detach();
@@ -215,7 +226,11 @@ export class ExplorerController implements IDisposable {
     if (!tree) {
       return;
     }
-    const dirs = new Set(['/', ...tree.loadedDirectories(), ...tree.pendingListings()]);
+    const dirs = new Set([
+      '/',
+      ...tree.loadedDirectories(),
+      ...tree.pendingListings()
+    ]);
     // Parents first, so removed directories are dropped before their children.
     const ordered = [...dirs].sort(
       (a, b) => a.split('/').length - b.split('/').length
@@ -228,7 +243,10 @@ export class ExplorerController implements IDisposable {
   }
 
   /** Upload files (with paths relative to `directory`) into the container. */
-  async upload(directory: string, files: IDroppedFile[]): Promise<IUploadItem[]> {
+  async upload(
+    directory: string,
+    files: IDroppedFile[]
+  ): Promise<IUploadItem[]> {
     const target = this._target;
     if (!target || files.length === 0) {
       return [];
@@ -296,7 +314,11 @@ export class ExplorerController implements IDisposable {
   }
 
   private _onTreeChanged(): void {
-    if (this._selectedPath && this._tree && !this._tree.has(this._selectedPath)) {
+    if (
+      this._selectedPath &&
+      this._tree &&
+      !this._tree.has(this._selectedPath)
+    ) {
       this._selectedPath = null;
     }
     this._changed.emit();

@@ -17,7 +17,7 @@ import { Panel, Widget } from '@lumino/widgets';
 import React from 'react';
 
 import { ITreeRow } from '../fstree';
-import { dirname } from '../paths';
+import { dirname } from '../webcontainer/paths';
 import { filesFromDataTransfer, IUploadProgress } from '../upload';
 import { CommandIDs } from './commandids';
 import { ExplorerController } from './explorer';
@@ -109,7 +109,8 @@ class FileTreeView extends ReactWidget {
     return (
       <div
         className={
-          'jp-ContainerManager-treeBox' + (this._dropTarget !== null ? ' jp-mod-dropTarget' : '')
+          'jp-ContainerManager-treeBox' +
+          (this._dropTarget !== null ? ' jp-mod-dropTarget' : '')
         }
         onDragOver={event => this._onDragOver(event, '/')}
         onDragLeave={() => this._setDropTarget(null)}
@@ -118,7 +119,10 @@ class FileTreeView extends ReactWidget {
         tabIndex={0}
         data-container-id={target.id}
       >
-        <div className="jp-ContainerManager-treeRoot" title={`${target.name}: ${target.workdir}`}>
+        <div
+          className="jp-ContainerManager-treeRoot"
+          title={`${target.name}: ${target.workdir}`}
+        >
           {target.name}:{target.workdir}
         </div>
         {controller.reconnecting ? (
@@ -152,7 +156,11 @@ class FileTreeView extends ReactWidget {
     const isDir = row.type === 'directory';
     const selected = controller.selectedPath === row.path;
     const Caret = row.expanded ? caretDownIcon : caretRightIcon;
-    const Icon = isDir ? folderIcon : row.type === 'symlink' ? linkIcon : fileIcon;
+    const Icon = isDir
+      ? folderIcon
+      : row.type === 'symlink'
+        ? linkIcon
+        : fileIcon;
     const dropDir = isDir ? row.path : dirname(row.path);
     return (
       <li
@@ -179,20 +187,32 @@ class FileTreeView extends ReactWidget {
         onContextMenu={() => controller.select(row.path)}
         onDoubleClick={() => {
           if (!isDir) {
-            void this._commands.execute(CommandIDs.openFile, { path: row.path });
+            void this._commands.execute(CommandIDs.openFile, {
+              path: row.path
+            });
           }
         }}
         onDragOver={event => this._onDragOver(event, dropDir)}
         onDrop={event => void this._onDrop(event, dropDir)}
       >
         {isDir ? (
-          <Caret.react tag="span" elementSize="small" className="jp-ContainerManager-caret" />
+          <Caret.react
+            tag="span"
+            elementSize="small"
+            className="jp-ContainerManager-caret"
+          />
         ) : (
           <span className="jp-ContainerManager-caret" />
         )}
-        <Icon.react tag="span" elementSize="small" className="jp-ContainerManager-fileIcon" />
+        <Icon.react
+          tag="span"
+          elementSize="small"
+          className="jp-ContainerManager-fileIcon"
+        />
         <span className="jp-ContainerManager-fileName">{row.name}</span>
-        {row.loading ? <span className="jp-ContainerManager-loading">…</span> : null}
+        {row.loading ? (
+          <span className="jp-ContainerManager-loading">…</span>
+        ) : null}
       </li>
     );
   }

@@ -3,7 +3,11 @@
  * link to its preview through the proxy.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
-import { PanelWithToolbar, launchIcon, tabIcon } from '@jupyterlab/ui-components';
+import {
+  PanelWithToolbar,
+  launchIcon,
+  tabIcon
+} from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 import { Panel } from '@lumino/widgets';
 import React from 'react';
@@ -25,7 +29,9 @@ class PreviewListView extends ReactWidget {
   render(): JSX.Element {
     const selected = this._model.selected;
     if (!selected) {
-      return <div className="jp-ContainerManager-empty">No container selected.</div>;
+      return (
+        <div className="jp-ContainerManager-empty">No container selected.</div>
+      );
     }
     const ports = this._model.ports(selected.id).filter(p => p.url);
     if (ports.length === 0) {

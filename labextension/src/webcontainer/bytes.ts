@@ -3,7 +3,7 @@
  * `Uint8Array` contents (as `@webcontainer/api` has them) to and from the
  * JSON the server takes and gives (`{contents: base64, encoding: 'base64'}`).
  */
-import type { FileSystemTree, IDirectoryNode, IFileNode } from '../types';
+import type { FileSystemTree, IDirectoryNode, IFileNode } from './types';
 
 /** Base64 of bytes. */
 export function toBase64(bytes: Uint8Array): string {

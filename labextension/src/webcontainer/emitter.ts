@@ -53,9 +53,7 @@ export class Emitter<T, U> implements ISignalLike<T, U> {
   }
 
   private _find(slot: Slot<T, U>, thisArg: unknown): number {
-    return this._slots.findIndex(
-      s => s.slot === slot && s.thisArg === thisArg
-    );
+    return this._slots.findIndex(s => s.slot === slot && s.thisArg === thisArg);
   }
 
   private _slots: { slot: Slot<T, U>; thisArg: unknown }[] = [];

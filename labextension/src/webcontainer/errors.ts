@@ -59,7 +59,8 @@ export interface INodeError extends Error {
 
 // `ENOENT: no such file or directory, open '/workspace/a.js'`
 // `EXDEV: cross-device link not permitted, rename '/a' -> '/b'`
-const NODE_MESSAGE = /^([A-Z][A-Z0-9_]*): [^,]*, (\w+) '([^']*)'(?: -> '([^']*)')?/;
+const NODE_MESSAGE =
+  /^([A-Z][A-Z0-9_]*): [^,]*, (\w+) '([^']*)'(?: -> '([^']*)')?/;
 
 /**
  * Build a Node-style error.
@@ -134,7 +135,11 @@ export function toNodeError(error: unknown): INodeError {
     if (existing.message.startsWith(existing.code) && 'errno' in existing) {
       return existing;
     }
-    const converted = nodeError(existing.message, existing.code, existing.status);
+    const converted = nodeError(
+      existing.message,
+      existing.code,
+      existing.status
+    );
     return converted;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -2,8 +2,8 @@
  * `webcontainer.fs`: Node's `fs.promises` subset of `@webcontainer/api`,
  * over the REST routes (reads and writes) and the socket (`watch`).
  */
-import { fromServerPath, isWithin, normalize, toUrlPath } from '../paths';
-import type { EntryType, IDirEntry, IFsChange } from '../types';
+import { fromServerPath, isWithin, normalize, toUrlPath } from './paths';
+import type { EntryType, IDirEntry, IFsChange } from './types';
 import { toBase64 } from './bytes';
 import { toNodeError } from './errors';
 import { call, containerEndpoint, post, query } from './rest';
@@ -123,7 +123,8 @@ export class FileSystemAPI {
     path: string,
     encoding?: BufferEncoding | { encoding?: BufferEncoding }
   ): Promise<string | Uint8Array> {
-    const enc = typeof encoding === 'object' && encoding ? encoding.encoding : encoding;
+    const enc =
+      typeof encoding === 'object' && encoding ? encoding.encoding : encoding;
     const url = this._fs(`readFile/${toUrlPath(path)}`);
     if (enc === 'utf-8' || enc === 'utf8') {
       return call<string>(this._transport, `${url}?encoding=utf-8`, {}, 'text');
@@ -169,14 +170,18 @@ export class FileSystemAPI {
   ): Promise<DirEnt<string>[]>;
   readdir(
     path: string,
-    options?: { withFileTypes?: false; encoding?: BufferEncoding } | BufferEncoding
+    options?:
+      { withFileTypes?: false; encoding?: BufferEncoding } | BufferEncoding
   ): Promise<string[]>;
   async readdir(
     path: string,
-    options?: { withFileTypes?: boolean; encoding?: BufferEncoding } | BufferEncoding
+    options?:
+      { withFileTypes?: boolean; encoding?: BufferEncoding } | BufferEncoding
   ): Promise<string[] | DirEnt<string>[]> {
     const withFileTypes =
-      typeof options === 'object' && options !== null && !!options.withFileTypes;
+      typeof options === 'object' &&
+      options !== null &&
+      !!options.withFileTypes;
     const url = this._fs(`readdir/${toUrlPath(path)}`);
     if (!withFileTypes) {
       return call<string[]>(this._transport, url);
@@ -237,7 +242,9 @@ export class FileSystemAPI {
   ): IFSWatcher {
     this._check();
     const listener =
-      typeof optionsOrListener === 'function' ? optionsOrListener : maybeListener;
+      typeof optionsOrListener === 'function'
+        ? optionsOrListener
+        : maybeListener;
     const options =
       typeof optionsOrListener === 'object' && optionsOrListener
         ? optionsOrListener

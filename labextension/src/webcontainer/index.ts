@@ -9,7 +9,7 @@
  *
  * No JupyterLab or Lumino imports here: this is also a standalone ES module.
  */
-import type { FileSystemTree } from '../types';
+import type { FileSystemTree } from './types';
 import { asBytes, treeFromWire, treeToWire } from './bytes';
 import { INodeError, nodeError, toNodeError } from './errors';
 import { FileSystemAPI } from './fs';
@@ -33,8 +33,9 @@ export {
 } from './transport';
 export type { ITransport, ITransportOptions } from './transport';
 export { ContainerSocket } from './socket';
-export type { FileSystemTree } from '../types';
+export type { FileSystemTree } from './types';
 
+// eslint-disable-next-line @typescript-eslint/naming-convention -- named as in @webcontainer/api, which this client is a drop-in for
 export interface BootOptions extends ITransportOptions {
   /** The workdir becomes `/home/<workdirName>`, as in WebContainer. */
   workdirName?: string;
@@ -52,6 +53,7 @@ export interface BootOptions extends ITransportOptions {
   forwardPreviewErrors?: boolean | string;
 }
 
+// eslint-disable-next-line @typescript-eslint/naming-convention -- named as in @webcontainer/api, which this client is a drop-in for
 export interface AttachOptions extends ITransportOptions {
   transport?: ITransport;
   /** Keep the container when `teardown()` runs (see BootOptions). */
@@ -60,6 +62,7 @@ export interface AttachOptions extends ITransportOptions {
   workdir?: string;
 }
 
+// eslint-disable-next-line @typescript-eslint/naming-convention -- named as in @webcontainer/api, which this client is a drop-in for
 export interface SpawnOptions {
   /** Working directory, from the workdir. */
   cwd?: string;
@@ -81,6 +84,7 @@ export const DEFAULT_TERMINAL = { cols: 80, rows: 24 };
 /** How long teardown() waits for its processes to end (ms). */
 const TEARDOWN_WAIT = 10000;
 
+// eslint-disable-next-line @typescript-eslint/naming-convention -- named as in @webcontainer/api, which this client is a drop-in for
 export interface ExportOptions {
   format?: 'json' | 'zip' | 'binary';
   /** Accepted for compatibility; the server exports everything under path. */
@@ -135,7 +139,10 @@ export class WebContainer {
   }
 
   /** A client of an existing container (created by `boot` or `POST /containers`). */
-  static attach(containerId: string, options: AttachOptions = {}): WebContainer {
+  static attach(
+    containerId: string,
+    options: AttachOptions = {}
+  ): WebContainer {
     const transport = options.transport ?? createTransport(options);
     return new WebContainer(
       containerId,
@@ -213,8 +220,14 @@ export class WebContainer {
    * `Uint8Array`), or as bytes (`binary`, and `zip`: a zip archive, which
    * `mount` takes back).
    */
-  export(path: string, options?: { format?: 'json' } & ExportOptions): Promise<FileSystemTree>;
-  export(path: string, options: { format: 'zip' | 'binary' } & ExportOptions): Promise<Uint8Array>;
+  export(
+    path: string,
+    options?: { format?: 'json' } & ExportOptions
+  ): Promise<FileSystemTree>;
+  export(
+    path: string,
+    options: { format: 'zip' | 'binary' } & ExportOptions
+  ): Promise<Uint8Array>;
   async export(
     path: string,
     options: ExportOptions = {}
@@ -229,7 +242,9 @@ export class WebContainer {
     }
     const endpoint = this._endpoint(`export${query({ path, format })}`);
     if (format === 'json') {
-      return treeFromWire(await call<FileSystemTree>(this._transport, endpoint));
+      return treeFromWire(
+        await call<FileSystemTree>(this._transport, endpoint)
+      );
     }
     return call<Uint8Array>(this._transport, endpoint, {}, 'bytes');
   }
@@ -433,12 +448,15 @@ export class WebContainer {
     this._socket = socket;
     this._processesRouted = false;
     const subscriptions = [
-      socket.on('port', (data: { port: number; type: 'open' | 'close'; url: string }) => {
-        const url = this._transport.resolveUrl(data.url);
-        for (const listener of [...this._listeners.port]) {
-          safely(() => listener(data.port, data.type, url));
+      socket.on(
+        'port',
+        (data: { port: number; type: 'open' | 'close'; url: string }) => {
+          const url = this._transport.resolveUrl(data.url);
+          for (const listener of [...this._listeners.port]) {
+            safely(() => listener(data.port, data.type, url));
+          }
         }
-      }),
+      ),
       socket.on('server-ready', (data: { port: number; url: string }) => {
         const url = this._transport.resolveUrl(data.url);
         for (const listener of [...this._listeners['server-ready']]) {
@@ -452,8 +470,10 @@ export class WebContainer {
         }
       })
     ];
-    const onError = (_: unknown, error: { message: string; code: string | null }) =>
-      this._emitError(error.message, error.code ?? undefined);
+    const onError = (
+      _: unknown,
+      error: { message: string; code: string | null }
+    ) => this._emitError(error.message, error.code ?? undefined);
     socket.errorReceived.connect(onError);
     let wasOpen = socket.status === 'open';
     const onStatus = (_: unknown, status: string) => {
@@ -468,7 +488,10 @@ export class WebContainer {
         }
         this._processes.clear();
         if (!this._tornDown) {
-          this._emitError('The connection to the server was lost', 'ECONNRESET');
+          this._emitError(
+            'The connection to the server was lost',
+            'ECONNRESET'
+          );
         }
       }
     };
@@ -529,11 +552,12 @@ export class WebContainer {
   private _early = new Map<number, { event: string; data: any }[]>();
   private _processesRouted = false;
   private _tornDown = false;
-  private _listeners: { [E in keyof EventListeners]: Set<EventListeners[E]> } = {
-    port: new Set(),
-    'server-ready': new Set(),
-    error: new Set()
-  };
+  private _listeners: { [E in keyof EventListeners]: Set<EventListeners[E]> } =
+    {
+      port: new Set(),
+      'server-ready': new Set(),
+      error: new Set()
+    };
 }
 
 function safely(fn: () => void): void {

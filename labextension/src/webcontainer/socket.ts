@@ -297,13 +297,17 @@ export class ContainerSocket implements IDisposable {
   private _open(): void {
     const url = typeof this._url === 'function' ? this._url() : this._url;
     const protocols =
-      typeof this._protocols === 'function' ? this._protocols() : this._protocols;
+      typeof this._protocols === 'function'
+        ? this._protocols()
+        : this._protocols;
     this._ready = false;
     this._setStatus('connecting');
     let ws: IWebSocketLike;
     try {
-      ws = protocols.length ? this._factory(url, protocols) : this._factory(url);
-    } catch (error) {
+      ws = protocols.length
+        ? this._factory(url, protocols)
+        : this._factory(url);
+    } catch {
       this._scheduleReconnect();
       return;
     }
@@ -432,7 +436,10 @@ export class ContainerSocket implements IDisposable {
         try {
           handler(frame.data ?? {}, frame);
         } catch (error) {
-          console.error('jupyter-container-manager: push handler failed', error);
+          console.error(
+            'jupyter-container-manager: push handler failed',
+            error
+          );
         }
       }
     }
@@ -447,7 +454,10 @@ export class ContainerSocket implements IDisposable {
     this._ready = false;
     this._joinId = null;
     this._rejectPending(
-      new SocketRequestError('The connection to the server was lost', 'ECONNRESET')
+      new SocketRequestError(
+        'The connection to the server was lost',
+        'ECONNRESET'
+      )
     );
     if (this.isDisposed) {
       return;

@@ -49,11 +49,7 @@ export function isWithin(path: string, ancestor: string): boolean {
  * routes like `fs/readFile/{path}`.
  */
 export function toUrlPath(path: string): string {
-  return normalize(path)
-    .slice(1)
-    .split('/')
-    .map(encodeURIComponent)
-    .join('/');
+  return normalize(path).slice(1).split('/').map(encodeURIComponent).join('/');
 }
 
 /**

@@ -1,0 +1,76 @@
+/**
+ * The side panel plugin: the left panel with the containers, the selected
+ * container's files and its previews.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { CommandToolbarButton } from '@jupyterlab/apputils';
+import { SidePanel } from '@jupyterlab/ui-components';
+
+import { containerIcon } from '../icons';
+import { CommandIDs } from '../panel/commandids';
+import { createContainersSection } from '../panel/containers';
+import { createFilesSection } from '../panel/files';
+import { createPreviewsSection } from '../panel/previews';
+import { IContainerManager } from '../tokens';
+
+export const PANEL_PLUGIN_ID = 'jupyter-container-manager:panel';
+
+/** The side panel's widget id (what `show-panel` activates). */
+export const PANEL_ID = 'jp-ContainerManager-panel';
+
+function activate(
+  app: JupyterFrontEnd,
+  manager: IContainerManager,
+  restorer: ILayoutRestorer | null
+): void {
+  const { client, model, explorer } = manager;
+  const panel = new SidePanel();
+  panel.id = PANEL_ID;
+  panel.title.icon = containerIcon;
+  panel.title.caption = 'Containers';
+  panel.addClass('jp-ContainerManager');
+
+  const button = (id: string) => ({
+    name: id.split(':')[1],
+    widget: new CommandToolbarButton({ commands: app.commands, id, label: '' })
+  });
+  panel.addWidget(
+    createContainersSection(model, app.commands, [
+      button(CommandIDs.create),
+      button(CommandIDs.refresh)
+    ])
+  );
+  panel.addWidget(
+    createFilesSection(explorer, app.commands, [
+      button(CommandIDs.newFile),
+      button(CommandIDs.newFolder),
+      button(CommandIDs.upload),
+      button(CommandIDs.refreshFiles),
+      button(CommandIDs.collapseAll)
+    ])
+  );
+  panel.addWidget(
+    createPreviewsSection(model, app.commands, url => client.absoluteUrl(url))
+  );
+  app.shell.add(panel, 'left', { rank: 250 });
+  // The toolbar buttons show commands that the extension's other plugins
+  // register, maybe after this one: a toolbar button draws again when a
+  // command changes, not when it is added, so say so once all plugins are on.
+  void app.started.then(() => app.commands.notifyCommandChanged());
+
+  restorer?.add(panel, PANEL_ID);
+}
+
+export const panelPlugin: JupyterFrontEndPlugin<void> = {
+  id: PANEL_PLUGIN_ID,
+  description:
+    'The left side panel: containers, the files of the selected container, previews.',
+  autoStart: true,
+  requires: [IContainerManager],
+  optional: [ILayoutRestorer],
+  activate
+};

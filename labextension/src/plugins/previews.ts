@@ -1,0 +1,71 @@
+/**
+ * The previews plugin: open a container port in a JupyterLab tab (restored
+ * with the layout) or a browser tab, and offer it when a server starts
+ * listening in a container.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+
+import { registerPreviewCommands } from '../commands';
+import { CommandIDs } from '../panel/commandids';
+import { IContainerManager } from '../tokens';
+import { CATEGORY } from './palette';
+
+export const PREVIEWS_PLUGIN_ID = 'jupyter-container-manager:previews';
+
+function activate(
+  app: JupyterFrontEnd,
+  manager: IContainerManager,
+  palette: ICommandPalette | null,
+  restorer: ILayoutRestorer | null
+): void {
+  const { model, previews } = manager;
+  registerPreviewCommands({ app, manager });
+
+  model.serverReady.connect((_, { containerId, port }) => {
+    const name = model.find(containerId)?.name ?? containerId.slice(0, 8);
+    Notification.info(`${name}: a server is listening on port ${port.port}`, {
+      autoClose: 5000,
+      actions: [
+        {
+          label: 'Open preview',
+          callback: () =>
+            void app.commands.execute(CommandIDs.openPreview, {
+              containerId,
+              port: port.port,
+              url: port.url
+            })
+        }
+      ]
+    });
+  });
+
+  palette?.addItem({ command: CommandIDs.openPreview, category: CATEGORY });
+
+  if (restorer) {
+    void restorer.restore(previews, {
+      command: CommandIDs.openPreview,
+      args: widget => ({
+        containerId: widget.containerId,
+        port: widget.port,
+        url: widget.url,
+        target: 'tab'
+      }),
+      name: widget => `${widget.containerId}:${widget.port}`
+    });
+  }
+}
+
+export const previewsPlugin: JupyterFrontEndPlugin<void> = {
+  id: PREVIEWS_PLUGIN_ID,
+  description:
+    'Previews of container ports in JupyterLab tabs or browser tabs.',
+  autoStart: true,
+  requires: [IContainerManager],
+  optional: [ICommandPalette, ILayoutRestorer],
+  activate
+};
