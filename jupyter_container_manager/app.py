@@ -12,6 +12,7 @@ from .core.preview_grants import derive_key
 from .core.preview_links import PreviewLinks
 from .engine import DockerService
 from .gateway.rooms import ContainerRooms
+from .logs import follow_server_log, leave_server_log
 from .proxy.origin import add_preview_origins
 from .routes import route_table
 
@@ -28,6 +29,8 @@ class ContainerManagerApp(ExtensionApp):
     links: PreviewLinks | None = None
 
     def initialize_settings(self) -> None:
+        if self.serverapp is not None:
+            follow_server_log(self.serverapp.log)  # --log-level applies to our modules too
         settings = ContainerManager(parent=self, config=self.config)
         self.service = DockerService(settings, log=self.log)
         base_url = self.serverapp.base_url if self.serverapp is not None else "/"
@@ -79,3 +82,4 @@ class ContainerManagerApp(ExtensionApp):
         if self.service is not None:
             await self.service.close()
             self.service = None
+        leave_server_log()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from http.client import responses
 from typing import Any
 
@@ -12,7 +11,6 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado.web import HTTPError
 
-from .body_timeout import BodyTimeout
 from .config import ContainerManager
 from .core.errors import ContainerManagerError, TooLarge
 from .core.models import ContainerInfo
@@ -31,7 +29,12 @@ def token_refused(handler) -> bool:
     """Did the request bring a token (header or ``?token=``) that did not log in?"""
     request = handler.request
     presented = "Authorization" in request.headers or "token" in request.arguments
-    return presented and not getattr(handler, "_jupyter_current_user", None)
+    if not presented:
+        return False
+    try:
+        return not handler.current_user
+    except RuntimeError:  # refused before prepare() authenticated anyone
+        return True
 
 
 class ServiceMixin:
@@ -74,16 +77,57 @@ class ServiceMixin:
         return info.to_json(entries)
 
 
-class ContainerAPIHandler(BodyTimeout, ServiceMixin, ExtensionHandlerMixin, APIHandler):
+class JSONErrors:
+    """Errors as ``{"message", "reason", "code"}`` JSON from one place, never a traceback,
+    for any Jupyter handler (REST, docs pages and files, the socket's refused upgrade).
+
+    A domain error (``ContainerManagerError``) raised by a handler reaches Tornado as any
+    exception: ``log_exception`` keeps it out of the traceback log (a warning when it is
+    the server's fault), and ``write_error`` answers the status it carries."""
+
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, ContainerManagerError):
+            if value.status >= 500:
+                self.log.warning("%s %s: %s", self.request.method, self.request.path, value.message)
+            return
+        super().log_exception(typ, value, tb)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # send_error() cleared the headers that prepare() set: a page on an allowed
+        # origin (ServerApp.allow_origin) must read the error as it reads the answer.
+        # Tornado may refuse a request before prepare() authenticated it (a path that is
+        # not UTF-8): then only the configured origins apply, not the token's.
+        with contextlib.suppress(RuntimeError):  # "current_user accessed before prepare"
+            self.set_cors_headers()
+        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        if isinstance(exc, ContainerManagerError):
+            status_code = exc.status
+            self.set_status(status_code)
+        reason = responses.get(status_code, "Unknown HTTP Error")
+        if isinstance(exc, ContainerManagerError):
+            body = exc.to_json()
+        elif isinstance(exc, HTTPError):
+            message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
+            if status_code == 403 and token_refused(self):
+                # Jupyter's own words here would be about a missing _xsrf argument.
+                message = "The token was not accepted by this Jupyter server"
+            body = {"message": message or exc.reason or reason, "reason": exc.reason or reason, "code": None}
+        else:
+            body = {"message": "Internal server error; see the server log", "reason": reason, "code": None}
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+
+class ContainerAPIHandler(JSONErrors, ServiceMixin, ExtensionHandlerMixin, APIHandler):
     """Base of the REST handlers: authorised through Jupyter, errors as
-    ``{"message", "reason", "code"}`` JSON from one place, never a traceback. A body
-    streamed to one of them that stops arriving is cut (``body_timeout.py``)."""
+    ``{"message", "reason", "code"}`` JSON (``JSONErrors``)."""
 
     auth_resource = AUTH_RESOURCE
+    answered = False  # finish() has been called: the answer is out
 
-    async def prepare(self, *args, **kwargs):
-        await super().prepare(*args, **kwargs)
-        self.watch_body()  # streamed bodies only
+    def on_finish(self) -> None:
+        self.answered = True
+        super().on_finish()
 
     def json_body(self) -> dict:
         """The request body as a JSON object (``{}`` when empty); 400 or 413 otherwise."""
@@ -101,35 +145,3 @@ class ContainerAPIHandler(BodyTimeout, ServiceMixin, ExtensionHandlerMixin, APIH
         """A path from the server root, base_url included."""
         base = self.base_url.rstrip("/")
         return "/".join([base, *(p.strip("/") for p in parts)])
-
-    def _handle_request_exception(self, e: BaseException) -> None:
-        if isinstance(e, ContainerManagerError):
-            if self._finished:
-                return
-            if e.status >= 500:
-                self.log.warning("%s %s: %s", self.request.method, self.request.path, e.message)
-            self.send_error(e.status, exc_info=sys.exc_info())
-            return
-        super()._handle_request_exception(e)
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        # send_error() cleared the headers that prepare() set: a page on an allowed
-        # origin (ServerApp.allow_origin) must read the error as it reads the answer.
-        # Tornado may refuse a request before prepare() authenticated it (a path that is
-        # not UTF-8): then only the configured origins apply, not the token's.
-        with contextlib.suppress(RuntimeError):  # "current_user accessed before prepare"
-            self.set_cors_headers()
-        exc = (kwargs.get("exc_info") or (None, None, None))[1]
-        reason = responses.get(status_code, "Unknown HTTP Error")
-        if isinstance(exc, ContainerManagerError):
-            body = exc.to_json()
-        elif isinstance(exc, HTTPError):
-            message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
-            if status_code == 403 and token_refused(self):
-                # Jupyter's own words here would be about a missing _xsrf argument.
-                message = "The token was not accepted by this Jupyter server"
-            body = {"message": message or exc.reason or reason, "reason": exc.reason or reason, "code": None}
-        else:
-            body = {"message": "Internal server error; see the server log", "reason": reason, "code": None}
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(body))

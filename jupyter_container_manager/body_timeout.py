@@ -8,6 +8,12 @@ does not count, and neither does ``prepare()``: only the client's silence does, 
 upload that keeps moving is never cut, however long it takes (as nginx's
 ``client_body_timeout``). A cut connection gets no answer: the handler's
 ``on_connection_close`` cleans up, as when the client leaves.
+
+Only Tornado's public hooks are used: the handler calls ``watch_body()`` as the last
+step of its ``prepare()`` (Tornado starts reading the body right after), takes chunks in
+``receive_body()`` (this mixin's ``data_received`` times them), and calls
+``body_received()`` first thing in its verb method, which Tornado calls once the body is
+complete. The cut is ``request.connection.close()``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class BodyTimeout:
-    """Mixed into a streaming handler; ``watch_body()`` from ``prepare()``."""
+    """Mixed into a ``@web.stream_request_body`` handler, before the handler base."""
 
     _body_timer = None
     _body_last = 0.0
@@ -29,40 +35,38 @@ class BodyTimeout:
     def watch_body(self) -> None:
         """Start watching this request's body (once; nothing without a body or a timeout)."""
         timeout = self.manager.http_body_timeout
-        streamed = getattr(self.request, "_body_future", None) is not None
-        if timeout <= 0 or self._body_timer is not None or not streamed:
-            return
-        if not _has_body(self.request):
+        if timeout <= 0 or self._body_timer is not None or not _has_body(self.request):
             return
         loop = IOLoop.current()
-        received = self.data_received
-
-        async def data_received(chunk: bytes):  # Tornado calls the instance's own
-            self._body_last = loop.time()
-            self._body_busy = True
-            try:
-                result = received(chunk)
-                if result is not None:
-                    await result
-            finally:
-                self._body_busy = False
-                self._body_last = loop.time()
-
-        self.data_received = data_received
         self._body_last = loop.time()
         self._body_timer = loop.call_later(timeout, self._check_body)
+
+    def body_received(self) -> None:
+        """The whole body is in (the verb method runs): stop watching."""
+        self._stop_body_timer()
+
+    def receive_body(self, chunk: bytes):
+        """A chunk of the body, for the handler (its ``data_received``); may be async."""
+        return None
+
+    async def data_received(self, chunk: bytes) -> None:
+        loop = IOLoop.current()
+        self._body_last = loop.time()
+        self._body_busy = True
+        try:
+            result = self.receive_body(chunk)
+            if result is not None:
+                await result
+        finally:
+            self._body_busy = False
+            self._body_last = loop.time()
 
     def _check_body(self) -> None:
         loop = IOLoop.current()
         self._body_timer = None
-        body = getattr(self.request, "_body_future", None)
-        if self._finished or body is None or body.done():
-            return  # answered, complete, or the client left
         timeout = self.manager.http_body_timeout
-        prepared = getattr(self, "_prepared_future", None)
-        waiting_on_us = self._body_busy or (prepared is not None and not prepared.done())
         quiet = loop.time() - self._body_last
-        if waiting_on_us:
+        if self._body_busy:  # waiting on us, not on the client
             self._body_last = loop.time()
             quiet = 0.0
         if quiet < timeout:

@@ -34,8 +34,8 @@ class ContainerManager(Configurable):
         DEFAULT_IMAGE,
         help="""Image of new containers when a request names none. Any image with a POSIX
         shell works; Node.js in the image makes it a WebContainer. The default is built
-        offline by `.ci/image.sh` (Debian trixie, Node.js 24 LTS, npm, corepack, Python 3,
-        git, user `node`). With a registry, set e.g. 'node:22' or 'node:22-alpine' (pulled
+        from the project's source tree, offline (Debian trixie, Node.js 24 LTS, npm,
+        corepack, Python 3, git, user `node`; README, "The default image"). With a registry, set e.g. 'node:22' or 'node:22-alpine' (pulled
         on first use if `pull_missing_images`).""",
     ).tag(config=True)
 

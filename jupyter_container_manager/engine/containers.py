@@ -272,8 +272,9 @@ class ContainerLifecycle:
     def _pull(self, client, image: str) -> None:
         how = (
             f"Image {image!r} is not on the Docker engine. Pull or build it "
-            f"(`docker pull {image}`, or `bash .ci/image.sh {image}` for the offline "
-            "default), or choose another image (c.ContainerManager.image)."
+            f"(`docker pull {image}`; the default image is built from the project's "
+            "source tree: README, 'The default image'), or choose another image "
+            "(c.ContainerManager.image, e.g. 'node:22')."
         )
         if not self.settings.pull_missing_images:
             raise ImageNotFound(how)

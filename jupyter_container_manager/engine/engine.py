@@ -37,7 +37,8 @@ _READ_SIZE = 64 * 1024
 def _hint(url: str) -> str:
     return (
         f"The Docker engine at {url} does not answer. Start it (for example "
-        "`bash .ci/engine.sh`, or `sudo systemctl start docker`), or point "
+        "`sudo systemctl start docker`; to install Docker see "
+        "https://docs.docker.com/engine/install/), or point "
         "c.ContainerManager.docker_url at a running engine."
     )
 

@@ -33,7 +33,7 @@ from tornado import web
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketHandler
 
-from ..base_handler import AUTH_RESOURCE, ContainerAPIHandler, ServiceMixin
+from ..base_handler import AUTH_RESOURCE, JSONErrors, ServiceMixin
 from .outbox import Outbox
 from .session import SocketSession
 
@@ -56,7 +56,10 @@ def subprotocol_token(header: str) -> str | None:
     return None
 
 
-class ContainerGateway(ServiceMixin, WebSocketMixin, WebSocketHandler, JupyterHandler):
+class ContainerGateway(JSONErrors, ServiceMixin, WebSocketMixin, WebSocketHandler, JupyterHandler):
+    """The socket; a refused upgrade answers JSON ``{message, reason, code}`` like every
+    route (``JSONErrors``)."""
+
     auth_resource = AUTH_RESOURCE
     session: SocketSession | None = None
     _idle_timer = None
@@ -89,10 +92,6 @@ class ContainerGateway(ServiceMixin, WebSocketMixin, WebSocketHandler, JupyterHa
 
     def set_default_headers(self):
         """No HTML security headers on a WebSocket upgrade (as Jupyter's kernel socket)."""
-
-    def write_error(self, status_code: int, **kwargs):
-        """A refused upgrade answers JSON ``{message, reason, code}`` like every route."""
-        ContainerAPIHandler.write_error(self, status_code, **kwargs)
 
     def get_compression_options(self):
         return self.settings.get("websocket_compression_options", None)
@@ -138,8 +137,15 @@ class ContainerGateway(ServiceMixin, WebSocketMixin, WebSocketHandler, JupyterHa
     # --- timeouts --------------------------------------------------------------------
 
     def _bytes_taken(self) -> int:
-        """Bytes of this socket's output the network has taken so far (Tornado's count)."""
-        return self.ws_connection.stream._total_write_done_index
+        """A count that moves while the network takes this socket's output: the bytes
+        still in the kernel's send queue (Linux's SIOCOUTQ, on the stream's public
+        ``socket``). It stays put only while the client reads nothing; elsewhere the
+        ioctl fails and the outbox judges by time alone."""
+        import fcntl  # POSIX only: the failure of this import is such a failure
+        import termios
+
+        queued = fcntl.ioctl(self.ws_connection.stream.socket, termios.TIOCOUTQ, b"\0\0\0\0")
+        return int.from_bytes(queued, "little", signed=True)
 
     def _watch_idle(self, delay: float) -> None:
         if self.manager.ws_idle_timeout > 0:

@@ -1,7 +1,7 @@
 """Preview proxy: ``/containers/{id}/proxy/{port}/{path}`` to that port in the container.
 
 ``PreviewForwarding`` is the forwarding itself, shared with the preview origins
-(``preview_origin.py``, the same forwarding at ``/`` of an origin of its own);
+(``origin.py``, the same forwarding at ``/`` of an origin of its own);
 ``PreviewProxyHandler`` adds the path prefix and Jupyter's authentication.
 
 ``/containers/{id}/proxy/{port}/x`` reaches the app as ``/x`` (with X-Forwarded-Prefix);
@@ -18,10 +18,8 @@ Why not jupyter-server-proxy (4.6, read and measured, see benchmarks/bench_proxy
 its ``ProxyHandler`` holds the whole request body (no ``stream_request_body``) and the
 whole response body (``_proxy_buffered``) unless the client sends exactly
 ``Accept: text/event-stream``; there a slow reader gets no flow control (chunks pile up
-in memory). Measured on one server in one run: an answer that sends a line and then
-works for 2 s shows its first byte after 2014 ms through it, 42 ms through this proxy; a
-200 MiB download fails with 599 past its 100 MiB buffer after growing the server by
-101 MiB, and streams through this proxy with 1 MiB of growth. It also forwards every request header (cookies and token included) and does WebSocket with
+in memory). So a slow answer's first byte waits for its end, and a large download fails
+past its buffer while the server grows by as much (the benchmark shows both). It also forwards every request header (cookies and token included) and does WebSocket with
 a message-level client (a 10 MiB message cap, subprotocol chosen before the app is
 asked). What it does well is kept here: auth in ``prepare()``, 403 for upgrades,
 hop-by-hop headers stripped, ``X-Forwarded-Prefix``, redirects kept under the prefix.
@@ -33,7 +31,7 @@ import asyncio
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.auth.utils import HTTP_METHOD_TO_AUTH_ACTION
-from jupyter_server.base.handlers import JupyterHandler, utcnow
+from jupyter_server.base.handlers import utcnow
 from jupyter_server.utils import ensure_async
 from tornado import httputil, web
 from tornado.iostream import StreamClosedError
@@ -98,12 +96,13 @@ class PreviewForwarding(BodyTimeout):
         self.relay = asyncio.ensure_future(self.exchange.relay_response(self))
         self.watch_body()  # a body that stops arriving is cut
 
-    def data_received(self, chunk: bytes):
+    def receive_body(self, chunk: bytes):
         if self.exchange is None:
             return None  # an error answer is on its way; the body is dropped
         return self._send(chunk)
 
     async def forward_request(self):
+        self.body_received()
         if self.upgrade:
             return await self._tunnel()
         if self._needs_slash():
@@ -333,7 +332,7 @@ class PreviewProxyHandler(PreviewForwarding, ContainerAPIHandler):
         await super().prepare()  # Jupyter's authentication
         if not self.current_user:
             raise web.HTTPError(403, "Authentication required")
-        if not JupyterHandler.check_origin(self):
+        if not super().check_origin():  # Jupyter's rules, skipped by check_origin() below
             raise Forbidden(
                 "Cross-origin request refused: the login cookie works only from this origin "
                 "(token-authenticated requests may come from anywhere)"
@@ -349,7 +348,9 @@ class PreviewProxyHandler(PreviewForwarding, ContainerAPIHandler):
         await self.begin_forwarding()
 
     def check_origin(self, origin_to_satisfy_tornado: str = "") -> bool:
-        return True  # checked in prepare(), after authentication, with a 403
+        """True for APIHandler.prepare(), which would answer a 404: prepare() checks
+        Jupyter's rules itself, after authentication, and answers a 403."""
+        return True
 
     def check_xsrf_cookie(self):
         """No Jupyter XSRF token on preview writes: the app's own forms and fetches cannot

@@ -11,10 +11,10 @@ the app's own Host (``localhost:<port>``) and the browser's in X-Forwarded-Host.
 from __future__ import annotations
 
 import json
-import sys
 from http.client import responses
 
 from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 
 from ..base_handler import LINKS_KEY, ServiceMixin
@@ -32,8 +32,10 @@ class PreviewAuthRequired(Forbidden):
 
 
 @web.stream_request_body
-class PreviewOriginHandler(PreviewForwarding, ServiceMixin, web.RequestHandler):
-    """Every request to a preview origin, whatever its path and verb."""
+class PreviewOriginHandler(PreviewForwarding, ServiceMixin, JupyterHandler):
+    """Every request to a preview origin, whatever its path and verb. A Jupyter handler
+    whose verbs Jupyter lets through unauthenticated: this origin's own cookie is the
+    credential, checked in ``prepare()``."""
 
     jupyter_secrets = frozenset()
 
@@ -73,10 +75,24 @@ class PreviewOriginHandler(PreviewForwarding, ServiceMixin, web.RequestHandler):
         protection, and only this origin's cookie lets a request through."""
         return None
 
+    def check_host(self) -> bool:
+        """The host is a preview origin's: this route matched it (``add_preview_origins``),
+        so Jupyter's allow-list of its own host names does not apply."""
+        return True
+
+    def set_secure_cookie(self, *args, **kwargs) -> None:
+        """Jupyter's login cookie is never set here: a Jupyter token sent to a preview
+        origin logs nobody in (this handler's only cookie is its own, set by hand)."""
+
+    def set_cors_headers(self) -> None:
+        """Jupyter's CORS settings (ServerApp.allow_origin) are for Jupyter's origin."""
+
     def set_default_headers(self):
+        """Not Jupyter's headers (its CSP, its frame rules): the app's answer is the app's."""
         self.clear_header("Server")
 
     async def prepare(self):
+        await super().prepare()  # Jupyter's: its hooks; no login asked (allow_unauthenticated)
         self.port, self.container_id = self.links.hosts.parse(self.request.host)
         self.target = self.request.uri or "/"
         grant = split_grant_path(self.request.path)
@@ -129,16 +145,15 @@ class PreviewOriginHandler(PreviewForwarding, ServiceMixin, web.RequestHandler):
 
     # --- errors as JSON, like every route ------------------------------------------
 
-    def _handle_request_exception(self, e: BaseException) -> None:
-        if isinstance(e, ContainerManagerError):
-            if self._finished:
-                return
-            self.send_error(e.status, exc_info=sys.exc_info())
-            return
-        super()._handle_request_exception(e)
+    def log_exception(self, typ, value, tb) -> None:
+        if not isinstance(value, ContainerManagerError):  # those are answers, not faults
+            super().log_exception(typ, value, tb)
 
     def write_error(self, status_code: int, **kwargs) -> None:
         exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        if isinstance(exc, ContainerManagerError):
+            status_code = exc.status  # Tornado sent 500 for a non-HTTPError
+            self.set_status(status_code)
         reason = responses.get(status_code, "Unknown HTTP Error")
         if isinstance(exc, ContainerManagerError):
             body = exc.to_json()

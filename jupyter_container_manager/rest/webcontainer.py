@@ -19,6 +19,7 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from ..base_handler import ContainerAPIHandler
+from ..body_timeout import BodyTimeout
 from ..core.errors import BadRequest, ContainerManagerError, TooLarge
 from ..core.models import ContainerInfo
 from ..core.paths import workdir_for_name
@@ -46,7 +47,7 @@ class WebContainerHandler(ContainerAPIHandler):
     _unflushed = 0
 
     # APIHandler.finish() sets application/json unless told otherwise: streamed answers
-    # pass their own type (self._headers["Content-Type"]) as set_content_type.
+    # pass their own type as set_content_type.
 
     async def send(self, chunk: bytes) -> None:
         """Write part of a streamed answer; flush (and so wait for a slow client) once
@@ -144,7 +145,7 @@ def _contents(body: dict) -> bytes:
 
 
 @web.stream_request_body
-class WriteFileHandler(WebContainerHandler):
+class WriteFileHandler(BodyTimeout, WebContainerHandler):
     """``POST`` a JSON ``{path, contents, encoding?}``, or ``PUT ?path=`` raw bytes of any
     size, piped into the container as they arrive (backpressure through the exec)."""
 
@@ -154,9 +155,10 @@ class WriteFileHandler(WebContainerHandler):
 
     async def prepare(self):
         await super().prepare()
-        if self._finished or self.request.method == "OPTIONS":
+        if self.answered or self.request.method == "OPTIONS":
             return  # a CORS preflight carries no credentials: APIHandler.options answers
         await self._start()
+        self.watch_body()  # a body that stops arriving is cut
 
     @web.authenticated
     @authorized
@@ -181,8 +183,8 @@ class WriteFileHandler(WebContainerHandler):
         size = int(length) if length.isdigit() else None
         self._writer = await self.service.files.write_file_stream(info, path, size)
 
-    async def data_received(self, chunk: bytes):
-        if self._failure is not None or self._finished:
+    async def receive_body(self, chunk: bytes):
+        if self._failure is not None or self.answered:
             return
         try:
             if self._writer is not None:
@@ -208,6 +210,7 @@ class WriteFileHandler(WebContainerHandler):
     @web.authenticated
     @authorized
     async def put(self, container_id: str):
+        self.body_received()
         if self._failure is not None:
             raise self._failure
         await self._writer.close()
@@ -216,6 +219,7 @@ class WriteFileHandler(WebContainerHandler):
     @web.authenticated
     @authorized
     async def post(self, container_id: str):
+        self.body_received()
         if self._failure is not None:
             raise self._failure
         body = parse_json_object(bytes(self._body))
@@ -239,10 +243,9 @@ class ReadFileHandler(WebContainerHandler):
         info = await self.running(container_id)
         reader = await self.service.files.stream_file(info, path or "")
         decoder = TextDecoder() if as_text else None
-        if as_text:
-            self.set_header("Content-Type", "text/plain; charset=utf-8")
-        else:
-            self.set_header("Content-Type", "application/octet-stream")
+        content_type = "text/plain; charset=utf-8" if as_text else "application/octet-stream"
+        self.set_header("Content-Type", content_type)
+        if not as_text:
             self.set_header("Content-Length", str(reader.size))
         try:
             async for chunk in reader:
@@ -253,7 +256,7 @@ class ReadFileHandler(WebContainerHandler):
             return
         finally:
             reader.close()
-        self.finish(set_content_type=self._headers["Content-Type"])
+        self.finish(set_content_type=content_type)
 
 
 class ReaddirHandler(WebContainerHandler):
@@ -347,7 +350,8 @@ class SpawnHandler(WebContainerHandler):
         process = await processes.spawn(info, command, args, cwd=cwd, env=env)
         self._started(process)
         process.close_stdin()
-        self.set_header("Content-Type", "application/x-ndjson; charset=utf-8")
+        content_type = "application/x-ndjson; charset=utf-8"
+        self.set_header("Content-Type", content_type)
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
         decoder = TextDecoder()
@@ -374,7 +378,7 @@ class SpawnHandler(WebContainerHandler):
             # The status is sent already (200): an engine outage that ended the stream
             # is told on the last line instead of an exit code nobody could learn.
             end = {"error": err.message, "code": err.code}
-        self.finish(ndjson(end), set_content_type=self._headers["Content-Type"])
+        self.finish(ndjson(end), set_content_type=content_type)
 
 
 class UrlHandler(WebContainerHandler):
@@ -400,7 +404,8 @@ class ExportHandler(WebContainerHandler):
             return
         reader = await self.service.files.export_zip(info, path)
         name = posixpath.basename(reader.path.rstrip("/")) or "workspace"
-        self.set_header("Content-Type", "application/zip")
+        content_type = "application/zip"
+        self.set_header("Content-Type", content_type)
         self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(name)}.zip")
         try:
             async for chunk in reader:
@@ -409,7 +414,7 @@ class ExportHandler(WebContainerHandler):
             return
         finally:
             reader.close()
-        self.finish(set_content_type=self._headers["Content-Type"])
+        self.finish(set_content_type=content_type)
 
 
 default_handlers = [

@@ -35,8 +35,9 @@ class ServerProcess:
     slash."""
 
     def __init__(self, manager_config: dict, *, base: Path | None = None,
-                 root_dir: Path | None = None):
+                 root_dir: Path | None = None, server_config: dict | None = None):
         self.manager_config = manager_config
+        self.server_config = server_config or {}  # more c.ServerApp settings
         self._tmp = None if base else tempfile.TemporaryDirectory(prefix="jcm-server-")
         self.base = Path(base) if base else Path(self._tmp.name)
         self.root_dir = Path(root_dir) if root_dir else self.base / "root"
@@ -92,6 +93,7 @@ class ServerProcess:
                 "allow_root": True,
                 "open_browser": False,
                 "port_retries": 0,
+                **self.server_config,
             },
             "IdentityProvider": {"token": self.token},
             # No warm pool unless a test asks for one (its containers would show in
