@@ -30,7 +30,7 @@ import { ExplorerController } from './panel/explorer';
 import { createFilesSection } from './panel/files';
 import { createPreviewsSection } from './panel/previews';
 import { PreviewWidget } from './preview';
-import { IWebSocketLike, containerSocketUrl } from './socket';
+import { IWebSocketLike, SUBPROTOCOL, containerSocketUrl } from './socket';
 import { SocketPool } from './sockets';
 import { ContainerTerminal } from './terminal';
 import { PreviewTarget } from './types';
@@ -59,7 +59,9 @@ function activate(
   const serverSettings = app.serviceManager.serverSettings;
   const sockets = new SocketPool({
     url: () => containerSocketUrl(serverSettings),
-    factory: url => new serverSettings.WebSocket(url) as unknown as IWebSocketLike
+    protocols: [SUBPROTOCOL],
+    factory: (url, protocols) =>
+      new serverSettings.WebSocket(url, protocols) as unknown as IWebSocketLike
   });
   // File work goes through the browser WebContainer client, on the pool's sockets.
   const client = new ContainerClient(serverSettings, id => sockets.get(id));

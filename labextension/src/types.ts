@@ -1,6 +1,16 @@
 /**
  * Shapes of the public contract (shared/API.md) as the front end sees them.
+ * The socket's event payloads are generated from the protocol table
+ * (./webcontainer/protocol.generated).
  */
+import type { IFsChangeData } from './webcontainer/protocol.generated';
+
+export type {
+  ClientEventName,
+  IClientEventData,
+  IServerEventData,
+  ServerEventName
+} from './webcontainer/protocol.generated';
 
 /**
  * Lifecycle state of a managed container; `unknown` while the Docker engine does not
@@ -69,14 +79,11 @@ export interface IDirEntry {
   type: EntryType;
 }
 
-/** Kinds of `fs-change` pushes. */
-export type FsChangeKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir';
+/** Payload of an `fs-change` push (generated from the protocol table). */
+export type IFsChange = IFsChangeData;
 
-/** Payload of an `fs-change` push. */
-export interface IFsChange {
-  path: string;
-  kind: FsChangeKind;
-}
+/** Kinds of `fs-change` pushes. */
+export type FsChangeKind = IFsChangeData['kind'];
 
 /** Payload of a `stat` fs-operation result. */
 export interface IStat {

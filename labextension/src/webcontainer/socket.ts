@@ -10,6 +10,7 @@
  * (the panel re-exports it from ../socket).
  */
 import { disposable, Emitter, IDisposableLike, ISignalLike } from './emitter';
+import { ClientEvent, ServerEvent } from './protocol.generated';
 
 type IDisposable = IDisposableLike;
 
@@ -330,7 +331,7 @@ export class ContainerSocket implements IDisposable {
     this._joinId = joinId;
     ws.send(
       JSON.stringify({
-        event: 'join-container',
+        event: ClientEvent.JoinContainer,
         id: joinId,
         data: { containerId: this.containerId }
       })
@@ -339,7 +340,7 @@ export class ContainerSocket implements IDisposable {
 
   private _onJoinReply(frame: IFrame): void {
     this._joinId = null;
-    if (frame.event === 'error') {
+    if (frame.event === ServerEvent.Error) {
       const error = new SocketRequestError(
         frame.data?.message ?? 'Could not join the container',
         frame.data?.code ?? null
@@ -405,7 +406,7 @@ export class ContainerSocket implements IDisposable {
       if (pending) {
         this._pending.delete(id);
         clearTimeout(pending.timer);
-        if (frame.event === 'error') {
+        if (frame.event === ServerEvent.Error) {
           pending.reject(
             new SocketRequestError(
               frame.data?.message ?? 'Request failed',
@@ -418,7 +419,7 @@ export class ContainerSocket implements IDisposable {
         return;
       }
     }
-    if (frame.event === 'error') {
+    if (frame.event === ServerEvent.Error) {
       this._errorReceived.emit(
         new SocketRequestError(
           frame.data?.message ?? 'Server error',
