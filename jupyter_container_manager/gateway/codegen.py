@@ -28,7 +28,6 @@ from .protocol import (
     STRING_MAP,
     ClientEvent,
     Field,
-    ServerEvent,
 )
 
 COMMAND = "python -m jupyter_container_manager.gateway.codegen"
@@ -71,7 +70,7 @@ def _ts_type(member: Field, indent: str) -> str:
         shown = " | ".join(_ts_string(c) if isinstance(c, str) else str(c)
                            for c in member.choices)
     elif member.type == OBJECT and member.fields:
-        shown = "{\n" + _ts_members(member.fields, indent + "  ", False) + indent + "}"
+        shown = "{\n" + _ts_members(member.fields, indent + "  ") + indent + "}"
     else:
         shown = {
             STRING: "string", INTEGER: "number", BOOLEAN: "boolean",
@@ -85,7 +84,7 @@ def _ts_doc(text: str, indent: str) -> str:
     return f"{indent}/** {text.replace('*/', '* /')} */\n" if text else ""
 
 
-def _ts_members(fields: tuple[Field, ...], indent: str, server: bool) -> str:
+def _ts_members(fields: tuple[Field, ...], indent: str) -> str:
     lines = []
     for member in fields:
         doc = member.doc
@@ -99,8 +98,8 @@ def _ts_members(fields: tuple[Field, ...], indent: str, server: bool) -> str:
     return "".join(lines)
 
 
-def _ts_interface(name: str, doc: str, fields: tuple[Field, ...], server: bool) -> str:
-    body = _ts_members(fields, "  ", server) if fields else "  [key: string]: never;\n"
+def _ts_interface(name: str, doc: str, fields: tuple[Field, ...]) -> str:
+    body = _ts_members(fields, "  ") if fields else "  [key: string]: never;\n"
     return _ts_doc(doc, "") + f"export interface {name} {{\n{body}}}\n"
 
 
@@ -131,7 +130,7 @@ def typescript() -> str:
         base = _pascal(event.name)
         if event.variant_key is None:
             name = f"I{base}Data"
-            out.append(_ts_interface(name, f"`{event.name}`: {event.doc}", event.fields, False))
+            out.append(_ts_interface(name, f"`{event.name}`: {event.doc}", event.fields))
         else:
             names = []
             for variant in event.variants:
@@ -139,7 +138,7 @@ def typescript() -> str:
                 names.append(variant_name)
                 out.append(_ts_interface(
                     variant_name, f"`{event.name}` with {event.variant_key} `{variant}`.",
-                    _client_fields(event, variant), False))
+                    _client_fields(event, variant)))
             name = f"{base}Data"
             out.append(_ts_doc(f"`{event.name}`: {event.doc}", "")
                        + f"export type {name} =\n"
@@ -148,8 +147,7 @@ def typescript() -> str:
     for event in protocol.SERVER_EVENTS.values():
         name = f"I{_pascal(event.name)}Data"
         kind = "push" if event.push else "reply"
-        out.append(_ts_interface(name, f"`{event.name}` ({kind}): {event.doc}", event.fields,
-                                 True))
+        out.append(_ts_interface(name, f"`{event.name}` ({kind}): {event.doc}", event.fields))
         server_map.append(f"  {_ts_string(event.name)}: {name};\n")
     out += [
         "/** The data of each client event. */\n"
