@@ -18,6 +18,10 @@ from tests.support.helpers import Api
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
+# A frame the server sends that breaks the protocol table raises (servers started by the
+# tests in their own process inherit this too), and fails the test it happens in.
+os.environ.setdefault("JCM_STRICT_PROTOCOL", "1")
+
 RUN_LABEL = "jupyter-container-manager.test-run"
 RUN_ID = uuid.uuid4().hex[:12]
 TEST_IMAGE = os.environ.get("JCM_TEST_IMAGE", "jupyter-container-manager/node:24")
@@ -141,3 +145,13 @@ def containers(server_process):
     client = Containers(server_process.url, server_process.token)
     yield client
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def frames_out_keep_the_protocol():
+    """Every frame the in-process server sent during the test passed the protocol table."""
+    from jupyter_container_manager.gateway import protocol
+
+    protocol.VIOLATIONS.clear()
+    yield
+    assert not protocol.VIOLATIONS, list(protocol.VIOLATIONS)

@@ -1,6 +1,7 @@
 """The ``/container`` WebSocket, joined to one container: requests with ids, and pushes.
 
-Frames are ``{"event", "id"?, "data"}`` JSON both ways. A request with an ``id`` gets
+Frames are ``{"event", "id"?, "data"}`` JSON both ways; the socket offers the protocol's
+versioned subprotocol (``protocol_generated.SUBPROTOCOL``). A request with an ``id`` gets
 exactly one reply with that ``id`` (its result event, ``ok`` or ``error``); every frame
 without a pending ``id`` is a push and goes to ``on_push(event, data)``, called on the
 event loop. When the socket closes, pending requests fail and ``on_push("close", {})``
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
+from . import protocol_generated as events
 from .errors import ContainerError
 from .transport import Transport
 
@@ -61,7 +63,7 @@ class Gateway:
         """Join again (or connect): fresh ``joined-container`` data (status, cwd...)."""
         if self._conn is None:
             return await self.connect()
-        _, data = await self.request("join-container", {"containerId": self.container_id})
+        _, data = await self.request(events.JOIN_CONTAINER, {"containerId": self.container_id})
         self.joined = data
         return data
 
@@ -73,7 +75,9 @@ class Gateway:
             request_timeout=30.0,
         )
         try:
-            conn = await websocket_connect(request, max_message_size=MAX_MESSAGE)
+            conn = await websocket_connect(
+                request, max_message_size=MAX_MESSAGE, subprotocols=[events.SUBPROTOCOL]
+            )
         except HTTPClientError as err:
             hint = {403: " (the server refused the token)",
                     404: " (does this server have the /container WebSocket?)"}.get(err.code, "")
@@ -88,7 +92,9 @@ class Gateway:
         self._conn = conn
         self._reader = asyncio.ensure_future(self._read(conn))
         try:
-            event, data = await self.request("join-container", {"containerId": self.container_id})
+            event, data = await self.request(
+                events.JOIN_CONTAINER, {"containerId": self.container_id}
+            )
         except BaseException:
             await self.close()
             raise
@@ -113,7 +119,7 @@ class Gateway:
             raise ContainerError(f"No reply to {event} in time", code="ETIMEDOUT") from None
         finally:
             self._pending.pop(request_id, None)
-        if answer_event == "error":
+        if answer_event == events.ERROR:
             raise ContainerError(
                 answer.get("message") or f"{event} failed", code=answer.get("code"),
                 status=answer.get("status"),

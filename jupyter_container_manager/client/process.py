@@ -11,6 +11,7 @@ import asyncio
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 
+from . import protocol_generated as events
 from .errors import ContainerError
 
 OUTPUT_LIMIT = 16 * 1024**2  # characters kept unread per process; older ones are dropped
@@ -166,9 +167,9 @@ class ProcessTable:
             self._early_size -= sum(len(d.get("data") or "") for _, d in dropped)
 
     def _deliver(self, process: AsyncProcess, event: str, data: dict) -> None:
-        if event == "process-output":
+        if event == events.PROCESS_OUTPUT:
             process.output.feed(data.get("data") or "")
-        elif event == "process-exit":
+        elif event == events.PROCESS_EXIT:
             code = data.get("exitCode")
             process._exited(int(code) if code is not None else -1)
             self._processes.pop(process.pid, None)

@@ -18,6 +18,7 @@ from .fs import AsyncFileSystem
 from .gateway import Gateway
 from .models import ContainerInfo, LineResult, SpawnResult
 from .previews import proxy_path
+from . import protocol_generated as events
 from .process import AsyncProcess, ProcessTable
 from .transport import Answer, Transport
 from .tree import tree_from_wire, tree_to_wire
@@ -26,10 +27,10 @@ log = logging.getLogger(__name__)
 
 # event -> how its push data becomes the listener's arguments (as in @webcontainer/api)
 EVENTS: dict[str, Callable[[dict], tuple]] = {
-    "server-ready": lambda d: (d.get("port"), d.get("url")),
-    "port": lambda d: (d.get("port"), d.get("type"), d.get("url")),
-    "error": lambda d: (d,),
-    "container-status": lambda d: (d.get("status"),),
+    events.SERVER_READY: lambda d: (d.get("port"), d.get("url")),
+    events.PORT: lambda d: (d.get("port"), d.get("type"), d.get("url")),
+    events.ERROR: lambda d: (d,),
+    events.CONTAINER_STATUS: lambda d: (d.get("status"),),
 }
 
 Listener = Callable[..., object]
@@ -140,7 +141,7 @@ class AsyncWebContainer:
         return process
 
     async def _operate(self, data: dict) -> dict:
-        _, result = await self._gateway.request("process-operation", data)
+        _, result = await self._gateway.request(events.PROCESS_OPERATION, data)
         return result
 
     async def run(
@@ -170,7 +171,7 @@ class AsyncWebContainer:
     async def run_line(self, line: str) -> LineResult:
         """One command line in the line terminal: it runs in the container's remembered
         cwd, and ``cd`` moves that cwd for the next line (and for every other client)."""
-        _, data = await self._gateway.request("terminal-input", {"input": line})
+        _, data = await self._gateway.request(events.TERMINAL_INPUT, {"input": line})
         return LineResult.from_json(data)
 
     # --- previews and events ------------------------------------------------------------
@@ -229,10 +230,10 @@ class AsyncWebContainer:
         try:
             await self._gateway.connect()
         except ContainerError as err:
-            self._emit("error", {"message": err.message, "code": err.code})
+            self._emit(events.ERROR, {"message": err.message, "code": err.code})
 
     def _on_push(self, event: str, data: dict) -> None:
-        if event in ("process-output", "process-exit"):
+        if event in (events.PROCESS_OUTPUT, events.PROCESS_EXIT):
             self._processes.dispatch(event, data)
         elif event == "close":
             self._processes.lose_all("The WebSocket closed while the process ran")

@@ -50,6 +50,11 @@ def render_html(described: dict, endpoint: str) -> str:
         "leaves pings unanswered, stops reading, or stays idle past the server's timeouts "
         "(<code>c.ContainerManager.ws_*</code>). Generated from the tables the "
         "gateway validates frames with, so this page and the server cannot disagree.</p>",
+        "<p>Subprotocol: offer <code>" + escape(described["subprotocol"]) + "</code> in "
+        "<code>Sec-WebSocket-Protocol</code>; the server answers with the highest version it "
+        "speaks among those offered (versions: "
+        + ", ".join(str(v) for v in described["versions"]) + "). A client that offers none, "
+        "or none of these, is answered without one and speaks the current version.</p>",
         "<h2>Client events</h2>",
     ]
     for name, event in described["client"].items():

@@ -5,13 +5,20 @@ upgrade is authenticated (no credentials: 403, never a redirect) and authorised 
 ``containers`` resource, and the Origin is checked by Jupyter's rules. Everything after
 the upgrade is the socket session's (``gateway/session.py``): this class only moves frames.
 
+The protocol is versioned by subprotocol, as Jupyter's kernel socket is: a client offers
+``jupyter-container-manager.v<N>`` and the server selects the highest version it speaks
+among those offered (``protocol.select_subprotocol``). A client that offers none still
+works and speaks the current version; so does one that offers none of ours: as RFC 6455
+says, the answer then names no subprotocol (a browser that offered some fails such a
+handshake itself).
+
 A browser cannot set headers on a WebSocket, so a page with a token offers it as a
-subprotocol, as Kubernetes does: ``Sec-WebSocket-Protocol: jupyter-container-manager.v1,
+subprotocol too, as Kubernetes does: ``Sec-WebSocket-Protocol: jupyter-container-manager.v1,
 base64url.bearer.authorization.jupyter-container-manager.<base64url token>``. It is read
 before Jupyter authenticates (as ``Authorization: token ...``, so any IdentityProvider
-judges it) and the server echoes only ``jupyter-container-manager.v1``. A handshake never
-sets a cookie: a token authenticates this connection, it does not log the browser in
-(Jupyter's IdentityProvider would set its login cookie for any token otherwise).
+judges it) and never echoed. A handshake never sets a cookie: a token authenticates this
+connection, it does not log the browser in (Jupyter's IdentityProvider would set its login
+cookie for any token otherwise).
 
 Sockets that are gone or not there are closed by timeouts (``c.ContainerManager.ws_*``):
 no answer to pings (a dead peer, a client that never reads), nothing taken of what is
@@ -34,10 +41,11 @@ from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketHandler
 
 from ..base_handler import AUTH_RESOURCE, JSONErrors, ServiceMixin
+from . import protocol
 from .outbox import Outbox
 from .session import SocketSession
 
-SUBPROTOCOL = "jupyter-container-manager.v1"
+SUBPROTOCOL = protocol.SUBPROTOCOL
 TIMED_OUT = 4408  # close code of a socket closed by a timeout
 TOKEN_SUBPROTOCOL = "base64url.bearer.authorization.jupyter-container-manager."
 
@@ -84,8 +92,9 @@ class ContainerGateway(JSONErrors, ServiceMixin, WebSocketMixin, WebSocketHandle
         return super().prepare(*args, **kwargs)
 
     def select_subprotocol(self, subprotocols: list[str]) -> str | None:
-        """Echo our protocol name, never the one that carries the token."""
-        return SUBPROTOCOL if SUBPROTOCOL in subprotocols else None
+        """The highest protocol version offered that this server speaks (never the
+        subprotocol that carries the token); None: the current version, unnamed."""
+        return protocol.select_subprotocol(subprotocols)
 
     def set_cookie(self, *args, **kwargs):
         """No cookie from a handshake: a token authenticates this socket only."""

@@ -1,17 +1,27 @@
 """The ``/container`` WebSocket protocol as data: every event, its fields and its reply.
 
-Pure: imports nothing from the rest of the package. The gateway validates each frame
-against these tables before dispatching it, and the WebSocket docs are generated from the
-same tables, so what is documented is what is checked.
+Pure: imports nothing from the rest of the package. The gateway validates each frame it
+receives against these tables before dispatching it, and checks each frame it sends
+(``server_frame``); the WebSocket docs and the clients' event names and payload types
+(``gateway/codegen.py``) are generated from the same tables, so what is documented is what
+is checked.
 
 A frame is a JSON text ``{"event": name, "id"?: requestId, "data": {...}}``. An event
 with a ``variant_key`` (``fs-operation``, ``process-operation``) takes further fields
 according to ``data[variant_key]``.
+
+The protocol is versioned: a client offers ``jupyter-container-manager.v<N>`` as a
+WebSocket subprotocol and the server selects the highest version it speaks among those
+offered (``select_subprotocol``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +29,14 @@ try:  # 10x faster than json on the output of busy processes; json does the same
     import orjson
 except ImportError:  # pragma: no cover - orjson is a dependency; json is the fallback
     orjson = None
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_NAME = "jupyter-container-manager"
+PROTOCOL_VERSIONS = (1,)  # the versions this server speaks
+PROTOCOL_VERSION = max(PROTOCOL_VERSIONS)  # the current one, which the clients offer
+SUBPROTOCOL = f"{PROTOCOL_NAME}.v{PROTOCOL_VERSION}"
+_VERSIONED = re.compile(rf"^{re.escape(PROTOCOL_NAME)}\.v([1-9][0-9]{{0,5}})$")
 
 MAX_ID_LENGTH = 128
 MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
@@ -44,6 +62,7 @@ class Field:
     minimum: int | None = None
     maximum: int | None = None
     fields: tuple[Field, ...] = ()  # the members of an OBJECT field
+    nullable: bool = False  # null is a value of it (not the same as absent)
 
 
 @dataclass(frozen=True)
@@ -170,24 +189,32 @@ CLIENT_EVENTS: dict[str, ClientEvent] = {
 }
 
 
-def _f(name: str, type_: str, doc: str = "") -> Field:
-    return Field(name, type_, True, doc)
+def _f(name: str, type_: str, doc: str = "", **more) -> Field:
+    return Field(name, type_, True, doc, **more)
+
+
+# ContainerInfo statuses (core.models.STATUSES; a unit test keeps the two equal), and what
+# container-status adds: removed (deleted) and unknown (the engine does not answer).
+CONTAINER_STATUSES = ("creating", "running", "stopped", "exited", "error")
+PUSHED_STATUSES = (*CONTAINER_STATUSES, "removed", "unknown")
+FS_CHANGE_KINDS = ("add", "change", "unlink", "addDir", "unlinkDir")
 
 
 SERVER_EVENTS: dict[str, ServerEvent] = {
     event.name: event
     for event in (
         ServerEvent("joined-container", "Reply to join-container.", (
-            _f("containerId", STRING), _f("status", STRING, "ContainerInfo status"),
+            _f("containerId", STRING),
+            _f("status", STRING, "ContainerInfo status", choices=CONTAINER_STATUSES),
             _f("cwd", STRING, "the line terminal's remembered cwd"),
             _f("terminals", "string[]", "ids of its live pty terminals"),
             _f("workdir", STRING))),
         ServerEvent("fs-result", "Reply to fs-operation.", (
-            _f("type", STRING), _f("result", ANY, "readFile: {contents, encoding}; readdir: "
-                                   "names or [{name, type}]; stat: {type, size, mtime, mode}; "
-                                   "others: null"))),
+            _f("type", STRING, choices=tuple(FS_OPERATIONS)),
+            _f("result", ANY, "readFile: {contents, encoding}; readdir: names or [{name, "
+               "type}]; stat: {type, size, mtime, mode}; others: null", nullable=True))),
         ServerEvent("process-result", "Reply to process-operation.", (
-            _f("type", STRING), _f("pid", INTEGER))),
+            _f("type", STRING, choices=tuple(PROCESS_OPERATIONS)), _f("pid", INTEGER))),
         ServerEvent("terminal-output", "Reply to terminal-input.", (
             _f("output", STRING, "stdout and stderr, merged"), _f("exitCode", INTEGER),
             _f("cwd", STRING, "the remembered cwd after the line"),
@@ -199,10 +226,11 @@ SERVER_EVENTS: dict[str, ServerEvent] = {
             _f("reattached", BOOLEAN, "true when a live terminal was re-attached"))),
         ServerEvent("ok", "Reply to a request whose event names no result.", ()),
         ServerEvent("error", "Reply to a bad or failed request (with its id when it had one).", (
-            _f("message", STRING), Field("code", STRING, doc="Node or protocol error code"))),
+            _f("message", STRING),
+            Field("code", STRING, doc="Node or protocol error code", nullable=True))),
         ServerEvent("fs-change", "A watched path changed (by anyone).", (
             _f("path", STRING, "path from the workdir"),
-            _f("kind", STRING, "add | change | unlink | addDir | unlinkDir")), push=True),
+            _f("kind", STRING, "what happened to it", choices=FS_CHANGE_KINDS)), push=True),
         ServerEvent("process-output", "Output of a spawned process (stdout and stderr).", (
             _f("pid", INTEGER), _f("data", STRING)), push=True),
         ServerEvent("process-exit", "A spawned process ended.", (
@@ -215,7 +243,8 @@ SERVER_EVENTS: dict[str, ServerEvent] = {
         ServerEvent("pty-exit", "A terminal's shell ended.", (
             _f("terminalId", STRING), _f("exitCode", INTEGER)), push=True),
         ServerEvent("port", "A port in the container started or stopped listening.", (
-            _f("port", INTEGER), _f("type", STRING, "open | close"),
+            _f("port", INTEGER),
+            _f("type", STRING, "opened or closed", choices=("open", "close")),
             _f("url", STRING, "preview URL")), push=True),
         ServerEvent("server-ready", "A server in the container listens on a port.", (
             _f("port", INTEGER), _f("url", STRING)), push=True),
@@ -223,7 +252,7 @@ SERVER_EVENTS: dict[str, ServerEvent] = {
                     "(removed: deleted; unknown: the Docker engine stopped answering, its "
                     "terminals and watchers ended; the real status follows once it "
                     "answers again, running re-opens it).",
-                    (_f("containerId", STRING), _f("status", STRING),
+                    (_f("containerId", STRING), _f("status", STRING, choices=PUSHED_STATUSES),
                      Field("code", STRING, False, "with unknown: ENGINE_UNAVAILABLE"),
                      Field("message", STRING, False, "with unknown: what is wrong and how "
                            "to fix it")),
@@ -303,7 +332,7 @@ def check_fields(fields: tuple[Field, ...], data: dict, prefix: str = "") -> Non
         value = data.get(spec.name)
         where = prefix + spec.name
         if value is None:
-            if spec.required:
+            if spec.required and not (spec.nullable and spec.name in data):
                 raise ValueError(f"'{where}' is required")
             continue
         _check_value(spec, value, where)
@@ -365,6 +394,71 @@ def encode(event: str, data: dict, request_id: str | int | None = None) -> bytes
     return json.dumps(frame, separators=(",", ":")).encode("ascii")
 
 
+class ProtocolViolation(ValueError):
+    """A frame the server was about to send breaks the table: a server bug."""
+
+
+STRICT_ENV = "JCM_STRICT_PROTOCOL"  # set (not "0"): a violation raises instead of logging
+VIOLATIONS: deque[str] = deque(maxlen=100)  # the latest, for tests to look at
+_logged: set[str] = set()
+
+
+def check_server_frame(event: str, data: Any, request_id: str | int | None = None) -> None:
+    """Raise ProtocolViolation unless the table names ``event`` as a server event and
+    ``data`` has its fields: required ones present, every one of its type, no field the
+    table does not list, null only where it says so, and no ``id`` on a push."""
+    spec = SERVER_EVENTS.get(event)
+    if spec is None:
+        raise ProtocolViolation(f"{event!r} is not a server event of the protocol table")
+    if spec.push and request_id is not None:
+        raise ProtocolViolation(f"{event}: a push carries no id")
+    if not isinstance(data, dict):
+        raise ProtocolViolation(f"{event}: data must be an object, not {_type_of(data)}")
+    known = _server_fields(spec)
+    for name, value in data.items():
+        member = known.get(name)
+        if member is None:
+            raise ProtocolViolation(f"{event}: {name!r} is not one of its fields")
+        if value is None and not member.nullable:
+            raise ProtocolViolation(f"{event}: '{name}' is null")
+    try:
+        check_fields(spec.fields, data)
+    except ValueError as err:
+        raise ProtocolViolation(f"{event}: {err}") from None
+
+
+def _server_fields(spec: ServerEvent) -> dict[str, Field]:
+    return {member.name: member for member in spec.fields}
+
+
+def server_frame(event: str, data: dict, request_id: str | int | None = None) -> bytes:
+    """A frame the server sends, checked against the table first. A frame that breaks it
+    is a server bug: under ``JCM_STRICT_PROTOCOL`` (the tests) it raises; otherwise it is
+    logged (once per kind of mistake) and sent all the same, since clients read frames
+    leniently and a push dropped for a schema mistake would break them more."""
+    try:
+        check_server_frame(event, data, request_id)
+    except ProtocolViolation as err:
+        VIOLATIONS.append(str(err))
+        if os.environ.get(STRICT_ENV, "0") != "0":
+            raise
+        if str(err) not in _logged and len(_logged) < 1000:
+            _logged.add(str(err))
+            log.error("the server sent a frame that breaks the protocol table: %s", err)
+    return encode(event, data, request_id)
+
+
+def select_subprotocol(offered: list[str]) -> str | None:
+    """The subprotocol the server answers with: the highest version of ours among those
+    offered. None when none is ours (as RFC 6455 has it, the answer then names none; the
+    socket speaks the current version, as it does for a client that offers nothing)."""
+    versions = [
+        int(match.group(1)) for match in map(_VERSIONED.match, offered) if match is not None
+    ]
+    spoken = [version for version in versions if version in PROTOCOL_VERSIONS]
+    return f"{PROTOCOL_NAME}.v{max(spoken)}" if spoken else None
+
+
 def reply_event(event: str) -> str:
     """The event that answers a client event (``ok`` where the table names none)."""
     return CLIENT_EVENTS[event].reply or "ok"
@@ -378,12 +472,14 @@ def describe() -> dict:
             {k: v for k, v in {
                 "name": f.name, "type": f.type, "required": f.required, "doc": f.doc,
                 "choices": list(f.choices) or None, "minimum": f.minimum, "maximum": f.maximum,
-                "fields": fields_json(f.fields) or None,
+                "fields": fields_json(f.fields) or None, "nullable": f.nullable or None,
             }.items() if v not in (None, "")}
             for f in fields
         ]
 
     return {
+        "subprotocol": SUBPROTOCOL,
+        "versions": list(PROTOCOL_VERSIONS),
         "client": {
             e.name: {
                 "doc": e.doc, "reply": reply_event(e.name), "fields": fields_json(e.fields),

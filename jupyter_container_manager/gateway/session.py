@@ -9,6 +9,9 @@ were sent: each target has a FIFO, served by one task, while other targets and t
 go on meanwhile. So ``pty-resize`` then ``pty-input`` reaches the shell in that order,
 and a kill follows the input sent before it. A request with an ``id`` gets exactly one
 reply with that id.
+
+Every frame out, replies and pushes alike, is checked against the same table
+(``protocol.server_frame``; the rooms and terminals push through ``push``).
 """
 
 from __future__ import annotations
@@ -150,12 +153,12 @@ class SocketSession:
                     await _quietly(relay.process.kill("KILL"))
 
     async def _send(self, event: str, data: dict, request_id=None) -> None:
-        await self.outbox.put(protocol.encode(event, data, request_id))
+        await self.outbox.put(protocol.server_frame(event, data, request_id))
 
     # --- pushes out (called by rooms and terminals) -----------------------------------
 
     def push(self, event: str, data: dict, droppable: bool = False) -> bool:
-        return self.outbox.offer(protocol.encode(event, data), droppable=droppable)
+        return self.outbox.offer(protocol.server_frame(event, data), droppable=droppable)
 
     # --- the joined container ------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..base_handler import ContainerAPIHandler
-from ..core.validation import field, port_list, string_map
+from ..core.validation import check_body
 
 ID = r"(?P<container_id>[^/]+)"
 
@@ -22,14 +22,10 @@ class ContainersHandler(ContainerAPIHandler):
     @web.authenticated
     @authorized
     async def post(self):
-        body = self.json_body()
-        name = field(body, "name", str)
-        image = field(body, "image", str)
-        env = string_map(body, "env")
-        files = field(body, "files", dict)
-        ports = port_list(body, "ports")
+        body = check_body(self.json_body(), "CreateContainer")
         info = await self.service.create_container(
-            name=name, image=image, env=env, files=files, ports=ports
+            name=body.get("name"), image=body.get("image"), env=body.get("env"),
+            files=body.get("files"), ports=body.get("ports", []),
         )
         self.set_header("Location", self.url("containers", info.id))
         self.write_json(self.info_json(info), status=201)

@@ -23,7 +23,7 @@ from ..body_timeout import BodyTimeout
 from ..core.errors import BadRequest, ContainerManagerError, TooLarge
 from ..core.models import ContainerInfo
 from ..core.paths import workdir_for_name
-from ..core.validation import field, flag, parse_json_object, port_number
+from ..core.validation import INVALID, check_body, flag, parse_json_object, port_number
 from ..engine.processes import TIMEOUT_EXIT_CODE, TextDecoder, check_argv, check_env, follow
 
 ID = r"(?P<container_id>[^/]+)"
@@ -73,7 +73,7 @@ class WebContainerHandler(ContainerAPIHandler):
     def required_argument(self, name: str) -> str:
         value = self.text_argument(name)
         if value is None:
-            raise BadRequest(f"The query argument '{name}' is required")
+            raise BadRequest(f"The query argument '{name}' is required", code=INVALID)
         return value
 
 
@@ -81,8 +81,8 @@ class BootHandler(WebContainerHandler):
     @web.authenticated
     @authorized
     async def post(self):
-        body = self.json_body()
-        files = field(body, "files", dict)
+        body = check_body(self.json_body(), "BootRequest")
+        files = body.get("files")
         name = body.get("workdirName")
         workdir = workdir_for_name(name) if name is not None else None
         info = await self.service.create_container(files=files, workdir=workdir)
@@ -119,29 +119,24 @@ class MountHandler(WebContainerHandler):
             await self.service.files.mount_zip(info, self.request.body or b"", mount_point)
             self.no_content()
             return
-        body = self.json_body()
-        tree = field(body, "tree", dict, required=True)
-        mount_point = field(body, "mountPoint", str, default="")
+        body = check_body(self.json_body(), "MountRequest")
+        tree, mount_point = body["tree"], body.get("mountPoint", "")
         info = await self.running(container_id)
         await self.service.files.mount(info, tree, mount_point)
         self.no_content()
 
 
 def _contents(body: dict) -> bytes:
-    contents = body.get("contents")
-    encoding = field(body, "encoding", str, default="utf-8")
-    if isinstance(contents, list) and all(isinstance(b, int) and 0 <= b < 256 for b in contents):
+    """The bytes of a checked writeFile body."""
+    contents = body["contents"]
+    if isinstance(contents, list):
         return bytes(contents)  # a Uint8Array sent as JSON array
-    if not isinstance(contents, str):
-        raise BadRequest("'contents' must be a string (or an array of bytes)")
-    if encoding in ("utf-8", "utf8"):
+    if body.get("encoding") != "base64":
         return contents.encode("utf-8", errors="surrogatepass")
-    if encoding == "base64":
-        try:
-            return base64.b64decode(contents, validate=True)
-        except (binascii.Error, ValueError) as err:
-            raise BadRequest(f"'contents' is not valid base64 ({err})", code="EINVAL") from err
-    raise BadRequest(f"'encoding' must be 'utf-8' or 'base64', not {encoding!r}", code="EINVAL")
+    try:
+        return base64.b64decode(contents, validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise BadRequest(f"'contents' is not valid base64 ({err})", code=INVALID) from err
 
 
 @web.stream_request_body
@@ -222,8 +217,8 @@ class WriteFileHandler(BodyTimeout, WebContainerHandler):
         self.body_received()
         if self._failure is not None:
             raise self._failure
-        body = parse_json_object(bytes(self._body))
-        path = field(body, "path", str, required=True)
+        body = check_body(parse_json_object(bytes(self._body)), "WriteFileRequest")
+        path = body["path"]
         data = _contents(body)
         info = await self.running(container_id)
         await self.service.files.write_file(info, path, data)
@@ -237,7 +232,8 @@ class ReadFileHandler(WebContainerHandler):
         encoding = self.get_query_argument("encoding", None)
         if encoding not in (None, "", "utf-8", "utf8", "binary", "buffer"):
             raise BadRequest(
-                f"'encoding' must be 'utf-8' (text) or absent (bytes), not {encoding!r}"
+                f"'encoding' must be 'utf-8' (text) or absent (bytes), not {encoding!r}",
+                code=INVALID,
             )
         as_text = encoding in ("utf-8", "utf8")
         info = await self.running(container_id)
@@ -273,9 +269,8 @@ class MkdirHandler(WebContainerHandler):
     @web.authenticated
     @authorized
     async def post(self, container_id: str):
-        body = self.json_body()
-        path = field(body, "path", str, required=True)
-        recursive = field(body, "recursive", bool, default=False)
+        body = check_body(self.json_body(), "MkdirRequest")
+        path, recursive = body["path"], body.get("recursive", False)
         info = await self.running(container_id)
         await self.service.files.mkdir(info, path, recursive)
         self.no_content()
@@ -297,9 +292,8 @@ class RenameHandler(WebContainerHandler):
     @web.authenticated
     @authorized
     async def post(self, container_id: str):
-        body = self.json_body()
-        old = field(body, "oldPath", str, required=True)
-        new = field(body, "newPath", str, required=True)
+        body = check_body(self.json_body(), "RenameRequest")
+        old, new = body["oldPath"], body["newPath"]
         info = await self.running(container_id)
         await self.service.files.rename(info, old, new)
         self.no_content()
@@ -322,16 +316,12 @@ class SpawnHandler(WebContainerHandler):
     @web.authenticated
     @authorized
     async def post(self, container_id: str):
-        body = self.json_body()
-        command = body.get("command")
-        args = body.get("args")
+        body = check_body(self.json_body(), "SpawnRequest")
+        command, args = body["command"], body.get("args")
         check_argv(command, args)
         env = check_env(body.get("env"))
-        cwd = field(body, "cwd", str)
-        timeout = field(body, "timeout", (int, float))
-        if timeout is not None and not 0 < timeout <= 7 * 24 * 3600:
-            raise BadRequest("'timeout' must be a number of seconds above 0")
-        stream = field(body, "stream", bool, default=False)
+        cwd, timeout = body.get("cwd"), body.get("timeout")
+        stream = body.get("stream", False)
         info = await self.running(container_id)
         processes = self.service.processes
         if not stream:
@@ -397,7 +387,8 @@ class ExportHandler(WebContainerHandler):
         path = self.text_argument("path", "")
         form = self.get_query_argument("format", "json")
         if form not in ("json", "zip", "binary"):
-            raise BadRequest(f"'format' must be 'json', 'zip' or 'binary', not {form!r}")
+            raise BadRequest(f"'format' must be 'json', 'zip' or 'binary', not {form!r}",
+                             code=INVALID)
         info = await self.running(container_id)
         if form == "json":
             self.write_json(await self.service.files.export(info, path))

@@ -11,6 +11,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { ApiError } from './api';
 import { ContainerClient } from './client';
 import { basename, join, normalize } from './webcontainer/paths';
+import { ClientEvent } from './socket';
 import { SocketPool } from './sockets';
 import { IStat } from './types';
 
@@ -375,7 +376,11 @@ export class ContainerDrive implements Contents.IDrive {
     try {
       const reply = await this._sockets
         .get(containerId)
-        .request('fs-operation', { type: 'stat', path }, { timeout: 15000 });
+        .request(
+          ClientEvent.FsOperation,
+          { type: 'stat', path },
+          { timeout: 15000 }
+        );
       const result = reply.data?.result ?? {};
       return {
         type: result.type ?? 'file',

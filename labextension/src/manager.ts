@@ -10,7 +10,7 @@ import { ContainerClient } from './client';
 import { ContainerManagerModel } from './model';
 import { ExplorerController } from './panel/explorer';
 import { PreviewWidget } from './preview';
-import { IWebSocketLike, containerSocketUrl } from './socket';
+import { IWebSocketLike, SUBPROTOCOL, containerSocketUrl } from './socket';
 import { SocketPool } from './sockets';
 import { ContainerTerminal } from './terminal';
 import { IContainerManager, IContainerManagerSettings } from './tokens';
@@ -26,8 +26,12 @@ export class ContainerManager implements IContainerManager {
   constructor(serverSettings: ServerConnection.ISettings) {
     this.sockets = new SocketPool({
       url: () => containerSocketUrl(serverSettings),
-      factory: url =>
-        new serverSettings.WebSocket(url) as unknown as IWebSocketLike
+      protocols: [SUBPROTOCOL],
+      factory: (url, protocols) =>
+        new serverSettings.WebSocket(
+          url,
+          protocols
+        ) as unknown as IWebSocketLike
     });
     // File work goes through the browser WebContainer client, on the pool's sockets.
     this.client = new ContainerClient(serverSettings, id =>

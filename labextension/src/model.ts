@@ -8,7 +8,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { ServerExtensionMissingError } from './api';
 import { ContainerClient } from './client';
-import { ContainerSocket } from './socket';
+import { ContainerSocket, ServerEvent } from './socket';
 import { SocketPool } from './sockets';
 import {
   ContainerStatus,
@@ -215,7 +215,7 @@ export class ContainerManagerModel implements IDisposable {
 
   private _watchSocket(socket: ContainerSocket): void {
     const id = socket.containerId;
-    socket.on('container-status', data => {
+    socket.on(ServerEvent.ContainerStatus, data => {
       const containerId = data.containerId ?? id;
       if (data.status === 'removed' || data.status === 'deleted') {
         this._forget(containerId);
@@ -230,8 +230,8 @@ export class ContainerManagerModel implements IDisposable {
         }
       }
     });
-    socket.on('port', (data: IPortEvent) => this._onPort(id, data));
-    socket.on('server-ready', (data: IPortEvent) => {
+    socket.on(ServerEvent.Port, (data: IPortEvent) => this._onPort(id, data));
+    socket.on(ServerEvent.ServerReady, (data: IPortEvent) => {
       const info = this._onPort(id, { ...data, type: 'open' });
       if (info) {
         this._serverReady.emit({ containerId: id, port: info });

@@ -9,7 +9,7 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ContainerSocket } from './socket';
+import { ClientEvent, ContainerSocket, ServerEvent } from './socket';
 
 export interface IPtySize {
   cols: number;
@@ -24,7 +24,7 @@ export class PtySession implements IDisposable {
     this._size = { cols: options.cols, rows: options.rows };
     this._terminalId = options.terminalId ?? null;
     this._subscriptions.push(
-      socket.on('pty-output', data => {
+      socket.on(ServerEvent.PtyOutput, data => {
         if (data.terminalId === this._terminalId && this._attached) {
           this._output.emit(String(data.data ?? ''));
         } else if (this._opening && typeof data.terminalId === 'string') {
@@ -34,7 +34,7 @@ export class PtySession implements IDisposable {
           this._early.set(data.terminalId, early);
         }
       }),
-      socket.on('pty-exit', data => {
+      socket.on(ServerEvent.PtyExit, data => {
         if (data.terminalId === this._terminalId) {
           this._exitCode = data.exitCode ?? null;
           this._attached = false;
@@ -104,7 +104,10 @@ export class PtySession implements IDisposable {
     if (!this._terminalId || this.hasExited || this._isDisposed) {
       return;
     }
-    this.socket.send('pty-input', { terminalId: this._terminalId, data });
+    this.socket.send(ClientEvent.PtyInput, {
+      terminalId: this._terminalId,
+      data
+    });
   }
 
   /** Resize; repeated sizes are not sent again. */
@@ -117,7 +120,7 @@ export class PtySession implements IDisposable {
     }
     this._size = { cols, rows };
     if (this._terminalId && this._attached && !this.hasExited) {
-      this.socket.send('pty-resize', {
+      this.socket.send(ClientEvent.PtyResize, {
         terminalId: this._terminalId,
         cols,
         rows
@@ -131,7 +134,10 @@ export class PtySession implements IDisposable {
    */
   close(kill = false): void {
     if (this._terminalId && !this.hasExited && !this._isDisposed) {
-      this.socket.send('pty-close', { terminalId: this._terminalId, kill });
+      this.socket.send(ClientEvent.PtyClose, {
+        terminalId: this._terminalId,
+        kill
+      });
     }
     this._attached = false;
     this._exitCode = this._exitCode ?? null;
@@ -176,7 +182,7 @@ export class PtySession implements IDisposable {
     this._early.clear();
     try {
       try {
-        reply = await this.socket.request('pty-open', data);
+        reply = await this.socket.request(ClientEvent.PtyOpen, data);
       } catch (error) {
         if (!terminalId) {
           throw error;
@@ -184,7 +190,9 @@ export class PtySession implements IDisposable {
         // The remembered terminal is gone (container restarted): open a new one.
         this._attached = false;
         this._terminalId = null;
-        reply = await this.socket.request('pty-open', { ...this._size });
+        reply = await this.socket.request(ClientEvent.PtyOpen, {
+          ...this._size
+        });
       }
     } finally {
       this._opening = false;

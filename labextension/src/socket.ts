@@ -7,6 +7,11 @@ import { URLExt } from '@jupyterlab/coreutils';
 import type { ServerConnection } from '@jupyterlab/services';
 
 export * from './webcontainer/socket';
+export {
+  ClientEvent,
+  ServerEvent,
+  SUBPROTOCOL
+} from './webcontainer/protocol.generated';
 
 /**
  * The URL of `/container`, built like JupyterLab's own terminal socket:

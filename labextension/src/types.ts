@@ -1,6 +1,15 @@
 /**
  * Shapes of the public contract (shared/API.md) as the front end sees them.
+ * The socket's event payloads are generated from the protocol table
+ * (./webcontainer/protocol.generated).
  */
+
+export type {
+  ClientEventName,
+  IClientEventData,
+  IServerEventData,
+  ServerEventName
+} from './webcontainer/protocol.generated';
 
 import type { EntryType, FileSystemTree } from './webcontainer/types';
 

@@ -163,7 +163,7 @@ describe('URLs and credentials', () => {
   });
 
   it('offers the token as a subprotocol, base64url, next to the one the server echoes', () => {
-    expect(socketProtocols()).toEqual([]);
+    expect(socketProtocols()).toEqual([SOCKET_PROTOCOL]);
     expect(socketProtocols('tok')).toEqual([
       SOCKET_PROTOCOL,
       `${TOKEN_PROTOCOL_PREFIX}dG9r`

@@ -225,3 +225,31 @@ async def test_operations_sent_right_after_a_join_wait_for_it(ws, api):
     assert replies["j"]["event"] == "joined-container"
     assert replies["t"]["data"]["output"] == "/workspace\n"
     assert replies["f"]["event"] == "fs-result"
+
+
+@pytest.mark.parametrize("offered, selected", [
+    (None, None),  # a client that offers none still works
+    (["jupyter-container-manager.v1"], "jupyter-container-manager.v1"),
+    (["jupyter-container-manager.v2", "jupyter-container-manager.v1"],
+     "jupyter-container-manager.v1"),  # the highest version this server speaks
+    (["jupyter-container-manager.v2"], None),  # none of ours: answered without one
+])
+async def test_the_socket_negotiates_a_versioned_subprotocol(
+    api, jp_http_port, jp_base_url, jp_auth_header, offered, selected
+):
+    from jupyter_container_manager.client import protocol_generated
+
+    assert protocol_generated.SUBPROTOCOL == "jupyter-container-manager.v1"
+    info = await api.create()
+    url = f"ws://127.0.0.1:{jp_http_port}{jp_base_url}container"
+    conn = await websocket_connect(HTTPRequest(url, headers=jp_auth_header),
+                                   subprotocols=offered)
+    try:
+        assert conn.selected_subprotocol == selected
+        assert conn.headers.get("Sec-WebSocket-Protocol") == selected
+        await conn.write_message(json.dumps(
+            {"event": "join-container", "id": 1, "data": {"containerId": info["id"]}}))
+        reply = json.loads(await asyncio.wait_for(conn.read_message(), 30))
+        assert reply["event"] == "joined-container" and reply["id"] == 1, reply
+    finally:
+        conn.close()

@@ -1,9 +1,11 @@
-"""Shared OpenAPI pieces: schemas, error answers, the token security scheme."""
+"""Shared OpenAPI pieces: schemas (the request bodies' from ``core.schemas``), error
+answers, the token security scheme."""
 
 from __future__ import annotations
 
 from ...core.errors import node_error_codes
 from ...core.models import STATUSES
+from ...core.schemas import REQUEST_SCHEMAS
 
 ERROR = {
     "type": "object",
@@ -74,54 +76,6 @@ CONTAINER_INFO = {
     },
 }
 
-FILE_SYSTEM_TREE = {
-    "type": "object",
-    "description": 'WebContainer FileSystemTree: {"name": {"file": {"contents": "..."}} | {"directory": {...}}}',
-    "additionalProperties": {
-        "oneOf": [
-            {
-                "type": "object",
-                "required": ["file"],
-                "properties": {
-                    "file": {
-                        "type": "object",
-                        "required": ["contents"],
-                        "properties": {
-                            "contents": {"type": "string"},
-                            "encoding": {"type": "string", "enum": ["utf-8", "base64"]},
-                        },
-                    }
-                },
-            },
-            {
-                "type": "object",
-                "required": ["directory"],
-                "properties": {"directory": {"$ref": "#/components/schemas/FileSystemTree"}},
-            },
-        ]
-    },
-}
-
-CREATE_CONTAINER = {
-    "type": "object",
-    "properties": {
-        "name": {"type": "string"},
-        "image": {
-            "type": "string",
-            "description": "Default: c.ContainerManager.image. When c.ContainerManager."
-            "allowed_images is set, an image matching none of its patterns is refused "
-            "with 403, code EIMAGE_NOT_ALLOWED, before anything is created.",
-        },
-        "env": {"type": "object", "additionalProperties": {"type": "string"}},
-        "files": {"$ref": "#/components/schemas/FileSystemTree"},
-        "ports": {
-            "type": "array",
-            "items": {"type": "integer", "minimum": 1, "maximum": 65535},
-            "description": "Container ports to announce (listed in ContainerInfo.ports)",
-        },
-    },
-}
-
 EXAMPLE_ID = "0b6f43f5-3f0e-4bd2-9a58-5a1f0e0a2f4b"
 ERROR["example"] = {
     "message": "ENOENT: no such file or directory, open '/workspace/missing.js'",
@@ -140,24 +94,12 @@ CONTAINER_INFO["example"] = {
     "limits": {"memory": 536870912, "cpu_shares": 512, "pids": 512},
     "disk": {"limit": 2147483648, "used": 52428800},
 }
-FILE_SYSTEM_TREE["example"] = {
-    "package.json": {"file": {"contents": '{"name": "demo", "type": "module"}'}},
-    "index.js": {"file": {"contents": "console.log('hello')"}},
-    "src": {"directory": {"logo.png": {"file": {"contents": "iVBORw0KGgo=", "encoding": "base64"}}}},
-}
-CREATE_CONTAINER["example"] = {
-    "name": "demo",
-    "image": "node:20-alpine",
-    "env": {"NODE_ENV": "development"},
-    "files": {"index.js": {"file": {"contents": "console.log('hello')"}}},
-    "ports": [3000],
-}
-
+# The answers' schemas, and the request bodies' (core.schemas: the handlers validate
+# request bodies against these very schemas).
 SCHEMAS = {
     "Error": ERROR,
     "ContainerInfo": CONTAINER_INFO,
-    "FileSystemTree": FILE_SYSTEM_TREE,
-    "CreateContainer": CREATE_CONTAINER,
+    **REQUEST_SCHEMAS,
 }
 
 _STATUS_TEXT = {

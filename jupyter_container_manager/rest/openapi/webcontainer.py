@@ -1,4 +1,5 @@
-"""OpenAPI paths of the WebContainer API (rest/webcontainer.py)."""
+"""OpenAPI paths of the WebContainer API (rest/webcontainer.py); its request bodies' schemas
+are ``core.schemas``'."""
 
 from __future__ import annotations
 
@@ -31,45 +32,12 @@ def query(name: str, description: str, schema: dict | None = None, required: boo
 FLAG = {"type": "boolean", "default": False}
 FS_ERRORS = error_responses(400, 403, 404, 409, 503)
 
-BOOT_BODY = {
-    "type": "object",
-    "properties": {
-        "files": ref("FileSystemTree"),
-        "workdirName": {
-            "type": "string",
-            "pattern": "^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$",
-            "description": "The workdir becomes /home/<workdirName>; default: the workdir setting",
-        },
-    },
-}
 BOOTED = {
     "type": "object",
     "required": ["containerId", "workdir"],
     "properties": {
         "containerId": {"type": "string", "format": "uuid"},
         "workdir": {"type": "string"},
-    },
-}
-MOUNT_BODY = {
-    "type": "object",
-    "required": ["tree"],
-    "properties": {
-        "tree": ref("FileSystemTree"),
-        "mountPoint": {"type": "string", "description": "Folder from the workdir, made if missing"},
-    },
-}
-WRITE_BODY = {
-    "type": "object",
-    "required": ["path", "contents"],
-    "properties": {
-        "path": {"type": "string"},
-        "contents": {
-            "oneOf": [
-                {"type": "string"},
-                {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 255}},
-            ]
-        },
-        "encoding": {"type": "string", "enum": ["utf-8", "base64"], "default": "utf-8"},
     },
 }
 DIRENT = {
@@ -98,30 +66,6 @@ READDIR = {
             },
         ),
         **FS_ERRORS,
-    },
-}
-SPAWN_BODY = {
-    "type": "object",
-    "required": ["command"],
-    "properties": {
-        "command": {
-            "type": "string",
-            "description": "Program, found on PATH; run as argv, no shell",
-        },
-        "args": {"type": "array", "items": {"type": "string"}},
-        "cwd": {"type": "string", "description": "From the workdir; missing: 404 ENOENT"},
-        "env": {"type": "object", "additionalProperties": {"type": "string"}},
-        "timeout": {
-            "type": "number",
-            "minimum": 0,
-            "description": "Seconds (above 0); past it the process group is killed, "
-            "exitCode 124, timedOut true",
-        },
-        "stream": {
-            "type": "boolean",
-            "default": False,
-            "description": "Answer NDJSON as output comes",
-        },
     },
 }
 SPAWN_RESULT = {
@@ -165,7 +109,7 @@ PATHS = {
             "tags": TAG,
             "operationId": "bootWebContainer",
             "summary": "Boot a WebContainer: a new running container, files mounted first",
-            "requestBody": json_body(BOOT_BODY),
+            "requestBody": json_body(ref("BootRequest")),
             "responses": {
                 "201": json_response("Booted", BOOTED),
                 **error_responses(400, 403, 413, 422, 429, 503),
@@ -190,7 +134,7 @@ PATHS = {
         requestBody={
             "required": True,
             "content": {
-                "application/json": {"schema": MOUNT_BODY},
+                "application/json": {"schema": ref("MountRequest")},
                 "application/zip": {"schema": {"type": "string", "format": "binary"}},
             },
         },
@@ -202,7 +146,7 @@ PATHS = {
             "Write a file atomically: readers see the old bytes or the new ones, never a "
             "part (its folder must exist: 404 ENOENT)",
             {**NO_CONTENT, **error_responses(400, 403, 404, 409, 413, 503)},
-            requestBody=json_body(WRITE_BODY, required=True),
+            requestBody=json_body(ref("WriteFileRequest"), required=True),
         ),
         **op(
             "put",
@@ -257,17 +201,7 @@ PATHS = {
         "mkdir",
         "Make a folder (EEXIST unless recursive; recursive makes parents)",
         {**NO_CONTENT, **FS_ERRORS},
-        requestBody=json_body(
-            {
-                "type": "object",
-                "required": ["path"],
-                "properties": {
-                    "path": {"type": "string"},
-                    "recursive": {"type": "boolean", "default": False},
-                },
-            },
-            required=True,
-        ),
+        requestBody=json_body(ref("MkdirRequest"), required=True),
     ),
     f"{BASE}/fs/rm": op(
         "delete",
@@ -285,14 +219,7 @@ PATHS = {
         "rename",
         "Rename or move (the new parent must exist; rename(2) semantics)",
         {**NO_CONTENT, **FS_ERRORS},
-        requestBody=json_body(
-            {
-                "type": "object",
-                "required": ["oldPath", "newPath"],
-                "properties": {"oldPath": {"type": "string"}, "newPath": {"type": "string"}},
-            },
-            required=True,
-        ),
+        requestBody=json_body(ref("RenameRequest"), required=True),
     ),
     f"{BASE}/spawn": op(
         "post",
@@ -308,7 +235,7 @@ PATHS = {
             },
             **error_responses(400, 403, 404, 409, 422, 503),
         },
-        requestBody=json_body(SPAWN_BODY, required=True),
+        requestBody=json_body(ref("SpawnRequest"), required=True),
     ),
     f"{BASE}/url": op(
         "get",

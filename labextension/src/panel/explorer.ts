@@ -11,7 +11,7 @@ import { errorMessage } from '../api';
 import { ContainerClient } from '../client';
 import { FileTreeModel } from '../fstree';
 import { dirname, normalize } from '../webcontainer/paths';
-import { ContainerSocket } from '../socket';
+import { ClientEvent, ContainerSocket, ServerEvent } from '../socket';
 import { SocketPool } from '../sockets';
 import { IDirEntry, IFsChange } from '../types';
 import {
@@ -142,7 +142,7 @@ export class ExplorerController implements IDisposable {
     this._socket = socket;
     socket.statusChanged.connect(this._onStatus, this);
     this._subscriptions.push(
-      socket.on('fs-change', (data: IFsChange) => {
+      socket.on(ServerEvent.FsChange, (data: IFsChange) => {
         if (typeof data?.path === 'string') {
           tree!.applyChange(data);
         }
@@ -287,7 +287,7 @@ export class ExplorerController implements IDisposable {
     }
     this._watched.set(socket, joined);
     try {
-      await socket.request('fs-operation', {
+      await socket.request(ClientEvent.FsOperation, {
         type: 'watch',
         path: '/',
         recursive: true

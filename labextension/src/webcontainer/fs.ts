@@ -6,6 +6,7 @@ import { fromServerPath, isWithin, normalize, toUrlPath } from './paths';
 import type { EntryType, IDirEntry, IFsChange } from './types';
 import { toBase64 } from './bytes';
 import { toNodeError } from './errors';
+import { ClientEvent, ServerEvent } from './protocol.generated';
 import { call, containerEndpoint, post, query } from './rest';
 import { ContainerSocket } from './socket';
 import { ITransport } from './transport';
@@ -281,13 +282,14 @@ export class FileSystemAPI {
   private async _addWatcher(watcher: IWatcher): Promise<void> {
     const socket = this._socket();
     if (!this._subscription) {
-      this._subscription = socket.on('fs-change', (change: IFsChange) =>
-        this._onChange(change)
+      this._subscription = socket.on(
+        ServerEvent.FsChange,
+        (change: IFsChange) => this._onChange(change)
       );
       // After a reconnect the server forgot our watches: watch again.
       this._rejoin = socket.onJoined(() => {
         for (const path of this._watched.keys()) {
-          socket.send('fs-operation', { type: 'watch', path });
+          socket.send(ClientEvent.FsOperation, { type: 'watch', path });
         }
       });
     }
@@ -298,7 +300,7 @@ export class FileSystemAPI {
       return this._pendingWatch.get(watcher.path);
     }
     const request = socket
-      .request('fs-operation', { type: 'watch', path: watcher.path })
+      .request(ClientEvent.FsOperation, { type: 'watch', path: watcher.path })
       .then(
         () => undefined,
         error => {
@@ -324,7 +326,10 @@ export class FileSystemAPI {
     const socket = this._socket();
     if (!socket.isDisposed) {
       socket
-        .request('fs-operation', { type: 'unwatch', path: watcher.path })
+        .request(ClientEvent.FsOperation, {
+          type: 'unwatch',
+          path: watcher.path
+        })
         .catch(() => undefined);
     }
   }

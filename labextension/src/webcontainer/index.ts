@@ -14,6 +14,12 @@ import { asBytes, treeFromWire, treeToWire } from './bytes';
 import { INodeError, nodeError, toNodeError } from './errors';
 import { FileSystemAPI } from './fs';
 import { WebContainerProcess } from './process';
+import {
+  ClientEvent,
+  IPortData,
+  IServerReadyData,
+  ServerEvent
+} from './protocol.generated';
 import { call, containerEndpoint, post, query } from './rest';
 import { ContainerSocket, IJoinedContainer } from './socket';
 import { ITransport, ITransportOptions, createTransport } from './transport';
@@ -33,6 +39,7 @@ export {
 } from './transport';
 export type { ITransport, ITransportOptions } from './transport';
 export { ContainerSocket } from './socket';
+export * from './protocol.generated';
 export type { FileSystemTree } from './types';
 
 // eslint-disable-next-line @typescript-eslint/naming-convention -- named as in @webcontainer/api, which this client is a drop-in for
@@ -288,7 +295,7 @@ export class WebContainer {
     let pid: number;
     try {
       const reply = await socket.request<{ pid: number }>(
-        'process-operation',
+        ClientEvent.ProcessOperation,
         data
       );
       pid = reply.data!.pid;
@@ -298,7 +305,11 @@ export class WebContainer {
     const process = new WebContainerProcess(
       pid,
       async (type, extra) => {
-        await socket.request('process-operation', { type, pid, ...extra });
+        await socket.request(ClientEvent.ProcessOperation, {
+          type,
+          pid,
+          ...extra
+        });
       },
       options.output !== false
     );
@@ -448,16 +459,13 @@ export class WebContainer {
     this._socket = socket;
     this._processesRouted = false;
     const subscriptions = [
-      socket.on(
-        'port',
-        (data: { port: number; type: 'open' | 'close'; url: string }) => {
-          const url = this._transport.resolveUrl(data.url);
-          for (const listener of [...this._listeners.port]) {
-            safely(() => listener(data.port, data.type, url));
-          }
+      socket.on(ServerEvent.Port, (data: IPortData) => {
+        const url = this._transport.resolveUrl(data.url);
+        for (const listener of [...this._listeners.port]) {
+          safely(() => listener(data.port, data.type, url));
         }
-      ),
-      socket.on('server-ready', (data: { port: number; url: string }) => {
+      }),
+      socket.on(ServerEvent.ServerReady, (data: IServerReadyData) => {
         const url = this._transport.resolveUrl(data.url);
         for (const listener of [...this._listeners['server-ready']]) {
           safely(() => listener(data.port, url));
@@ -517,7 +525,7 @@ export class WebContainer {
       return;
     }
     this._processesRouted = true;
-    for (const event of ['process-output', 'process-exit']) {
+    for (const event of [ServerEvent.ProcessOutput, ServerEvent.ProcessExit]) {
       this._subscriptions.push(
         socket.on(event, data => this._dispatchProcess(event, data))
       );
@@ -532,7 +540,7 @@ export class WebContainer {
       this._early.set(data?.pid, early.slice(-1000));
       return;
     }
-    if (event === 'process-output') {
+    if (event === ServerEvent.ProcessOutput) {
       process.push(String(data.data ?? ''));
     } else {
       process.finish(typeof data.exitCode === 'number' ? data.exitCode : -1);

@@ -10,6 +10,7 @@
  * (the panel re-exports it from ../socket).
  */
 import { disposable, Emitter, IDisposableLike, ISignalLike } from './emitter';
+import { ClientEvent, ServerEvent } from './protocol.generated';
 
 type IDisposable = IDisposableLike;
 
@@ -334,7 +335,7 @@ export class ContainerSocket implements IDisposable {
     this._joinId = joinId;
     ws.send(
       JSON.stringify({
-        event: 'join-container',
+        event: ClientEvent.JoinContainer,
         id: joinId,
         data: { containerId: this.containerId }
       })
@@ -343,7 +344,7 @@ export class ContainerSocket implements IDisposable {
 
   private _onJoinReply(frame: IFrame): void {
     this._joinId = null;
-    if (frame.event === 'error') {
+    if (frame.event === ServerEvent.Error) {
       const error = new SocketRequestError(
         frame.data?.message ?? 'Could not join the container',
         frame.data?.code ?? null
@@ -409,7 +410,7 @@ export class ContainerSocket implements IDisposable {
       if (pending) {
         this._pending.delete(id);
         clearTimeout(pending.timer);
-        if (frame.event === 'error') {
+        if (frame.event === ServerEvent.Error) {
           pending.reject(
             new SocketRequestError(
               frame.data?.message ?? 'Request failed',
@@ -422,7 +423,7 @@ export class ContainerSocket implements IDisposable {
         return;
       }
     }
-    if (frame.event === 'error') {
+    if (frame.event === ServerEvent.Error) {
       this._errorReceived.emit(
         new SocketRequestError(
           frame.data?.message ?? 'Server error',

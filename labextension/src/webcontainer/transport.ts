@@ -5,6 +5,7 @@
  * adds the token and the XSRF header, and its shared sockets).
  */
 import { ContainerSocket, IWebSocketLike } from './socket';
+import { SUBPROTOCOL } from './protocol.generated';
 
 export interface ITransport {
   /**
@@ -49,16 +50,22 @@ export interface ITransportOptions {
   webSocket?: (url: string, protocols?: string[]) => IWebSocketLike;
 }
 
-/** The subprotocol the server answers with. */
-export const SOCKET_PROTOCOL = 'jupyter-container-manager.v1';
+/**
+ * The versioned protocol subprotocol, offered on every connect; the server
+ * answers with the highest version it speaks among those offered.
+ */
+export const SOCKET_PROTOCOL = SUBPROTOCOL;
 /** The prefix of the subprotocol that carries a token (base64url after it). */
 export const TOKEN_PROTOCOL_PREFIX =
   'base64url.bearer.authorization.jupyter-container-manager.';
 
-/** The subprotocols that authenticate a socket with `token` (none without). */
+/**
+ * The subprotocols to offer: the protocol version, and the one that
+ * authenticates the socket with `token` (when there is one).
+ */
 export function socketProtocols(token?: string): string[] {
   if (!token) {
-    return [];
+    return [SOCKET_PROTOCOL];
   }
   const bytes = new TextEncoder().encode(token);
   let binary = '';

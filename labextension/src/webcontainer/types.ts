@@ -3,6 +3,7 @@
  * client and the JupyterLab panel share: FileSystemTree as in @webcontainer/api,
  * directory entries, file change pushes.
  */
+import type { IFsChangeData } from './protocol.generated';
 
 /**
  * A file leaf of a FileSystemTree, as in @webcontainer/api: text, or bytes
@@ -32,11 +33,8 @@ export interface IDirEntry {
   type: EntryType;
 }
 
-/** Kinds of `fs-change` pushes. */
-export type FsChangeKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir';
+/** Payload of an `fs-change` push (generated from the protocol table). */
+export type IFsChange = IFsChangeData;
 
-/** Payload of an `fs-change` push. */
-export interface IFsChange {
-  path: string;
-  kind: FsChangeKind;
-}
+/** Kinds of `fs-change` pushes. */
+export type FsChangeKind = IFsChangeData['kind'];

@@ -134,3 +134,95 @@ def test_encode_puts_the_id_only_on_replies():
     assert json.loads(protocol.encode("ok", {}, 7)) == {"event": "ok", "data": {}, "id": 7}
     assert json.loads(protocol.encode("port", {"port": 1})) == {"event": "port",
                                                                 "data": {"port": 1}}
+
+
+# --- frames out ------------------------------------------------------------------------
+
+GOOD_OUT = [
+    ("joined-container", {"containerId": "c", "status": "running", "cwd": "/w", "workdir": "/w",
+                          "terminals": ["t1"]}, 1),
+    ("fs-result", {"type": "mkdir", "result": None}, 2),
+    ("fs-result", {"type": "readdir", "result": ["a"]}, None),
+    ("error", {"message": "nope", "code": None}, "i"),
+    ("error", {"message": "nope"}, None),
+    ("ok", {}, 3),
+    ("fs-change", {"path": "/a", "kind": "addDir"}, None),
+    ("pty-output", {"terminalId": "t", "data": "x", "dropped": 3}, None),
+    ("port", {"port": 3000, "type": "open", "url": "/proxy/3000/"}, None),
+    ("container-status", {"containerId": "c", "status": "unknown",
+                          "code": "ENGINE_UNAVAILABLE", "message": "start Docker"}, None),
+]
+
+BAD_OUT = [
+    ("no-such-event", {}, None, "not a server event"),
+    ("fs-change", {"path": "/a", "kind": "add"}, 4, "a push carries no id"),
+    ("fs-change", {"path": "/a", "kind": "moved"}, None, "'kind' must be one of"),
+    ("fs-change", {"path": "/a"}, None, "'kind' is required"),
+    ("process-output", {"pid": "1", "data": "x"}, None, "'pid' must be an integer"),
+    ("port", {"port": 1, "type": "open", "url": "u", "host": "h"}, None, "'host' is not one"),
+    ("pty-output", {"terminalId": "t", "data": "x", "dropped": None}, None, "'dropped' is null"),
+    ("fs-result", {"type": "mkdir"}, 1, "'result' is required"),
+    ("joined-container", [], 1, "data must be an object"),
+]
+
+
+@pytest.mark.parametrize("event, data, request_id", GOOD_OUT)
+def test_frames_the_server_sends_pass_the_table(event, data, request_id):
+    protocol.check_server_frame(event, data, request_id)
+
+
+@pytest.mark.parametrize("event, data, request_id, message", BAD_OUT)
+def test_frames_that_break_the_table_are_caught(event, data, request_id, message):
+    with pytest.raises(protocol.ProtocolViolation, match=message):
+        protocol.check_server_frame(event, data, request_id)
+
+
+def test_a_bad_frame_out_raises_when_strict_and_is_logged_and_sent_otherwise(
+    monkeypatch, caplog
+):
+    monkeypatch.setenv(protocol.STRICT_ENV, "1")
+    with pytest.raises(protocol.ProtocolViolation):
+        protocol.server_frame("fs-change", {"path": 5, "kind": "add"})
+    monkeypatch.setenv(protocol.STRICT_ENV, "0")
+    sent = protocol.server_frame("fs-change", {"path": 6, "kind": "add"})
+    assert json.loads(sent) == {"event": "fs-change", "data": {"path": 6, "kind": "add"}}
+    assert any("breaks the protocol table" in r.message for r in caplog.records)
+    protocol.VIOLATIONS.clear()  # seen on purpose
+
+
+def test_good_frames_out_encode_like_encode():
+    assert protocol.server_frame("ok", {}, 7) == protocol.encode("ok", {}, 7)
+
+
+def test_container_statuses_are_the_models():
+    from jupyter_container_manager.core.models import STATUSES
+
+    assert protocol.CONTAINER_STATUSES == STATUSES
+
+
+# --- subprotocol -----------------------------------------------------------------------
+
+TOKEN = "base64url.bearer.authorization.jupyter-container-manager.YWJj"
+
+
+@pytest.mark.parametrize("offered, selected", [
+    ([], None),
+    (["jupyter-container-manager.v1"], "jupyter-container-manager.v1"),
+    (["jupyter-container-manager.v1", TOKEN], "jupyter-container-manager.v1"),
+    ([TOKEN, "jupyter-container-manager.v1"], "jupyter-container-manager.v1"),
+    (["jupyter-container-manager.v99", "jupyter-container-manager.v1"],
+     "jupyter-container-manager.v1"),
+    (["jupyter-container-manager.v99"], None),
+    ([TOKEN], None),
+    (["v1.kernel.websocket.jupyter.org", "jupyter-container-manager.v01"], None),
+    (["jupyter-container-manager"], None),
+])
+def test_the_highest_offered_version_we_speak_is_selected(offered, selected):
+    assert protocol.select_subprotocol(offered) == selected
+
+
+def test_the_highest_version_wins(monkeypatch):
+    monkeypatch.setattr(protocol, "PROTOCOL_VERSIONS", (1, 2))
+    offered = ["jupyter-container-manager.v1", "jupyter-container-manager.v2"]
+    assert protocol.select_subprotocol(offered) == "jupyter-container-manager.v2"
+    assert protocol.select_subprotocol(offered[:1]) == "jupyter-container-manager.v1"
