@@ -251,6 +251,8 @@ class TreeWatcher:
     polls every ``interval`` seconds. ``exclude`` (default: none) and ``include`` globs
     choose what is watched and reported (core/globs.py)."""
 
+    _filter: WatchFilter | None = None  # None: everything is watched and reported
+
     def __init__(self, engine: DockerEngine, docker_id: str, workdir: str, path: str,
                  interval: float, on_changes: ChangeHandler, on_end: EndHandler, *,
                  kernel: KernelWatchers | None = None, exclude: Iterable[str] = (),
@@ -262,7 +264,8 @@ class TreeWatcher:
         self._interval = interval
         self._kernel = kernel
         self._exclude, self._include = list(exclude), list(include)
-        self._filter = WatchFilter(workdir, path, self._exclude, self._include)
+        if self._exclude or self._include:
+            self._filter = WatchFilter(workdir, path, self._exclude, self._include)
         self._checked = False
         self._on_changes = on_changes
         self._snapshot: Snapshot | None = None
@@ -371,7 +374,7 @@ class TreeWatcher:
             # A temporary (an upload in progress, see paths.TEMP_PREFIX) is no change:
             # its rename over the file is, when the upload completes.
             if parsed is not None and not is_temporary(parsed[0].rsplit("/", 1)[-1]) \
-                    and not self._filter.excluded(parsed[0]):
+                    and (self._filter is None or not self._filter.excluded(parsed[0])):
                 self._listing[parsed[0]] = parsed[1]
             return
         listing, self._listing = self._listing, {}  # an empty record ends a listing
@@ -380,7 +383,7 @@ class TreeWatcher:
             self.ready.set()
             return
         changes = [change for change in diff_snapshots(previous, listing)
-                   if self._filter.reported(change[0])]
+                   if self._filter is None or self._filter.reported(change[0])]
         if changes:
             result = self._on_changes(changes)
             if inspect.isawaitable(result):
