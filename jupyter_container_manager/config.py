@@ -359,8 +359,18 @@ class ContainerManager(Configurable):
 
     watch_interval = Float(
         0.25,
-        help="""Seconds between two looks at a watched directory (fs-operation watch).
-        Shorter: changes reported sooner, more work in the container.""",
+        help="""Seconds between two looks at a watched directory (fs-operation watch) where
+        the kernel cannot watch it (no node in the image, no agent, inotify refused), so
+        it is polled. Shorter: changes reported sooner, more work in the container.""",
+    ).tag(config=True)
+
+    watch_ignore = List(
+        Unicode(),
+        ["node_modules", ".git"],
+        help="""Globs a watch (fs-operation watch) neither looks into nor reports, unless the
+        watch names its own (its `exclude`). A glob without "/" matches any name below the
+        watched path ("node_modules": every such folder and all in it); one with "/" a path
+        from the workdir ("src/**/*.gen.ts"); `*`, `?`, `**` and {a,b} as usual.""",
     ).tag(config=True)
 
     max_watches_per_container = Int(

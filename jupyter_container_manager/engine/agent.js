@@ -9,6 +9,8 @@
 // of hosts that accepts; STDIN/STDIN_EOF/CLOSE then go to the socket).
 // Agent -> server: HELLO, STDOUT data, STDERR data, EXIT code (text), FAILED message,
 // CONNECTED (the connection of a CONNECT is open; its bytes then come as STDOUT).
+// File operations, done in this process without a fork (agent_fs.js, appended to this
+// source): FS request -> one FS_REPLY on the same channel number.
 // Output is sent while less than WINDOW bytes of a channel are unacknowledged; then the
 // child's pipe (or the socket) is paused, so a reader that stops reading stops the
 // child, as with exec.
@@ -17,8 +19,8 @@ delete process.env.JCM_AGENT_SOURCE; // the children do not need it
 const { spawn } = require('child_process');
 const net = require('net');
 
-const T = { HELLO: 1, STDOUT: 2, STDERR: 3, EXIT: 4, FAILED: 5, CONNECTED: 6,
-            SPAWN: 10, STDIN: 11, STDIN_EOF: 12, ACK: 13, CLOSE: 14, CONNECT: 15 };
+const T = { HELLO: 1, STDOUT: 2, STDERR: 3, EXIT: 4, FAILED: 5, CONNECTED: 6, FS_REPLY: 7,
+            SPAWN: 10, STDIN: 11, STDIN_EOF: 12, ACK: 13, CLOSE: 14, CONNECT: 15, FS: 16 };
 const WINDOW = 4 << 20;
 const channels = new Map();
 
@@ -113,6 +115,7 @@ function handle(type, channel, payload) {
   const state = channels.get(channel);
   if (type === T.SPAWN) return start(channel, JSON.parse(payload.toString('utf8')));
   if (type === T.CONNECT) return connect(channel, JSON.parse(payload.toString('utf8')), 0);
+  if (type === T.FS) return void fsRequest(channel, Buffer.from(payload));
   if (!state) return;
   if (type === T.STDIN) state.write(payload);
   else if (type === T.STDIN_EOF) state.end();
@@ -137,4 +140,4 @@ process.stdin.on('data', (data) => {
 });
 process.stdin.on('end', () => process.exit(0));
 process.stdout.on('error', () => process.exit(0));
-send(T.HELLO, 0, 'jcm-agent 1');
+send(T.HELLO, 0, 'jcm-agent 2');

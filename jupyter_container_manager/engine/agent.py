@@ -8,6 +8,10 @@ with ExecStream's interface (read frames, write stdin, exit code), so callers do
 which one they have. A container whose image has no ``node`` has no agent: callers fall
 back to ``docker exec``, with the same behaviour.
 
+File operations need no command at all: the agent does them itself with Node's ``fs``
+(engine/agent_fs.js, the checks of fs_scripts.py in one process) and answers each request
+with one reply (:meth:`Agent.fs`).
+
 Flow control: the agent sends at most a window of unacknowledged bytes per command; the
 server acknowledges what its reader consumed, so a reader that stops reading stops the
 command's output in the container, as a pipe would.
@@ -26,14 +30,16 @@ from importlib import resources
 
 from .engine import STDERR, STDOUT, DockerEngine, ExecStartError, ExecStream
 
-HELLO, OUT, ERR, EXIT, FAILED, CONNECTED = 1, 2, 3, 4, 5, 6
-SPAWN, STDIN, STDIN_EOF, ACK, CLOSE, CONNECT = 10, 11, 12, 13, 14, 15
+HELLO, OUT, ERR, EXIT, FAILED, CONNECTED, FS_REPLY = 1, 2, 3, 4, 5, 6, 7
+SPAWN, STDIN, STDIN_EOF, ACK, CLOSE, CONNECT, FS = 10, 11, 12, 13, 14, 15, 16
 LOOPBACK_HOSTS = ["127.0.0.1", "::1"]
 HEADER = struct.Struct(">BLL")
 ACK_EVERY = 256 * 1024
 REPLAY_LIMIT = 1024 * 1024  # input kept to run a command again if the agent dies
 START_TIMEOUT = 5.0
-AGENT_SOURCE = resources.files("jupyter_container_manager.engine").joinpath("agent.js").read_text()
+_HERE = resources.files("jupyter_container_manager.engine")
+AGENT_SOURCE = _HERE.joinpath("agent.js").read_text() + "\n" + _HERE.joinpath("agent_fs.js").read_text()
+FS_VERSION = 2  # the first agent that does file operations itself
 
 AGENT_BOOT = "/* jupyter-container-manager agent */ eval(process.env.JCM_AGENT_SOURCE)"
 log = logging.getLogger(__name__)
@@ -170,6 +176,10 @@ class AgentChannel:
             return -1
 
 
+class AgentGone(ConnectionError):
+    """The agent ended before it answered (its container stopped, someone killed it)."""
+
+
 class Agent:
     """The agent of one container: its exec stream and the commands it runs."""
 
@@ -179,7 +189,14 @@ class Agent:
         self.channels: dict[int, AgentChannel] = {}
         self._next = 1
         self._reader: asyncio.Task | None = None
+        self._requests: dict[int, asyncio.Future] = {}  # file operations awaiting a reply
+        self.version = 0  # from its hello
         self.alive = True
+
+    @property
+    def does_files(self) -> bool:
+        """Whether this agent does file operations itself (:meth:`fs`)."""
+        return self.alive and self.version >= FS_VERSION
 
     async def handshake(self) -> bool:
         """True once the agent said hello; False when it could not run (no node)."""
@@ -198,6 +215,8 @@ class Agent:
                     return False
                 if len(buffer) < HEADER.size + size:
                     continue
+                words = bytes(buffer[HEADER.size: HEADER.size + size]).split()
+                self.version = int(words[-1]) if words and words[-1].isdigit() else 0
                 self._pending = buffer[HEADER.size + size:]
                 self._reader = asyncio.ensure_future(self._read())
                 return True
@@ -222,6 +241,21 @@ class Agent:
         self.send(CONNECT, self._next, json.dumps(request).encode())
         self._next += 1
         return channel
+
+    async def fs(self, request: dict, data: bytes = b"") -> tuple[dict, bytes]:
+        """One file operation done by the agent (agent_fs.js): its JSON answer and the
+        bytes that follow it. Raises AgentGone when the agent ended first."""
+        number = self._next
+        self._next += 1
+        reply = asyncio.get_running_loop().create_future()
+        self._requests[number] = reply
+        try:
+            await self.write(frame(FS, number, json.dumps(request).encode() + b"\0" + data))
+            return await reply
+        except BrokenPipeError as err:
+            raise AgentGone(str(err)) from err
+        finally:
+            self._requests.pop(number, None)
 
     def send(self, kind: int, channel: int, payload: bytes = b"") -> None:
         """Queue a small control frame (not waiting for the pipe)."""
@@ -258,6 +292,9 @@ class Agent:
                 pending += data
         finally:
             self.alive = False
+            for reply in list(self._requests.values()):
+                if not reply.done():
+                    reply.set_exception(AgentGone("the agent ended"))
             for channel in list(self.channels.values()):
                 channel._end(-1, agent_died=True)
             self.channels.clear()
@@ -266,6 +303,12 @@ class Agent:
                 self.on_end(self)
 
     def _dispatch(self, kind: int, number: int, payload: bytes) -> None:
+        if kind == FS_REPLY:
+            reply = self._requests.get(number)
+            if reply is not None and not reply.done():
+                head, _, data = payload.partition(b"\0")
+                reply.set_result((json.loads(head), data))
+            return
         channel = self.channels.get(number)
         if channel is None:
             return

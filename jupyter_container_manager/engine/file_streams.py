@@ -207,3 +207,53 @@ class FileWriter:
         finally:
             self._out.close()
             self._over()
+
+
+class BufferedOutput:
+    """A file the agent read whole (a small one), as the one chunk of a ScriptOutput."""
+
+    def __init__(self, data: bytes):
+        self._data: bytes | None = data
+        self.stderr = b""
+
+    async def chunk(self) -> bytes | None:
+        data, self._data = self._data, None
+        return data or None
+
+    def close(self) -> None:
+        self._data = None
+
+
+class BufferedWriter:
+    """A small upload of known size (see ContainerFiles.write_file_stream): its path was
+    checked when it began, its bytes are held here (at most ``size``) and written at
+    :meth:`close`, all at once, through ``commit`` (an atomic write_file)."""
+
+    def __init__(self, target: str, size: int,
+                 commit: Callable[[bytes], Awaitable[None]]):
+        self.path = target
+        self._size = size
+        self._commit = commit
+        self._data = bytearray()
+        self.written = 0
+        self._finished = False
+
+    async def write(self, chunk: bytes) -> None:
+        if self._finished:
+            raise FileSystemError("EINVAL", "write", self.path)
+        self.written += len(chunk)
+        if self.written > self._size:
+            await self.abort()
+            raise TooLarge(f"More than the {self._size} bytes announced (Content-Length)")
+        self._data += chunk
+
+    async def close(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        data, self._data = bytes(self._data), bytearray()
+        await self._commit(data)
+
+    async def abort(self) -> None:
+        self._finished = True
+        self._data = bytearray()

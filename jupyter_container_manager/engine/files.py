@@ -1,10 +1,12 @@
 """Files inside a container, with Node's ``fs.promises`` semantics.
 
 Bytes move as bytes, through the Docker archive API (mount) or an exec's stdin and stdout
-(everything else), never through a shell line. Every small operation is one exec of a
-constant script (fs_scripts.py) that checks and works in the same process. Paths are
-workdir-relative; ``..`` escapes are refused before the container is asked (paths.py),
-symlink escapes by the script, inside the container.
+(everything else), never through a shell line. A container with an agent (agent.py) does
+the small operations in the agent's own process, with Node's ``fs`` (agent_fs.js): no
+fork, no exec. Otherwise, and for files past AGENT_FILE_LIMIT, each is one exec of a
+constant script (fs_scripts.py). Either way the checks and the work happen in the same
+process, with the same answers. Paths are workdir-relative; ``..`` escapes are refused
+before the container is asked (paths.py), symlink escapes inside the container.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from ..core.fstree import Tree, entries_to_tar, iter_entries, tar_to_tree, zip_e
 from ..core.models import ContainerInfo
 from ..core.paths import TEMP_PREFIX, relative, resolve
 from . import fs_scripts as scripts
-from .agent import Agents
+from .agent import AgentGone, Agents
 from .engine import DockerEngine
 from .exec_output import (
     ScriptOutput,
@@ -32,9 +34,18 @@ from .exec_output import (
     lost_container,
     start_script,
 )
-from .file_streams import FileReader, FileWriter, ZipReader, feed, read_line
+from .file_streams import (
+    BufferedOutput,
+    BufferedWriter,
+    FileReader,
+    FileWriter,
+    ZipReader,
+    feed,
+    read_line,
+)
 
 AGENT_UPLOAD_LIMIT = 1024 * 1024  # larger uploads keep a docker exec's pipe backpressure
+AGENT_FILE_LIMIT = 1024 * 1024  # files the agent reads or writes in one reply or request
 _TYPES = {"d": "directory", "l": "symlink", "f": "file"}
 DEFAULT_MAX_FILE_SIZE = 1024**3
 DEFAULT_MAX_LISTING = 64 * 1024**2
@@ -93,6 +104,36 @@ class ContainerFiles:
             agent = await self.agents.get(info.docker_id)
         argv = ["sh", "-c", script, "sh", info.workdir, *args]
         return await start_script(self.engine, info, argv, stdin=stdin, agent=agent)
+
+    async def _agent_fs(
+        self, info: ContainerInfo, request: dict, data: bytes = b""
+    ) -> tuple[dict, bytes] | None:
+        """A file operation done by the container's agent itself: its answer and bytes;
+        None when there is no such agent (or it ended, or it hands the operation back):
+        the script does it then."""
+        if self.agents is None:
+            return None
+        self.sweep_soon(info)
+        agent = await self.agents.get(info.docker_id)
+        if agent is None or not agent.does_files:
+            return None
+        try:
+            reply, payload = await agent.fs({"workdir": info.workdir, **request}, data)
+        except AgentGone:
+            return None
+        if reply.get("fallback"):
+            return None
+        return reply, payload
+
+    async def _agent_answer(
+        self, info: ContainerInfo, got: tuple[dict, bytes], syscall: str, path: str, dest=None
+    ) -> tuple[dict, bytes]:
+        """The agent's answer, or the error it reports (as :meth:`_status` does)."""
+        reply, payload = got
+        code = reply.get("code")
+        if code:
+            raise await self._failure(info, code, reply.get("syscall") or syscall, path, dest)
+        return reply, payload
 
     # --- temporaries --------------------------------------------------------------
 
@@ -214,7 +255,12 @@ class ContainerFiles:
         then gives the chunks (``async for`` alone works too)."""
         target = resolve(info.workdir, path, "open")
 
-        async def open_file() -> tuple[ScriptOutput, int]:
+        async def open_file() -> tuple[ScriptOutput | BufferedOutput, int]:
+            limit = min(AGENT_FILE_LIMIT, self.max_file_size)
+            got = await self._agent_fs(info, {"op": "read", "path": target, "limit": limit})
+            if got is not None:  # a larger file: the reply says fallback, the script reads
+                _, data = await self._agent_answer(info, got, "open", target)
+                return BufferedOutput(data), len(data)
             out = await self._script(info, scripts.READ, target)
             size = int(await self._status(info, out, "open", target))
             if size > self.max_file_size:
@@ -235,12 +281,19 @@ class ContainerFiles:
         self, info: ContainerInfo, path: str, with_types: bool = False
     ) -> list[str] | list[dict]:
         target = resolve(info.workdir, path, "scandir")
-        out = await self._script(info, scripts.READDIR, target)
-        try:
-            await self._status(info, out, "scandir", target)
-            listing = await self._collect(out, self.max_listing, f"The listing of {target}")
-        finally:
-            out.close()
+        got = await self._agent_fs(info, {"op": "readdir", "path": target})
+        if got is not None:
+            _, listing = await self._agent_answer(info, got, "scandir", target)
+            if len(listing) > self.max_listing:
+                raise TooLarge(f"The listing of {target} is larger than {self.max_listing} "
+                               "bytes (c.ContainerManager.max_json_body)")
+        else:
+            out = await self._script(info, scripts.READDIR, target)
+            try:
+                await self._status(info, out, "scandir", target)
+                listing = await self._collect(out, self.max_listing, f"The listing of {target}")
+            finally:
+                out.close()
         entries = []
         for entry in listing.split(b"\0"):
             if entry:
@@ -255,6 +308,11 @@ class ContainerFiles:
         """``{type: file|directory|other, size, mtime (ms since the epoch), mode}``; like
         Node's ``fs.stat`` it follows a last symlink. ``mode`` is st_mode (type bits too)."""
         target = resolve(info.workdir, path, "stat")
+        got = await self._agent_fs(info, {"op": "stat", "path": target})
+        if got is not None:
+            reply, _ = await self._agent_answer(info, got, "stat", target)
+            return {"type": reply["kind"], "size": int(reply["size"]),
+                    "mtime": int(reply["mtime"]) * 1000, "mode": int(reply["mode"])}
         kind, size, mtime, mode = (
             await self._run(info, scripts.STAT, "stat", target, target)
         ).split()
@@ -271,6 +329,16 @@ class ContainerFiles:
                 "(c.ContainerManager.max_file_size)"
             )
         token = self._begin(info)
+        if len(data) <= AGENT_FILE_LIMIT:
+            try:
+                got = await self._agent_fs(
+                    info, {"op": "write", "path": target, "token": token}, data)
+                if got is not None:
+                    await self._agent_answer(info, got, "open", target)
+                    return
+            finally:
+                self._end(info, token)
+            token = self._begin(info)
         try:
             out = await self._script(info, scripts.WRITE, target, token, stdin=True)
         except BaseException:
@@ -299,6 +367,12 @@ class ContainerFiles:
         about the path (ENOENT, EISDIR, EACCES...) are raised here, before any byte.
         The file changes only at ``close()``, all at once (see FileWriter)."""
         target = resolve(info.workdir, path, "open")
+        if size is not None and size <= AGENT_FILE_LIMIT:
+            # A small upload of known size: checked now, written by the agent at close().
+            got = await self._agent_fs(info, {"op": "write", "path": target, "check": True})
+            if got is not None:
+                await self._agent_answer(info, got, "open", target)
+                return BufferedWriter(target, size, lambda data: self.write_file(info, path, data))
         # A small upload of known size may go through the agent (which holds its input).
         streamed = size is None or size > AGENT_UPLOAD_LIMIT
         token = self._begin(info)
@@ -327,6 +401,10 @@ class ContainerFiles:
 
     async def mkdir(self, info: ContainerInfo, path: str, recursive: bool = False) -> None:
         target = resolve(info.workdir, path, "mkdir")
+        got = await self._agent_fs(info, {"op": "mkdir", "path": target, "recursive": recursive})
+        if got is not None:
+            await self._agent_answer(info, got, "mkdir", target)
+            return
         await self._run(info, scripts.MKDIR, "mkdir", target, target, "1" if recursive else "0")
 
     async def rm(
@@ -335,6 +413,11 @@ class ContainerFiles:
         target = resolve(info.workdir, path, "rm")
         flags = ("1" if recursive else "0", "1" if force else "0")
         try:
+            got = await self._agent_fs(
+                info, {"op": "rm", "path": target, "recursive": recursive, "force": force})
+            if got is not None:
+                await self._agent_answer(info, got, "rm", target)
+                return
             await self._run(info, scripts.RM, "rm", target, target, *flags)
         except FileSystemError as err:
             if not (force and err.code == "ENOENT"):
@@ -343,6 +426,10 @@ class ContainerFiles:
     async def rename(self, info: ContainerInfo, old: str, new: str) -> None:
         old_target = resolve(info.workdir, old, "rename")
         new_target = resolve(info.workdir, new, "rename")
+        got = await self._agent_fs(info, {"op": "rename", "path": old_target, "dest": new_target})
+        if got is not None:
+            await self._agent_answer(info, got, "rename", old_target, dest=new_target)
+            return
         await self._run(
             info, scripts.RENAME, "rename", old_target, old_target, new_target, dest=new_target
         )

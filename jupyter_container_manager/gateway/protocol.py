@@ -111,7 +111,10 @@ FS_OPERATIONS: dict[str, tuple[Field, ...]] = {
                Field("oldPath", STRING, doc="the old path (or path)"),
                Field("newPath", STRING, True, "the new path; its parent must exist")),
     "stat": (PATH,),
-    "watch": (PATH,),
+    "watch": (PATH,
+              Field("exclude", STRING_LIST, doc="globs not watched (default: the watch_ignore "
+                    "setting, node_modules and .git)"),
+              Field("include", STRING_LIST, doc="globs reported (default: everything)")),
     "unwatch": (PATH,),
 }
 

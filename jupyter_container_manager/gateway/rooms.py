@@ -32,7 +32,7 @@ from ..core.preview_links import PreviewLinks
 from ..engine import DockerService
 from ..engine.ports import PortWatcher, listening_ports
 from ..engine.terminals import LineTerminal, PtySession, end_orphan_shells
-from ..engine.watch import TreeWatcher
+from ..engine.watch import KernelWatchers, TreeWatcher
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ class Watch:
         self.watcher = watcher
         self.clients: set = set()
         self.restarts = 0
+        self.options: tuple = ()  # (path, exclude globs, include globs)
 
 
 class Room:
@@ -184,8 +185,15 @@ class Room:
 
     # --- watch ---------------------------------------------------------------------
 
-    async def watch(self, client, api_path: str) -> None:
-        absolute = paths.resolve(self.info.workdir, api_path, "watch")
+    async def watch(self, client, api_path: str, exclude: list[str] | None = None,
+                    include: list[str] | None = None) -> None:
+        path = paths.resolve(self.info.workdir, api_path, "watch")
+        default = list(self.settings.watch_ignore)
+        exclude = default if exclude is None else list(exclude)
+        include = list(include or [])
+        options = (path, exclude, include)
+        # One watcher per path and globs: the path alone is the key of the default globs.
+        absolute = path if (exclude, include) == (default, []) else f"{path}\0{options}"
         watch = self.watches.get(absolute)
         if watch is None:
             limit = self.settings.max_watches_per_container
@@ -194,7 +202,8 @@ class Room:
                     f"Container {self.id} has {limit} watched paths, the most allowed "
                     "(c.ContainerManager.max_watches_per_container); unwatch one first."
                 )
-            watch = self.watches[absolute] = Watch(self._watcher(absolute))
+            watch = self.watches[absolute] = Watch(self._watcher(absolute, options))
+            watch.options = options
         watch.clients.add(client)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(watch.watcher.ready.wait(), WATCH_READY_TIMEOUT)
@@ -202,11 +211,12 @@ class Room:
             raise ContainerNotFound(self.id)
         if watch.watcher.error is not None:
             self._unsubscribe(absolute, client)
-            raise FileSystemError(watch.watcher.error, "watch", absolute)
+            raise FileSystemError(watch.watcher.error, "watch", options[0])
 
     def unwatch(self, client, api_path: str) -> None:
         absolute = paths.resolve(self.info.workdir, api_path, "unwatch")
-        self._unsubscribe(absolute, client)
+        for key in [k for k in self.watches if k.split("\0", 1)[0] == absolute]:
+            self._unsubscribe(key, client)
 
     def _unsubscribe(self, absolute: str, client) -> None:
         watch = self.watches.get(absolute)
@@ -222,7 +232,7 @@ class Room:
         if watch is None:
             return
         for path, kind in changes:
-            try:
+            try:  # (a watcher's key is its path, then its globs after a NUL)
                 api_path = paths.relative(self.info.workdir, path)
             except ValueError:
                 api_path = path  # a watch of the workdir's parent is refused; never here
@@ -240,15 +250,17 @@ class Room:
             watch.restarts += 1
             await asyncio.sleep(0.2 * watch.restarts)
             if not self.closed and watch.clients and absolute not in self.watches:
-                watch.watcher = self._watcher(absolute)
+                watch.watcher = self._watcher(absolute, watch.options)
                 self.watches[absolute] = watch
 
-    def _watcher(self, absolute: str) -> TreeWatcher:
+    def _watcher(self, absolute: str, options: tuple) -> TreeWatcher:
+        path, exclude, include = options
         watcher = TreeWatcher(
-            self.rooms.engine, self.info.docker_id, self.info.workdir, absolute,
+            self.rooms.engine, self.info.docker_id, self.info.workdir, path,
             self.settings.watch_interval,
             lambda changes: self._changes(absolute, changes),
             lambda: self._watch_ended(absolute),
+            kernel=self.rooms.kernel_watchers, exclude=exclude, include=include,
         )
         watcher.start()
         return watcher
@@ -289,6 +301,7 @@ class ContainerRooms:
         self._members: dict[str, set] = {}  # container id -> joined clients
         self._told: dict[str, str] = {}  # container id -> the status last pushed
         self._recovering: dict[str, asyncio.Task] = {}  # waiting for the engine
+        self.kernel_watchers = KernelWatchers(service.agents)  # inotify in the containers
         service.on_container_removed(self.container_removed)
 
     async def room(self, container_id: str) -> Room:
@@ -457,6 +470,7 @@ class ContainerRooms:
         for room in list(self._rooms.values()):
             room.close()
         self._rooms.clear()
+        self.kernel_watchers.close()
         self._members.clear()
         self._told.clear()
 

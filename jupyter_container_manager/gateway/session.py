@@ -231,7 +231,7 @@ class SocketSession:
         elif kind == "stat":
             result = await files.stat(info, path)
         elif kind == "watch":
-            await room.watch(self, path)
+            await room.watch(self, path, data.get("exclude"), data.get("include"))
         elif kind == "unwatch":
             room.unwatch(self, path)
         return Reply({"type": kind, "result": result})
