@@ -163,10 +163,15 @@ class FsOperationStatData(TypedDict):
     path: str  # path from the workdir ('/' is the workdir)
 
 
-class FsOperationWatchData(TypedDict):
-    """fs-operation with type watch."""
+class _FsOperationWatchDataRequired(TypedDict):
     type: Literal["watch"]  # the operation
     path: str  # path from the workdir ('/' is the workdir)
+
+
+class FsOperationWatchData(_FsOperationWatchDataRequired, total=False):
+    """fs-operation with type watch."""
+    exclude: list[str]
+    include: list[str]  # globs reported (default: everything)
 
 
 class FsOperationUnwatchData(TypedDict):

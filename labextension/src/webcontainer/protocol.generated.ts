@@ -130,6 +130,10 @@ export interface IFsOperationWatchData {
   type: 'watch';
   /** path from the workdir ('/' is the workdir) */
   path: string;
+  /** globs not watched (default: the watch_ignore setting, node_modules and .git) */
+  exclude?: string[];
+  /** globs reported (default: everything) */
+  include?: string[];
 }
 
 /** `fs-operation` with type `unwatch`. */
