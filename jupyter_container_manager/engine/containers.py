@@ -7,6 +7,8 @@ containers and a container without our labels does not exist for this API.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import asyncio
 import contextlib
 import datetime as dt
@@ -15,8 +17,8 @@ import time
 
 import docker.errors
 import docker.types
+from docker.models.containers import RUN_HOST_CONFIG_KWARGS
 
-from ..config import ContainerManager
 from ..core.container_user import UnknownUser, user_spec
 from ..core.errors import (
     BadRequest,
@@ -43,11 +45,14 @@ from ..core.models import (
     owner_filter,
     pool_name,
 )
-from .engine import DockerEngine
+from .docker_backend import DockerBackend
 from .idle import IDLE_STOP_EXIT_CODE, IDLE_STOP_SIGNAL, parse_docker_time
 from .network import create_published
 from .network_setup import NetworkSetup
 from .users import ImageUsers, own_workdir
+
+if TYPE_CHECKING:
+    from ..manager import ContainerManager
 
 STOP_TIMEOUT = 5  # seconds between SIGTERM and SIGKILL on stop and restart
 # Keeps the container alive; the init process forwards SIGTERM, so a stop is immediate.
@@ -59,15 +64,20 @@ class ContainerLifecycle:
     """Lifecycle of the containers of one owner."""
 
     def __init__(
-        self, engine: DockerEngine, settings: ContainerManager, network: NetworkSetup | None = None
+        self, engine: DockerBackend, settings: ContainerManager, network: NetworkSetup | None = None
     ):
         self.engine = engine
         self.settings = settings
         # Proxy variables and CA bundle of every new container (engine/network_setup.py).
         self.network = network or NetworkSetup(settings)
         self.users = ImageUsers(settings.user, settings.extra_labels)
-        # Called with the id of every container an operation names (see engine/idle.py).
-        self.activity_listeners: list = []
+        unknown = sorted(set(settings.extra_host_config) - {*RUN_HOST_CONFIG_KWARGS, "volumes"})
+        if unknown:
+            raise ValueError(
+                f"c.ContainerManager.extra_host_config: {', '.join(map(repr, unknown))} "
+                "are not host-config options of docker-py (e.g. shm_size, runtime, "
+                "device_requests)"
+            )
         # Quota places held by creates in flight (quota_slot).
         self._quota_lock = asyncio.Lock()
         self._quota_pending = 0
@@ -101,7 +111,8 @@ class ContainerLifecycle:
         return sorted(infos, key=lambda info: (info.created, info.id))
 
     async def get(self, container_id: str) -> ContainerInfo:
-        """The container of this owner with that public id, else ContainerNotFound."""
+        """The container of this owner with that public id, else ContainerNotFound. A
+        read: not activity (ContainerManager.touch is)."""
         if not is_container_id(container_id):
             raise ContainerNotFound(container_id)
 
@@ -115,8 +126,6 @@ class ContainerLifecycle:
         labels = ((attrs or {}).get("Config") or {}).get("Labels") or {}
         if labels.get(LABEL_ID) != container_id or labels.get(LABEL_OWNER) != self.owner:
             raise ContainerNotFound(container_id)
-        for listener in self.activity_listeners:
-            listener(container_id)
         return ContainerInfo.from_attrs(attrs)
 
     async def require_running(self, container_id: str) -> ContainerInfo:
@@ -186,6 +195,8 @@ class ContainerLifecycle:
             hostname=f"jcm-{container_id[:8]}",
             **self._baseline(),
         )
+        # The administrator's extra host config (it may open up the host: see its help).
+        options.update(self.settings.extra_host_config)
         def create_and_start(client):
             try:
                 try:

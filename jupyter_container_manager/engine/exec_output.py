@@ -17,7 +17,7 @@ import docker.errors
 from ..core.errors import ContainerManagerError, ContainerNotFound, ContainerNotRunning
 from ..core.models import ContainerInfo
 from .agent import Agent
-from .engine import STDERR, DockerEngine, ExecStartError, ExecStream
+from .docker_backend import STDERR, DockerBackend, ExecStartError, ExecStream
 from .fs_scripts import KILL_GROUP
 
 MAX_STATUS_LINE = 4096
@@ -108,7 +108,7 @@ class ScriptOutput:
 
 
 async def start_script(
-    engine: DockerEngine,
+    engine: DockerBackend,
     info: ContainerInfo,
     argv: list[str],
     *,
@@ -132,7 +132,7 @@ async def start_script(
 
 
 async def open_exec(
-    engine: DockerEngine,
+    engine: DockerBackend,
     info: ContainerInfo,
     argv: list[str],
     *,
@@ -166,7 +166,7 @@ def _being_removed(message: str) -> bool:
 
 
 async def lost_container(
-    engine: DockerEngine, info: ContainerInfo, *, wait: float = 1.0
+    engine: DockerBackend, info: ContainerInfo, *, wait: float = 1.0
 ) -> ContainerManagerError | None:
     """Why an exec ended without its answer when its container is the reason: removed or
     being removed (ContainerNotFound), stopped (ContainerNotRunning); None while it runs.
@@ -197,7 +197,7 @@ async def lost_container(
 
 
 async def kill_group(
-    engine: DockerEngine, info: ContainerInfo, signal: str, group: str, agent: Agent | None
+    engine: DockerBackend, info: ContainerInfo, signal: str, group: str, agent: Agent | None
 ) -> None:
     """Send ``signal`` to a process group and its session (fs_scripts.KILL_GROUP), through
     the container's agent when it has one (no docker exec to wait for), else an exec.

@@ -22,9 +22,10 @@ from ..core.errors import FileSystemError, TooLarge
 from ..core.fstree import Tree, entries_to_tar, iter_entries, tar_to_tree, zip_entries
 from ..core.models import ContainerInfo
 from ..core.paths import TEMP_PREFIX, relative, resolve
+from ..tasks import TaskOwner
 from . import fs_scripts as scripts
 from .agent import Agents
-from .engine import DockerEngine
+from .docker_backend import DockerBackend
 from .exec_output import (
     ScriptOutput,
     StatusLineError,
@@ -51,8 +52,10 @@ class ContainerFiles:
     a sweep: once per container and start of it, on the first use after the server
     started (see :meth:`sweep_soon`)."""
 
-    def __init__(self, engine: DockerEngine, settings=None, agents: Agents | None = None):
+    def __init__(self, engine: DockerBackend, settings=None, agents: Agents | None = None, *,
+                 tasks: TaskOwner | None = None):
         self.engine = engine
+        self.tasks = tasks or TaskOwner(log)  # sweeps outlive the request that began them
         self.settings = settings
         self.agents = agents  # the containers' resident agents (engine/agent.py)
         # (docker id, pid of its start) -> tokens of writes going on: a write begun before
@@ -121,7 +124,7 @@ class ContainerFiles:
         if key in self._swept:
             return
         self._swept.add(key)
-        task = asyncio.ensure_future(self.sweep(info))
+        task = self.tasks.spawn(self.sweep(info), f"sweep temporaries in {info.id}")
         self._sweeps.add(task)
         task.add_done_callback(self._sweeps.discard)
 

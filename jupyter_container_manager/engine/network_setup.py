@@ -13,6 +13,8 @@ image's files), once per image id: an image's content never changes under its id
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import hashlib
 import json
 import logging
@@ -21,7 +23,6 @@ import threading
 
 import docker.errors
 
-from ..config import ContainerManager
 from ..core.ca_certificates import (
     BUNDLE_PATH,
     IMAGE_BUNDLE_PATHS,
@@ -36,6 +37,9 @@ from ..core.ca_certificates import (
 )
 from ..core.container_env import loopback_proxies, merge_env, proxy_env
 from ..core.errors import CaCertificatesInvalid
+
+if TYPE_CHECKING:
+    from ..manager import ContainerManager
 
 MAX_LINKS = 8  # symlinks followed from one of IMAGE_BUNDLE_PATHS
 

@@ -14,7 +14,8 @@ import inspect
 from collections.abc import Awaitable, Callable
 
 from ..core.paths import is_temporary
-from .engine import DockerEngine
+from ..tasks import TaskOwner
+from .docker_backend import DockerBackend
 from .fs_scripts import PRELUDE
 from .pollers import PollingExec
 
@@ -98,8 +99,9 @@ class TreeWatcher:
     """Watches one absolute path in a container and calls ``on_changes([(path, kind)])``
     with absolute container paths. The first listing is the baseline: no events."""
 
-    def __init__(self, engine: DockerEngine, docker_id: str, workdir: str, path: str,
-                 interval: float, on_changes: ChangeHandler, on_end: EndHandler):
+    def __init__(self, engine: DockerBackend, docker_id: str, workdir: str, path: str,
+                 interval: float, on_changes: ChangeHandler, on_end: EndHandler, *,
+                 tasks: TaskOwner):
         self.path = path
         self.error: str | None = None  # a Node code when the path cannot be watched
         self._checked = False
@@ -110,7 +112,8 @@ class TreeWatcher:
         self.ready = asyncio.Event()  # set once the baseline is read (or the watch ended)
         self._exec = PollingExec(engine, docker_id, WATCH_SCRIPT,
                                  [workdir, path, str(interval)],
-                                 name="jcm-watch", on_record=self._record, on_end=self._ended)
+                                 name="jcm-watch", on_record=self._record, on_end=self._ended,
+                                 tasks=tasks)
 
     def start(self) -> None:
         self._exec.start()

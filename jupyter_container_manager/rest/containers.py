@@ -15,7 +15,7 @@ class ContainersHandler(ContainerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        infos = await self.service.containers.list()
+        infos = await self.manager.list_containers()
         listening = await self.rooms.listening_ports(infos)
         self.write_json([self.info_json(info, listening[info.id]) for info in infos])
 
@@ -28,7 +28,7 @@ class ContainersHandler(ContainerAPIHandler):
         env = string_map(body, "env")
         files = field(body, "files", dict)
         ports = port_list(body, "ports")
-        info = await self.service.create_container(
+        info = await self.manager.create_container(
             name=name, image=image, env=env, files=files, ports=ports
         )
         self.set_header("Location", self.url("containers", info.id))
@@ -39,14 +39,14 @@ class ContainerHandler(ContainerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self, container_id: str):
-        info = await self.service.containers.get(container_id)
+        info = await self.manager.get_container(container_id)
         listening = await self.rooms.listening_ports([info])
         self.write_json(self.info_json(info, listening[info.id]))
 
     @web.authenticated
     @authorized
     async def delete(self, container_id: str):
-        await self.service.delete_container(container_id)
+        await self.manager.delete_container(container_id)
         self.set_status(204)
         self.finish()
 
@@ -61,8 +61,9 @@ class ContainerActionHandler(ContainerAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, container_id: str):
-        lifecycle = self.service.containers
-        act = {"start": lifecycle.start, "stop": lifecycle.stop, "restart": lifecycle.restart}
+        manager = self.manager
+        act = {"start": manager.start_container, "stop": manager.stop_container,
+               "restart": manager.restart_container}
         info = await act[self.action](container_id)
         self.write_json(self.info_json(info))
 

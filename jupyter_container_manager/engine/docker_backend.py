@@ -45,7 +45,7 @@ def _hint(url: str) -> str:
 READ_WORKERS = 4
 
 
-class DockerEngine:
+class DockerBackend:
     """One shared docker-py client behind a bounded pool of worker threads."""
 
     def __init__(self, url: str = "", *, workers: int = 8, timeout: float = 60.0):
@@ -260,7 +260,7 @@ class ExecStream:
     the process's output at the pipe: memory stays bounded.
     """
 
-    def __init__(self, engine: DockerEngine, exec_id: str, reader, writer, *, tty: bool):
+    def __init__(self, engine: DockerBackend, exec_id: str, reader, writer, *, tty: bool):
         self.engine = engine
         self.exec_id = exec_id
         self.tty = tty
