@@ -492,9 +492,11 @@ class ContainerManager(LoggingConfigurable):
         """The engine containers run on. Override in a subclass (named by
         ``c.ContainerManagerApp.container_manager_class``) to run them elsewhere."""
         from .engine.docker_backend import DockerBackend
+        from .engine.docker_create import DockerCreation
 
         return DockerBackend(self.docker_url, workers=self.docker_workers,
-                             timeout=self.docker_timeout)
+                             timeout=self.docker_timeout,
+                             creation=DockerCreation(self, self._network))
 
     def _build(self) -> None:
         """Build the parts on first use (a manager made only to read settings builds
@@ -512,9 +514,9 @@ class ContainerManager(LoggingConfigurable):
         from .engine.terminals import LineTerminal
 
         self._built = True
-        self._backend = backend = self.make_backend()
         # ca_certificates is read and checked here, once, at server start.
         self._network = NetworkSetup(self, self.log)
+        self._backend = backend = self.make_backend()
         self._lifecycle = ContainerLifecycle(backend, self, self._network)
         self._agents = Agents(backend, enabled=self.agent)
         self._files = ContainerFiles(backend, self, self._agents, tasks=self.tasks)
@@ -530,7 +532,7 @@ class ContainerManager(LoggingConfigurable):
 
     def __getattr__(self, name: str):
         # The parts (``_lifecycle``, ``_files``...) exist once built; build on first use.
-        if name.startswith("_") and name in _PARTS and not self.__dict__.get("_built"):
+        if name in _PARTS and not self.__dict__.get("_built"):
             self._build()
             return getattr(self, name)
         raise AttributeError(name)
@@ -831,12 +833,12 @@ class ContainerManager(LoggingConfigurable):
     async def open_port(self, info: ContainerInfo, port: int, timeout: float):
         """A stream (Tornado IOStream) to ``port`` in a running container, whether its
         server listens on all addresses or on the container's loopback only."""
-        return await self._tunnels.open(info.docker_id, info.address,
+        return await self._tunnels.open(info.docker_id, self._backend.address_of(info),
                                          port, timeout)
 
     async def port_reachable(self, info: ContainerInfo, port: int) -> bool:
         """Whether a preview of ``port`` reaches a server in the container now."""
-        return await self._tunnels.reachable(info.docker_id, info.address,
+        return await self._tunnels.reachable(info.docker_id, self._backend.address_of(info),
                                              port)
 
 

@@ -13,13 +13,12 @@ image's files), once per image id: an image's content never changes under its id
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import hashlib
 import json
 import logging
 import os
 import threading
+from typing import TYPE_CHECKING
 
 import docker.errors
 

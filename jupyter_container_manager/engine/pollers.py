@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from ..tasks import TaskOwner
-from .docker_backend import DockerBackend
+from .backend import EngineBackend
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ async def _call(fn, *args) -> None:
 class PollingExec:
     """Runs ``sh -c <PID_PREAMBLE + script> <name> <args...>`` in a container."""
 
-    def __init__(self, engine: DockerBackend, docker_id: str, script: str, args: list[str], *,
+    def __init__(self, engine: EngineBackend, docker_id: str, script: str, args: list[str], *,
                  name: str, on_record: RecordHandler, on_end: EndHandler, tasks: TaskOwner):
         self.engine = engine
         self.tasks = tasks  # the kill after a stop outlives this poller

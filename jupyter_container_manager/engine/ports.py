@@ -13,9 +13,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from ..core.models import ContainerInfo
-from .containers import KEEP_ALIVE
 from ..tasks import TaskOwner
-from .docker_backend import STDERR, DockerBackend
+from .containers import KEEP_ALIVE
+from .backend import EngineBackend
+from .docker_backend import STDERR
 from .pollers import PollingExec
 
 PROC_FILES = ["/proc/net/tcp", "/proc/net/tcp6"]
@@ -114,7 +115,7 @@ async def _host_listening_ports_cached(info: ContainerInfo) -> set[int] | None:
     return found
 
 
-async def listening_ports(engine: DockerBackend, info: ContainerInfo) -> list[int]:
+async def listening_ports(engine: EngineBackend, info: ContainerInfo) -> list[int]:
     """The ports something in the container listens on now ([] if it cannot tell): from
     the host's /proc when possible (microseconds), else one exec that prints the tables
     (its exit code is not needed, so it is not asked)."""
@@ -148,7 +149,7 @@ class PortWatcher:
     process is gone), or someone killed the polling script.
     """
 
-    def __init__(self, engine: DockerBackend, info: ContainerInfo, interval: float,
+    def __init__(self, engine: EngineBackend, info: ContainerInfo, interval: float,
                  on_change: PortsChanged, on_end: WatcherEnded, *, tasks: TaskOwner):
         self.engine = engine
         self.tasks = tasks

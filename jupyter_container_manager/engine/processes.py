@@ -27,7 +27,7 @@ from ..core.models import ContainerInfo
 from ..core.paths import resolve
 from ..core.process_io import TIMEOUT_EXIT_CODE, check_argv, check_env, follow, signal_name
 from .agent import Agents
-from .docker_backend import DockerBackend
+from .backend import EngineBackend
 from .exec_output import ScriptOutput, StatusLineError, kill_group, start_script
 
 WRAPPER = r"""
@@ -150,7 +150,7 @@ class Process:
 class ContainerProcesses:
     """Spawns processes and knows the running ones, per container."""
 
-    def __init__(self, engine: DockerBackend, agents: Agents | None = None):
+    def __init__(self, engine: EngineBackend, agents: Agents | None = None):
         self.engine = engine
         self.agents = agents  # the containers' resident agents (engine/agent.py)
         self._pids = itertools.count(1)

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from ..core.paths import is_temporary
 from ..tasks import TaskOwner
-from .docker_backend import DockerBackend
+from .backend import EngineBackend
 from .fs_scripts import PRELUDE
 from .pollers import PollingExec
 
@@ -99,7 +99,7 @@ class TreeWatcher:
     """Watches one absolute path in a container and calls ``on_changes([(path, kind)])``
     with absolute container paths. The first listing is the baseline: no events."""
 
-    def __init__(self, engine: DockerBackend, docker_id: str, workdir: str, path: str,
+    def __init__(self, engine: EngineBackend, docker_id: str, workdir: str, path: str,
                  interval: float, on_changes: ChangeHandler, on_end: EndHandler, *,
                  tasks: TaskOwner):
         self.path = path
