@@ -23,7 +23,7 @@ import time
 import docker
 from common import bench_server, percentile, print_table, summary
 
-from jupyter_container_manager.engine.engine import DockerEngine
+from jupyter_container_manager.engine.docker_backend import DockerBackend
 
 try:  # parse frames as fast as a browser does, so the server is what is measured
     from orjson import loads
@@ -215,7 +215,7 @@ def main(keystrokes: int = 300, mib: int = 256, rounds: int = 3) -> None:
     throughput = {"ours": [], "raw": [], "engine": []}
     with bench_server() as server:
         loop = asyncio.new_event_loop()
-        engine = DockerEngine()
+        engine = DockerBackend()
         sock, container = loop.run_until_complete(ours(server, keystrokes, size, rounds))
         docker_id = f"jcm-{container['id']}"
         for _ in range(rounds):

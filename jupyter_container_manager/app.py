@@ -1,18 +1,18 @@
-"""The Jupyter server extension: owns the Docker service and registers every route."""
+"""The Jupyter server extension: builds the container manager and registers every route."""
 
 from __future__ import annotations
 
 import os
 
 from jupyter_server.extension.application import ExtensionApp
+from traitlets import Type
 
-from .base_handler import LINKS_KEY, ROOMS_KEY, SERVICE_KEY
-from .config import ContainerManager
+from .base_handler import LINKS_KEY, MANAGER_KEY, ROOMS_KEY
 from .core.preview_grants import derive_key
 from .core.preview_links import PreviewLinks
-from .engine import DockerService
 from .gateway.rooms import ContainerRooms
 from .logs import follow_server_log, leave_server_log
+from .manager import ContainerManager
 from .proxy.origin import add_preview_origins
 from .routes import route_table
 
@@ -24,18 +24,26 @@ class ContainerManagerApp(ExtensionApp):
     load_other_extensions = True
     classes = [ContainerManager]
 
-    service: DockerService | None = None
+    container_manager_class = Type(
+        default_value=ContainerManager,
+        klass=ContainerManager,
+        config=True,
+        help="""The container manager class to use: ContainerManager or a subclass of it
+        (e.g. one whose make_backend() runs containers on another engine). Its settings
+        stay c.ContainerManager.*.""",
+    )
+
+    manager: ContainerManager | None = None
     rooms: ContainerRooms | None = None
     links: PreviewLinks | None = None
 
     def initialize_settings(self) -> None:
         if self.serverapp is not None:
             follow_server_log(self.serverapp.log)  # --log-level applies to our modules too
-        settings = ContainerManager(parent=self, config=self.config)
-        self.service = DockerService(settings, log=self.log)
+        manager = self.manager = self.container_manager_class(parent=self, log=self.log)
         base_url = self.serverapp.base_url if self.serverapp is not None else "/"
         secret = getattr(self.serverapp, "cookie_secret", None) or os.urandom(32)
-        preview_host = settings.preview_host
+        preview_host = manager.preview_host
         if preview_host == "auto" and os.environ.get("JUPYTERHUB_SERVICE_PREFIX"):
             # Behind JupyterHub the browser reaches this server through the hub's proxy,
             # which routes by path: *.localhost names would reach the hub, not us.
@@ -46,19 +54,19 @@ class ContainerManagerApp(ExtensionApp):
         self.links = PreviewLinks(
             preview_host=preview_host,
             key=derive_key(secret),
-            owner=settings.owner,
+            owner=manager.owner,
             base_url=base_url,
-            grant_lifetime=settings.preview_grant_lifetime,
-            cookie_lifetime=settings.preview_cookie_lifetime,
+            grant_lifetime=manager.preview_grant_lifetime,
+            cookie_lifetime=manager.preview_cookie_lifetime,
         )
-        self.rooms = ContainerRooms(self.service, self.links)
-        self.settings.update({SERVICE_KEY: self.service, ROOMS_KEY: self.rooms,
+        self.rooms = ContainerRooms(manager, self.links)
+        self.settings.update({MANAGER_KEY: manager, ROOMS_KEY: self.rooms,
                               LINKS_KEY: self.links})
         self.log.info(
             "jupyter-container-manager: owner %r, image %r, engine %s",
-            settings.owner,
-            settings.image,
-            self.service.engine.url,
+            manager.owner,
+            manager.image,
+            manager.engine_url,
         )
 
     def initialize_handlers(self) -> None:
@@ -70,16 +78,16 @@ class ContainerManagerApp(ExtensionApp):
                               pattern)
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:
-        if self.service is not None:
-            self.service.start_background_tasks()
+        if self.manager is not None:
+            self.manager.start()
 
     async def stop_extension(self) -> None:
-        if self.service is not None:
-            await self.service.apply_shutdown_policy()  # c.ContainerManager.on_shutdown
+        if self.manager is not None:
+            await self.manager.apply_shutdown_policy()  # c.ContainerManager.on_shutdown
         if self.rooms is not None:
             self.rooms.close()
             self.rooms = None
-        if self.service is not None:
-            await self.service.close()
-            self.service = None
+        if self.manager is not None:
+            await self.manager.close()  # its background tasks are cancelled here
+            self.manager = None
         leave_server_log()

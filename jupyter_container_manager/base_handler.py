@@ -1,4 +1,4 @@
-"""What every REST handler shares: Jupyter auth, the service, JSON in and errors out."""
+"""What every REST handler shares: Jupyter auth, the manager, JSON in and errors out."""
 
 from __future__ import annotations
 
@@ -11,15 +11,14 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado.web import HTTPError
 
-from .config import ContainerManager
 from .core.errors import ContainerManagerError, TooLarge
 from .core.models import ContainerInfo
 from .core.preview_links import PreviewLinks
 from .core.validation import parse_json_object
-from .engine import DockerService
 from .gateway.rooms import ContainerRooms
+from .manager import ContainerManager
 
-SERVICE_KEY = "container_service"
+MANAGER_KEY = "container_manager"
 ROOMS_KEY = "container_rooms"
 LINKS_KEY = "container_preview_links"
 AUTH_RESOURCE = "containers"
@@ -38,17 +37,14 @@ def token_refused(handler) -> bool:
 
 
 class ServiceMixin:
-    """Typed access to the shared service, for REST and WebSocket handlers alike."""
+    """Typed access to the shared manager, for REST and WebSocket handlers alike."""
 
     settings: dict
 
     @property
-    def service(self) -> DockerService:
-        return self.settings[SERVICE_KEY]
-
-    @property
     def manager(self) -> ContainerManager:
-        return self.service.settings
+        """The container manager: every operation on containers, and the settings."""
+        return self.settings[MANAGER_KEY]
 
     @property
     def rooms(self) -> ContainerRooms:
@@ -128,6 +124,12 @@ class ContainerAPIHandler(JSONErrors, ServiceMixin, ExtensionHandlerMixin, APIHa
     def on_finish(self) -> None:
         self.answered = True
         super().on_finish()
+
+    async def prepare(self, *args, **kwargs):
+        await super().prepare(*args, **kwargs)
+        container_id = self.path_kwargs.get("container_id")
+        if container_id and self.current_user:
+            self.manager.touch(container_id)  # a request naming a container is use
 
     def json_body(self) -> dict:
         """The request body as a JSON object (``{}`` when empty); 400 or 413 otherwise."""

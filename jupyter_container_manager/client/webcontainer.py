@@ -12,13 +12,13 @@ import inspect
 import logging
 from collections.abc import Callable, Mapping
 
+from . import protocol_generated as events
 from .discovery import ServerInfo, find_server
 from .errors import ContainerError
 from .fs import AsyncFileSystem
 from .gateway import Gateway
 from .models import ContainerInfo, LineResult, SpawnResult
 from .previews import proxy_path
-from . import protocol_generated as events
 from .process import AsyncProcess, ProcessTable
 from .transport import Answer, Transport
 from .tree import tree_from_wire, tree_to_wire

@@ -10,7 +10,7 @@ member of a body counts as absent, as it always has.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import jsonschema
@@ -34,7 +34,7 @@ def check_body(body: dict, schema: str) -> dict:
     return body
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> jsonschema.Draft4Validator:
     """OpenAPI 3.0 schemas take draft 4's keywords (a boolean exclusiveMinimum); their
     references resolve in a root that holds every published schema."""

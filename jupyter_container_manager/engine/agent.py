@@ -28,7 +28,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from importlib import resources
 
-from .engine import STDERR, STDOUT, DockerEngine, ExecStartError, ExecStream
+from .backend import EngineBackend
+from .docker_backend import STDERR, STDOUT, ExecStartError, ExecStream
 
 HELLO, OUT, ERR, EXIT, FAILED, CONNECTED, FS_REPLY = 1, 2, 3, 4, 5, 6, 7
 SPAWN, STDIN, STDIN_EOF, ACK, CLOSE, CONNECT, FS = 10, 11, 12, 13, 14, 15, 16
@@ -337,7 +338,7 @@ class Agents:
     """The agents of the containers, started on first use; a container whose agent
     cannot run is remembered so it is not tried again (until it is removed)."""
 
-    def __init__(self, engine: DockerEngine, enabled: bool = True):
+    def __init__(self, engine: EngineBackend, enabled: bool = True):
         self.engine = engine
         self.enabled = enabled
         self._agents: dict[str, Agent] = {}

@@ -11,22 +11,15 @@ import asyncio
 import contextlib
 import datetime as dt
 import re
-import time
+from typing import TYPE_CHECKING
 
-import docker.errors
-import docker.types
-
-from ..config import ContainerManager
-from ..core.container_user import UnknownUser, user_spec
 from ..core.errors import (
     BadRequest,
     Conflict,
     ContainerNotFound,
     ContainerNotRunning,
     ImageNotAllowed,
-    ImageNotFound,
     QuotaExceeded,
-    Unprocessable,
 )
 from ..core.image_policy import image_allowed
 from ..core.models import (
@@ -40,20 +33,27 @@ from ..core.models import (
     is_pooled,
     make_labels,
     new_container_id,
-    owner_filter,
     pool_name,
 )
-from .disk import DiskQuota, disk_used
-from .engine import DockerEngine
+from .backend import (
+    BackendConflict,
+    BackendNotFound,
+    BackendRefused,
+    ContainerSpec,
+    EngineBackend,
+)
+from .disk import disk_used
 from .idle import IDLE_STOP_EXIT_CODE, IDLE_STOP_SIGNAL, parse_docker_time
-from .network import create_published
 from .network_setup import NetworkSetup
-from .users import ImageUsers, own_workdir
+
+if TYPE_CHECKING:
+    from ..manager import ContainerManager
 
 STOP_TIMEOUT = 5  # seconds between SIGTERM and SIGKILL on stop and restart
 # Keeps the container alive; the init process forwards SIGTERM, so a stop is immediate.
 KEEP_ALIVE = ["sleep", "2147483647"]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
 
 
 def describe(attrs: dict) -> ContainerInfo:
@@ -64,21 +64,16 @@ def describe(attrs: dict) -> ContainerInfo:
         info.disk_used = disk_used(info.disk_path)
     return info
 
-
 class ContainerLifecycle:
     """Lifecycle of the containers of one owner."""
 
     def __init__(
-        self, engine: DockerEngine, settings: ContainerManager, network: NetworkSetup | None = None
+        self, backend: EngineBackend, settings: ContainerManager, network: NetworkSetup | None = None
     ):
-        self.engine = engine
+        self.backend = backend
         self.settings = settings
         # Proxy variables and CA bundle of every new container (engine/network_setup.py).
         self.network = network or NetworkSetup(settings)
-        self.users = ImageUsers(settings.user, settings.extra_labels)
-        self.disk = DiskQuota(settings.disk_bytes, settings.extra_labels)
-        # Called with the id of every container an operation names (see engine/idle.py).
-        self.activity_listeners: list = []
         # Quota places held by creates in flight (quota_slot).
         self._quota_lock = asyncio.Lock()
         self._quota_pending = 0
@@ -87,48 +82,49 @@ class ContainerLifecycle:
     def owner(self) -> str:
         return self.settings.owner
 
+    @property
+    def _owned(self) -> dict[str, str | None]:
+        """The labels of the owner's containers (pooled ones included)."""
+        return {LABEL_OWNER: self.owner, LABEL_ID: None}
+
     # --- reading -------------------------------------------------------------------
 
     async def list(self) -> list[ContainerInfo]:
-        def list_owned(client):
-            found = client.api.containers(all=True, filters=owner_filter(self.owner))
-            infos = []
-            for summary in found:
-                if is_pooled(summary):
-                    continue
-                if summary.get("State") == "created":
-                    # Being started: the engine holds its lock until the start is done
-                    # and an inspect would wait for it; the summary says enough.
-                    infos.append(ContainerInfo.from_attrs(attrs_from_summary(summary)))
-                    continue
-                try:
-                    attrs = client.api.inspect_container(summary["Id"])
-                except docker.errors.NotFound:
-                    continue  # removed between list and inspect
-                infos.append(describe(attrs))
-            return infos
+        async def info_of(summary: dict) -> ContainerInfo | None:
+            if summary.get("State") == "created":
+                # Being started: the engine holds its lock until the start is done and
+                # an inspect would wait for it; the summary says enough.
+                return describe(attrs_from_summary(summary))
+            try:
+                attrs = await self.backend.inspect(summary["Id"])
+            except BackendConflict:
+                return None  # being removed
+            return None if attrs is None else describe(attrs)
 
-        infos = await self.engine.read(list_owned)
+        found = [s for s in await self.backend.list(self._owned) if not is_pooled(s)]
+        infos = [i for i in await asyncio.gather(*(info_of(s) for s in found)) if i]
         return sorted(infos, key=lambda info: (info.created, info.id))
 
     async def get(self, container_id: str) -> ContainerInfo:
-        """The container of this owner with that public id, else ContainerNotFound."""
-        if not is_container_id(container_id):
+        """The container of this owner with that public id, else ContainerNotFound. A
+        read: not activity (ContainerManager.touch is)."""
+        attrs = await self._inspect(container_id)
+        if attrs is None:
             raise ContainerNotFound(container_id)
+        return describe(attrs)
 
-        def inspect(client):
-            try:
-                return client.api.inspect_container(docker_name(container_id))
-            except docker.errors.NotFound:
-                return None
-
-        attrs = await self.engine.read(inspect)
+    async def _inspect(self, container_id: str) -> dict | None:
+        """The inspect of the owner's container with that public id, or None."""
+        if not is_container_id(container_id):
+            return None
+        try:
+            attrs = await self.backend.inspect(docker_name(container_id))
+        except BackendConflict:
+            return None  # being removed
         labels = ((attrs or {}).get("Config") or {}).get("Labels") or {}
         if labels.get(LABEL_ID) != container_id or labels.get(LABEL_OWNER) != self.owner:
-            raise ContainerNotFound(container_id)
-        for listener in self.activity_listeners:
-            listener(container_id)
-        return describe(attrs)
+            return None
+        return attrs
 
     async def require_running(self, container_id: str) -> ContainerInfo:
         info = await self.get(container_id)
@@ -178,220 +174,101 @@ class ContainerLifecycle:
         )
         if pooled and self.network.digest:
             labels[LABEL_SETUP] = self.network.digest
-        memory = self.settings.memory_bytes
-        options = dict(
+        settings = self.settings
+        spec = ContainerSpec(
             image=image,
-            command=KEEP_ALIVE,
             name=pool_name(container_id) if pooled else docker_name(container_id),
             labels=labels,
-            working_dir=workdir,
-            environment=self.network.environment(env) or None,
-            detach=True,
-            init=True,
-            mem_limit=memory,
-            memswap_limit=memory,
-            cpu_shares=self.settings.cpu_shares,
-            pids_limit=self.settings.pids_limit,
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
+            workdir=workdir,
+            command=KEEP_ALIVE,
             hostname=f"jcm-{container_id[:8]}",
-            **self._baseline(),
+            env=self.network.environment(env),
+            memory=settings.memory_bytes,
+            cpu_shares=settings.cpu_shares,
+            cpu_limit=settings.cpu_limit,
+            pids_limit=settings.pids_limit,
+            nofile_limit=settings.nofile_limit,
+            log_max_size=settings.log_max_size,
+            log_max_files=settings.log_max_files,
+            publish_ports=ports if settings.publish_ports else [],
         )
-        def create_and_start(client):
-            try:
-                try:
-                    ids = self.users.user_for(client, image)
-                except docker.errors.ImageNotFound:
-                    self._pull(client, image)
-                    ids = self.users.user_for(client, image)
-            except UnknownUser as err:
-                raise Unprocessable(f"{err} (c.ContainerManager.user)") from None
-            options["user"] = user_spec(ids)
-            self.disk.prepare(client, container_id, image, options, ids)
-            try:
-                return make_and_start(client, ids)
-            except BaseException:
-                self.disk.release(client, container_id)
-                raise
-
-        def make_and_start(client, ids):
-            try:
-                container = client.containers.create(**options)
-            except docker.errors.APIError as err:
-                raise Unprocessable(
-                    f"The Docker engine refused the container: {err.explanation}"
-                ) from err
-            try:
-                self.network.install(client, container.id, container.attrs["Image"])
-            except docker.errors.APIError as err:
-                container.remove(force=True, v=True)
-                raise Unprocessable(
-                    "The container was created but its CA bundle could not be put in "
-                    f"(c.ContainerManager.ca_certificates): {err.explanation}"
-                ) from err
-            try:
-                if ids:
-                    own_workdir(client, container.id, workdir, ids)
-                container.start()
-            except docker.errors.APIError as err:
-                container.remove(force=True, v=True)
-                raise Unprocessable(
-                    f"The container was created but could not start: {err.explanation}"
-                ) from err
-            container.reload()
-            return container.attrs
-
-        if self.settings.publish_ports and ports:  # on 127.0.0.1:8000 and up
-            attrs = await self.engine.run(create_published, create_and_start, options, ports)
-        else:
-            attrs = await self.engine.run(create_and_start)
-        return describe(attrs)
-
-    def _baseline(self) -> dict:
-        """Host config every container gets from the settings, never from the caller:
-        a hard CPU cap, the nofile ulimit, log rotation; not privileged, no devices and
-        no binds (so never the Docker socket). The engine's default seccomp profile
-        stays: no security option unconfines it."""
-        settings = self.settings
-        options: dict = dict(
-            privileged=False,
-            devices=[],
-            volumes={},
-            log_config=docker.types.LogConfig(
-                type=docker.types.LogConfig.types.JSON,
-                config={"max-size": settings.log_max_size, "max-file": str(settings.log_max_files)},
-            ),
-        )
-        if settings.cpu_limit:
-            options["nano_cpus"] = int(round(settings.cpu_limit * 1e9))
-        if settings.nofile_limit:
-            limit = settings.nofile_limit
-            options["ulimits"] = [docker.types.Ulimit(name="nofile", soft=limit, hard=limit)]
-        return options
-
-    def _pull(self, client, image: str) -> None:
-        how = (
-            f"Image {image!r} is not on the Docker engine. Pull or build it "
-            f"(`docker pull {image}`; the default image is built from the project's "
-            "source tree: README, 'The default image'), or choose another image "
-            "(c.ContainerManager.image, e.g. 'node:22')."
-        )
-        if not self.settings.pull_missing_images:
-            raise ImageNotFound(how)
-        try:
-            client.images.pull(image)
-        except (docker.errors.APIError, docker.errors.DockerException) as err:
-            raise ImageNotFound(f"{how} Pulling it failed: {err}") from err
+        return describe(await self.backend.create(spec))
 
     async def delete(self, container_id: str) -> None:
         info = await self.get(container_id)
-
-        def remove(client, attempts: int = 3):
-            # Of concurrent deletes of one id only the one whose removal Docker performs
-            # succeeds; the others find it gone (404) or being removed (409): not found.
-            # A kill racing a stop or restart of the same container can fail with a 500
-            # ("could not kill", "did not receive an exit event"): the removal is tried
-            # again, as `docker rm -f` would be by hand.
-            for attempt in range(attempts):
-                try:
-                    client.api.remove_container(info.docker_id, force=True, v=True)
-                    self.disk.release(client, container_id)
-                    return
-                except docker.errors.NotFound:
-                    raise ContainerNotFound(container_id) from None
-                except docker.errors.APIError as err:
-                    explanation = str(err.explanation or "").lower()
-                    if err.status_code == 409 or "removal" in explanation:
-                        raise ContainerNotFound(container_id) from None
-                    if attempt == attempts - 1:
-                        raise
-                    time.sleep(0.2)
-
-        await self.engine.run(remove)
+        # Of concurrent deletes of one id only the one whose removal the engine performs
+        # succeeds; the others find it gone or being removed: not found. A kill racing a
+        # stop or restart of the same container can fail ("could not kill", "did not
+        # receive an exit event"): the removal is tried again, as `docker rm -f` would be.
+        attempts = 3
+        for attempt in range(attempts):
+            try:
+                await self.backend.remove(info.docker_id)
+                return
+            except (BackendNotFound, BackendConflict):
+                raise ContainerNotFound(container_id) from None
+            except BackendRefused:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.2)
 
     async def start(self, container_id: str) -> ContainerInfo:
-        return await self._act(container_id, "start", lambda c, d: c.api.start(d))
+        return await self._act(container_id, "start", self.backend.start)
 
     async def stop(self, container_id: str) -> ContainerInfo:
         return await self._act(
-            container_id, "stop", lambda c, d: c.api.stop(d, timeout=STOP_TIMEOUT)
+            container_id, "stop", lambda ref: self.backend.stop(ref, STOP_TIMEOUT)
         )
 
     async def restart(self, container_id: str) -> ContainerInfo:
         return await self._act(
-            container_id, "restart", lambda c, d: c.api.restart(d, timeout=STOP_TIMEOUT)
+            container_id, "restart", lambda ref: self.backend.restart(ref, STOP_TIMEOUT)
         )
 
     async def _act(self, container_id: str, verb: str, action) -> ContainerInfo:
-        """``action(client, docker_id)``; a container removed meanwhile (Docker's 404, or
-        its 409 or 500 "marked for removal") is not found, another 409 a conflict."""
+        """``await action(docker_id)``; a container removed meanwhile (gone, or "marked
+        for removal") is not found, another conflict a 409."""
         info = await self.get(container_id)
-
-        def act(client):
-            if info.disk_limit and verb != "stop":
-                self.disk.ensure_mounted(client, container_id)
-            try:
-                action(client, info.docker_id)
-            except docker.errors.NotFound:
+        try:
+            await action(info.docker_id)
+        except BackendNotFound:
+            raise ContainerNotFound(container_id) from None
+        except BackendConflict as err:
+            if "removal" in str(err).lower():
                 raise ContainerNotFound(container_id) from None
-            except docker.errors.APIError as err:
-                if "removal" in str(err.explanation or "").lower():  # 409 or 500
-                    raise ContainerNotFound(container_id) from None
-                if err.status_code != 409:
-                    raise
-                raise Conflict(
-                    f"Cannot {verb} container {container_id!r} now: it is changing state",
-                    code="ECONFLICT",
-                ) from None
-
-        await self.engine.run(act)
+            raise Conflict(
+                f"Cannot {verb} container {container_id!r} now: it is changing state",
+                code="ECONFLICT",
+            ) from None
         return await self.get(container_id)
 
     # --- the idle reaper (engine/idle.py) -------------------------------------------
 
     async def idle_stop(self, info: ContainerInfo) -> None:
         """Stop a running container for idleness: SIGUSR1 to its keep-alive process, so
-        Docker records exit code 138, the reaper's mark (see engine/idle.py); a plain
+        the engine records exit code 138, the reaper's mark (see engine/idle.py); a plain
         stop if it has not ended within STOP_TIMEOUT. Not activity."""
-
-        def stop(client):
+        try:
+            await self.backend.kill(info.docker_id, IDLE_STOP_SIGNAL)
+        except (BackendNotFound, BackendConflict):  # gone, or not running any more
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_TIMEOUT
+        while loop.time() < deadline:
             try:
-                client.api.kill(info.docker_id, signal=IDLE_STOP_SIGNAL)
-            except docker.errors.NotFound:
+                attrs = await self.backend.inspect(info.docker_id)
+            except BackendConflict:
                 return
-            except docker.errors.APIError as err:
-                if err.status_code == 409:  # not running any more
-                    return
-                raise
-            deadline = time.monotonic() + STOP_TIMEOUT
-            while time.monotonic() < deadline:
-                try:
-                    state = client.api.inspect_container(info.docker_id).get("State") or {}
-                except docker.errors.NotFound:
-                    return
-                if not state.get("Running"):
-                    return
-                time.sleep(0.1)
-            with contextlib.suppress(docker.errors.APIError):
-                client.api.stop(info.docker_id, timeout=STOP_TIMEOUT)
-
-        await self.engine.run(stop)
+            if attrs is None or not (attrs.get("State") or {}).get("Running"):
+                return
+            await asyncio.sleep(0.1)
+        with contextlib.suppress(BackendNotFound, BackendConflict, BackendRefused):
+            await self.backend.stop(info.docker_id, STOP_TIMEOUT)
 
     async def idle_stopped_at(self, container_id: str) -> float | None:
         """When the idle reaper stopped this container of ours (seconds since the epoch),
         or None: not ours, running, or its last stop was not the reaper's. Not activity."""
-
-        def inspect(client):
-            try:
-                return client.api.inspect_container(docker_name(container_id))
-            except docker.errors.NotFound:
-                return None
-
-        attrs = await self.engine.run(inspect) or {}
-        labels = (attrs.get("Config") or {}).get("Labels") or {}
-        state = attrs.get("State") or {}
-        if labels.get(LABEL_ID) != container_id or labels.get(LABEL_OWNER) != self.owner:
-            return None
+        state = ((await self._inspect(container_id)) or {}).get("State") or {}
         if state.get("Status") != "exited" or state.get("ExitCode") != IDLE_STOP_EXIT_CODE:
             return None
         return parse_docker_time(state.get("FinishedAt") or "")
@@ -423,9 +300,7 @@ class ContainerLifecycle:
             )
 
     async def _owned_docker_ids(self) -> list[str]:
-        found = await self.engine.read(
-            lambda c: c.api.containers(all=True, filters=owner_filter(self.owner))
-        )
+        found = await self.backend.list(self._owned)
         return [summary["Id"] for summary in found if not is_pooled(summary)]
 
     # --- the warm pool (engine/pool.py) ---------------------------------------------
@@ -433,9 +308,7 @@ class ContainerLifecycle:
     async def pooled(self) -> list[dict]:
         """The owner's containers waiting in the pool: ``{docker_id, id, image, running,
         setup}`` (``setup``: the digest of the network setup it was made with)."""
-        found = await self.engine.run(
-            lambda c: c.api.containers(all=True, filters=owner_filter(self.owner))
-        )
+        found = await self.backend.list(self._owned)
         return [
             {
                 "docker_id": summary["Id"],
@@ -451,35 +324,24 @@ class ContainerLifecycle:
     async def hand_out(self, docker_id: str, container_id: str) -> ContainerInfo | None:
         """Make a pooled container the owner's: renamed so the routes find it. None when
         it is gone or no longer runs (it is removed then)."""
-
-        def rename(client):
-            try:
-                client.api.rename(docker_id, docker_name(container_id))
-                attrs = client.api.inspect_container(docker_id)
-            except docker.errors.APIError:  # gone, or taken by another server
-                return None
-            if not (attrs.get("State") or {}).get("Running"):
-                client.api.remove_container(docker_id, force=True, v=True)
-                self.disk.release(client, container_id)
-                return None
-            return attrs
-
-        attrs = await self.engine.run(rename)
-        return describe(attrs) if attrs else None
+        try:
+            await self.backend.rename(docker_id, docker_name(container_id))
+            attrs = await self.backend.inspect(docker_id)
+        except (BackendNotFound, BackendConflict, BackendRefused):  # gone, or taken
+            return None  # by another server
+        if attrs is None:
+            return None
+        if not (attrs.get("State") or {}).get("Running"):
+            await self.discard(docker_id)
+            return None
+        return describe(attrs)
 
     async def discard(self, docker_id: str) -> None:
-        def remove(client):
-            try:
-                labels = client.api.inspect_container(docker_id)["Config"]["Labels"] or {}
-                client.api.remove_container(docker_id, force=True, v=True)
-            except docker.errors.NotFound:
-                return
-            if labels.get(LABEL_ID):
-                self.disk.release(client, labels[LABEL_ID])
-
-        await self.engine.run(remove)
+        with contextlib.suppress(BackendNotFound, BackendConflict):
+            await self.backend.remove(docker_id)
 
     async def sweep_disks(self) -> int:
-        """Remove the disks (engine/disk.py) of this owner's containers that are gone:
-        a server stopped between removing a container and its disk."""
-        return await self.engine.run(lambda c: self.disk.sweep(c, self.owner))
+        """Remove the disks (engine/disk.py) of this owner's containers that are gone,
+        where the backend makes disks of its own; how many."""
+        sweep = getattr(self.backend, "sweep_disks", None)
+        return await sweep(self.owner) if sweep is not None else 0

@@ -12,12 +12,11 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable
 
-import docker.errors
-
 from ..core.errors import ContainerManagerError, ContainerNotFound, ContainerNotRunning
 from ..core.models import ContainerInfo
 from .agent import Agent
-from .engine import STDERR, DockerEngine, ExecStartError, ExecStream
+from .backend import BackendConflict, BackendNotFound, BackendRefused, EngineBackend
+from .docker_backend import STDERR, ExecStartError, ExecStream
 from .fs_scripts import KILL_GROUP
 
 MAX_STATUS_LINE = 4096
@@ -108,7 +107,7 @@ class ScriptOutput:
 
 
 async def start_script(
-    engine: DockerEngine,
+    engine: EngineBackend,
     info: ContainerInfo,
     argv: list[str],
     *,
@@ -132,7 +131,7 @@ async def start_script(
 
 
 async def open_exec(
-    engine: DockerEngine,
+    engine: EngineBackend,
     info: ContainerInfo,
     argv: list[str],
     *,
@@ -144,11 +143,11 @@ async def open_exec(
     try:
         exec_id = await engine.exec_create(info.docker_id, argv, stdin=stdin, tty=tty, env=env)
         return await engine.exec_start(exec_id, tty=tty)
-    except docker.errors.NotFound as err:
+    except BackendNotFound as err:
         raise ContainerNotFound(info.id) from err
-    except (docker.errors.APIError, ExecStartError) as err:
-        status = err.status_code if isinstance(err, docker.errors.APIError) else err.status
-        message = str(err.explanation if isinstance(err, docker.errors.APIError) else err.message)
+    except (BackendConflict, BackendRefused, ExecStartError) as err:
+        status = getattr(err, "status", 409)  # a BackendConflict is the engine's 409
+        message = str(getattr(err, "message", "") or err)
         if status == 404 or _being_removed(message):
             raise ContainerNotFound(info.id) from err
         # Docker answers 500 "Container ... is not running: Exited (143)..." to a start
@@ -166,27 +165,20 @@ def _being_removed(message: str) -> bool:
 
 
 async def lost_container(
-    engine: DockerEngine, info: ContainerInfo, *, wait: float = 1.0
+    engine: EngineBackend, info: ContainerInfo, *, wait: float = 1.0
 ) -> ContainerManagerError | None:
     """Why an exec ended without its answer when its container is the reason: removed or
     being removed (ContainerNotFound), stopped (ContainerNotRunning); None while it runs.
     A container being killed still reads as running for a moment: it is asked again for
     up to ``wait`` seconds (only on this failure path)."""
 
-    def state(client) -> dict | None:
-        try:
-            return client.api.inspect_container(info.docker_id)["State"]
-        except docker.errors.NotFound:
-            return None
-
     deadline = asyncio.get_running_loop().time() + wait
     while True:
         try:
-            current = await engine.run(state)
-        except docker.errors.APIError as err:
-            if _being_removed(str(err.explanation)):
-                return ContainerNotFound(info.id)
-            raise
+            attrs = await engine.inspect(info.docker_id)
+        except BackendConflict:  # being removed
+            return ContainerNotFound(info.id)
+        current = None if attrs is None else attrs.get("State") or {}
         if current is None or current.get("Dead") or current.get("Status") == "removing":
             return ContainerNotFound(info.id)
         if not current.get("Running") or current.get("Restarting"):
@@ -197,7 +189,7 @@ async def lost_container(
 
 
 async def kill_group(
-    engine: DockerEngine, info: ContainerInfo, signal: str, group: str, agent: Agent | None
+    engine: EngineBackend, info: ContainerInfo, signal: str, group: str, agent: Agent | None
 ) -> None:
     """Send ``signal`` to a process group and its session (fs_scripts.KILL_GROUP), through
     the container's agent when it has one (no docker exec to wait for), else an exec.

@@ -17,16 +17,15 @@ import logging
 import secrets
 import time
 
-import docker.errors
-
 from ..core.container_user import parse_spec
 from ..core.errors import FileSystemError, TooLarge
 from ..core.fstree import Tree, entries_to_tar, iter_entries, tar_to_tree, zip_entries
 from ..core.models import ContainerInfo
 from ..core.paths import TEMP_PREFIX, relative, resolve
+from ..tasks import TaskOwner
 from . import fs_scripts as scripts
 from .agent import AgentGone, Agents
-from .engine import DockerEngine
+from .backend import BackendConflict, BackendNotFound, BackendRefused, EngineBackend
 from .exec_output import (
     ScriptOutput,
     StatusLineError,
@@ -62,8 +61,10 @@ class ContainerFiles:
     a sweep: once per container and start of it, on the first use after the server
     started (see :meth:`sweep_soon`)."""
 
-    def __init__(self, engine: DockerEngine, settings=None, agents: Agents | None = None):
+    def __init__(self, engine: EngineBackend, settings=None, agents: Agents | None = None, *,
+                 tasks: TaskOwner | None = None):
         self.engine = engine
+        self.tasks = tasks or TaskOwner(log)  # sweeps outlive the request that began them
         self.settings = settings
         self.agents = agents  # the containers' resident agents (engine/agent.py)
         # (docker id, pid of its start) -> tokens of writes going on: a write begun before
@@ -162,7 +163,7 @@ class ContainerFiles:
         if key in self._swept:
             return
         self._swept.add(key)
-        task = asyncio.ensure_future(self.sweep(info))
+        task = self.tasks.spawn(self.sweep(info), f"sweep temporaries in {info.id}")
         self._sweeps.add(task)
         task.add_done_callback(self._sweeps.discard)
 
@@ -476,21 +477,23 @@ class ContainerFiles:
                 pairs.append((f"{prefix}/{temporary}" if prefix else temporary, final))
                 yield temporary, data, mode
 
-        def put(client):
-            # The files belong to the container's user (see container_user.py).
-            archive_bytes = entries_to_tar(staged(), prefix, parse_spec(info.user))
+        async def put():
+            # The files belong to the container's user (see container_user.py); the tar is
+            # made on a thread, off the event loop.
+            archive_bytes = await asyncio.to_thread(
+                entries_to_tar, staged(), prefix, parse_spec(info.user))
             try:
-                return client.api.put_archive(info.docker_id, info.workdir, archive_bytes)
-            except docker.errors.NotFound as err:
+                await self.engine.put_archive(info.docker_id, info.workdir, archive_bytes)
+            except BackendNotFound as err:
                 raise FileSystemError("ENOENT", "mount", info.workdir) from err
-            except docker.errors.APIError as err:
-                code = scripts.code_from_stderr(str(err.explanation or ""))
+            except (BackendConflict, BackendRefused) as err:
+                code = scripts.code_from_stderr(str(err))
                 raise FileSystemError(code, "mount", target) from err
 
         if atomic:
             self.sweep_soon(info)
         try:
-            await self.engine.run(put)
+            await put()
             await self._commit(info, pairs, target)
         except BaseException:
             if pairs:

@@ -1,8 +1,8 @@
 """Stop containers nobody has used for ``idle_timeout`` seconds, and remove those it
 stopped once they have stayed stopped for ``idle_remove_timeout`` seconds.
 
-Activity is any API operation that names a container (every one goes through
-``ContainerLifecycle.get``, which calls ``touch``). The clock of a container nobody has
+Activity is any API operation that names a container: where requests arrive (REST,
+the /container socket, the preview proxy) they call ``ContainerManager.touch``. The clock of a container nobody has
 touched since this server started begins at the server's start, so a restart never stops
 a container early. Stopped containers keep their files; starting one again resumes it.
 
@@ -23,6 +23,8 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
+
+from ..tasks import TaskOwner
 
 IDLE_STOP_SIGNAL = "SIGUSR1"
 IDLE_STOP_EXIT_CODE = 128 + 10  # the keep-alive process ended by SIGUSR1
@@ -70,7 +72,8 @@ class IdleReaper:
         self._task: asyncio.Task | None = None
 
     def touch(self, container_id: str) -> None:
-        self._last_used[container_id] = time.monotonic()
+        if self.idle_timeout > 0 or self.remove_timeout > 0:
+            self._last_used[container_id] = time.monotonic()
 
     def idle_for(self, container_id: str) -> float:
         return time.monotonic() - self._last_used.get(container_id, self._since)
@@ -79,7 +82,13 @@ class IdleReaper:
         """Stop every running container idle past ``idle_timeout``, remove every one the
         reaper stopped that stayed unused past ``idle_remove_timeout``: their ids."""
         stopped, removed = [], []
-        for info in await self.lifecycle.list():
+        listed_at = time.monotonic()
+        infos = await self.lifecycle.list()
+        known = {info.id for info in infos}
+        for container_id, used in list(self._last_used.items()):
+            if container_id not in known and used < listed_at:  # gone, or never ours
+                del self._last_used[container_id]
+        for info in infos:
             if info.status == "running":
                 if self.idle_timeout > 0 and self.idle_for(info.id) >= self.idle_timeout:
                     self.log.info("stopping container %s (%s): idle for %ds", info.id,
@@ -109,9 +118,10 @@ class IdleReaper:
         self._last_used.pop(info.id, None)
         return True
 
-    def start(self) -> None:
+    def start(self, tasks: TaskOwner) -> None:
+        """Sweep every little while, as a task of ``tasks`` (only with a timeout set)."""
         if (self.idle_timeout > 0 or self.remove_timeout > 0) and self._task is None:
-            self._task = asyncio.ensure_future(self._run())
+            self._task = tasks.spawn(self._run(), "idle reaper")
 
     async def _run(self) -> None:
         timeouts = [t for t in (self.idle_timeout, self.remove_timeout) if t > 0]
@@ -120,8 +130,8 @@ class IdleReaper:
             await asyncio.sleep(interval)
             try:
                 await self.sweep()
-            except Exception as err:  # the engine may be down for a while: try again later
-                self.log.warning("idle sweep failed: %s", err)
+            except Exception as err:  # noqa: BLE001 - task boundary: the engine may be down
+                self.log.warning("idle sweep failed: %s", err)  # for a while; again later
 
     async def close(self) -> None:
         if self._task is not None:

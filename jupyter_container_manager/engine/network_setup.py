@@ -18,10 +18,10 @@ import json
 import logging
 import os
 import threading
+from typing import TYPE_CHECKING
 
 import docker.errors
 
-from ..config import ContainerManager
 from ..core.ca_certificates import (
     BUNDLE_PATH,
     IMAGE_BUNDLE_PATHS,
@@ -36,6 +36,9 @@ from ..core.ca_certificates import (
 )
 from ..core.container_env import loopback_proxies, merge_env, proxy_env
 from ..core.errors import CaCertificatesInvalid
+
+if TYPE_CHECKING:
+    from ..manager import ContainerManager
 
 MAX_LINKS = 8  # symlinks followed from one of IMAGE_BUNDLE_PATHS
 

@@ -13,7 +13,8 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 
-from .engine import DockerEngine
+from ..tasks import TaskOwner
+from .backend import EngineBackend
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,10 @@ async def _call(fn, *args) -> None:
 class PollingExec:
     """Runs ``sh -c <PID_PREAMBLE + script> <name> <args...>`` in a container."""
 
-    def __init__(self, engine: DockerEngine, docker_id: str, script: str, args: list[str], *,
-                 name: str, on_record: RecordHandler, on_end: EndHandler):
+    def __init__(self, engine: EngineBackend, docker_id: str, script: str, args: list[str], *,
+                 name: str, on_record: RecordHandler, on_end: EndHandler, tasks: TaskOwner):
         self.engine = engine
+        self.tasks = tasks  # the kill after a stop outlives this poller
         self.docker_id = docker_id
         self.argv = ["sh", "-c", PID_PREAMBLE + script, name, *args]
         self.name = name
@@ -94,7 +96,7 @@ class PollingExec:
         if self.pid is not None:  # else the reader kills it once it has read the pid
             if self._stream is not None:
                 self._stream.close()
-            asyncio.ensure_future(self._kill())
+            self.tasks.spawn(self._kill(), f"end {self.name} in {self.docker_id[:12]}")
 
     async def _kill(self) -> None:
         try:

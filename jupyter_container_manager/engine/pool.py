@@ -18,6 +18,7 @@ import logging
 from collections import deque
 
 from ..core.models import ContainerInfo
+from ..tasks import TaskOwner
 
 RETRY_AFTER = 5.0  # seconds before refilling again after a failed create
 
@@ -36,9 +37,10 @@ class WarmPool:
     def ready(self) -> int:
         return len(self._ready)
 
-    def start(self) -> None:
+    def start(self, tasks: TaskOwner) -> None:
+        """Fill the pool and keep it full, as a task of ``tasks``."""
         if self.size and self._task is None:
-            self._task = asyncio.ensure_future(self._run())
+            self._task = tasks.spawn(self._run(), "warm pool")
 
     async def take(self) -> ContainerInfo | None:
         """A running container of the default image made the owner's, or None when the

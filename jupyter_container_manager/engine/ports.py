@@ -13,8 +13,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from ..core.models import ContainerInfo
+from ..tasks import TaskOwner
+from .backend import EngineBackend
 from .containers import KEEP_ALIVE
-from .engine import STDERR, DockerEngine
+from .docker_backend import STDERR
 from .pollers import PollingExec
 
 PROC_FILES = ["/proc/net/tcp", "/proc/net/tcp6"]
@@ -113,7 +115,7 @@ async def _host_listening_ports_cached(info: ContainerInfo) -> set[int] | None:
     return found
 
 
-async def listening_ports(engine: DockerEngine, info: ContainerInfo) -> list[int]:
+async def listening_ports(engine: EngineBackend, info: ContainerInfo) -> list[int]:
     """The ports something in the container listens on now ([] if it cannot tell): from
     the host's /proc when possible (microseconds), else one exec that prints the tables
     (its exit code is not needed, so it is not asked)."""
@@ -147,9 +149,10 @@ class PortWatcher:
     process is gone), or someone killed the polling script.
     """
 
-    def __init__(self, engine: DockerEngine, info: ContainerInfo, interval: float,
-                 on_change: PortsChanged, on_end: WatcherEnded):
+    def __init__(self, engine: EngineBackend, info: ContainerInfo, interval: float,
+                 on_change: PortsChanged, on_end: WatcherEnded, *, tasks: TaskOwner):
         self.engine = engine
+        self.tasks = tasks
         self.info = info
         self.interval = interval
         self.ports: set[int] = set()
@@ -171,7 +174,8 @@ class PortWatcher:
             return
         self._exec = PollingExec(self.engine, self.info.docker_id, WATCH_SCRIPT,
                                  [str(self.interval)], name="jcm-ports",
-                                 on_record=self._reading, on_end=self._on_end)
+                                 on_record=self._reading, on_end=self._on_end,
+                                 tasks=self.tasks)
         self._exec.start()
 
     def stop(self) -> None:

@@ -18,17 +18,16 @@ reader stops the process at its pipe and server memory stays bounded.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import itertools
-import re
 from collections.abc import Callable
 
-from ..core.errors import BadRequest, FileSystemError, Unprocessable
+from ..core.errors import FileSystemError, Unprocessable
 from ..core.models import ContainerInfo
 from ..core.paths import resolve
+from ..core.process_io import TIMEOUT_EXIT_CODE, check_argv, check_env, follow, signal_name
 from .agent import Agents
-from .engine import DockerEngine
+from .backend import EngineBackend
 from .exec_output import ScriptOutput, StatusLineError, kill_group, start_script
 
 WRAPPER = r"""
@@ -50,49 +49,6 @@ fi
 [ "$g" = "$$" ] && exec "$@"
 exec setsid "$@"
 """
-
-TIMEOUT_EXIT_CODE = 124
-KILL_GRACE = 2.0  # seconds to wait for the output to end after a kill
-SIGNALS = ("KILL", "TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "STOP", "CONT", "WINCH")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def signal_name(signal: str | int) -> str:
-    """``"SIGTERM"``, ``"term"``, ``15`` -> what ``kill -s`` takes."""
-    if isinstance(signal, int) and not isinstance(signal, bool) and 0 < signal < 65:
-        return str(signal)
-    name = str(signal).upper()
-    name = name[3:] if name.startswith("SIG") else name
-    if name not in SIGNALS:
-        raise BadRequest(f"Unknown signal {signal!r}; use one of {', '.join(SIGNALS)}")
-    return name
-
-
-def check_argv(command: object, args: object) -> list[str]:
-    if not isinstance(command, str) or not command:
-        raise BadRequest("'command' must be a non-empty string")
-    if args is None:
-        args = []
-    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-        raise BadRequest("'args' must be an array of strings")
-    argv = [command, *args]
-    if any("\0" in a for a in argv):
-        raise BadRequest("'command' and 'args' cannot hold NUL bytes", code="EINVAL")
-    return argv
-
-
-def check_env(env: object) -> dict[str, str]:
-    if env is None:
-        return {}
-    if not isinstance(env, dict):
-        raise BadRequest("'env' must be an object of strings")
-    for key, value in env.items():
-        if not _ENV_NAME.match(key):
-            raise BadRequest(f"env: {key!r} is not a valid variable name")
-        if not isinstance(value, str) or "\0" in value:
-            raise BadRequest(f"env: the value of {key!r} must be a string without NUL bytes")
-    return dict(env)
-
 
 class Process:
     """One running process (and its group) in a container."""
@@ -194,7 +150,7 @@ class Process:
 class ContainerProcesses:
     """Spawns processes and knows the running ones, per container."""
 
-    def __init__(self, engine: DockerEngine, agents: Agents | None = None):
+    def __init__(self, engine: EngineBackend, agents: Agents | None = None):
         self.engine = engine
         self.agents = agents  # the containers' resident agents (engine/agent.py)
         self._pids = itertools.count(1)
@@ -311,56 +267,3 @@ class ContainerProcesses:
             processes.pop(process.pid, None)
             if not processes:
                 self._running.pop(process.container_id, None)
-
-
-async def follow(process: Process, sink, timeout: float | None) -> bool:
-    """Hand every output chunk to ``sink`` (a function or coroutine function) until the
-    output ends; past ``timeout`` seconds kill the group, keep reading for a short grace,
-    then drop the connection. True when the timeout struck.
-
-    A read is never cancelled halfway (that would tear a Docker frame): the pending read
-    is awaited across the deadline instead."""
-    loop = asyncio.get_running_loop()
-    deadline = None if timeout is None else loop.time() + timeout
-    timed_out = False
-    pending: asyncio.Future | None = None
-    try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(process.__anext__())
-            wait = None if deadline is None else max(0.0, deadline - loop.time())
-            done, _ = await asyncio.wait({pending}, timeout=wait)
-            if not done:
-                if timed_out:  # the grace is over too: stop listening
-                    process.close()
-                    deadline = None
-                    continue
-                timed_out = True
-                try:
-                    await process.kill("KILL")
-                except Exception:  # noqa: BLE001 - container gone: the grace ends it
-                    pass
-                deadline = loop.time() + KILL_GRACE
-                continue
-            try:
-                chunk = pending.result()
-            except StopAsyncIteration:
-                return timed_out
-            finally:
-                pending = None
-            result = sink(chunk)
-            if asyncio.iscoroutine(result):
-                await result
-    finally:
-        if pending is not None:
-            pending.cancel()
-
-
-class TextDecoder:
-    """UTF-8 text from byte chunks that may split a character."""
-
-    def __init__(self):
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-
-    def decode(self, chunk: bytes, final: bool = False) -> str:
-        return self._decoder.decode(chunk, final)

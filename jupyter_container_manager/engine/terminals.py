@@ -27,7 +27,7 @@ from collections.abc import Callable
 from ..core.errors import BadRequest, Conflict
 from ..core.input_queue import InputQueue
 from ..core.models import ContainerInfo
-from .engine import DockerEngine
+from .backend import EngineBackend
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def _tail_after_nul(output: bytes) -> tuple[bytes, str | None]:
 class LineTerminal:
     """The seed's line terminal, one per server: each line a short exec."""
 
-    def __init__(self, engine: DockerEngine, *, timeout: float, output_limit: int):
+    def __init__(self, engine: EngineBackend, *, timeout: float, output_limit: int):
         self.engine = engine
         self.timeout = timeout
         self.output_limit = output_limit
@@ -205,7 +205,7 @@ class ReplayBuffer:
 class PtySession:
     """One shell on a tty in a container, outliving the sockets that watch it."""
 
-    def __init__(self, engine: DockerEngine, info: ContainerInfo, *, cols: int, rows: int,
+    def __init__(self, engine: EngineBackend, info: ContainerInfo, *, cols: int, rows: int,
                  replay_limit: int, on_exit: Callable[[PtySession], object]):
         self.engine = engine
         self.info = info
@@ -325,7 +325,7 @@ class PtySession:
                 self._clients[client] = missed + size
 
 
-async def end_orphan_shells(engine: DockerEngine, info: ContainerInfo) -> None:
+async def end_orphan_shells(engine: EngineBackend, info: ContainerInfo) -> None:
     """End pty shells in the container that no session of this server owns."""
     with contextlib.suppress(Exception):
         await engine.exec_run(info.docker_id, ["sh", "-c", PTY_ORPHANS_SCRIPT, "jcm-pty-orphans"])

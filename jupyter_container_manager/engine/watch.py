@@ -31,8 +31,10 @@ from importlib import resources
 
 from ..core.globs import WatchFilter
 from ..core.paths import is_temporary
+from ..tasks import TaskOwner
 from .agent import Agent, AgentChannel, Agents
-from .engine import STDERR, DockerEngine
+from .backend import EngineBackend
+from .docker_backend import STDERR
 from .fs_scripts import PRELUDE
 from .pollers import PollingExec
 
@@ -253,16 +255,17 @@ class TreeWatcher:
 
     _filter: WatchFilter | None = None  # None: everything is watched and reported
 
-    def __init__(self, engine: DockerEngine, docker_id: str, workdir: str, path: str,
+    def __init__(self, engine: EngineBackend, docker_id: str, workdir: str, path: str,
                  interval: float, on_changes: ChangeHandler, on_end: EndHandler, *,
                  kernel: KernelWatchers | None = None, exclude: Iterable[str] = (),
-                 include: Iterable[str] = ()):
+                 include: Iterable[str] = (), tasks: TaskOwner):
         self.path = path
         self.error: str | None = None  # a Node code when the path cannot be watched
         self.polling = kernel is None  # True once it polls (also after a kernel failure)
         self._engine, self._docker_id, self._workdir = engine, docker_id, workdir
         self._interval = interval
         self._kernel = kernel
+        self._tasks = tasks  # what a stop or an end leaves running
         self._exclude, self._include = list(exclude), list(include)
         if self._exclude or self._include:
             self._filter = WatchFilter(workdir, path, self._exclude, self._include)
@@ -293,7 +296,7 @@ class TreeWatcher:
             self._exec.stop()
         if self._process is not None and self._number is not None:
             process, number, self._process = self._process, self._number, None
-            asyncio.ensure_future(process.unwatch(number))
+            self._tasks.spawn(process.unwatch(number), f"unwatch {self.path}")
 
     # --- by the kernel -------------------------------------------------------------
 
@@ -323,7 +326,7 @@ class TreeWatcher:
         self.error = code or "EIO"
         self._process = None
         self.ready.set()
-        asyncio.ensure_future(self._ended())
+        self._tasks.spawn(self._ended(), f"end the watch of {self.path}")
 
     async def _kernel_failed(self, code: str) -> None:
         log.info("inotify cannot watch %s in %s (%s): polling it", self.path,
@@ -335,7 +338,7 @@ class TreeWatcher:
     def _kernel_ended(self) -> None:
         self._process = None
         if not self._stopped:
-            asyncio.ensure_future(self._ended())
+            self._tasks.spawn(self._ended(), f"end the watch of {self.path}")
 
     async def _kernel_changes(self, changes: list[tuple[str, str]]) -> None:
         if self._stopped or not changes:
@@ -350,7 +353,8 @@ class TreeWatcher:
         self.polling = True
         self._exec = PollingExec(self._engine, self._docker_id, WATCH_SCRIPT,
                                  [self._workdir, self.path, str(self._interval)],
-                                 name="jcm-watch", on_record=self._record, on_end=self._ended)
+                                 name="jcm-watch", on_record=self._record, on_end=self._ended,
+                                 tasks=self._tasks)
         self._exec.start()
 
     async def _ended(self) -> None:

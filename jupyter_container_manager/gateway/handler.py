@@ -124,7 +124,7 @@ class ContainerGateway(JSONErrors, ServiceMixin, WebSocketMixin, WebSocketHandle
         outbox = Outbox(self.write_message, manager.ws_send_buffer,
                         stall_timeout=manager.ws_send_timeout, progress=self._bytes_taken,
                         on_stall=self._timed_out)
-        self.session = SocketSession(self.service, self.rooms, outbox)
+        self.session = SocketSession(self.manager, self.rooms, outbox)
         # Preview URLs pushed to this socket fit how its browser reached the server.
         self.session.preview_origin = (self.request.protocol, self.request.host)
         self._last_frame = IOLoop.current().time()

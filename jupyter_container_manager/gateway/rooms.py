@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
-from ..config import ContainerManager
 from ..core import paths
 from ..core.errors import (
     Conflict,
@@ -29,10 +29,12 @@ from ..core.errors import (
 )
 from ..core.models import ContainerInfo
 from ..core.preview_links import PreviewLinks
-from ..engine import DockerService
-from ..engine.ports import PortWatcher, listening_ports
-from ..engine.terminals import LineTerminal, PtySession, end_orphan_shells
-from ..engine.watch import KernelWatchers, TreeWatcher
+from ..manager import ContainerManager
+
+if TYPE_CHECKING:  # the types of what the manager hands out; made by the manager only
+    from ..engine.ports import PortWatcher
+    from ..engine.terminals import PtySession
+    from ..engine.watch import TreeWatcher
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,6 @@ class Room:
         self.ports: PortWatcher | None = None
         self.closed = False
         self._port_restarts = 0
-        self._checks: set[asyncio.Task] = set()  # rooms.check after a terminal ended
 
     @property
     def id(self) -> str:
@@ -97,9 +98,8 @@ class Room:
     # --- ports ---------------------------------------------------------------------
 
     def _start_port_watcher(self) -> None:
-        self.ports = PortWatcher(self.rooms.engine, self.info, self.settings.ports_interval,
-                                 self._ports_changed, self._port_watcher_ended)
-        self.ports.start()
+        self.ports = self.rooms.manager.watch_ports(self.info, self._ports_changed,
+                                                    self._port_watcher_ended)
 
     def _push_port(self, event: str, port: int, data: dict) -> None:
         """Push a port event to every socket, each with a preview URL of its own (a grant
@@ -125,7 +125,7 @@ class Room:
         socket a little before it accepts."""
         for attempt in range(5):
             try:
-                if await self.rooms.service.port_reachable(self.info, port):
+                if await self.rooms.manager.port_reachable(self.info, port):
                     return True
             except Exception:  # noqa: BLE001 - the container went meanwhile
                 return False
@@ -141,7 +141,7 @@ class Room:
         await self.rooms.check(self.id)
         if not self.closed:  # still running, maybe restarted: its init has a new pid
             with contextlib.suppress(Exception):
-                self.info = await self.rooms.service.containers.get(self.id)
+                self.info = await self.rooms.manager.get_container(self.id)
         if not self.closed and self.clients and self._port_restarts < PORT_WATCHER_RESTARTS:
             self._port_restarts += 1
             await asyncio.sleep(0.2 * self._port_restarts)
@@ -157,9 +157,8 @@ class Room:
                 f"Container {self.id} has {limit} terminals open, the most allowed "
                 "(c.ContainerManager.max_terminals_per_container); close one first."
             )
-        session = PtySession(self.rooms.engine, self.info, cols=cols, rows=rows,
-                             replay_limit=self.settings.pty_replay_bytes,
-                             on_exit=self._pty_exited)
+        session = self.rooms.manager.pty_session(self.info, cols=cols, rows=rows,
+                                                 on_exit=self._pty_exited)
         self.ptys[session.id] = session  # counts against the limit while it starts
         try:
             await session.start()
@@ -178,9 +177,8 @@ class Room:
             # connection broke) or the container went. Find out which, as when a watcher
             # ends, so joined sockets are told even when no watcher runs an exec (the
             # port watcher reads the host's /proc when it can).
-            task = asyncio.ensure_future(self.rooms.check(self.id))
-            self._checks.add(task)
-            task.add_done_callback(self._checks.discard)
+            self.rooms.manager.background(self.rooms.check(self.id),
+                                          f"look at {self.id} after its terminal ended")
         self.rooms.close_if_idle(self)
 
     # --- watch ---------------------------------------------------------------------
@@ -255,15 +253,12 @@ class Room:
 
     def _watcher(self, absolute: str, options: tuple) -> TreeWatcher:
         path, exclude, include = options
-        watcher = TreeWatcher(
-            self.rooms.engine, self.info.docker_id, self.info.workdir, path,
-            self.settings.watch_interval,
+        return self.rooms.manager.watch_tree(
+            self.info, path,
             lambda changes: self._changes(absolute, changes),
             lambda: self._watch_ended(absolute),
-            kernel=self.rooms.kernel_watchers, exclude=exclude, include=include,
+            exclude=exclude, include=include,
         )
-        watcher.start()
-        return watcher
 
     # --- end -----------------------------------------------------------------------
 
@@ -286,23 +281,17 @@ class Room:
 class ContainerRooms:
     """The rooms of one server, and which sockets joined which container."""
 
-    def __init__(self, service: DockerService, links: PreviewLinks):
-        self.service = service
-        self.settings: ContainerManager = service.settings
-        self.engine = service.engine
+    def __init__(self, manager: ContainerManager, links: PreviewLinks):
+        self.manager = manager
+        self.settings: ContainerManager = manager
         self.links = links
-        self.line_terminal = LineTerminal(
-            service.engine,
-            timeout=self.settings.terminal_timeout,
-            output_limit=self.settings.spawn_output_limit,
-        )
+        self.line_terminal = manager.line_terminal
         self._rooms: dict[str, Room] = {}
         self._opening: dict[str, asyncio.Lock] = {}
         self._members: dict[str, set] = {}  # container id -> joined clients
         self._told: dict[str, str] = {}  # container id -> the status last pushed
         self._recovering: dict[str, asyncio.Task] = {}  # waiting for the engine
-        self.kernel_watchers = KernelWatchers(service.agents)  # inotify in the containers
-        service.on_container_removed(self.container_removed)
+        manager.on_container_removed(self.container_removed)
 
     async def room(self, container_id: str) -> Room:
         """The live room of a running container (made on first use); errors otherwise."""
@@ -314,14 +303,14 @@ class ContainerRooms:
             room = self._rooms.get(container_id)
             if room is not None and not room.closed:
                 return room
-            info = await self.service.containers.require_running(container_id)
+            info = await self.manager.require_running(container_id)
             room = Room(self, info)
             self._rooms[container_id] = room
             if self._told.pop(container_id, "running") != "running":
                 for client in list(self._members.get(container_id, ())):
                     client.push("container-status",
                                 {"containerId": container_id, "status": info.status})
-            await end_orphan_shells(self.engine, info)
+            await self.manager.end_orphan_shells(info)
             for client in self._members.get(container_id, ()):
                 room.add_client(client)
             return room
@@ -331,11 +320,6 @@ class ContainerRooms:
         used to reach this server (``client.preview_origin``)."""
         scheme, host = getattr(client, "preview_origin", None) or ("http", "")
         return self.links.url(container_id, port, scheme=scheme, host=host)
-
-    def touch(self, container_id: str) -> None:
-        """A request named this container: it is in use (see engine/idle.py)."""
-        for listener in self.service.containers.activity_listeners:
-            listener(container_id)
 
     def live_room(self, container_id: str) -> Room | None:
         """The room of a container if it is live now (no waiting, no engine call)."""
@@ -373,7 +357,7 @@ class ContainerRooms:
             room = self.live_room(info.id)
             if room is not None and room.ports is not None and room.ports.has_read:
                 return sorted(room.ports.ports)
-            return await listening_ports(self.engine, info)
+            return await self.manager.listening_ports(info)
 
         found = await asyncio.gather(*(one(info) for info in infos))
         return {info.id: ports for info, ports in zip(infos, found, strict=True)}
@@ -392,7 +376,7 @@ class ContainerRooms:
         A container being removed looks dead for a moment; look again before telling."""
         for attempt in range(4):
             try:
-                status = (await self.service.containers.get(container_id)).status
+                status = (await self.manager.get_container(container_id)).status
             except ContainerNotFound:
                 status = "removed"
             except EngineUnavailable as err:
@@ -422,15 +406,15 @@ class ContainerRooms:
                                                  "status": "unknown", "code": err.code,
                                                  "message": err.message})
         if container_id not in self._recovering:
-            self._recovering[container_id] = asyncio.ensure_future(
-                self._await_engine(container_id))
+            self._recovering[container_id] = self.manager.background(
+                self._await_engine(container_id), f"wait for the engine ({container_id})")
 
     async def _await_engine(self, container_id: str) -> None:
         try:
             while container_id in self._members:
                 await asyncio.sleep(ENGINE_RETRY)
                 try:
-                    info = await self.service.containers.get(container_id)
+                    info = await self.manager.get_container(container_id)
                 except ContainerNotFound:
                     self.container_removed(container_id)
                     return
@@ -446,7 +430,7 @@ class ContainerRooms:
             self._recovering.pop(container_id, None)
 
     def container_removed(self, container_id: str) -> None:
-        """Hook of DockerService: the container was deleted through the API."""
+        """Removal hook (ContainerManager.on_container_removed): the container was deleted."""
         self.container_ended(container_id, "removed")
         self._members.pop(container_id, None)
         self._told.pop(container_id, None)
@@ -470,7 +454,6 @@ class ContainerRooms:
         for room in list(self._rooms.values()):
             room.close()
         self._rooms.clear()
-        self.kernel_watchers.close()
         self._members.clear()
         self._told.clear()
 

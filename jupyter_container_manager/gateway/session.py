@@ -26,7 +26,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from ..core.errors import BadRequest, Conflict, ContainerManagerError, ContainerNotRunning, TooLarge
-from ..engine import DockerService
+from ..manager import ContainerManager
 from . import protocol
 from .outbox import Outbox, OutboxClosed
 from .process_relay import ProcessRelay
@@ -49,11 +49,11 @@ class Reply:
 
 
 class SocketSession:
-    def __init__(self, service: DockerService, rooms: ContainerRooms, outbox: Outbox):
-        self.service = service
+    def __init__(self, manager: ContainerManager, rooms: ContainerRooms, outbox: Outbox):
+        self.manager = manager
         self.rooms = rooms
         self.outbox = outbox
-        self.settings = service.settings
+        self.settings = manager
         self.container_id: str | None = None
         self.processes: dict[int, ProcessRelay] = {}
         self._slots = asyncio.Semaphore(self.settings.ws_max_inflight)
@@ -128,7 +128,7 @@ class SocketSession:
 
     async def _serve(self, request: Request) -> None:
         if self.container_id is not None:
-            self.rooms.touch(self.container_id)
+            self.manager.touch(self.container_id)
         try:
             try:
                 reply = await self.table[request.event](request.data)
@@ -179,7 +179,7 @@ class SocketSession:
             return await self._join(data["containerId"])
 
     async def _join(self, container_id: str) -> Reply:
-        info = await self.service.containers.get(container_id)  # 404 before anything
+        info = await self.manager.get_container(container_id)  # 404 before anything
         if self.container_id is not None and self.container_id != container_id:
             self.rooms.leave(self, self.container_id)
         self.container_id = container_id
@@ -201,7 +201,7 @@ class SocketSession:
 
     async def fs_operation(self, data: dict) -> Reply:
         room = await self._room()
-        info, files, kind = room.info, self.service.files, data["type"]
+        info, files, kind = room.info, self.manager, data["type"]
         path = data.get("path")
         result = None
         if kind == "readFile":
@@ -260,14 +260,14 @@ class SocketSession:
         if limit and len(self.processes) >= limit:
             raise Conflict(f"This socket runs {limit} processes, the most allowed "
                            "(c.ContainerManager.ws_max_processes)", code="EAGAIN")
-        spawning = asyncio.ensure_future(self.service.processes.spawn(
+        spawning = asyncio.ensure_future(self.manager.spawn(
             room.info, data["command"], data.get("args") or [], cwd=data.get("cwd"),
             env=data.get("env"), terminal=data.get("terminal"),
         ))
         try:
             process = await asyncio.shield(spawning)
         except asyncio.CancelledError:  # the socket closed meanwhile: end it once it runs
-            spawning.add_done_callback(_kill_spawned)
+            spawning.add_done_callback(self._kill_spawned)
             raise
         if self.closed:
             await _quietly(process.kill("KILL"))
@@ -278,7 +278,8 @@ class SocketSession:
         def relay_done(done: ProcessRelay) -> None:
             self.processes.pop(done.pid, None)
             if done.process.running:  # the relay ended because the socket went away
-                asyncio.ensure_future(_quietly(done.process.kill("KILL")))
+                self.manager.background(_quietly(done.process.kill("KILL")),
+                                        "kill a process whose socket went")
 
         def start_relay():
             relay.start(on_done=relay_done)
@@ -340,6 +341,12 @@ class SocketSession:
 
     # --- end -----------------------------------------------------------------------------
 
+    def _kill_spawned(self, spawning: asyncio.Future) -> None:
+        """A spawn that the closing socket no longer waited for: end it once it runs."""
+        if not spawning.cancelled() and spawning.exception() is None:
+            self.manager.background(_quietly(spawning.result().kill("KILL")),
+                                    "kill a process whose socket went")
+
     def close(self) -> None:
         """The socket closed: detach from everything; end the processes it spawned."""
         if self.closed:
@@ -354,7 +361,8 @@ class SocketSession:
             self._slots.release()
         for relay in list(self.processes.values()):
             relay.stop()
-            asyncio.ensure_future(_quietly(relay.process.kill("KILL")))
+            self.manager.background(_quietly(relay.process.kill("KILL")),
+                                    "kill a process whose socket went")
         self.processes.clear()
         self.outbox.close()
 
@@ -377,9 +385,6 @@ async def _quietly(coro) -> None:
         await coro
 
 
-def _kill_spawned(spawning: asyncio.Future) -> None:
-    if not spawning.cancelled() and spawning.exception() is None:
-        asyncio.ensure_future(_quietly(spawning.result().kill("KILL")))
 
 
 def _file_contents(contents: bytes, encoding: str | None) -> dict:

@@ -215,7 +215,7 @@ class PreviewForwarding(BodyTimeout):
         found = self.settings.get(CONNECTIONS_KEY)
         if found is None:
             found = self.settings[CONNECTIONS_KEY] = PreviewConnections()
-            self.service.on_container_removed(found.close_container)
+            self.manager.on_container_removed(found.close_container)
         return found
 
     @property
@@ -262,7 +262,7 @@ class PreviewForwarding(BodyTimeout):
     async def _look_up(self) -> ContainerInfo:
         """The container, from the engine: 404 when it is not this owner's, 409 when it
         is not running."""
-        info = await self.service.containers.require_running(self.container_id)
+        info = await self.manager.require_running(self.container_id)
         self.connections.addresses.put(self.container_id, info)
         return info
 
@@ -283,7 +283,7 @@ class PreviewForwarding(BodyTimeout):
             raise self._unavailable(str(err)) from err
 
     async def _connect(self):
-        return await self.service.open_port(self.container, self.port, CONNECT_TIMEOUT)
+        return await self.manager.open_port(self.container, self.port, CONNECT_TIMEOUT)
 
     async def _open(self) -> UpstreamExchange:
         stream = await self._connect()
@@ -315,7 +315,7 @@ class PreviewForwarding(BodyTimeout):
         """Preview traffic counts as activity, for Jupyter's idle culling and for the
         container's own idle_timeout."""
         self.settings.setdefault("last_activity_times", {})["jupyter_container_manager"] = utcnow()
-        self.service.idle.touch(self.container_id)
+        self.manager.touch(self.container_id)
 
 
 @web.stream_request_body

@@ -15,7 +15,7 @@ class ContainersHandler(ContainerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        infos = await self.service.containers.list()
+        infos = await self.manager.list_containers()
         listening = await self.rooms.listening_ports(infos)
         self.write_json([self.info_json(info, listening[info.id]) for info in infos])
 
@@ -23,7 +23,7 @@ class ContainersHandler(ContainerAPIHandler):
     @authorized
     async def post(self):
         body = check_body(self.json_body(), "CreateContainer")
-        info = await self.service.create_container(
+        info = await self.manager.create_container(
             name=body.get("name"), image=body.get("image"), env=body.get("env"),
             files=body.get("files"), ports=body.get("ports", []),
         )
@@ -35,14 +35,14 @@ class ContainerHandler(ContainerAPIHandler):
     @web.authenticated
     @authorized
     async def get(self, container_id: str):
-        info = await self.service.containers.get(container_id)
+        info = await self.manager.get_container(container_id)
         listening = await self.rooms.listening_ports([info])
         self.write_json(self.info_json(info, listening[info.id]))
 
     @web.authenticated
     @authorized
     async def delete(self, container_id: str):
-        await self.service.delete_container(container_id)
+        await self.manager.delete_container(container_id)
         self.set_status(204)
         self.finish()
 
@@ -57,8 +57,9 @@ class ContainerActionHandler(ContainerAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, container_id: str):
-        lifecycle = self.service.containers
-        act = {"start": lifecycle.start, "stop": lifecycle.stop, "restart": lifecycle.restart}
+        manager = self.manager
+        act = {"start": manager.start_container, "stop": manager.stop_container,
+               "restart": manager.restart_container}
         info = await act[self.action](container_id)
         self.write_json(self.info_json(info))
 

@@ -1,13 +1,12 @@
 """WebContainer API (WebContainerController): ``/webcontainer/...`` mirrors ``@webcontainer/api``.
 
-Thin handlers: parse, one service call, serialise. Files stream both ways (raw ``PUT``
+Thin handlers: parse, one manager call, serialise. Files stream both ways (raw ``PUT``
 uploads are piped into the container as they arrive; ``readFile`` and zip exports are
 written out chunk by chunk with ``flush``), and a streamed spawn answers chunked NDJSON.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -23,8 +22,8 @@ from ..body_timeout import BodyTimeout
 from ..core.errors import BadRequest, ContainerManagerError, TooLarge
 from ..core.models import ContainerInfo
 from ..core.paths import workdir_for_name
+from ..core.process_io import TIMEOUT_EXIT_CODE, TextDecoder, check_argv, check_env, follow
 from ..core.validation import INVALID, check_body, flag, parse_json_object, port_number
-from ..engine.processes import TIMEOUT_EXIT_CODE, TextDecoder, check_argv, check_env, follow
 
 ID = r"(?P<container_id>[^/]+)"
 PATH = r"(?P<path>.*)"
@@ -38,7 +37,7 @@ def ndjson(value: dict) -> bytes:
 
 class WebContainerHandler(ContainerAPIHandler):
     async def running(self, container_id: str) -> ContainerInfo:
-        return await self.service.containers.require_running(container_id)
+        return await self.manager.require_running(container_id)
 
     def no_content(self) -> None:
         self.set_status(204)
@@ -85,7 +84,7 @@ class BootHandler(WebContainerHandler):
         files = body.get("files")
         name = body.get("workdirName")
         workdir = workdir_for_name(name) if name is not None else None
-        info = await self.service.create_container(files=files, workdir=workdir)
+        info = await self.manager.create_container(files=files, workdir=workdir)
         self.set_header("Location", self.url("containers", info.id))
         self.write_json({"containerId": info.id, "workdir": info.workdir}, status=201)
 
@@ -94,7 +93,7 @@ class TeardownHandler(WebContainerHandler):
     @web.authenticated
     @authorized
     async def delete(self, container_id: str):
-        await self.service.delete_container(container_id)
+        await self.manager.delete_container(container_id)
         self.no_content()
 
 
@@ -116,13 +115,13 @@ class MountHandler(WebContainerHandler):
                                "(c.ContainerManager.max_json_body)")
             mount_point = self.text_argument("mountPoint", "")
             info = await self.running(container_id)
-            await self.service.files.mount_zip(info, self.request.body or b"", mount_point)
+            await self.manager.mount_zip(info, self.request.body or b"", mount_point)
             self.no_content()
             return
         body = check_body(self.json_body(), "MountRequest")
         tree, mount_point = body["tree"], body.get("mountPoint", "")
         info = await self.running(container_id)
-        await self.service.files.mount(info, tree, mount_point)
+        await self.manager.mount(info, tree, mount_point)
         self.no_content()
 
 
@@ -176,7 +175,7 @@ class WriteFileHandler(BodyTimeout, WebContainerHandler):
         path = self.required_argument("path")
         info = await self.running(self.path_kwargs["container_id"])
         size = int(length) if length.isdigit() else None
-        self._writer = await self.service.files.write_file_stream(info, path, size)
+        self._writer = await self.manager.write_file_stream(info, path, size)
 
     async def receive_body(self, chunk: bytes):
         if self._failure is not None or self.answered:
@@ -199,7 +198,7 @@ class WriteFileHandler(BodyTimeout, WebContainerHandler):
 
     def on_connection_close(self):
         if self._writer is not None:
-            asyncio.ensure_future(self._writer.abort())
+            self.manager.background(self._writer.abort(), "abort a cut upload")
         super().on_connection_close()
 
     @web.authenticated
@@ -221,7 +220,7 @@ class WriteFileHandler(BodyTimeout, WebContainerHandler):
         path = body["path"]
         data = _contents(body)
         info = await self.running(container_id)
-        await self.service.files.write_file(info, path, data)
+        await self.manager.write_file(info, path, data)
         self.no_content()
 
 
@@ -237,7 +236,7 @@ class ReadFileHandler(WebContainerHandler):
             )
         as_text = encoding in ("utf-8", "utf8")
         info = await self.running(container_id)
-        reader = await self.service.files.stream_file(info, path or "")
+        reader = await self.manager.stream_file(info, path or "")
         decoder = TextDecoder() if as_text else None
         content_type = "text/plain; charset=utf-8" if as_text else "application/octet-stream"
         self.set_header("Content-Type", content_type)
@@ -261,7 +260,7 @@ class ReaddirHandler(WebContainerHandler):
     async def get(self, container_id: str, path: str | None = None):
         with_types = flag(self.get_query_argument("withFileTypes", None), "withFileTypes")
         info = await self.running(container_id)
-        entries = await self.service.files.readdir(info, path or "", with_types)
+        entries = await self.manager.readdir(info, path or "", with_types)
         self.write_json(entries)
 
 
@@ -272,7 +271,7 @@ class MkdirHandler(WebContainerHandler):
         body = check_body(self.json_body(), "MkdirRequest")
         path, recursive = body["path"], body.get("recursive", False)
         info = await self.running(container_id)
-        await self.service.files.mkdir(info, path, recursive)
+        await self.manager.mkdir(info, path, recursive)
         self.no_content()
 
 
@@ -284,7 +283,7 @@ class RmHandler(WebContainerHandler):
         recursive = flag(self.get_query_argument("recursive", None), "recursive")
         force = flag(self.get_query_argument("force", None), "force")
         info = await self.running(container_id)
-        await self.service.files.rm(info, path, recursive, force)
+        await self.manager.rm(info, path, recursive, force)
         self.no_content()
 
 
@@ -295,7 +294,7 @@ class RenameHandler(WebContainerHandler):
         body = check_body(self.json_body(), "RenameRequest")
         old, new = body["oldPath"], body["newPath"]
         info = await self.running(container_id)
-        await self.service.files.rename(info, old, new)
+        await self.manager.rename(info, old, new)
         self.no_content()
 
 
@@ -307,7 +306,7 @@ class SpawnHandler(WebContainerHandler):
 
     def on_connection_close(self):
         if self._process is not None and self._process.running:
-            asyncio.ensure_future(self._process.kill())
+            self.manager.background(self._process.kill(), "kill a left spawn")
         super().on_connection_close()
 
     def _started(self, process) -> None:
@@ -323,9 +322,8 @@ class SpawnHandler(WebContainerHandler):
         cwd, timeout = body.get("cwd"), body.get("timeout")
         stream = body.get("stream", False)
         info = await self.running(container_id)
-        processes = self.service.processes
         if not stream:
-            result = await processes.run(
+            result = await self.manager.run(
                 info,
                 command,
                 args,
@@ -337,7 +335,7 @@ class SpawnHandler(WebContainerHandler):
             )
             self.write_json(result)
             return
-        process = await processes.spawn(info, command, args, cwd=cwd, env=env)
+        process = await self.manager.spawn(info, command, args, cwd=cwd, env=env)
         self._started(process)
         process.close_stdin()
         content_type = "application/x-ndjson; charset=utf-8"
@@ -376,7 +374,7 @@ class UrlHandler(WebContainerHandler):
     @authorized
     async def get(self, container_id: str):
         port = port_number(self.required_argument("port"))
-        info = await self.service.containers.get(container_id)
+        info = await self.manager.get_container(container_id)
         self.write_json({"port": port, "url": self.preview_url(info.id, port)})
 
 
@@ -391,9 +389,9 @@ class ExportHandler(WebContainerHandler):
                              code=INVALID)
         info = await self.running(container_id)
         if form == "json":
-            self.write_json(await self.service.files.export(info, path))
+            self.write_json(await self.manager.export(info, path))
             return
-        reader = await self.service.files.export_zip(info, path)
+        reader = await self.manager.export_zip(info, path)
         name = posixpath.basename(reader.path.rstrip("/")) or "workspace"
         content_type = "application/zip"
         self.set_header("Content-Type", content_type)

@@ -21,7 +21,7 @@ import time
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_container_manager.base_handler import SERVICE_KEY
+from jupyter_container_manager.base_handler import MANAGER_KEY
 from jupyter_container_manager.core.ca_certificates import BUNDLE_ENV, BUNDLE_PATH, bundle_ders
 from jupyter_container_manager.core.models import LABEL_OWNER, POOL_NAME_PREFIX
 from tests.conftest import TEST_IMAGE
@@ -157,10 +157,10 @@ def corporate_pool(corporate):
 async def test_a_warm_pool_container_trusts_the_bundle(
     corporate_pool, jp_serverapp, api, docker_client, owner
 ):
-    service = jp_serverapp.web_app.settings[SERVICE_KEY]
-    service.pool.start()  # the test server is not started the way `jupyter server` is
+    manager = jp_serverapp.web_app.settings[MANAGER_KEY]
+    manager.start_pool()  # the test server is not started the way `jupyter server` is
     deadline = time.monotonic() + 60
-    while service.pool.ready < 1:
+    while manager.pool_ready < 1:
         assert time.monotonic() < deadline, "the pool did not fill"
         await asyncio.sleep(0.1)
     waiting = {c.id for c in owned(docker_client, owner) if c.name.startswith(POOL_NAME_PREFIX)}
@@ -272,8 +272,8 @@ def missing_bundle(manager_config, tmp_path):
 async def test_a_missing_bundle_refuses_every_create_with_503(
     missing_bundle, jp_serverapp, api, docker_client, owner
 ):
-    service = jp_serverapp.web_app.settings[SERVICE_KEY]
-    service.start_background_tasks()  # as `jupyter server` does: no pool is started
+    manager = jp_serverapp.web_app.settings[MANAGER_KEY]
+    manager.start()  # as `jupyter server` does: no pool is started
     for answer in (
         await api.post("containers", body={}),
         await api.post("containers", body={"name": "x", "env": {"A": "1"}}),
@@ -285,7 +285,7 @@ async def test_a_missing_bundle_refuses_every_create_with_503(
             body["message"])
     await asyncio.sleep(1)
     assert owned(docker_client, owner) == []  # nothing created, not even for the pool
-    assert service.pool.ready == 0
+    assert manager.pool_ready == 0
     # What needs no new container still answers.
     assert (await api.get("containers")).json() == []
 

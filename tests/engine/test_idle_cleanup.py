@@ -11,7 +11,7 @@ import time
 import docker.errors
 import pytest
 
-from jupyter_container_manager.base_handler import SERVICE_KEY
+from jupyter_container_manager.base_handler import MANAGER_KEY
 from jupyter_container_manager.core.models import LABEL_OWNER
 from tests.conftest import RUN_ID, RUN_LABEL, TEST_IMAGE
 from tests.support.gateway_client import GatewayClient
@@ -44,7 +44,7 @@ def manager_config(manager_config):
 async def test_idle_stopped_containers_are_removed_and_others_are_not(
     jp_serverapp, jp_ws_fetch, api, docker_client
 ):
-    jp_serverapp.web_app.settings[SERVICE_KEY].start_background_tasks()
+    jp_serverapp.web_app.settings[MANAGER_KEY].start()
     used = await api.create(name="used")
     by_hand = await api.create(name="by-hand")
     assert (await api.post("containers", by_hand["id"], "stop")).json()["status"] == "stopped"

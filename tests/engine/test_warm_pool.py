@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from jupyter_container_manager.base_handler import SERVICE_KEY
+from jupyter_container_manager.base_handler import MANAGER_KEY
 from jupyter_container_manager.core.models import LABEL_OWNER, POOL_NAME_PREFIX
 from tests.support.helpers import assert_error
 from tests.support.servers import ServerProcess
@@ -26,19 +26,19 @@ def pooled(docker_client, owner) -> list:
     return [c for c in found if c.name.startswith(POOL_NAME_PREFIX)]
 
 
-async def filled(service, size: int, timeout: float = 30) -> None:
-    service.pool.start()  # the test server is not started the way `jupyter server` is
+async def filled(manager, size: int, timeout: float = 30) -> None:
+    manager.start_pool()  # the test server is not started the way `jupyter server` is
     deadline = time.monotonic() + timeout
-    while service.pool.ready < size:
-        assert time.monotonic() < deadline, f"the pool has {service.pool.ready} of {size}"
+    while manager.pool_ready < size:
+        assert time.monotonic() < deadline, f"the pool has {manager.pool_ready} of {size}"
         await asyncio.sleep(0.1)
 
 
 async def test_boot_takes_a_pooled_container_and_the_pool_refills(
     jp_serverapp, api, docker_client, owner
 ):
-    service = jp_serverapp.web_app.settings[SERVICE_KEY]
-    await filled(service, 2)
+    manager = jp_serverapp.web_app.settings[MANAGER_KEY]
+    await filled(manager, 2)
     waiting = {c.id for c in pooled(docker_client, owner)}
     assert len(waiting) == 2
     # Waiting containers are nobody's yet: not listed.
@@ -58,7 +58,7 @@ async def test_boot_takes_a_pooled_container_and_the_pool_refills(
     answer = await api.get("webcontainer", created["id"], "fs", "readFile", "a.txt")
     assert answer.body == b"A"
 
-    await filled(service, 2)
+    await filled(manager, 2)
     assert len(pooled(docker_client, owner)) == 2
     assert not {c.id for c in pooled(docker_client, owner)} & waiting
 
@@ -76,12 +76,12 @@ def one_each(manager_config):
 async def test_pooled_containers_do_not_count_against_the_quota(
     one_each, jp_serverapp, api, docker_client
 ):
-    service = jp_serverapp.web_app.settings[SERVICE_KEY]
-    await filled(service, 1)
+    manager = jp_serverapp.web_app.settings[MANAGER_KEY]
+    await filled(manager, 1)
     await boot(api, docker_client)
-    await filled(service, 1)
+    await filled(manager, 1)
     assert_error(await api.post("webcontainer", "boot", body={}), 429)
-    assert service.pool.ready == 1  # the refusal did not spend the pool
+    assert manager.pool_ready == 1  # the refusal did not spend the pool
 
 
 def test_a_crashed_servers_pool_is_adopted_and_a_stopped_one_removed(

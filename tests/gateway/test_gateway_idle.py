@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from jupyter_container_manager.base_handler import SERVICE_KEY
+from jupyter_container_manager.base_handler import MANAGER_KEY
 from tests.support.gateway_client import GatewayClient
 
 
@@ -17,7 +17,7 @@ def manager_config(manager_config):
 
 async def test_typing_keeps_a_container_and_idling_stops_it(jp_serverapp, jp_ws_fetch, api):
     # The test server is not started the way `jupyter server` starts it: start the reaper.
-    jp_serverapp.web_app.settings[SERVICE_KEY].start_background_tasks()
+    jp_serverapp.web_app.settings[MANAGER_KEY].start()
     container = await api.create(name="idle")
     client = await GatewayClient.connect(jp_ws_fetch)
     try:

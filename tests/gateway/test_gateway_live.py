@@ -252,17 +252,17 @@ async def test_the_in_container_port_watcher_for_remote_engines(jp_serverapp, ap
     """Where the host's /proc cannot be read (a remote engine), one exec polls inside."""
     import dataclasses
 
-    from jupyter_container_manager.base_handler import SERVICE_KEY
+    from jupyter_container_manager.base_handler import MANAGER_KEY
     from jupyter_container_manager.engine.ports import PortWatcher
 
-    service = jp_serverapp.web_app.settings[SERVICE_KEY]
+    manager = jp_serverapp.web_app.settings[MANAGER_KEY]
     container = await api.create(name="remote")
-    info = dataclasses.replace(await service.containers.get(container["id"]), pid=0)
+    info = dataclasses.replace(await manager.get_container(container["id"]), pid=0)
     changes: asyncio.Queue = asyncio.Queue()
     ended = asyncio.Event()
-    watcher = PortWatcher(service.engine, info, 0.25,
+    watcher = PortWatcher(manager._backend, info, 0.25,
                           lambda opened, closed: changes.put_nowait((opened, closed)),
-                          ended.set)
+                          ended.set, tasks=manager.tasks)
     watcher.start()
     try:
         assert watcher.in_container

@@ -106,6 +106,21 @@ async def test_baseline_follows_the_settings(tuned_baseline, api, docker_client)
 
 
 @pytest.fixture
+def extra_host_config(manager_config):
+    manager_config.update(memory_limit="256m",
+                          extra_host_config={"shm_size": "32m", "pids_limit": 64})
+
+
+async def test_extra_host_config_comes_after_ours(extra_host_config, api, docker_client):
+    created = await api.create()
+    host = inspect(docker_client, created["id"])["HostConfig"]
+    assert host["ShmSize"] == 32 * 2**20  # added
+    assert host["PidsLimit"] == 64  # replaces pids_limit (512)
+    assert host["Memory"] == host["MemorySwap"] == 256 * 2**20  # ours otherwise
+    assert host["CapDrop"] == ["ALL"] and host["Privileged"] is False
+
+
+@pytest.fixture
 def only_other_images(manager_config):
     manager_config["allowed_images"] = ["node:2?-alpine", "registry.example/*"]
 

@@ -181,12 +181,12 @@ async def test_large_streamed_output_arrives_whole(api, docker_client):
 
 async def test_kill_ends_the_jobs_of_a_terminal_shell_too(api, docker_client, jp_serverapp):
     """An interactive shell (with a tty) puts `cmd &` in a process group of its own: a kill
-    still ends it, since it is in the shell's session. Through the service the gateway uses."""
+    still ends it, since it is in the shell's session. Through the manager the gateway uses."""
     wc = await boot(api, docker_client, files=FILES)
-    service = jp_serverapp.web_app.settings["container_service"]
-    info = await service.containers.require_running(wc.id)
-    process = await service.processes.spawn(info, "sh", [], terminal={"cols": 80, "rows": 24})
-    assert service.processes.get(wc.id, process.pid) is process
+    manager = jp_serverapp.web_app.settings["container_manager"]
+    info = await manager.require_running(wc.id)
+    process = await manager.spawn(info, "sh", [], terminal={"cols": 80, "rows": 24})
+    assert manager.process(wc.id, process.pid) is process
     await process.write("stty size; sleep 100 & echo $((40 + 2))done\n")
     output = b""
     async for chunk in process:  # the echo of the line shows "$((40 + 2))done", not "42done"
@@ -198,7 +198,7 @@ async def test_kill_ends_the_jobs_of_a_terminal_shell_too(api, docker_client, jp
     await process.kill()
     assert await asyncio.wait_for(process.wait(), 10) == 137
     assert _sleeps(wc) == ["0"]
-    assert service.processes.get(wc.id, process.pid) is None
+    assert manager.process(wc.id, process.pid) is None
 
 
 @pytest.mark.security_case(28)

@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from jupyter_container_manager.engine.engine import _READ_SIZE, STDERR, STDOUT, ExecStream
+from jupyter_container_manager.engine.docker_backend import _READ_SIZE, STDERR, STDOUT, ExecStream
 
 
 def frame(kind: int, payload: bytes) -> bytes:

@@ -15,10 +15,10 @@ import json
 import os
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 import docker
@@ -26,6 +26,12 @@ import docker.errors
 import requests.exceptions
 
 from ..core.errors import EngineUnavailable
+from ..core.models import LABEL_DISK, LABEL_ID, ContainerInfo
+from .backend import BackendConflict, BackendNotFound, BackendRefused, ContainerSpec
+from .disk import DiskQuota
+
+if TYPE_CHECKING:
+    from .docker_create import DockerCreation
 
 T = TypeVar("T")
 
@@ -46,11 +52,15 @@ def _hint(url: str) -> str:
 READ_WORKERS = 4
 
 
-class DockerEngine:
-    """One shared docker-py client behind a bounded pool of worker threads."""
+class DockerBackend:
+    """The EngineBackend of one Docker engine (backend.py): one shared docker-py client
+    behind a bounded pool of worker threads. ``creation`` makes containers
+    (docker_create.py); without it the backend runs everything but :meth:`create`."""
 
-    def __init__(self, url: str = "", *, workers: int = 8, timeout: float = 60.0):
+    def __init__(self, url: str = "", *, workers: int = 8, timeout: float = 60.0,
+                 creation: DockerCreation | None = None):
         self.url = url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+        self._creation = creation
         self.timeout = timeout
         self._workers = max(2, workers)
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="jcm-docker")
@@ -113,7 +123,7 @@ class DockerEngine:
 
     async def exec_create(
         self,
-        docker_id: str,
+        ref: str,
         argv: list[str],
         *,
         stdin: bool = False,
@@ -122,9 +132,10 @@ class DockerEngine:
         workdir: str | None = None,
         user: str = "",
     ) -> str:
+        @self._translated
         def create(client):
             answer = client.api.exec_create(
-                docker_id,
+                ref,
                 argv,
                 stdout=True,
                 stderr=True,
@@ -193,7 +204,7 @@ class DockerEngine:
 
     async def exec_run(
         self,
-        docker_id: str,
+        ref: str,
         argv: list[str],
         *,
         stdin: bytes | None = None,
@@ -203,7 +214,7 @@ class DockerEngine:
     ) -> ExecResult:
         """Run argv to the end; collect stdout and stderr apart (each cut at ``limit``)."""
         exec_id = await self.exec_create(
-            docker_id, argv, stdin=stdin is not None, env=env, workdir=workdir
+            ref, argv, stdin=stdin is not None, env=env, workdir=workdir
         )
         stream = await self.exec_start(exec_id)
         out, err = bytearray(), bytearray()
@@ -229,6 +240,130 @@ class DockerEngine:
             collector.cancel()
             stream.close()
         return ExecResult(await stream.exit_code(), bytes(out), bytes(err), truncated)
+
+
+    # --- containers: the rest of the EngineBackend seam (engine/backend.py) -----------
+
+    async def create(self, spec: ContainerSpec) -> dict:
+        """Create, prepare and start the container of ``spec`` (docker_create.py)."""
+        if self._creation is None:
+            raise BackendRefused("this backend was built without a way to create containers")
+        return await self.run(self._creation.create_and_start, spec)
+
+    async def list(self, labels: dict[str, str | None]) -> list[dict]:
+        filters = {"label": [k if v is None else f"{k}={v}" for k, v in labels.items()]}
+        return await self.read(lambda c: c.api.containers(all=True, filters=filters))
+
+    async def inspect(self, ref: str) -> dict | None:
+        def inspect(client):
+            try:
+                return client.api.inspect_container(ref)
+            except docker.errors.NotFound:
+                return None
+
+        return await self.read(self._translated(inspect))
+
+    async def start(self, ref: str) -> None:
+        def start(client):
+            self._mount_disk(client, ref)
+            client.api.start(ref)
+
+        await self.run(self._translated(start))
+
+    async def stop(self, ref: str, timeout: float) -> None:
+        await self.run(self._translated(lambda c: c.api.stop(ref, timeout=timeout)))
+
+    async def restart(self, ref: str, timeout: float) -> None:
+        def restart(client):
+            self._mount_disk(client, ref)
+            client.api.restart(ref, timeout=timeout)
+
+        await self.run(self._translated(restart))
+
+    async def kill(self, ref: str, signal: str) -> None:
+        await self.run(self._translated(lambda c: c.api.kill(ref, signal=signal)))
+
+    async def remove(self, ref: str) -> None:
+        """Remove the container, its anonymous volumes and its disk (disk_limit)."""
+        def remove(client):
+            labels = self._labels(client, ref)
+            client.api.remove_container(ref, force=True, v=True)
+            if labels.get(LABEL_DISK) == "loop" and labels.get(LABEL_ID):
+                DiskQuota.release(client, labels[LABEL_ID])
+
+        await self.run(self._translated(remove))
+
+    async def sweep_disks(self, owner: str) -> int:
+        """Remove the disks (disk.py) of ``owner``'s containers that are gone: a server
+        stopped between removing a container and its disk. How many."""
+        if self._creation is None:
+            return 0
+        return await self.run(self._translated(lambda c: self._creation.disk.sweep(c, owner)))
+
+    @staticmethod
+    def _labels(client, ref: str) -> dict[str, str]:
+        try:
+            return client.api.inspect_container(ref)["Config"]["Labels"] or {}
+        except docker.errors.NotFound:
+            return {}
+
+    def _mount_disk(self, client, ref: str) -> None:
+        """Before a start: mount the container's disk again if the engine's host lost
+        the mount (a reboot); nothing for a container without one."""
+        labels = self._labels(client, ref)
+        if labels.get(LABEL_DISK) == "loop" and labels.get(LABEL_ID):
+            DiskQuota.ensure_mounted(client, labels[LABEL_ID])
+
+    async def rename(self, ref: str, name: str) -> None:
+        await self.run(self._translated(lambda c: c.api.rename(ref, name)))
+
+    async def put_archive(self, ref: str, path: str, data: bytes) -> None:
+        await self.run(self._translated(lambda c: c.api.put_archive(ref, path, data)))
+
+    async def get_archive(self, ref: str, path: str) -> bytes:
+        def get(client):
+            stream, _ = client.api.get_archive(ref, path)
+            return b"".join(stream)
+
+        return await self.run(self._translated(get))
+
+    async def events(self, labels: dict[str, str | None]) -> AsyncIterator[dict]:
+        filters = {"type": "container",
+                   "label": [k if v is None else f"{k}={v}" for k, v in labels.items()]}
+        # The engine's stream blocks: it is read on a thread of its own, never the pool's.
+        stream = await asyncio.to_thread(
+            lambda: self.client().events(decode=True, filters=filters))
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                event = await loop.run_in_executor(None, next, stream, None)
+                if event is None:
+                    return
+                yield event
+        finally:
+            stream.close()
+
+    def address_of(self, info: ContainerInfo) -> str:
+        """The container's address on its Docker network (this server runs beside it)."""
+        return info.address
+
+    @staticmethod
+    def _translated(fn: Callable[..., T]) -> Callable[..., T]:
+        """``fn(client)`` with Docker's refusals as the seam's: 404 BackendNotFound; 409,
+        or a container being removed, BackendConflict; others BackendRefused."""
+
+        def call(client):
+            try:
+                return fn(client)
+            except docker.errors.NotFound as err:
+                raise BackendNotFound(str(err.explanation or err)) from err
+            except docker.errors.APIError as err:
+                explanation = str(err.explanation or err)
+                if err.status_code == 409 or "removal" in explanation.lower():
+                    raise BackendConflict(explanation) from err
+                raise BackendRefused(explanation, err.status_code or 500) from err
+
+        return call
 
 
 class ExecStartError(Exception):
@@ -261,7 +396,7 @@ class ExecStream:
     the process's output at the pipe: memory stays bounded.
     """
 
-    def __init__(self, engine: DockerEngine, exec_id: str, reader, writer, *, tty: bool):
+    def __init__(self, engine: DockerBackend, exec_id: str, reader, writer, *, tty: bool):
         self.engine = engine
         self.exec_id = exec_id
         self.tty = tty
