@@ -74,7 +74,7 @@ class ContainerManager(LoggingConfigurable):
         True,
         help="""Run file operations and processes (not terminals) through a resident agent
         in each container (a Node.js script on one long-lived exec) instead of a
-        `docker exec` per call: a fork instead of ~85 ms. Images without `node` fall back
+        `docker exec` per call (a create, a start and an inspect on the engine). Images without `node` fall back
         to `docker exec` with the same behaviour. False: always `docker exec`.""",
     ).tag(config=True)
 

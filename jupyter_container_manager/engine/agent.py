@@ -1,7 +1,7 @@
 """The resident agent: one long-lived exec per container that runs the server's commands.
 
-A ``docker exec`` costs a create, a start (an HTTP upgrade) and an inspect on the engine:
-~85 ms here. The agent (engine/agent.js, run as ``node -e``) forks the same commands in
+A ``docker exec`` costs a create, a start (an HTTP upgrade) and an inspect on the engine.
+The agent (engine/agent.js, run as ``node -e``) forks the same commands in
 the container on request, over the one exec stream it was started with, so the same
 scripts give the same answers for a fork's cost. Each command is an :class:`AgentChannel`
 with ExecStream's interface (read frames, write stdin, exit code), so callers do not know

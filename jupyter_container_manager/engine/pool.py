@@ -1,8 +1,8 @@
 """The warm pool: started containers of the default image waiting to be handed out.
 
 ``boot`` and ``POST /containers`` with the defaults (no name, env, ports or other
-workdir; the default image) take one at once instead of creating one (Docker's
-create+start is ~350 ms here); the pool refills in the background, one container at a
+workdir; the default image) take one at once instead of creating one (a create and
+a start on the engine; the README's Performance table has the figures); the pool refills in the background, one container at a
 time. A pooled container carries its owner's labels from the start, under a Docker name
 no route looks up (models.pool_name); the hand-out renames it, so the state stays in
 Docker: a pooled container is never listed, counted against the quota, or stopped for
