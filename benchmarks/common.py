@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import ServerProcess  # noqa: E402
+from tests.support.servers import ServerProcess  # noqa: E402
 
 IMAGE = "jupyter-container-manager/node:24"
 BENCH_LABEL = "jupyter-container-manager.benchmark"
