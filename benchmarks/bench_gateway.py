@@ -4,10 +4,12 @@
   (pty-output), against the same through a raw docker exec tty socket (docker-py's
   hijacked socket). The tty's own line discipline echoes, so both measure transport only.
 - output throughput: a process printing N MiB, streamed as process-output frames, against
-  the raw exec stream (multiplexed frames read straight from the socket).
+  the raw exec stream (multiplexed frames read straight from the socket). Measured for
+  protocol version 1 (JSON text frames) and version 2 (binary frames, read and decoded
+  as the clients do: a streaming UTF-8 decoder per process) on two sockets.
 
 Rounds alternate ours and raw so both see the same engine and CPU. Prints p50/p95 and the
-ratios (targets: echo as close to raw as possible, throughput >= 0.7 of raw).
+ratios (targets: echo as close to raw as possible, throughput >= 0.8 of raw).
 
     .venv/bin/python benchmarks/bench_gateway.py [keystrokes] [MiB]
 """
@@ -15,6 +17,7 @@ ratios (targets: echo as close to raw as possible, throughput >= 0.7 of raw).
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import socket
 import sys
@@ -23,6 +26,7 @@ import time
 import docker
 from common import bench_server, percentile, print_table, summary
 
+from jupyter_container_manager.client.gateway import parse_output_frame
 from jupyter_container_manager.engine.docker_backend import DockerBackend
 
 try:  # parse frames as fast as a browser does, so the server is what is measured
@@ -41,16 +45,22 @@ ECHO_ONLY = "stty -icanon min 1; exec cat > /dev/null"
 # --- ours: over the WebSocket ------------------------------------------------------------
 
 
+V1 = ["jupyter-container-manager.v1"]
+V2 = ["jupyter-container-manager.v2", "jupyter-container-manager.v1"]
+
+
 class Socket:
     def __init__(self, connection):
         self.connection = connection
         self.ids = 0
+        self.decoders: dict = {}
 
     @classmethod
-    async def open(cls, server) -> Socket:
+    async def open(cls, server, offered: list[str] | None = V1) -> Socket:
         url = server.url.replace("http", "ws", 1) + "/container"
         return cls(await websocket_connect(HTTPRequest(url, headers=server.headers),
-                                           max_message_size=64 * 2**20))
+                                           max_message_size=64 * 2**20,
+                                           subprotocols=offered))
 
     async def send(self, event: str, data: dict, with_id: bool = True) -> str | None:
         frame = {"event": event, "data": data}
@@ -64,6 +74,14 @@ class Socket:
     async def frame(self) -> dict:
         message = await asyncio.wait_for(self.connection.read_message(), 60)
         assert message is not None, "socket closed"
+        if isinstance(message, bytes):  # v2 output: read and decoded as the clients do
+            event, data, payload = parse_output_frame(message)
+            key = (event, data.get("pid", data.get("terminalId")))
+            decoder = self.decoders.get(key)
+            if decoder is None:
+                decoder = self.decoders[key] = codecs.getincrementaldecoder("utf-8")("replace")
+            data["data"] = decoder.decode(payload)
+            return {"event": event, "data": data}
         return loads(message)
 
     async def request(self, event: str, data: dict) -> dict:
@@ -212,22 +230,27 @@ def main(keystrokes: int = 300, mib: int = 256, rounds: int = 3) -> None:
     size = mib * 2**20
     api = docker.APIClient()
     echo = {"ours": [], "pty": [], "raw": []}
-    throughput = {"ours": [], "raw": [], "engine": []}
+    throughput = {"ours": [], "v2": [], "raw": [], "engine": []}
     with bench_server() as server:
         loop = asyncio.new_event_loop()
         engine = DockerBackend()
         sock, container = loop.run_until_complete(ours(server, keystrokes, size, rounds))
         docker_id = f"jcm-{container['id']}"
+        sock_v2 = loop.run_until_complete(Socket.open(server, V2))
+        loop.run_until_complete(sock_v2.request("join-container",
+                                                {"containerId": container["id"]}))
         for _ in range(rounds):
             echo["raw"] += raw_echo(api, docker_id, keystrokes // rounds)
             echo["ours"] += loop.run_until_complete(ws_echo(sock, keystrokes // rounds))
             echo["pty"] += loop.run_until_complete(ws_pty_echo(sock, keystrokes // rounds))
             throughput["raw"].append(raw_throughput(api, docker_id, size))
             throughput["ours"].append(loop.run_until_complete(ws_throughput(sock, size)))
+            throughput["v2"].append(loop.run_until_complete(ws_throughput(sock_v2, size)))
             throughput["engine"].append(
                 loop.run_until_complete(engine_throughput(engine, docker_id, size)))
         loop.run_until_complete(engine.close())
         sock.connection.close()
+        sock_v2.connection.close()
         loop.close()
         server.request("DELETE", f"containers/{container['id']}")
 
@@ -238,15 +261,16 @@ def main(keystrokes: int = 300, mib: int = 256, rounds: int = 3) -> None:
         ("echo, pty-open terminal", summary(echo["pty"]), summary(echo["raw"])),
     ])
     print()
-    print(f"{'output throughput, MiB/s':<28}{'ours':>8}{'raw':>8}{'ratio':>7}"
-          f"{'engine':>8}{'ratio':>7}")
+    print(f"{'output throughput, MiB/s':<28}{'v1':>8}{'v2':>8}{'raw':>8}{'v1/raw':>8}"
+          f"{'v2/raw':>8}{'engine':>8}{'v2/eng':>8}")
     for label, pick in (("  median of rounds", lambda v: percentile(v, 50)),
                         ("  best round", max)):
-        ours_, raw_, engine_ = (pick(throughput[k]) for k in ("ours", "raw", "engine"))
-        print(f"{label:<28}{ours_:>8.1f}{raw_:>8.1f}{ours_ / raw_:>7.2f}"
-              f"{engine_:>8.1f}{ours_ / engine_:>7.2f}")
-    print("(raw: docker-py's exec socket read with recv_into, no parsing; engine: the "
-          "asyncio exec stream the gateway reads; ratio = ours / that; target >= 0.70)")
+        v1_, v2_, raw_, engine_ = (pick(throughput[k]) for k in ("ours", "v2", "raw", "engine"))
+        print(f"{label:<28}{v1_:>8.1f}{v2_:>8.1f}{raw_:>8.1f}{v1_ / raw_:>8.2f}"
+              f"{v2_ / raw_:>8.2f}{engine_:>8.1f}{v2_ / engine_:>8.2f}")
+    print("(v1: JSON text frames; v2: binary frames; raw: docker-py's exec socket read with "
+          "recv_into, no parsing; engine: the asyncio exec stream the gateway reads; "
+          "target: v2 >= 0.80 of raw)")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import docker
 import requests
 import websocket
 from common import ROOT, bench_server, summary, timed
-from tests.servers import free_port  # noqa: E402
+from tests.support.servers import free_port  # noqa: E402
 
 APP = (ROOT / "tests" / "proxy_app.js").read_text()
 MIB = 1024 * 1024

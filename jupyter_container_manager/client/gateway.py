@@ -1,7 +1,11 @@
 """The ``/container`` WebSocket, joined to one container: requests with ids, and pushes.
 
 Frames are ``{"event", "id"?, "data"}`` JSON both ways; the socket offers the protocol's
-versioned subprotocol (``protocol_generated.SUBPROTOCOL``). A request with an ``id`` gets
+versioned subprotocols, highest first (``protocol_generated.SUBPROTOCOLS``). From version
+2 on the server sends process and terminal output as binary frames; they are decoded
+here into the same ``process-output`` / ``pty-output`` pushes (``data`` a string), with
+one streaming UTF-8 decoder per process and terminal, so a character split between two
+frames comes out whole. A request with an ``id`` gets
 exactly one reply with that ``id`` (its result event, ``ok`` or ``error``); every frame
 without a pending ``id`` is a push and goes to ``on_push(event, data)``, called on the
 event loop. When the socket closes, pending requests fail and ``on_push("close", {})``
@@ -11,6 +15,7 @@ runs once.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import itertools
 import json
 from collections.abc import Callable
@@ -40,6 +45,7 @@ class Gateway:
         self._pending: dict[str, asyncio.Future] = {}
         self._ids = itertools.count(1)
         self._connecting: asyncio.Future | None = None
+        self._output = OutputFrames()
 
     @property
     def connected(self) -> bool:
@@ -76,7 +82,7 @@ class Gateway:
         )
         try:
             conn = await websocket_connect(
-                request, max_message_size=MAX_MESSAGE, subprotocols=[events.SUBPROTOCOL]
+                request, max_message_size=MAX_MESSAGE, subprotocols=list(events.SUBPROTOCOLS)
             )
         except HTTPClientError as err:
             hint = {403: " (the server refused the token)",
@@ -90,6 +96,7 @@ class Gateway:
                 code="ECONNREFUSED",
             ) from err
         self._conn = conn
+        self._output.clear()
         self._reader = asyncio.ensure_future(self._read(conn))
         try:
             event, data = await self.request(
@@ -153,6 +160,11 @@ class Gateway:
             self.on_push("close", {})
 
     def _dispatch(self, message) -> None:
+        if isinstance(message, bytes):
+            push = self._output.decode(message)
+            if push is not None:
+                self.on_push(*push)
+            return
         try:
             frame = json.loads(message)
             event = frame["event"]
@@ -163,6 +175,9 @@ class Gateway:
         if reply is not None and not reply.done():
             reply.set_result((event, data))
             return
+        tail = self._output.ended(event, data)  # the rest of its output first
+        if tail is not None:
+            self.on_push(*tail)
         self.on_push(event, data)
 
     async def close(self) -> None:
@@ -175,3 +190,72 @@ class Gateway:
             except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - closing anyway
                 self._reader.cancel()
             self._reader = None
+
+
+class OutputFrames:
+    """Binary output frames (version 2) as the pushes their text frames would be: one
+    streaming UTF-8 decoder per process and terminal (invalid bytes replaced, as the
+    server does for version 1)."""
+
+    def __init__(self):
+        self._decoders: dict[tuple[str, int | str], codecs.IncrementalDecoder] = {}
+
+    def clear(self) -> None:
+        """A new connection: nothing is pending."""
+        self._decoders.clear()
+
+    def decode(self, message: bytes) -> tuple[str, dict] | None:
+        """``(event, data)`` of a binary frame; None when it gives nothing yet (the start
+        of a character) or is of a kind this client does not know."""
+        try:
+            event, data, payload = parse_output_frame(message)
+        except ValueError:
+            return None
+        key = (event, data[_ENDS_FIELD[event]])
+        if data.get("replay"):
+            self._decoders.pop(key, None)  # a replay starts the terminal's output afresh
+        decoder = self._decoders.get(key)
+        if decoder is None:
+            decoder = self._decoders[key] = codecs.getincrementaldecoder("utf-8")("replace")
+        data["data"] = decoder.decode(payload)
+        if not data["data"] and len(data) == 2:
+            return None
+        return event, data
+
+    def ended(self, event: str, data) -> tuple[str, dict] | None:
+        """For a ``process-exit`` or ``pty-exit``: the output push of the bytes its
+        decoder still holds (an incomplete character at the end), if any."""
+        ends = _ENDS.get(event)
+        if ends is None or not isinstance(data, dict):
+            return None
+        output, field = ends
+        decoder = self._decoders.pop((output, data.get(field)), None)
+        tail = decoder.decode(b"", final=True) if decoder is not None else ""
+        return (output, {field: data.get(field), "data": tail}) if tail else None
+
+
+# The pushes that end an output, and the field naming whose.
+_ENDS = {events.PROCESS_EXIT: (events.PROCESS_OUTPUT, "pid"),
+         events.PTY_EXIT: (events.PTY_OUTPUT, "terminalId")}
+_ENDS_FIELD = {output: field for output, field in _ENDS.values()}
+_KINDS = {events.BINARY_PROCESS_OUTPUT: events.PROCESS_OUTPUT,
+          events.BINARY_PTY_OUTPUT: events.PTY_OUTPUT}
+
+
+def parse_output_frame(frame: bytes) -> tuple[str, dict, bytes]:
+    """``(event, fields, payload)`` of a binary output frame (the layout in
+    ``protocol_generated``): the fields of its text form but ``data``, and the undecoded
+    output. ValueError for a frame that is not one."""
+    if len(frame) < 4 or frame[0] not in _KINDS or frame[2] == 0:
+        raise ValueError("not a binary output frame")
+    event, flags, end = _KINDS[frame[0]], frame[1], 3 + frame[2]
+    if len(frame) < end:
+        raise ValueError("the frame ends inside its id")
+    target = frame[3:end].decode("utf-8")
+    data: dict = {_ENDS_FIELD[event]: int(target) if event == events.PROCESS_OUTPUT else target}
+    if flags & events.FLAG_DROPPED:
+        data["dropped"] = int.from_bytes(frame[end:end + 8], "big")
+        end += 8
+    if flags & events.FLAG_REPLAY:
+        data["replay"] = True
+    return event, data, frame[end:]

@@ -8,8 +8,28 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict, Union
 
-PROTOCOL_VERSION = 1
-SUBPROTOCOL = "jupyter-container-manager.v1"
+PROTOCOL_VERSION = 2
+SUBPROTOCOL = "jupyter-container-manager.v2"
+# Offered on every connect, highest version first (none: version 1).
+SUBPROTOCOLS = (
+    "jupyter-container-manager.v2",
+    "jupyter-container-manager.v1",
+)
+
+# From version 2 on, these pushes are binary frames: a header, then
+# the output's bytes. Integers are unsigned big-endian.
+#   kind (1 byte): which push: 1 process-output, 2 pty-output (a client ignores others)
+#   flags (1 byte): 0x01 stderr, 0x02 replay, 0x04 dropped follows; other bits are 0
+#   idLength (1 byte): n, the length of the id in bytes (1 to 255)
+#   id (n bytes): UTF-8: process-output's pid in decimal, pty-output's terminalId
+#   dropped (8 bytes): with flag 0x04 only: pty-output's dropped (bytes missed)
+#   data (the rest): the output's bytes: a process's as it wrote them, a terminal's as UTF-8
+BINARY_VERSION = 2
+BINARY_PROCESS_OUTPUT = 1
+BINARY_PTY_OUTPUT = 2
+FLAG_STDERR = 0x01
+FLAG_REPLAY = 0x02
+FLAG_DROPPED = 0x04
 
 # Events a client sends.
 JOIN_CONTAINER = "join-container"

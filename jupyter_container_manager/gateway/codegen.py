@@ -103,6 +103,33 @@ def _ts_interface(name: str, doc: str, fields: tuple[Field, ...]) -> str:
     return _ts_doc(doc, "") + f"export interface {name} {{\n{body}}}\n"
 
 
+def _binary_doc() -> list[str]:
+    return [f"{name} ({size}): {doc}" for name, size, doc in protocol.BINARY_LAYOUT]
+
+
+def _ts_binary() -> str:
+    layout = "".join(f" *   {line}\n" for line in _binary_doc())
+    return (
+        "/**\n"
+        f" * From version {protocol.BINARY_VERSION} on, these pushes are binary frames: a header,\n"
+        " * then the output's bytes (decode each pid's or terminal's frames with one\n"
+        " * streaming UTF-8 decoder). Integers are unsigned big-endian.\n"
+        f"{layout}"
+        " */\n"
+        f"export const BINARY_VERSION = {protocol.BINARY_VERSION};\n"
+        "/** The first byte of a binary frame: which push it is. */\n"
+        "export const BinaryKind = {\n"
+        + "".join(f"  {_pascal(name)}: {kind},\n" for name, kind in protocol.BINARY_KINDS.items())
+        + "} as const;\n"
+        "/** The bits of a binary frame's second byte. */\n"
+        "export const BinaryFlag = {\n"
+        f"  Stderr: {protocol.FLAG_STDERR},\n"
+        f"  Replay: {protocol.FLAG_REPLAY},\n"
+        f"  Dropped: {protocol.FLAG_DROPPED},\n"
+        "} as const;\n"
+    )
+
+
 def typescript() -> str:
     """``protocol.generated.ts``: names, payload interfaces, event maps, the version."""
     out = [
@@ -116,8 +143,13 @@ def typescript() -> str:
         "/* eslint-disable */\n",
         "/** The protocol version this client speaks. */\n"
         f"export const PROTOCOL_VERSION = {protocol.PROTOCOL_VERSION};\n",
-        "/** The WebSocket subprotocol that names it (offered on every connect). */\n"
+        "/** The WebSocket subprotocol that names it. */\n"
         f"export const SUBPROTOCOL = {_ts_string(protocol.SUBPROTOCOL)};\n",
+        "/**\n * The subprotocols a client offers on every connect, highest version first\n"
+        " * (the server picks the highest it speaks; none: version 1).\n */\n"
+        "export const SUBPROTOCOLS: readonly string[] = [\n"
+        + "".join(f"  {_ts_string(s)},\n" for s in protocol.SUBPROTOCOLS) + "];\n",
+        _ts_binary(),
         "/** Events a client sends. */\nexport const ClientEvent = {\n"
         + "".join(f"  {_pascal(name)}: {_ts_string(name)},\n" for name in protocol.CLIENT_EVENTS)
         + "} as const;\n",
@@ -239,7 +271,19 @@ def python() -> str:
         "from __future__ import annotations\n\n"
         "from typing import Any, Literal, TypedDict, Union\n\n"
         f"PROTOCOL_VERSION = {protocol.PROTOCOL_VERSION}\n"
-        f"SUBPROTOCOL = {json.dumps(protocol.SUBPROTOCOL)}\n\n"
+        f"SUBPROTOCOL = {json.dumps(protocol.SUBPROTOCOL)}\n"
+        "# Offered on every connect, highest version first (none: version 1).\n"
+        "SUBPROTOCOLS = (\n"
+        + "".join(f"    {json.dumps(s)},\n" for s in protocol.SUBPROTOCOLS) + ")\n\n"
+        f"# From version {protocol.BINARY_VERSION} on, these pushes are binary frames: a header, then\n"
+        "# the output's bytes. Integers are unsigned big-endian.\n"
+        + "".join(f"#   {line}\n" for line in _binary_doc())
+        + f"BINARY_VERSION = {protocol.BINARY_VERSION}\n"
+        + "".join(f"BINARY_{_constant(name)} = {kind}\n"
+                  for name, kind in protocol.BINARY_KINDS.items())
+        + f"FLAG_STDERR = {protocol.FLAG_STDERR:#04x}\n"
+        f"FLAG_REPLAY = {protocol.FLAG_REPLAY:#04x}\n"
+        f"FLAG_DROPPED = {protocol.FLAG_DROPPED:#04x}\n\n"
         "# Events a client sends.\n"
         + "".join(f"{_constant(n)} = {json.dumps(n)}\n" for n in protocol.CLIENT_EVENTS)
         + "\n# Events the server sends: replies and pushes.\n"

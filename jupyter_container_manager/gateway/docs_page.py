@@ -31,6 +31,25 @@ def _fields_html(fields: list[dict]) -> str:
             "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
+def _binary_html(binary: dict) -> list[str]:
+    events = ", ".join(f"<code>{escape(name)}</code> (kind {kind})"
+                       for name, kind in binary["events"].items())
+    rows = "".join(
+        f"<tr><td><code>{escape(part['field'])}</code></td><td>{escape(part['size'])}</td>"
+        f"<td>{escape(part['doc'])}</td></tr>" for part in binary["layout"])
+    return [
+        f"<h2 id='binary-frames'>Binary output frames (version {binary['since']} on)</h2>",
+        f"<p>From version {binary['since']} on, {events} pushes are binary frames; every "
+        "other frame stays JSON text. A frame is a header, then the output's bytes as they "
+        "came (a process's output undecoded, so a frame may end inside a multi-byte "
+        "character: decode each pid's or terminal's frames with one streaming UTF-8 "
+        "decoder). The frame stands for the JSON push with the same fields, "
+        "<code>data</code> being its bytes decoded. Integers are unsigned big-endian.</p>",
+        "<table><thead><tr><th>part</th><th>size</th><th>meaning</th></tr></thead><tbody>"
+        + rows + "</tbody></table>",
+    ]
+
+
 def render_html(described: dict, endpoint: str) -> str:
     """An HTML page for ``protocol.describe()``; ``endpoint`` is the socket's path."""
     parts = [
@@ -42,7 +61,8 @@ def render_html(described: dict, endpoint: str) -> str:
         "</head><body>",
         "<h1>WebSocket <code>" + escape(endpoint) + "</code></h1>",
         "<p>JSON text frames <code>{\"event\": name, \"id\"?: requestId, \"data\": {...}}</code> "
-        "both ways. A request with an <code>id</code> gets exactly one reply carrying that id: "
+        "both ways (from version 2 on, output pushes are <a href='#binary-frames'>binary "
+        "frames</a>). A request with an <code>id</code> gets exactly one reply carrying that id: "
         "its result event, <code>ok {}</code> where none is named, or "
         "<code>error {message, code}</code>. Pushes carry no id. Requests about one terminal "
         "(<code>terminalId</code>) or one process (<code>pid</code>) apply in the order they "
@@ -54,7 +74,12 @@ def render_html(described: dict, endpoint: str) -> str:
         "<code>Sec-WebSocket-Protocol</code>; the server answers with the highest version it "
         "speaks among those offered (versions: "
         + ", ".join(str(v) for v in described["versions"]) + "). A client that offers none, "
-        "or none of these, is answered without one and speaks the current version.</p>",
+        "or none of these, is answered without one and speaks version 1. A client that "
+        "speaks several offers them highest first, e.g. <code>"
+        + escape(", ".join(f"jupyter-container-manager.v{v}"
+                           for v in sorted(described["versions"], reverse=True)))
+        + "</code>.</p>",
+        *_binary_html(described["binary"]),
         "<h2>Client events</h2>",
     ]
     for name, event in described["client"].items():

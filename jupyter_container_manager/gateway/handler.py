@@ -8,12 +8,12 @@ the upgrade is the socket session's (``gateway/session.py``): this class only mo
 The protocol is versioned by subprotocol, as Jupyter's kernel socket is: a client offers
 ``jupyter-container-manager.v<N>`` and the server selects the highest version it speaks
 among those offered (``protocol.select_subprotocol``). A client that offers none still
-works and speaks the current version; so does one that offers none of ours: as RFC 6455
-says, the answer then names no subprotocol (a browser that offered some fails such a
-handshake itself).
+works and speaks version 1 (JSON text frames only); so does one that offers none of ours:
+as RFC 6455 says, the answer then names no subprotocol (a browser that offered some fails
+such a handshake itself). From version 2 on, output pushes are binary frames.
 
 A browser cannot set headers on a WebSocket, so a page with a token offers it as a
-subprotocol too, as Kubernetes does: ``Sec-WebSocket-Protocol: jupyter-container-manager.v1,
+subprotocol too, as Kubernetes does: ``Sec-WebSocket-Protocol: jupyter-container-manager.v2,
 base64url.bearer.authorization.jupyter-container-manager.<base64url token>``. It is read
 before Jupyter authenticates (as ``Authorization: token ...``, so any IdentityProvider
 judges it) and never echoed. A handshake never sets a cookie: a token authenticates this
@@ -127,6 +127,8 @@ class ContainerGateway(JSONErrors, ServiceMixin, WebSocketMixin, WebSocketHandle
         self.session = SocketSession(self.manager, self.rooms, outbox)
         # Preview URLs pushed to this socket fit how its browser reached the server.
         self.session.preview_origin = (self.request.protocol, self.request.host)
+        # Output as binary frames from version 2 on; version 1 without a subprotocol.
+        self.session.version = protocol.version_of(self.selected_subprotocol)
         self._last_frame = IOLoop.current().time()
         self._watch_idle(manager.ws_idle_timeout)
 

@@ -10,6 +10,9 @@ A client that takes none of the bytes handed to the network for ``stall_timeout`
 seconds (it stopped reading) is given up: the outbox closes and calls ``on_stall``,
 which closes the socket. ``progress`` tells how many bytes the network has taken so far,
 so a large frame going out slowly but steadily is never taken for a stall.
+
+Frames are text (UTF-8 JSON) unless queued with ``binary=True``; ``send(frame)`` sends a
+text frame, ``send(frame, True)`` a binary one (as Tornado's ``write_message``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class OutboxStalled(Exception):
 
 
 class Outbox:
-    def __init__(self, send: Callable[[bytes], Awaitable[None]], limit: int, *,
+    def __init__(self, send: Callable[..., Awaitable[None]], limit: int, *,
                  stall_timeout: float = 0, progress: Callable[[], int] | None = None,
                  on_stall: Callable[[], None] | None = None):
         self.limit = limit
@@ -45,7 +48,7 @@ class Outbox:
         self.dropped = 0  # frames refused by ``offer``
         self.closed = False
         self._send = send
-        self._queue: deque[tuple[bytes, int]] = deque()
+        self._queue: deque[tuple[bytes, int, bool]] = deque()
         self._has_frames = asyncio.Event()
         self._has_room = asyncio.Event()
         self._has_room.set()
@@ -54,14 +57,14 @@ class Outbox:
     def _fits(self, size: int) -> bool:
         return self.size == 0 or self.size + size <= self.limit
 
-    def _enqueue(self, text: bytes, size: int) -> None:
-        self._queue.append((text, size))
+    def _enqueue(self, text: bytes, size: int, binary: bool = False) -> None:
+        self._queue.append((text, size, binary))
         self.size += size
         if self.size >= self.limit:
             self._has_room.clear()
         self._has_frames.set()
 
-    def offer(self, text: bytes, *, droppable: bool = True) -> bool:
+    def offer(self, text: bytes, *, droppable: bool = True, binary: bool = False) -> bool:
         """Queue a frame now; a droppable one is refused (False) while the queue is full.
         A frame that is not droppable (status pushes, a few bytes) is always queued."""
         if self.closed:
@@ -70,10 +73,10 @@ class Outbox:
         if droppable and not self._fits(size):
             self.dropped += 1
             return False
-        self._enqueue(text, size)
+        self._enqueue(text, size, binary)
         return True
 
-    async def put(self, text: bytes) -> None:
+    async def put(self, text: bytes, binary: bool = False) -> None:
         """Queue a frame, waiting while the queue is full."""
         size = len(text)
         while not self.closed and not self._fits(size):
@@ -81,7 +84,7 @@ class Outbox:
             await self._has_room.wait()
         if self.closed:
             raise OutboxClosed()
-        self._enqueue(text, size)
+        self._enqueue(text, size, binary)
 
     async def _write(self) -> None:
         try:
@@ -89,12 +92,12 @@ class Outbox:
                 while not self._queue:
                     self._has_frames.clear()
                     await self._has_frames.wait()
-                text, size = self._queue.popleft()
+                text, size, binary = self._queue.popleft()
                 try:
                     if self.stall_timeout > 0:
-                        await self._send_watched(text)
+                        await self._send_watched(text, binary)
                     else:
-                        await self._send(text)
+                        await self._sent(text, binary)
                 finally:
                     self.size -= size
                     if self._fits(1) and self.size < self.limit:
@@ -111,11 +114,14 @@ class Outbox:
             if self.stalled and self._on_stall is not None:
                 self._on_stall()
 
-    async def _send_watched(self, text: bytes) -> None:
+    def _sent(self, text: bytes, binary: bool) -> Awaitable[None]:
+        return self._send(text, True) if binary else self._send(text)
+
+    async def _send_watched(self, text: bytes, binary: bool = False) -> None:
         """Send one frame; OutboxStalled once the network took no byte for the stall
         timeout (without ``progress``: once the frame is that long on its way)."""
         loop = asyncio.get_running_loop()
-        sending = asyncio.ensure_future(self._send(text))
+        sending = asyncio.ensure_future(self._sent(text, binary))
         sending.add_done_callback(_retrieve)  # also when given up, or when we are cancelled
         last, since = self._taken(), loop.time()
         while True:

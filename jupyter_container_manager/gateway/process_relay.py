@@ -8,7 +8,9 @@ Output is relayed by two tasks: one reads the process's output into a small buff
 and server memory stays bounded), the other sends whatever the buffer holds as one
 ``process-output`` frame and waits until the socket has taken it. Under load, chunks
 gather into large frames (few frames, high throughput); when idle, each chunk goes out
-at once (a keystroke echo is not delayed).
+at once (a keystroke echo is not delayed). With ``send_bytes`` (a socket that takes
+binary frames) the bytes go as they came, without decoding; otherwise they are decoded
+as UTF-8 incrementally (a character split between two reads is sent whole).
 """
 
 from __future__ import annotations
@@ -23,15 +25,17 @@ from ..core.input_queue import InputQueue
 log = logging.getLogger(__name__)
 
 Send = Callable[[str, dict], Awaitable[None]]
+SendBytes = Callable[[int, list[bytes]], Awaitable[None]]  # (pid, chunks)
 
 
 class ProcessRelay:
     BUFFER = 1024**2  # bytes of output read ahead of the socket
 
-    def __init__(self, process, send: Send):
+    def __init__(self, process, send: Send, send_bytes: SendBytes | None = None):
         self.process = process
         self.pid: int = process.pid
         self._send = send
+        self._send_bytes = send_bytes
         self._input = InputQueue(f"Process {self.pid}")
         self._output: list[bytes] = []
         self._output_size = 0
@@ -100,9 +104,14 @@ class ProcessRelay:
                 self._has_output.clear()
                 chunks, self._output, self._output_size = self._output, [], 0
                 self._has_room.set()
-                text = decoder.decode(b"".join(chunks), final=self._ended and not self._output)
-                if text:
-                    await self._send("process-output", {"pid": self.pid, "data": text})
+                if self._send_bytes is not None:
+                    if any(chunks):
+                        await self._send_bytes(self.pid, chunks)
+                else:
+                    text = decoder.decode(b"".join(chunks),
+                                          final=self._ended and not self._output)
+                    if text:
+                        await self._send("process-output", {"pid": self.pid, "data": text})
                 if self._ended and not self._output:
                     break
             try:

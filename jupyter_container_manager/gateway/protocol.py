@@ -12,7 +12,15 @@ according to ``data[variant_key]``.
 
 The protocol is versioned: a client offers ``jupyter-container-manager.v<N>`` as a
 WebSocket subprotocol and the server selects the highest version it speaks among those
-offered (``select_subprotocol``).
+offered (``select_subprotocol``). A client that offers none of ours speaks version 1.
+
+Version 2 has the same events. Only ``process-output`` and ``pty-output`` pushes change
+form: they go as binary WebSocket frames, a small header and then the output's bytes as
+they came (``BINARY_LAYOUT``; ``binary_frame`` writes one, ``parse_binary_frame`` reads
+one). Process output is passed through undecoded: a frame may end inside a multi-byte
+character, so a client decodes each process's (or terminal's) frames with one streaming
+UTF-8 decoder, which replaces invalid bytes as the server does for version 1. Every other
+frame, both ways, is JSON text as in version 1.
 """
 
 from __future__ import annotations
@@ -33,9 +41,13 @@ except ImportError:  # pragma: no cover - orjson is a dependency; json is the fa
 log = logging.getLogger(__name__)
 
 PROTOCOL_NAME = "jupyter-container-manager"
-PROTOCOL_VERSIONS = (1,)  # the versions this server speaks
+PROTOCOL_VERSIONS = (1, 2)  # the versions this server speaks
 PROTOCOL_VERSION = max(PROTOCOL_VERSIONS)  # the current one, which the clients offer
 SUBPROTOCOL = f"{PROTOCOL_NAME}.v{PROTOCOL_VERSION}"
+# What the clients offer, highest first: the server picks the highest it speaks.
+SUBPROTOCOLS = tuple(f"{PROTOCOL_NAME}.v{v}" for v in sorted(PROTOCOL_VERSIONS, reverse=True))
+BASE_VERSION = 1  # the version of a socket that offers none of ours
+BINARY_VERSION = 2  # the first version that sends output as binary frames
 _VERSIONED = re.compile(rf"^{re.escape(PROTOCOL_NAME)}\.v([1-9][0-9]{{0,5}})$")
 
 MAX_ID_LENGTH = 128
@@ -439,6 +451,11 @@ def server_frame(event: str, data: dict, request_id: str | int | None = None) ->
     is a server bug: under ``JCM_STRICT_PROTOCOL`` (the tests) it raises; otherwise it is
     logged (once per kind of mistake) and sent all the same, since clients read frames
     leniently and a push dropped for a schema mistake would break them more."""
+    _check_or_report(event, data, request_id)
+    return encode(event, data, request_id)
+
+
+def _check_or_report(event: str, data: Any, request_id: str | int | None = None) -> None:
     try:
         check_server_frame(event, data, request_id)
     except ProtocolViolation as err:
@@ -448,18 +465,93 @@ def server_frame(event: str, data: dict, request_id: str | int | None = None) ->
         if str(err) not in _logged and len(_logged) < 1000:
             _logged.add(str(err))
             log.error("the server sent a frame that breaks the protocol table: %s", err)
-    return encode(event, data, request_id)
+
+
+# --- binary output frames (version 2) ----------------------------------------------------
+
+# The pushes sent as binary frames from version 2 on; the number is the frame's first byte.
+BINARY_KINDS = {"process-output": 1, "pty-output": 2}
+# The field each one's id stands for.
+BINARY_TARGETS = {"process-output": "pid", "pty-output": "terminalId"}
+FLAG_STDERR = 0x01  # the bytes came from stderr (unset today: a spawned process's stderr
+                    # is merged into its stdout); a client adds them to the same output
+FLAG_REPLAY = 0x02  # pty-output's replay: true
+FLAG_DROPPED = 0x04  # pty-output's dropped follows the id
+MAX_BINARY_ID = 255  # bytes of the id (its length is one byte)
+BINARY_LAYOUT: tuple[tuple[str, str, str], ...] = (
+    # (field, size, meaning); integers are unsigned big-endian
+    ("kind", "1 byte", "which push: 1 process-output, 2 pty-output (a client ignores others)"),
+    ("flags", "1 byte", "0x01 stderr, 0x02 replay, 0x04 dropped follows; other bits are 0"),
+    ("idLength", "1 byte", "n, the length of the id in bytes (1 to 255)"),
+    ("id", "n bytes", "UTF-8: process-output's pid in decimal, pty-output's terminalId"),
+    ("dropped", "8 bytes", "with flag 0x04 only: pty-output's dropped (bytes missed)"),
+    ("data", "the rest", "the output's bytes: a process's as it wrote them, a terminal's as UTF-8"),
+)
+
+
+def binary_frame(event: str, data: dict, payload: bytes | list[bytes]) -> bytes:
+    """A version 2 output push as a binary frame (``BINARY_LAYOUT``). ``data`` holds the
+    push's fields but ``data``, whose bytes are ``payload`` (one bytes, or chunks joined
+    here once). Checked against the table first, as ``server_frame`` checks a text frame."""
+    _check_or_report(event, {**data, "data": ""})
+    kind = BINARY_KINDS.get(event)
+    if kind is None:
+        raise ProtocolViolation(f"{event}: not sent as a binary frame")
+    target_field = BINARY_TARGETS[event]
+    extra = set(data) - {target_field, "replay", "dropped"}
+    if extra:
+        raise ProtocolViolation(f"{event}: {sorted(extra)} have no place in a binary frame")
+    target = str(data[target_field]).encode("utf-8")
+    if not 0 < len(target) <= MAX_BINARY_ID:
+        raise ProtocolViolation(f"{event}: its {target_field} must be 1 to "
+                                f"{MAX_BINARY_ID} bytes long")
+    flags = FLAG_REPLAY if data.get("replay") else 0
+    dropped = data.get("dropped") or 0
+    head = [bytes((kind, flags | (FLAG_DROPPED if dropped else 0), len(target))), target]
+    if dropped:
+        head.append(min(dropped, 2**64 - 1).to_bytes(8, "big"))
+    if isinstance(payload, list):
+        return b"".join(head + payload)
+    return b"".join((*head, payload))
+
+
+def parse_binary_frame(frame: bytes) -> tuple[str, dict, bytes]:
+    """``(event, fields, payload)`` of a binary frame: the fields as the text frame has
+    them but ``data`` (the payload's undecoded bytes). ValueError when it is malformed."""
+    events = {kind: event for event, kind in BINARY_KINDS.items()}
+    if len(frame) < 3 or frame[0] not in events:
+        raise ValueError("not a binary output frame")
+    event, flags, length = events[frame[0]], frame[1], frame[2]
+    end = 3 + length
+    if length == 0 or len(frame) < end:
+        raise ValueError("the frame ends inside its id")
+    target = bytes(frame[3:end]).decode("utf-8")
+    fields: dict = {BINARY_TARGETS[event]: int(target) if event == "process-output" else target}
+    if flags & FLAG_REPLAY:
+        fields["replay"] = True
+    if flags & FLAG_DROPPED:
+        if len(frame) < end + 8:
+            raise ValueError("the frame ends inside its dropped count")
+        fields["dropped"] = int.from_bytes(frame[end:end + 8], "big")
+        end += 8
+    return event, fields, bytes(frame[end:])
 
 
 def select_subprotocol(offered: list[str]) -> str | None:
     """The subprotocol the server answers with: the highest version of ours among those
     offered. None when none is ours (as RFC 6455 has it, the answer then names none; the
-    socket speaks the current version, as it does for a client that offers nothing)."""
+    socket speaks version 1, as it does for a client that offers nothing)."""
     versions = [
         int(match.group(1)) for match in map(_VERSIONED.match, offered) if match is not None
     ]
     spoken = [version for version in versions if version in PROTOCOL_VERSIONS]
     return f"{PROTOCOL_NAME}.v{max(spoken)}" if spoken else None
+
+
+def version_of(selected: str | None) -> int:
+    """The version a socket speaks, by the subprotocol selected for it (None: version 1)."""
+    match = _VERSIONED.match(selected or "")
+    return int(match.group(1)) if match is not None else BASE_VERSION
 
 
 def reply_event(event: str) -> str:
@@ -483,6 +575,11 @@ def describe() -> dict:
     return {
         "subprotocol": SUBPROTOCOL,
         "versions": list(PROTOCOL_VERSIONS),
+        "binary": {
+            "since": BINARY_VERSION,
+            "events": dict(BINARY_KINDS),
+            "layout": [{"field": f, "size": n, "doc": d} for f, n, d in BINARY_LAYOUT],
+        },
         "client": {
             e.name: {
                 "doc": e.doc, "reply": reply_event(e.name), "fields": fields_json(e.fields),

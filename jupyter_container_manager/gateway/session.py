@@ -11,7 +11,9 @@ and a kill follows the input sent before it. A request with an ``id`` gets exact
 reply with that id.
 
 Every frame out, replies and pushes alike, is checked against the same table
-(``protocol.server_frame``; the rooms and terminals push through ``push``).
+(``protocol.server_frame``; the rooms and terminals push through ``push``). A socket that
+speaks version 2 gets process and terminal output as binary frames
+(``protocol.binary_frame``): a process's bytes pass through undecoded.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class SocketSession:
         self._chains: dict[Hashable, deque[Request]] = {}  # per target, in arrival order
         self._joining = asyncio.Lock()  # operations sent right after a join wait for it
         self.closed = False
+        self.version = protocol.BASE_VERSION  # the handler sets the negotiated one
         self.table = {
             "join-container": self.join_container,
             "fs-operation": self.fs_operation,
@@ -158,7 +161,16 @@ class SocketSession:
     # --- pushes out (called by rooms and terminals) -----------------------------------
 
     def push(self, event: str, data: dict, droppable: bool = False) -> bool:
+        if event == "pty-output" and self.version >= protocol.BINARY_VERSION:
+            fields = {name: value for name, value in data.items() if name != "data"}
+            frame = protocol.binary_frame(event, fields, data["data"].encode("utf-8"))
+            return self.outbox.offer(frame, droppable=droppable, binary=True)
         return self.outbox.offer(protocol.server_frame(event, data), droppable=droppable)
+
+    async def _send_output(self, pid: int, chunks: list[bytes]) -> None:
+        """A process's output as it came, in one binary frame (version 2 on)."""
+        await self.outbox.put(protocol.binary_frame("process-output", {"pid": pid}, chunks),
+                              binary=True)
 
     # --- the joined container ------------------------------------------------------------
 
@@ -272,7 +284,8 @@ class SocketSession:
         if self.closed:
             await _quietly(process.kill("KILL"))
             raise OutboxClosed()
-        relay = ProcessRelay(process, self._send)
+        relay = ProcessRelay(process, self._send, self._send_output
+                             if self.version >= protocol.BINARY_VERSION else None)
         self.processes[relay.pid] = relay
 
         def relay_done(done: ProcessRelay) -> None:

@@ -10,7 +10,7 @@ import { ContainerClient } from './client';
 import { ContainerManagerModel } from './model';
 import { ExplorerController } from './panel/explorer';
 import { PreviewWidget } from './preview';
-import { IWebSocketLike, SUBPROTOCOL, containerSocketUrl } from './socket';
+import { IWebSocketLike, SUBPROTOCOLS, containerSocketUrl } from './socket';
 import { SocketPool } from './sockets';
 import { ContainerTerminal } from './terminal';
 import { IContainerManager, IContainerManagerSettings } from './tokens';
@@ -26,7 +26,7 @@ export class ContainerManager implements IContainerManager {
   constructor(serverSettings: ServerConnection.ISettings) {
     this.sockets = new SocketPool({
       url: () => containerSocketUrl(serverSettings),
-      protocols: [SUBPROTOCOL],
+      protocols: [...SUBPROTOCOLS],
       factory: (url, protocols) =>
         new serverSettings.WebSocket(
           url,

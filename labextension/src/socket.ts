@@ -10,7 +10,8 @@ export * from './webcontainer/socket';
 export {
   ClientEvent,
   ServerEvent,
-  SUBPROTOCOL
+  SUBPROTOCOL,
+  SUBPROTOCOLS
 } from './webcontainer/protocol.generated';
 
 /**

@@ -18,6 +18,7 @@ export class FakeSocket implements IWebSocketLike {
   onclose: ((ev: any) => any) | null = null;
   onerror: ((ev: any) => any) | null = null;
   onmessage: ((ev: { data: any }) => any) | null = null;
+  binaryType = 'blob';
 
   send(data: string): void {
     if (this.readyState !== 1) {
@@ -42,6 +43,11 @@ export class FakeSocket implements IWebSocketLike {
     this.onmessage?.({
       data: typeof frame === 'string' ? frame : JSON.stringify(frame)
     });
+  }
+
+  /** A binary frame, as a browser delivers it with binaryType 'arraybuffer'. */
+  receiveBinary(bytes: Uint8Array): void {
+    this.onmessage?.({ data: bytes.slice().buffer });
   }
 
   drop(): void {

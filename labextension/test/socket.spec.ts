@@ -168,6 +168,51 @@ describe('ContainerSocket', () => {
     expect(outputs).toEqual([]);
   });
 
+  it('reads binary output frames into the pushes their text frames would be', async () => {
+    await connected();
+    expect(fakes.current().binaryType).toBe('arraybuffer');
+    const outputs: unknown[] = [];
+    const exits: unknown[] = [];
+    socket.on('process-output', data => outputs.push(data));
+    socket.on('process-exit', data => exits.push(data));
+    const euro = new TextEncoder().encode('€'); // e2 82 ac
+    fakes
+      .current()
+      .receiveBinary(outputFrame(1, 0, '42', [0x61, euro[0], euro[1]]));
+    fakes.current().receiveBinary(outputFrame(1, 0, '42', [euro[2], 0x62]));
+    fakes.current().receiveBinary(outputFrame(1, 0, '7', [0xff, 0x63]));
+    // An incomplete character at the very end comes out before the exit.
+    fakes.current().receiveBinary(outputFrame(1, 0, '42', [euro[0]]));
+    fakes
+      .current()
+      .receive({ event: 'process-exit', data: { pid: 42, exitCode: 0 } });
+    expect(outputs).toEqual([
+      { pid: 42, data: 'a' },
+      { pid: 42, data: '€b' },
+      { pid: 7, data: '\ufffdc' },
+      { pid: 42, data: '\ufffd' }
+    ]);
+    expect(exits).toEqual([{ pid: 42, exitCode: 0 }]);
+  });
+
+  it('reads terminal frames with their replay and dropped flags', async () => {
+    await connected();
+    const outputs: unknown[] = [];
+    socket.on('pty-output', data => outputs.push(data));
+    const text = [...new TextEncoder().encode('hé')];
+    fakes.current().receiveBinary(outputFrame(2, 2, 'term', text));
+    const dropped = [0, 0, 0, 1, 0, 0, 1, 2]; // 2**32 + 258
+    fakes
+      .current()
+      .receiveBinary(outputFrame(2, 4, 'term', [...dropped, 0x21]));
+    fakes.current().receiveBinary(outputFrame(9, 0, 'x', [0x21])); // unknown: ignored
+    fakes.current().receiveBinary(new Uint8Array([2, 0])); // too short: ignored
+    expect(outputs).toEqual([
+      { terminalId: 'term', replay: true, data: 'hé' },
+      { terminalId: 'term', dropped: 2 ** 32 + 258, data: '!' }
+    ]);
+  });
+
   it('reports error frames without a pending id, and survives garbage frames', async () => {
     await connected();
     const errors: SocketRequestError[] = [];
@@ -381,3 +426,14 @@ describe('ContainerSocket.rejoin', () => {
     socket.dispose();
   });
 });
+
+/** A binary output frame: kind, flags, the id length-prefixed, then the rest. */
+function outputFrame(
+  kind: number,
+  flags: number,
+  id: string,
+  rest: number[]
+): Uint8Array {
+  const idBytes = [...new TextEncoder().encode(id)];
+  return new Uint8Array([kind, flags, idBytes.length, ...idBytes, ...rest]);
+}

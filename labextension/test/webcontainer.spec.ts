@@ -163,13 +163,18 @@ describe('URLs and credentials', () => {
   });
 
   it('offers the token as a subprotocol, base64url, next to the one the server echoes', () => {
-    expect(socketProtocols()).toEqual([SOCKET_PROTOCOL]);
+    expect(SOCKET_PROTOCOL).toBe('jupyter-container-manager.v2');
+    expect(socketProtocols()).toEqual([
+      SOCKET_PROTOCOL,
+      'jupyter-container-manager.v1'
+    ]);
     expect(socketProtocols('tok')).toEqual([
       SOCKET_PROTOCOL,
+      'jupyter-container-manager.v1',
       `${TOKEN_PROTOCOL_PREFIX}dG9r`
     ]);
     // Any token survives: base64url of its UTF-8 bytes, without padding.
-    const odd = socketProtocols('ä?>~')[1].slice(TOKEN_PROTOCOL_PREFIX.length);
+    const odd = socketProtocols('ä?>~')[2].slice(TOKEN_PROTOCOL_PREFIX.length);
     expect(odd).toMatch(/^[A-Za-z0-9_-]+$/);
     const decoded = atob(odd.replace(/-/g, '+').replace(/_/g, '/'));
     const bytes = Uint8Array.from(decoded, c => c.charCodeAt(0));

@@ -231,15 +231,17 @@ async def test_operations_sent_right_after_a_join_wait_for_it(ws, api):
     (None, None),  # a client that offers none still works
     (["jupyter-container-manager.v1"], "jupyter-container-manager.v1"),
     (["jupyter-container-manager.v2", "jupyter-container-manager.v1"],
-     "jupyter-container-manager.v1"),  # the highest version this server speaks
-    (["jupyter-container-manager.v2"], None),  # none of ours: answered without one
+     "jupyter-container-manager.v2"),
+    (["jupyter-container-manager.v3", "jupyter-container-manager.v2"],
+     "jupyter-container-manager.v2"),  # the highest version this server speaks
+    (["jupyter-container-manager.v3"], None),  # none of ours: answered without one
 ])
 async def test_the_socket_negotiates_a_versioned_subprotocol(
     api, jp_http_port, jp_base_url, jp_auth_header, offered, selected
 ):
     from jupyter_container_manager.client import protocol_generated
 
-    assert protocol_generated.SUBPROTOCOL == "jupyter-container-manager.v1"
+    assert protocol_generated.SUBPROTOCOL == "jupyter-container-manager.v2"
     info = await api.create()
     url = f"ws://127.0.0.1:{jp_http_port}{jp_base_url}container"
     conn = await websocket_connect(HTTPRequest(url, headers=jp_auth_header),

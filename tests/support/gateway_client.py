@@ -2,6 +2,10 @@
 
 Every frame the server sends is kept in order; ``request`` sends a frame with a fresh id
 and waits for the reply with that id; ``push`` waits for a push. Every wait is bounded.
+
+A socket that speaks version 2 (``connect(..., subprotocols=[...])``) gets output as
+binary frames: each is kept undecoded in ``binary`` and, decoded by the Python client's
+``OutputFrames``, in ``frames`` as the push its text frame would be.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ import asyncio
 import itertools
 import json
 
+from jupyter_container_manager.client.gateway import OutputFrames, parse_output_frame
+
 DEFAULT_TIMEOUT = 15.0
 
 
@@ -17,7 +23,9 @@ class GatewayClient:
     def __init__(self, connection):
         self.connection = connection
         self.frames: list[dict] = []
-        self.raw: list[str] = []
+        self.raw: list[str | bytes] = []
+        self.binary: list[tuple[str, dict, bytes]] = []  # (event, fields, payload)
+        self._output = OutputFrames()
         self.closed = False
         self._ids = itertools.count(1)
         self._arrived = asyncio.Condition()
@@ -38,7 +46,17 @@ class GatewayClient:
                     self._arrived.notify_all()
                     return
                 self.raw.append(message)
-                self.frames.append(json.loads(message))
+                if isinstance(message, bytes):
+                    self.binary.append(parse_output_frame(message))
+                    push = self._output.decode(message)
+                    if push is not None:
+                        self.frames.append({"event": push[0], "data": push[1]})
+                else:
+                    frame = json.loads(message)
+                    tail = self._output.ended(frame["event"], frame.get("data"))
+                    if tail is not None and "id" not in frame:
+                        self.frames.append({"event": tail[0], "data": tail[1]})
+                    self.frames.append(frame)
                 self._arrived.notify_all()
 
     async def wait_for(self, match, timeout: float = DEFAULT_TIMEOUT, start: int = 0) -> dict:

@@ -29,6 +29,18 @@ import { WebContainer } from '__BASE__webcontainer-client/webcontainer.js?token=
 
 const results = (window.results = { steps: [] });
 const step = name => results.steps.push(name);
+// The sockets the client opens: the protocol they speak, the binary frames they get.
+const sockets = [];
+results.binaryFrames = 0;
+window.WebSocket = class extends window.WebSocket {
+  constructor(...args) {
+    super(...args);
+    sockets.push(this);
+    this.addEventListener('message', event => {
+      if (typeof event.data !== 'string') results.binaryFrames += 1;
+    });
+  }
+};
 const until = async (predicate, ms, what) => {
   const end = Date.now() + ms;
   while (!predicate()) {
@@ -155,6 +167,17 @@ try {
   await catReading;
   step('input');
 
+  // Output comes as binary frames (protocol v2): a character split between two
+  // frames is decoded whole.
+  const split = await wc.spawn('sh', ['-c', "printf 'a\\342\\202'; sleep 0.3; printf '\\254b'"]);
+  let splitOutput = '';
+  await timeout(split.output.pipeTo(
+    new WritableStream({ write(chunk) { splitOutput += chunk; } })
+  ), 15000, 'the split output');
+  results.split = splitOutput;
+  results.protocols = sockets.map(socket => socket.protocol);
+  step('split');
+
   await server.kill();
   results.serverExit = await timeout(server.exit, 15000, 'server exit');
   await timeout(reading, 5000, 'output stream closing');
@@ -233,7 +256,7 @@ def test_the_tutorial_flow_in_a_plain_page(lab_server: LabServer, browser, artif
     assert "failure" not in results, f"{results.get('failure')}\nsteps: {results['steps']}"
     assert results["steps"] == [
         "boot", "mount", "fs", "server-ready", "preview", "output", "watch", "errors",
-        "input", "kill", "export", "teardown",
+        "input", "split", "kill", "export", "teardown",
     ]
     assert results["workdir"] == "/home/tutorial"
     assert results["entries"] == [
@@ -272,6 +295,9 @@ def test_the_tutorial_flow_in_a_plain_page(lab_server: LabServer, browser, artif
     assert results["afterRm"] == ["package.json", "server.js", "src"]
 
     assert results["catExit"] == 137  # SIGKILL
+    assert results["split"] == "a€b"
+    assert results["protocols"] == ["jupyter-container-manager.v2"]
+    assert results["binaryFrames"] >= 3  # the server's log line and the split output
     assert results["serverExit"] == 137
     assert results["exported"] == ["package.json", "server.js", "src"]
     assert results["exportedServer"] is True

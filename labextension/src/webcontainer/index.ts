@@ -35,6 +35,7 @@ export {
   socketProtocols,
   endpointUrl,
   SOCKET_PROTOCOL,
+  SOCKET_PROTOCOLS,
   TOKEN_PROTOCOL_PREFIX
 } from './transport';
 export type { ITransport, ITransportOptions } from './transport';

@@ -8,10 +8,43 @@
 /* eslint-disable */
 
 /** The protocol version this client speaks. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
-/** The WebSocket subprotocol that names it (offered on every connect). */
-export const SUBPROTOCOL = 'jupyter-container-manager.v1';
+/** The WebSocket subprotocol that names it. */
+export const SUBPROTOCOL = 'jupyter-container-manager.v2';
+
+/**
+ * The subprotocols a client offers on every connect, highest version first
+ * (the server picks the highest it speaks; none: version 1).
+ */
+export const SUBPROTOCOLS: readonly string[] = [
+  'jupyter-container-manager.v2',
+  'jupyter-container-manager.v1',
+];
+
+/**
+ * From version 2 on, these pushes are binary frames: a header,
+ * then the output's bytes (decode each pid's or terminal's frames with one
+ * streaming UTF-8 decoder). Integers are unsigned big-endian.
+ *   kind (1 byte): which push: 1 process-output, 2 pty-output (a client ignores others)
+ *   flags (1 byte): 0x01 stderr, 0x02 replay, 0x04 dropped follows; other bits are 0
+ *   idLength (1 byte): n, the length of the id in bytes (1 to 255)
+ *   id (n bytes): UTF-8: process-output's pid in decimal, pty-output's terminalId
+ *   dropped (8 bytes): with flag 0x04 only: pty-output's dropped (bytes missed)
+ *   data (the rest): the output's bytes: a process's as it wrote them, a terminal's as UTF-8
+ */
+export const BINARY_VERSION = 2;
+/** The first byte of a binary frame: which push it is. */
+export const BinaryKind = {
+  ProcessOutput: 1,
+  PtyOutput: 2,
+} as const;
+/** The bits of a binary frame's second byte. */
+export const BinaryFlag = {
+  Stderr: 1,
+  Replay: 2,
+  Dropped: 4,
+} as const;
 
 /** Events a client sends. */
 export const ClientEvent = {

@@ -3,12 +3,17 @@
  * request/reply matched by id, push subscriptions, reconnect with backoff,
  * and, after a reconnect, the container joined again before anything else.
  *
+ * A server that speaks protocol version 2 sends process and terminal output
+ * as binary frames; they reach the subscribers as the same pushes, `data` a
+ * string (./binary).
+ *
  * One ContainerSocket serves one container (pushes such as `fs-change` do not
  * name their container, so a socket joins exactly one).
  *
  * Part of the browser WebContainer client: no JupyterLab or Lumino imports
  * (the panel re-exports it from ../socket).
  */
+import { messageBytes, OutputFrames } from './binary';
 import { disposable, Emitter, IDisposableLike, ISignalLike } from './emitter';
 import { ClientEvent, ServerEvent } from './protocol.generated';
 
@@ -24,6 +29,8 @@ export interface IFrame<T = any> {
 /** The part of the browser WebSocket that the client uses. */
 export interface IWebSocketLike {
   readonly readyState: number;
+  /** Set to 'arraybuffer': binary frames are read synchronously, in order. */
+  binaryType?: string;
   send(data: string): void;
   close(code?: number, reason?: string): void;
   onopen: ((ev: any) => any) | null;
@@ -313,6 +320,12 @@ export class ContainerSocket implements IDisposable {
       return;
     }
     this._ws = ws;
+    this._outputFrames.clear();
+    try {
+      ws.binaryType = 'arraybuffer';
+    } catch {
+      // a socket that only ever gets text
+    }
     ws.onopen = () => this._onOpen(ws);
     ws.onmessage = ev => this._onMessage(ws, ev.data);
     ws.onclose = () => this._onClose(ws);
@@ -390,6 +403,14 @@ export class ContainerSocket implements IDisposable {
     if (ws !== this._ws) {
       return;
     }
+    const bytes = typeof raw === 'string' ? null : messageBytes(raw);
+    if (bytes) {
+      const output = this._outputFrames.decode(bytes);
+      if (output) {
+        this._dispatch(output);
+      }
+      return;
+    }
     let frame: IFrame;
     try {
       frame = JSON.parse(typeof raw === 'string' ? raw : String(raw));
@@ -431,6 +452,14 @@ export class ContainerSocket implements IDisposable {
         )
       );
     }
+    const tail = this._outputFrames.ended(frame.event, frame.data);
+    if (tail) {
+      this._dispatch(tail); // the rest of its output before its end
+    }
+    this._dispatch(frame);
+  }
+
+  private _dispatch(frame: IFrame): void {
     const handlers = this._handlers.get(frame.event);
     if (handlers) {
       for (const handler of [...handlers]) {
@@ -551,6 +580,7 @@ export class ContainerSocket implements IDisposable {
     reject: (error: Error) => void;
   }[] = [];
   private _pending = new Map<number, IPending>();
+  private _outputFrames = new OutputFrames();
   private _outbox: IFrame[] = [];
   private _handlers = new Map<string, Set<PushHandler>>();
   private _hooks = new Set<RejoinHook>();

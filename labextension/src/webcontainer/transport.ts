@@ -5,7 +5,7 @@
  * adds the token and the XSRF header, and its shared sockets).
  */
 import { ContainerSocket, IWebSocketLike } from './socket';
-import { SUBPROTOCOL } from './protocol.generated';
+import { SUBPROTOCOL, SUBPROTOCOLS } from './protocol.generated';
 
 export interface ITransport {
   /**
@@ -50,22 +50,24 @@ export interface ITransportOptions {
   webSocket?: (url: string, protocols?: string[]) => IWebSocketLike;
 }
 
-/**
- * The versioned protocol subprotocol, offered on every connect; the server
- * answers with the highest version it speaks among those offered.
- */
+/** The subprotocol of the protocol version this client speaks. */
 export const SOCKET_PROTOCOL = SUBPROTOCOL;
+/**
+ * The versioned subprotocols offered on every connect, highest first; the
+ * server answers with the highest version it speaks among those offered.
+ */
+export const SOCKET_PROTOCOLS: readonly string[] = SUBPROTOCOLS;
 /** The prefix of the subprotocol that carries a token (base64url after it). */
 export const TOKEN_PROTOCOL_PREFIX =
   'base64url.bearer.authorization.jupyter-container-manager.';
 
 /**
- * The subprotocols to offer: the protocol version, and the one that
+ * The subprotocols to offer: the protocol versions, and the one that
  * authenticates the socket with `token` (when there is one).
  */
 export function socketProtocols(token?: string): string[] {
   if (!token) {
-    return [SOCKET_PROTOCOL];
+    return [...SOCKET_PROTOCOLS];
   }
   const bytes = new TextEncoder().encode(token);
   let binary = '';
@@ -76,7 +78,7 @@ export function socketProtocols(token?: string): string[] {
     .replace(/\+/g, '-')
     .replace(/\//g, '_')
     .replace(/=+$/, '');
-  return [SOCKET_PROTOCOL, TOKEN_PROTOCOL_PREFIX + encoded];
+  return [...SOCKET_PROTOCOLS, TOKEN_PROTOCOL_PREFIX + encoded];
 }
 
 /** The server URL with exactly one trailing slash. */

@@ -24,6 +24,13 @@ def test_the_python_module_names_every_event_and_its_version():
     assert set(generated.PUSH_EVENTS) == {e.name for e in protocol.SERVER_EVENTS.values()
                                           if e.push}
     assert generated.SUBPROTOCOL == protocol.SUBPROTOCOL
+    assert generated.SUBPROTOCOLS == protocol.SUBPROTOCOLS
+    assert generated.BINARY_VERSION == protocol.BINARY_VERSION
+    assert {generated.BINARY_PROCESS_OUTPUT: "process-output",
+            generated.BINARY_PTY_OUTPUT: "pty-output"} == {
+        kind: event for event, kind in protocol.BINARY_KINDS.items()}
+    assert (generated.FLAG_STDERR, generated.FLAG_REPLAY, generated.FLAG_DROPPED) == (
+        protocol.FLAG_STDERR, protocol.FLAG_REPLAY, protocol.FLAG_DROPPED)
     assert generated.REPLY_EVENTS["pty-input"] == "ok"
     assert generated.ErrorData.__required_keys__ == {"message"}
     assert generated.ErrorData.__optional_keys__ == {"code"}

@@ -123,6 +123,33 @@ def test_outbox_bounds_drops_and_waits():
         loop.close()
 
 
+def test_outbox_sends_binary_frames_as_binary():
+    async def scenario():
+        sent = []
+
+        async def send(frame, binary=False):
+            sent.append((frame, binary))
+
+        outbox = Outbox(send, limit=100, stall_timeout=5)  # also through the watched send
+        outbox.offer(b"text")
+        outbox.offer(b"\x02bytes", binary=True)
+        await outbox.put(b"\x01more", binary=True)
+        await outbox.put(b"reply")
+        for _ in range(100):
+            if len(sent) == 4:
+                break
+            await asyncio.sleep(0.01)
+        outbox.close()
+        return sent
+
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(scenario()) == [
+            (b"text", False), (b"\x02bytes", True), (b"\x01more", True), (b"reply", False)]
+    finally:
+        loop.close()
+
+
 def test_outbox_closes_when_sending_fails():
     async def scenario():
         async def send(text):

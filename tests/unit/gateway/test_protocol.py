@@ -216,6 +216,12 @@ TOKEN = "base64url.bearer.authorization.jupyter-container-manager.YWJj"
     ([TOKEN], None),
     (["v1.kernel.websocket.jupyter.org", "jupyter-container-manager.v01"], None),
     (["jupyter-container-manager"], None),
+    (["jupyter-container-manager.v2", "jupyter-container-manager.v1"],
+     "jupyter-container-manager.v2"),
+    (["jupyter-container-manager.v1", "jupyter-container-manager.v2", TOKEN],
+     "jupyter-container-manager.v2"),
+    (["jupyter-container-manager.v3", "jupyter-container-manager.v2"],
+     "jupyter-container-manager.v2"),
 ])
 def test_the_highest_offered_version_we_speak_is_selected(offered, selected):
     assert protocol.select_subprotocol(offered) == selected
@@ -226,3 +232,91 @@ def test_the_highest_version_wins(monkeypatch):
     offered = ["jupyter-container-manager.v1", "jupyter-container-manager.v2"]
     assert protocol.select_subprotocol(offered) == "jupyter-container-manager.v2"
     assert protocol.select_subprotocol(offered[:1]) == "jupyter-container-manager.v1"
+
+
+def test_clients_offer_every_version_highest_first():
+    assert protocol.SUBPROTOCOLS == ("jupyter-container-manager.v2",
+                                     "jupyter-container-manager.v1")
+    assert protocol.select_subprotocol(list(protocol.SUBPROTOCOLS)) == protocol.SUBPROTOCOL
+
+
+@pytest.mark.parametrize("selected, version", [
+    (None, 1), ("", 1), ("jupyter-container-manager.v1", 1),
+    ("jupyter-container-manager.v2", 2),
+])
+def test_the_version_a_socket_speaks(selected, version):
+    assert protocol.version_of(selected) == version
+
+
+# --- binary output frames (version 2) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("event, fields, payload", [
+    ("process-output", {"pid": 7}, b"plain"),
+    ("process-output", {"pid": 2**31 - 1}, b"\xe2\x82"),  # ends inside a character
+    ("pty-output", {"terminalId": "ab" * 16}, "prompt é $ ".encode()),
+    ("pty-output", {"terminalId": "t", "replay": True}, b"replayed"),
+    ("pty-output", {"terminalId": "t", "dropped": 2**40 + 3}, b""),
+    ("pty-output", {"terminalId": "t", "replay": True, "dropped": 1}, b"\x00\xff"),
+])
+def test_binary_frames_carry_the_fields_of_their_text_form(event, fields, payload):
+    frame = protocol.binary_frame(event, fields, payload)
+    assert frame[0] == protocol.BINARY_KINDS[event]
+    assert protocol.parse_binary_frame(frame) == (event, fields, payload)
+    assert protocol.binary_frame(event, fields, [payload[:1], payload[1:]]) == frame
+    # The Python client reads them alike (it speaks the protocol from the generated file).
+    from jupyter_container_manager.client.gateway import parse_output_frame
+
+    assert parse_output_frame(frame) == (event, fields, payload)
+
+
+def test_a_binary_frame_layout_byte_by_byte():
+    frame = protocol.binary_frame("pty-output", {"terminalId": "abc", "dropped": 258}, b"hi")
+    assert frame == b"\x02\x04\x03abc" + (258).to_bytes(8, "big") + b"hi"
+    assert protocol.binary_frame("process-output", {"pid": 42}, b"x") == b"\x01\x00\x0242x"
+
+
+def test_every_field_of_a_binary_push_has_a_place_in_the_frame():
+    placed = {"data", "replay", "dropped"}
+    for event, target in protocol.BINARY_TARGETS.items():
+        names = {f.name for f in protocol.SERVER_EVENTS[event].fields}
+        assert names <= placed | {target}, event
+        assert protocol.SERVER_EVENTS[event].push
+
+
+@pytest.mark.parametrize("event, fields", [
+    ("process-output", {"pid": 1.5}),
+    ("process-output", {"pid": "7"}),
+    ("pty-output", {"terminalId": "t", "replay": "yes"}),
+    ("pty-output", {"terminalId": "t", "extra": 1}),
+    ("pty-output", {}),
+])
+def test_binary_frames_are_checked_against_the_table(event, fields, monkeypatch):
+    monkeypatch.setenv(protocol.STRICT_ENV, "1")
+    with pytest.raises(protocol.ProtocolViolation):
+        protocol.binary_frame(event, fields, b"x")
+    protocol.VIOLATIONS.clear()
+
+
+def test_only_output_goes_binary(monkeypatch):
+    monkeypatch.setenv(protocol.STRICT_ENV, "1")
+    with pytest.raises(protocol.ProtocolViolation):
+        protocol.binary_frame("process-exit", {"pid": 1}, b"")
+    protocol.VIOLATIONS.clear()
+
+
+@pytest.mark.parametrize("frame", [b"", b"\x01\x00", b"\x09\x00\x011x", b"\x01\x00\x00x",
+                                   b"\x02\x00\x05ab", b"\x02\x04\x01t\x00"])
+def test_malformed_binary_frames_are_refused(frame):
+    with pytest.raises(ValueError):
+        protocol.parse_binary_frame(frame)
+
+
+def test_the_docs_describe_the_binary_layout():
+    from jupyter_container_manager.gateway.docs_page import render_html
+
+    described = protocol.describe()
+    assert described["binary"]["since"] == 2
+    assert described["binary"]["events"] == {"process-output": 1, "pty-output": 2}
+    page = render_html(described, "/container")
+    assert "binary-frames" in page and "idLength" in page
