@@ -707,8 +707,8 @@ class ContainerManager(LoggingConfigurable):
             tree_to_tar(files)  # refuse a bad tree before creating anything
         info = None
         if self._poolable(name=name, image=image, env=env, ports=ports, workdir=workdir):
-            async with self._lifecycle.quota_slot():
-                info = await self._pool.take()
+            async with self._lifecycle.quota_slot() as slot:
+                info = await self._pool.take(slot)
         if info is None:
             info = await self._lifecycle.create(
                 name=name, image=image, env=env, ports=ports, workdir=workdir

@@ -64,6 +64,12 @@ def describe(attrs: dict) -> ContainerInfo:
         info.disk_used = disk_used(info.disk_path)
     return info
 
+
+class QuotaSlot:
+    """One place of the quota held by a create in flight; ``container_id`` once known."""
+
+    container_id: str | None = None
+
 class ContainerLifecycle:
     """Lifecycle of the containers of one owner."""
 
@@ -76,7 +82,7 @@ class ContainerLifecycle:
         self.network = network or NetworkSetup(settings)
         # Quota places held by creates in flight (quota_slot).
         self._quota_lock = asyncio.Lock()
-        self._quota_pending = 0
+        self._quota_slots: list[QuotaSlot] = []
 
     @property
     def owner(self) -> str:
@@ -140,8 +146,8 @@ class ContainerLifecycle:
         count against the owner's quota."""
         if pooled:
             return await self._create(pooled=True, **options)
-        async with self.quota_slot():
-            return await self._create(**options)
+        async with self.quota_slot() as slot:
+            return await self._create(slot=slot, **options)
 
     async def _create(
         self,
@@ -152,6 +158,7 @@ class ContainerLifecycle:
         ports: list[int] | None = None,
         workdir: str | None = None,
         pooled: bool = False,
+        slot: QuotaSlot | None = None,
     ) -> ContainerInfo:
         self.network.check()  # an unusable ca_certificates: nothing is created
         for key in env or {}:
@@ -161,6 +168,8 @@ class ContainerLifecycle:
         if not image_allowed(image, self.settings.allowed_images):
             raise ImageNotAllowed(image, list(self.settings.allowed_images))
         container_id = new_container_id()
+        if slot is not None:
+            slot.container_id = container_id  # counted once, even once it is listed
         workdir = workdir or self.settings.workdir
         ports = sorted(set(ports or []))
         labels = make_labels(
@@ -278,30 +287,39 @@ class ContainerLifecycle:
         """Hold one of the owner's ``max_containers_per_user`` places while a container is
         made or taken from the pool (QuotaExceeded when none is left). Looks and
         reservations take turns, so parallel creates cannot all pass one look at the
-        engine (security case 21). A container being made counts from its reservation
-        until its create answers, which may count it twice meanwhile: the quota errs
-        toward refusing. One server's creates only: two servers of one owner can race."""
+        engine (security case 21). The slot learns the id of its container as soon as it
+        has one, so a container already listed while its create finishes counts once.
+        One server's creates only: two servers of one owner can race."""
+        slot = QuotaSlot()
         async with self._quota_lock:
-            await self.check_quota(pending=self._quota_pending)
-            self._quota_pending += 1
+            await self.check_quota(self._quota_slots)
+            self._quota_slots.append(slot)
         try:
-            yield
+            yield slot
         finally:
-            self._quota_pending -= 1
+            self._quota_slots.remove(slot)
 
-    async def check_quota(self, pending: int = 0) -> None:
+    async def check_quota(self, slots: list[QuotaSlot] | None = None) -> None:
         """QuotaExceeded when the owner has ``max_containers_per_user`` containers, with
-        ``pending`` ones being made (the warm pool's are not theirs yet and do not count)."""
+        ``slots`` of containers being made (the warm pool's are not theirs yet and do not
+        count)."""
         limit = self.settings.max_containers_per_user
-        if limit and len(await self._owned_docker_ids()) + pending >= limit:
+        if not limit:
+            return
+        ids = set(await self._owned_ids())
+        ids.update(slot.container_id for slot in slots or () if slot.container_id)
+        unnamed = sum(1 for slot in slots or () if not slot.container_id)
+        if len(ids) + unnamed >= limit:
             raise QuotaExceeded(
                 f"Owner {self.owner!r} already has {limit} containers, the most allowed "
                 "(c.ContainerManager.max_containers_per_user); delete one first."
             )
 
-    async def _owned_docker_ids(self) -> list[str]:
+    async def _owned_ids(self) -> list[str]:
+        """The public ids of the owner's containers (pooled ones left out)."""
         found = await self.backend.list(self._owned)
-        return [summary["Id"] for summary in found if not is_pooled(summary)]
+        return [(summary.get("Labels") or {}).get(LABEL_ID, summary["Id"])
+                for summary in found if not is_pooled(summary)]
 
     # --- the warm pool (engine/pool.py) ---------------------------------------------
 
@@ -321,9 +339,12 @@ class ContainerLifecycle:
             if is_pooled(summary)
         ]
 
-    async def hand_out(self, docker_id: str, container_id: str) -> ContainerInfo | None:
+    async def hand_out(self, docker_id: str, container_id: str,
+                       slot: QuotaSlot | None = None) -> ContainerInfo | None:
         """Make a pooled container the owner's: renamed so the routes find it. None when
         it is gone or no longer runs (it is removed then)."""
+        if slot is not None:
+            slot.container_id = container_id
         try:
             await self.backend.rename(docker_id, docker_name(container_id))
             attrs = await self.backend.inspect(docker_id)

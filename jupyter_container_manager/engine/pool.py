@@ -42,13 +42,13 @@ class WarmPool:
         if self.size and self._task is None:
             self._task = tasks.spawn(self._run(), "warm pool")
 
-    async def take(self) -> ContainerInfo | None:
+    async def take(self, slot=None) -> ContainerInfo | None:
         """A running container of the default image made the owner's, or None when the
-        pool is empty (the caller creates one then)."""
+        pool is empty (the caller creates one then). ``slot``: the quota place it takes."""
         while self._ready:
             docker_id, container_id = self._ready.popleft()
             self._wanted.set()
-            info = await self.lifecycle.hand_out(docker_id, container_id)
+            info = await self.lifecycle.hand_out(docker_id, container_id, slot)
             if info is not None:
                 return info
         self._wanted.set()
