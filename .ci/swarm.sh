@@ -61,6 +61,12 @@ daemon_up() {
   if pid=$(daemon_pid "$i"); then return 0; fi  # starting: wait_daemons waits for it
   mkdir -p "/run/docker-sw$i/exec"
   rm -f "/run/docker-sw$i/pid" "/run/docker-sw$i.sock"
+  # A daemon that was killed leaves its containerd's pid file; once that pid is another
+  # process's, the new daemon waits for a containerd that is not there.
+  local cpid="/run/docker-sw$i/exec/containerd/containerd.pid"
+  if [ -f "$cpid" ] && ! grep -qs "docker-sw$i/exec/containerd" "/proc/$(cat "$cpid")/cmdline"; then
+    rm -f "$cpid"
+  fi
   # nsenter, not `ip netns exec`: that one remounts /sys and hides the cgroup mounts.
   # --no-new-privileges: a swarm service spec cannot ask for it (docs/scale-out.md).
   nsenter --net="/var/run/netns/sw$i" setsid dockerd --data-root "/var/lib/docker-sw$i" \

@@ -140,13 +140,14 @@ class SwarmBackend:
         """The task of the container ``ref`` (a service name or a container id), from
         the manager; None when the swarm has none."""
         if _DOCKER_ID.match(ref):
-            for task in await self._tasks():
+            for task in await self._tasks(**{"desired-state": ["running", "shutdown"]}):
                 cid = ((task.get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID", "")
                 if cid.startswith(ref):
                     return task
             return None
-        tasks = [t for t in await self._tasks(service=ref)
-                 if ((t.get("Spec") or {}).get("ContainerSpec") or {}).get("Labels")]
+        # A removed service's tasks stay (desired state "remove") until their node
+        # confirms; a node that is down never does: they are gone for us.
+        tasks = [t for t in await self._tasks(service=ref) if t.get("DesiredState") != "remove"]
         return self._current(tasks)
 
     async def _locate(self, ref: str) -> tuple[DockerBackend | None, str, dict | None]:
