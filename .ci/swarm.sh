@@ -189,7 +189,11 @@ down() {
   for i in $nodes; do
     for _ in $(seq 1 60); do daemon_pid "$i" >/dev/null || break; sleep 0.25; done
     if pid=$(daemon_pid "$i"); then log "node $i: dockerd $pid did not stop; SIGKILL"; kill -KILL "$pid" || true; fi
-    rm -rf "/run/docker-sw$i" "/run/docker-sw$i.sock"
+    # The daemon's network sandboxes (swarm's ingress) stay bind-mounted under its exec root.
+    awk -v root="/run/docker-sw$i/" 'index($2, root) == 1 {print $2}' /proc/mounts | sort -r |
+      while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
+    rm -rf "/run/docker-sw$i" "/run/docker-sw$i.sock" 2>/dev/null ||
+      log "node $i: could not remove all of /run/docker-sw$i"
     ip link del "vsw$i" 2>/dev/null || true
     ip netns del "sw$i" 2>/dev/null || true
     if [ "${1:-}" = --purge ]; then rm -rf "/var/lib/docker-sw$i"; fi
