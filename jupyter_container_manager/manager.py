@@ -85,7 +85,8 @@ class ContainerManager(LoggingConfigurable):
         `POST /containers` with the defaults (no name, env, ports or other workdir) answer
         at once; refilled in the background. They do not count against
         max_containers_per_user; a server that stops removes them (after a crash the next
-        server adopts them). 0: no pool.""",
+        server adopts them). 0: no pool. Not with backend "swarm" (a hand-out renames
+        the container, which a swarm service cannot be): there, no pool.""",
     ).tag(config=True)
 
     workdir = Unicode(
@@ -268,6 +269,74 @@ class ContainerManager(LoggingConfigurable):
         "",
         help="""Docker engine address, e.g. 'unix:///var/run/docker.sock' or
         'tcp://127.0.0.1:2375'. Empty: DOCKER_HOST, else the local socket.""",
+    ).tag(config=True)
+
+    backend = Enum(
+        ["docker", "swarm"],
+        "docker",
+        help="""Where containers run. "docker": one Docker engine (`docker_url`).
+        "swarm": a Docker Swarm, each container a service of one task placed by the
+        swarm, every operation sent to the engine of the node that runs it (the
+        `swarm_*` settings; docs/scale-out.md says what differs there).""",
+    ).tag(config=True)
+
+    swarm_manager_url = Unicode(
+        "",
+        help="""With backend "swarm": the engine of a swarm manager node, where services
+        are created, e.g. 'unix:///run/docker-sw1.sock' or 'tcp://manager:2375'. Empty:
+        `docker_url` (DOCKER_HOST, else the local socket).""",
+    ).tag(config=True)
+
+    swarm_node_engines = List(
+        Unicode(),
+        help="""With backend "swarm": the engines of the swarm's nodes (URLs as
+        `docker_url`); each is asked its swarm node id. Nodes labelled
+        `jupyter-container-manager.engine=<URL>` (`docker node update --label-add`) are
+        found without being listed here. A container on a node with no known engine
+        answers status "error".""",
+    ).tag(config=True)
+
+    swarm_placement_constraints = List(
+        Unicode(),
+        help="""With backend "swarm": placement constraints of every container, as
+        `docker service create --constraint` takes them (e.g. 'node.labels.jcm==yes',
+        'node.role==worker'). Empty: any node.""",
+    ).tag(config=True)
+
+    swarm_placement_preferences = List(
+        Unicode(),
+        help="""With backend "swarm": placement preferences, as `docker service create
+        --placement-pref` takes them (e.g. 'spread=node.labels.zone'). Empty: the swarm
+        scheduler's own choice, which spreads tasks over the nodes (the one with the
+        fewest running tasks first).""",
+    ).tag(config=True)
+
+    swarm_memory_reservation = ByteSize(
+        128 * 1024**2,
+        help="""With backend "swarm": memory reserved for each container (e.g. '128m'; 0:
+        none); the scheduler places a container only on a node with that much
+        unreserved. The limit is `memory_limit`.""",
+    ).tag(config=True)
+
+    swarm_cpu_reservation = Float(
+        0.1,
+        min=0.0,
+        help="""With backend "swarm": CPUs (cores) reserved for each container (0: none);
+        the scheduler places a container only on a node with that much unreserved. The
+        limit is `cpu_limit`.""",
+    ).tag(config=True)
+
+    swarm_networks = List(
+        Unicode(),
+        help="""With backend "swarm": networks (swarm-scoped, e.g. an attachable overlay)
+        every container joins. Empty: the engine's default for service tasks.""",
+    ).tag(config=True)
+
+    swarm_start_timeout = Float(
+        60.0,
+        min=1.0,
+        help="""With backend "swarm": seconds a new container's task may take to run
+        before the create fails (and its service is removed).""",
     ).tag(config=True)
 
     owner = Unicode(
@@ -533,12 +602,32 @@ class ContainerManager(LoggingConfigurable):
     def make_backend(self) -> EngineBackend:
         """The engine containers run on. Override in a subclass (named by
         ``c.ContainerManagerApp.container_manager_class``) to run them elsewhere."""
+        if self.backend == "swarm":
+            return self._make_swarm_backend()
         from .engine.docker_backend import DockerBackend
         from .engine.docker_create import DockerCreation
 
         return DockerBackend(self.docker_url, workers=self.docker_workers,
                              timeout=self.docker_timeout,
                              creation=DockerCreation(self, self._network))
+
+    def _make_swarm_backend(self) -> EngineBackend:
+        from .engine.swarm_backend import SwarmBackend
+        from .engine.swarm_create import SwarmCreation
+
+        refused = [name for name, value in (("disk_limit", self.disk_limit),
+                                            ("extra_host_config", self.extra_host_config),
+                                            ("publish_ports", self.publish_ports)) if value]
+        if refused:
+            raise ValueError(
+                f"c.ContainerManager.{', '.join(refused)}: not available with backend "
+                "'swarm' (docs/scale-out.md)"
+            )
+        return SwarmBackend(self.swarm_manager_url or self.docker_url,
+                            list(self.swarm_node_engines), workers=self.docker_workers,
+                            timeout=self.docker_timeout,
+                            creation=SwarmCreation(self, self._network),
+                            start_timeout=self.swarm_start_timeout)
 
     def _build(self) -> None:
         """Build the parts on first use (a manager made only to read settings builds
@@ -567,7 +656,9 @@ class ContainerManager(LoggingConfigurable):
         self._tunnels = PortTunnels(self._agents)
         self._kernel_watchers = KernelWatchers(self._agents)  # inotify in the containers
         self._removal_hooks.insert(0, self._processes.forget_container)
-        self._pool = WarmPool(self._lifecycle, self.warm_pool_size, self.image, self.log)
+        # A pooled container's hand-out is a rename, which a swarm service cannot have.
+        pool_size = self.warm_pool_size if self.backend == "docker" else 0
+        self._pool = WarmPool(self._lifecycle, pool_size, self.image, self.log)
         self._idle = IdleReaper(self._lifecycle, self.idle_timeout, self.log,
                                 remove_timeout=self.idle_remove_timeout,
                                 remove=self._remove_idle)
