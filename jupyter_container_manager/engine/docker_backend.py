@@ -27,7 +27,13 @@ import requests.exceptions
 
 from ..core.errors import EngineUnavailable
 from ..core.models import LABEL_DISK, LABEL_ID, ContainerInfo
-from .backend import BackendConflict, BackendNotFound, BackendRefused, ContainerSpec
+from .backend import (
+    SUBSCRIBED,
+    BackendConflict,
+    BackendNotFound,
+    BackendRefused,
+    ContainerSpec,
+)
 from .disk import DiskQuota
 
 if TYPE_CHECKING:
@@ -331,10 +337,13 @@ class DockerBackend:
         filters = {"type": "container",
                    "label": [k if v is None else f"{k}={v}" for k, v in labels.items()]}
         # The engine's stream blocks: it is read on a thread of its own, never the pool's.
+        # docker-py answers once the engine has sent its headers: it has the
+        # subscription then.
         stream = await asyncio.to_thread(
             lambda: self.client().events(decode=True, filters=filters))
         loop = asyncio.get_running_loop()
         try:
+            yield {"status": SUBSCRIBED}
             while True:
                 event = await loop.run_in_executor(None, next, stream, None)
                 if event is None:

@@ -47,8 +47,11 @@ class WarmPool:
         pool is empty (the caller creates one then)."""
         while self._ready:
             docker_id, container_id = self._ready.popleft()
-            self._wanted.set()
-            info = await self.lifecycle.hand_out(docker_id, container_id)
+            try:
+                info = await self.lifecycle.hand_out(docker_id, container_id)
+            finally:
+                # Refill once the hand-out is done: a create beside it would slow it.
+                self._wanted.set()
             if info is not None:
                 return info
         self._wanted.set()

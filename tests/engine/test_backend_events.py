@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from jupyter_container_manager.engine.backend import BackendNotFound
+from jupyter_container_manager.engine.backend import SUBSCRIBED, BackendNotFound
 from jupyter_container_manager.engine.docker_backend import DockerBackend
 from tests.conftest import RUN_ID, RUN_LABEL, TEST_IMAGE
 
@@ -27,8 +27,9 @@ async def test_events_archives_and_missing_containers(docker_client):
     backend = DockerBackend()
     labels = {RUN_LABEL: RUN_ID, "jcm-backend-test": None}
     events = backend.events(labels)
+    # The subscription is announced before any event: nothing after it is missed.
+    assert await asyncio.wait_for(anext(events), 20) == {"status": SUBSCRIBED}
     first = asyncio.ensure_future(anext(events))
-    await asyncio.sleep(0.5)  # the subscription is made before the container starts
     box = docker_client.containers.run(TEST_IMAGE, ["sleep", "60"], detach=True,
                                        labels={RUN_LABEL: RUN_ID, "jcm-backend-test": "1"})
     try:
