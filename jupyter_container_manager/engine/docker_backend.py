@@ -336,21 +336,28 @@ class DockerBackend:
     async def events(self, labels: dict[str, str | None]) -> AsyncIterator[dict]:
         filters = {"type": "container",
                    "label": [k if v is None else f"{k}={v}" for k, v in labels.items()]}
-        # The engine's stream blocks: it is read on a thread of its own, never the pool's.
-        # docker-py answers once the engine has sent its headers: it has the
-        # subscription then.
-        stream = await asyncio.to_thread(
-            lambda: self.client().events(decode=True, filters=filters))
+        # The engine's stream blocks: it is read on a thread of its own, never the pool's
+        # (nor asyncio's default one, which it would hold for good).
+        reader = ThreadPoolExecutor(1, thread_name_prefix="jcm-docker-events")
         loop = asyncio.get_running_loop()
+        try:
+            # docker-py answers once the engine has sent its headers: it has the
+            # subscription then.
+            stream = await loop.run_in_executor(
+                reader, lambda: self.client().events(decode=True, filters=filters))
+        except BaseException:
+            reader.shutdown(wait=False)
+            raise
         try:
             yield {"status": SUBSCRIBED}
             while True:
-                event = await loop.run_in_executor(None, next, stream, None)
+                event = await loop.run_in_executor(reader, next, stream, None)
                 if event is None:
                     return
                 yield event
         finally:
             stream.close()
+            reader.shutdown(wait=False)
 
     def address_of(self, info: ContainerInfo) -> str:
         """The container's address on its Docker network (this server runs beside it)."""
