@@ -21,6 +21,7 @@ from ..core.models import ContainerInfo
 from ..tasks import TaskOwner
 
 RETRY_AFTER = 5.0  # seconds before refilling again after a failed create
+REFILL_PAUSE = 0.05  # seconds between a hand-out and the refill it calls for
 
 
 class WarmPool:
@@ -50,8 +51,9 @@ class WarmPool:
             try:
                 info = await self.lifecycle.hand_out(docker_id, container_id)
             finally:
-                # Refill once the hand-out is done: a create beside it would slow it.
-                self._wanted.set()
+                # Refill once the hand-out is done and its answer on its way: a create
+                # (docker-py in worker threads of this process) beside them slows both.
+                asyncio.get_running_loop().call_later(REFILL_PAUSE, self._wanted.set)
             if info is not None:
                 return info
         self._wanted.set()
