@@ -1,7 +1,7 @@
 """POST /containers (until running) and DELETE /containers/{id}, through a real Jupyter
 server, against raw docker-py create+start and remove with the same settings, in the
 same run. Prints p50/p95 of each and the ratio (target <= 1.15). Then a warm boot:
-POST /webcontainer/boot served by the warm pool (target <= 50 ms p50), against the
+POST /webcontainer/boot served by the warm pool (target <= 8 ms p50), against the
 same raw create+start.
 
     .venv/bin/python benchmarks/bench_containers.py [rounds]

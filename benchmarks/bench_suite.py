@@ -329,7 +329,7 @@ def run(rounds: int, quick: bool) -> list[dict]:
             step("warm boot (POST /webcontainer/boot from the pool)")
             warm = warm_boot_rounds(server, client, rounds)
             rows.append(time_row("boot, warm (pool)", warm, cold["raw_create"],
-                                 "p50 <= 50 ms", summary(warm)["p50"] <= 0.050))
+                                 "p50 <= 8 ms", summary(warm)["p50"] <= 0.008))
             rows.append(time_row("boot, cold (create until running)", cold["ours_create"],
                                  cold["raw_create"], "<= 1.15x raw create+start",
                                  ratio <= 1.15))

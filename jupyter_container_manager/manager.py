@@ -638,6 +638,7 @@ class ContainerManager(LoggingConfigurable):
         from .engine.containers import ContainerLifecycle
         from .engine.files import ContainerFiles
         from .engine.idle import IdleReaper
+        from .engine.index import ContainerIndex
         from .engine.network_setup import NetworkSetup
         from .engine.pool import WarmPool
         from .engine.port_tunnel import PortTunnels
@@ -649,7 +650,10 @@ class ContainerManager(LoggingConfigurable):
         # ca_certificates is read and checked here, once, at server start.
         self._network = NetworkSetup(self, self.log)
         self._backend = backend = self.make_backend()
-        self._lifecycle = ContainerLifecycle(backend, self, self._network)
+        # The owner's containers, followed through the engine's events (started by
+        # start(), or by the first call that reads them).
+        self._index = ContainerIndex(backend, self.owner, self.log)
+        self._lifecycle = ContainerLifecycle(backend, self, self._network, self._index)
         self._agents = Agents(backend, enabled=self.agent)
         self._files = ContainerFiles(backend, self, self._agents, tasks=self.tasks)
         self._processes = ContainerProcesses(backend, self._agents)
@@ -687,6 +691,7 @@ class ContainerManager(LoggingConfigurable):
     def start(self) -> None:
         """Start what runs for the server's whole life (needs the running event loop):
         the idle reaper, the warm pool, the sweep of temporaries an earlier server left."""
+        self._index.start(self.tasks)
         self._idle.start(self.tasks)
         self.tasks.spawn(self._sweep_temporaries(), "sweep temporaries at start")
         if self._network.problem is None and image_allowed(self.image, self.allowed_images):
@@ -760,6 +765,7 @@ class ContainerManager(LoggingConfigurable):
             return
         await self._idle.close()
         await self._pool.close()
+        await self._index.close()
         await self.tasks.close()
         await self._files.close()
         self._tunnels.close()
@@ -769,16 +775,31 @@ class ContainerManager(LoggingConfigurable):
 
     # --- containers --------------------------------------------------------------------
 
+    def _follow_engine(self) -> None:
+        """Start following the engine's events (the container index) if nothing has."""
+        if not self._index.started:
+            self._index.start(self.tasks)
+
     async def list_containers(self) -> list[ContainerInfo]:
+        """The owner's containers: from the index of the engine's events (no engine
+        call) while it follows them, else from the engine."""
+        self._follow_engine()
         return await self._lifecycle.list()
 
     async def get_container(self, container_id: str) -> ContainerInfo:
-        """The owner's container with that id, else ContainerNotFound. Not activity."""
-        return await self._lifecycle.get(container_id)
+        """The owner's container with that id, else ContainerNotFound, from the engine
+        now (its state right after an exec ended, say). Not activity."""
+        self._follow_engine()
+        return await self._lifecycle.get(container_id, fresh=True)
 
-    async def require_running(self, container_id: str) -> ContainerInfo:
-        """As :meth:`get_container`; ContainerNotRunning (409) unless it runs."""
-        return await self._lifecycle.require_running(container_id)
+    async def require_running(self, container_id: str, *, fresh: bool = False
+                              ) -> ContainerInfo:
+        """The owner's container with that id if it runs: ContainerNotFound (404), else
+        ContainerNotRunning (409). From the index of the engine's events while it follows
+        them (a container the index says is not running is asked about again);
+        ``fresh``: from the engine now (its address after it may have moved)."""
+        self._follow_engine()
+        return await self._lifecycle.require_running(container_id, fresh=fresh)
 
     async def create_container(
         self,
@@ -794,6 +815,7 @@ class ContainerManager(LoggingConfigurable):
         defaults) and write ``files`` into its workdir before answering; a container whose
         files cannot be written is removed again."""
         self._network.check()  # an unusable ca_certificates: not even a pooled one
+        self._follow_engine()
         if files:
             tree_to_tar(files)  # refuse a bad tree before creating anything
         info = None
@@ -988,5 +1010,5 @@ class ContainerManager(LoggingConfigurable):
 
 
 # Attributes that exist once the parts are built (ContainerManager._build).
-_PARTS = frozenset({"_backend", "_network", "_lifecycle", "_agents", "_files", "_processes",
+_PARTS = frozenset({"_backend", "_network", "_index", "_lifecycle", "_agents", "_files", "_processes",
                     "_tunnels", "_kernel_watchers", "_pool", "_idle", "_line_terminal"})

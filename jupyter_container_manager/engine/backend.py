@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from .docker_backend import ExecResult, ExecStream
 
 
+SUBSCRIBED = "subscribed"  # the status of the first item of ``events``
+
+
 class BackendNotFound(Exception):
     """No such container (or exec, or path in a container)."""
 
@@ -120,7 +123,10 @@ class EngineBackend(Protocol):
 
     def events(self, labels: dict[str, str | None]) -> AsyncIterator[dict]:
         """The engine's container events (``{"status", "id", "Actor": {"Attributes"}}``)
-        of containers with these labels, as they happen, until the iterator is closed."""
+        of containers with these labels, as they happen, until the iterator is closed.
+        The first item is ``{"status": SUBSCRIBED}``, once the engine has the
+        subscription: every change after it is in the stream (a reader that lists then
+        misses nothing). The iterator ends, or raises, when the stream breaks."""
         ...
 
     def address_of(self, info: ContainerInfo) -> str:

@@ -1,8 +1,12 @@
 """Container lifecycle: create, find by label, start, stop, restart, remove.
 
 Docker is the source of truth. A managed container is found again by its labels (public
-id and owner), never through an in-memory map, so a restarted server adopts its
-containers and a container without our labels does not exist for this API.
+id and owner), so a restarted server adopts its containers and a container without our
+labels does not exist for this API. Listings, the per-request check of a container
+(``require_running``) and the quota's count answer from the index of the owner's
+containers (engine/index.py), which follows the engine's events and is rebuilt from the
+labels after any gap; while it is not fresh they ask the engine, as :meth:`get` with
+``fresh`` always does. What this class changes it writes through to the index.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from .backend import (
 )
 from .disk import disk_used
 from .idle import IDLE_STOP_EXIT_CODE, IDLE_STOP_SIGNAL, parse_docker_time
+from .index import ContainerIndex
 from .network_setup import NetworkSetup
 
 if TYPE_CHECKING:
@@ -74,10 +79,13 @@ class ContainerLifecycle:
     """Lifecycle of the containers of one owner."""
 
     def __init__(
-        self, backend: EngineBackend, settings: ContainerManager, network: NetworkSetup | None = None
+        self, backend: EngineBackend, settings: ContainerManager, network: NetworkSetup | None = None,
+        index: ContainerIndex | None = None,
     ):
         self.backend = backend
         self.settings = settings
+        # The owner's containers as the engine's events tell them (engine/index.py).
+        self.index = index or ContainerIndex(backend, settings.owner)
         # Proxy variables and CA bundle of every new container (engine/network_setup.py).
         self.network = network or NetworkSetup(settings)
         # Quota places held by creates in flight (quota_slot).
@@ -96,6 +104,10 @@ class ContainerLifecycle:
     # --- reading -------------------------------------------------------------------
 
     async def list(self) -> list[ContainerInfo]:
+        if self.index.fresh:  # no engine call
+            infos = [describe(attrs) for attrs in self.index.all() if not is_pooled(attrs)]
+            return sorted(infos, key=lambda info: (info.created, info.id))
+
         async def info_of(summary: dict) -> ContainerInfo | None:
             if summary.get("State") == "created":
                 # Being started: the engine holds its lock until the start is done and
@@ -111,29 +123,46 @@ class ContainerLifecycle:
         infos = [i for i in await asyncio.gather(*(info_of(s) for s in found)) if i]
         return sorted(infos, key=lambda info: (info.created, info.id))
 
-    async def get(self, container_id: str) -> ContainerInfo:
-        """The container of this owner with that public id, else ContainerNotFound. A
-        read: not activity (ContainerManager.touch is)."""
-        attrs = await self._inspect(container_id)
+    async def get(self, container_id: str, *, fresh: bool = False) -> ContainerInfo:
+        """The container of this owner with that public id, else ContainerNotFound. From
+        the index when it is fresh, unless ``fresh`` asks the engine now (the index
+        learns the answer too). A read: not activity (ContainerManager.touch is)."""
+        attrs = None if fresh else self._indexed(container_id)
+        if attrs is None:  # not in the index (or not asked): the engine decides
+            attrs = await self._inspect(container_id)
         if attrs is None:
             raise ContainerNotFound(container_id)
         return describe(attrs)
 
+    def _indexed(self, container_id: str) -> dict | None:
+        """The inspect of the owner's container with that public id, from the index when
+        it is fresh; None otherwise."""
+        if not self.index.fresh or not is_container_id(container_id):
+            return None
+        attrs = self.index.by_name(docker_name(container_id))
+        return attrs if attrs is not None and self._is(attrs, container_id) else None
+
     async def _inspect(self, container_id: str) -> dict | None:
-        """The inspect of the owner's container with that public id, or None."""
+        """The inspect of the owner's container with that public id, from the engine
+        now, or None."""
         if not is_container_id(container_id):
             return None
         try:
-            attrs = await self.backend.inspect(docker_name(container_id))
+            attrs = await self.index.refresh(docker_name(container_id))
         except BackendConflict:
             return None  # being removed
-        labels = ((attrs or {}).get("Config") or {}).get("Labels") or {}
-        if labels.get(LABEL_ID) != container_id or labels.get(LABEL_OWNER) != self.owner:
-            return None
-        return attrs
+        return attrs if attrs is not None and self._is(attrs, container_id) else None
 
-    async def require_running(self, container_id: str) -> ContainerInfo:
-        info = await self.get(container_id)
+    def _is(self, attrs: dict, container_id: str) -> bool:
+        labels = (attrs.get("Config") or {}).get("Labels") or {}
+        return labels.get(LABEL_ID) == container_id and labels.get(LABEL_OWNER) == self.owner
+
+    async def require_running(self, container_id: str, *, fresh: bool = False) -> ContainerInfo:
+        """As :meth:`get`; ContainerNotRunning unless it runs. An index that says it does
+        not run is checked with the engine before answering so."""
+        info = await self.get(container_id, fresh=fresh)
+        if info.status != "running" and not fresh:
+            info = await self.get(container_id, fresh=True)
         if info.status != "running":
             raise ContainerNotRunning(container_id, info.status)
         return info
@@ -201,7 +230,10 @@ class ContainerLifecycle:
             log_max_files=settings.log_max_files,
             publish_ports=ports if settings.publish_ports else [],
         )
-        return describe(await self.backend.create(spec))
+        stamp = self.index.stamp()
+        attrs = await self.backend.create(spec)
+        self.index.store(attrs.get("Id", ""), attrs, stamp)
+        return describe(attrs)
 
     async def delete(self, container_id: str) -> None:
         info = await self.get(container_id)
@@ -213,8 +245,12 @@ class ContainerLifecycle:
         for attempt in range(attempts):
             try:
                 await self.backend.remove(info.docker_id)
+                self.index.store(info.docker_id, None, self.index.stamp())
                 return
-            except (BackendNotFound, BackendConflict):
+            except BackendNotFound:
+                self.index.store(info.docker_id, None, self.index.stamp())
+                raise ContainerNotFound(container_id) from None
+            except BackendConflict:
                 raise ContainerNotFound(container_id) from None
             except BackendRefused:
                 if attempt == attempts - 1:
@@ -249,7 +285,7 @@ class ContainerLifecycle:
                 f"Cannot {verb} container {container_id!r} now: it is changing state",
                 code="ECONFLICT",
             ) from None
-        return await self.get(container_id)
+        return await self.get(container_id, fresh=True)
 
     # --- the idle reaper (engine/idle.py) -------------------------------------------
 
@@ -277,6 +313,7 @@ class ContainerLifecycle:
     async def idle_stopped_at(self, container_id: str) -> float | None:
         """When the idle reaper stopped this container of ours (seconds since the epoch),
         or None: not ours, running, or its last stop was not the reaper's. Not activity."""
+        # From the engine now, never the index: a removal follows from the answer.
         state = ((await self._inspect(container_id)) or {}).get("State") or {}
         if state.get("Status") != "exited" or state.get("ExitCode") != IDLE_STOP_EXIT_CODE:
             return None
@@ -317,6 +354,9 @@ class ContainerLifecycle:
 
     async def _owned_ids(self) -> list[str]:
         """The public ids of the owner's containers (pooled ones left out)."""
+        if self.index.fresh:
+            return [((attrs.get("Config") or {}).get("Labels") or {}).get(LABEL_ID, attrs["Id"])
+                    for attrs in self.index.all() if not is_pooled(attrs)]
         found = await self.backend.list(self._owned)
         return [(summary.get("Labels") or {}).get(LABEL_ID, summary["Id"])
                 for summary in found if not is_pooled(summary)]
@@ -342,12 +382,24 @@ class ContainerLifecycle:
     async def hand_out(self, docker_id: str, container_id: str,
                        slot: QuotaSlot | None = None) -> ContainerInfo | None:
         """Make a pooled container the owner's: renamed so the routes find it. None when
-        it is gone or no longer runs (it is removed then)."""
+        it is gone or no longer runs (it is removed then). With a fresh index, what it
+        knows of the container (a die would be in it) stands for an inspect after the
+        rename: one engine call."""
         if slot is not None:
             slot.container_id = container_id
+        known = self.index.by_id(docker_id) if self.index.fresh else None
+        if known is not None and not (known.get("State") or {}).get("Running"):
+            await self.discard(docker_id)
+            return None
+        stamp = self.index.stamp()
         try:
             await self.backend.rename(docker_id, docker_name(container_id))
-            attrs = await self.backend.inspect(docker_id)
+            known = self.index.by_id(docker_id) if self.index.fresh else None
+            if known is not None:
+                attrs = {**known, "Name": "/" + docker_name(container_id)}
+                self.index.store(docker_id, attrs, stamp)
+            else:
+                attrs = await self.index.refresh(docker_id)
         except (BackendNotFound, BackendConflict, BackendRefused):  # gone, or taken
             return None  # by another server
         if attrs is None:

@@ -21,6 +21,7 @@ from ..core.models import ContainerInfo
 from ..tasks import TaskOwner
 
 RETRY_AFTER = 5.0  # seconds before refilling again after a failed create
+REFILL_PAUSE = 0.05  # seconds between a hand-out and the refill it calls for
 
 
 class WarmPool:
@@ -47,8 +48,12 @@ class WarmPool:
         pool is empty (the caller creates one then). ``slot``: the quota place it takes."""
         while self._ready:
             docker_id, container_id = self._ready.popleft()
-            self._wanted.set()
-            info = await self.lifecycle.hand_out(docker_id, container_id, slot)
+            try:
+                info = await self.lifecycle.hand_out(docker_id, container_id, slot)
+            finally:
+                # Refill once the hand-out is done and its answer on its way: a create
+                # (docker-py in worker threads of this process) beside them slows both.
+                asyncio.get_running_loop().call_later(REFILL_PAUSE, self._wanted.set)
             if info is not None:
                 return info
         self._wanted.set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 
 from ..core.models import ContainerInfo
@@ -79,6 +80,27 @@ def host_listeners(info: ContainerInfo, proc: str = "/proc") -> dict[int, frozen
     that host: ``/proc/<pid>/net`` of the container's init is its network namespace. The
     process must be our container's init (docker-init running KEEP_ALIVE), else None
     (another host, another pid namespace, or no permission): ask inside instead."""
+    net = host_net(info, proc)
+    if net is None:
+        return None
+    if tcp_in_use(net) == 0:
+        return {}  # no TCP socket at all: none listens
+    return read_tables(net)
+
+
+async def host_listeners_soon(info: ContainerInfo) -> dict[int, frozenset[str]] | None:
+    """As :func:`host_listeners`, the event loop never held up: the checks (microseconds)
+    here, the tables, when a TCP socket is in use, in a worker thread."""
+    net = host_net(info)
+    if net is None:
+        return None
+    if tcp_in_use(net) == 0:
+        return {}
+    return await asyncio.to_thread(read_tables, net)
+
+
+def host_net(info: ContainerInfo, proc: str = "/proc") -> str | None:
+    """``/proc/<pid>/net`` of the container's init, when it is ours to read; else None."""
     if info.pid <= 0:
         return None
     try:
@@ -86,33 +108,103 @@ def host_listeners(info: ContainerInfo, proc: str = "/proc") -> dict[int, frozen
             argv = cmdline.read().split(b"\0")
         if [part.decode() for part in argv[-3:-1]] != KEEP_ALIVE:
             return None
-        text = []
+    except (OSError, UnicodeDecodeError):
+        return None
+    return f"{proc}/{info.pid}/net"
+
+
+def read_tables(net: str) -> dict[int, frozenset[str]] | None:
+    """The listening sockets of ``net``'s ``tcp`` and ``tcp6`` (milliseconds: the kernel
+    walks every TCP socket of the host to print a namespace's)."""
+    text = []
+    try:
         for name in ("tcp", "tcp6"):
             with contextlib.suppress(FileNotFoundError), \
-                    open(f"{proc}/{info.pid}/net/{name}", encoding="ascii", errors="replace") as f:
+                    open(f"{net}/{name}", encoding="ascii", errors="replace") as f:
                 text.append(f.read())
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         return None
     return parse_listeners("".join(text))
 
 
+def tcp_in_use(net: str) -> int | None:
+    """TCP sockets (IPv4 and IPv6) in use in a network namespace, from its ``sockstat``
+    and ``sockstat6`` under ``net`` (``/proc/<pid>/net``), or None when they do not say.
+    Those counts are the namespace's own and cost microseconds to read, where its tables
+    cost milliseconds (the kernel walks every TCP socket of the host to print them)."""
+    total = 0
+    for name, prefix in (("sockstat", "TCP:"), ("sockstat6", "TCP6:")):
+        try:
+            with open(f"{net}/{name}", encoding="ascii", errors="replace") as f:
+                lines = f.read().splitlines()
+        except FileNotFoundError:
+            if name == "sockstat6":
+                continue  # no IPv6 in this kernel
+            return None
+        except OSError:
+            return None
+        for line in lines:
+            parts = line.split()
+            if parts[:1] == [prefix] and "inuse" in parts[:-1]:
+                value = parts[parts.index("inuse") + 1]
+                if not value.isdigit():
+                    return None
+                total += int(value)
+                break
+        else:
+            return None
+    return total
+
+
 # Reading a network namespace's /proc tables walks the kernel's whole TCP hash table
 # (milliseconds on a large host): a listing of many containers reads each at most once a
-# second, in a worker thread, never on the event loop.
+# second, and those it reads in one worker thread together: the event loop waits once per
+# listing, not once per container (each wait is a handover of the GIL, which takes long
+# while other threads are busy, as during many creates).
 HOST_READ_TTL = 1.0
 _host_reads: dict[int, tuple[float, set[int] | None]] = {}
+# Reads asked for and not begun, per event loop: pid -> (container, its answer).
+_batches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_readers: set[asyncio.Task] = set()
 
 
 async def _host_listening_ports_cached(info: ContainerInfo) -> set[int] | None:
-    now = time.monotonic()
     cached = _host_reads.get(info.pid)
-    if cached is not None and now - cached[0] < HOST_READ_TTL:
+    if cached is not None and time.monotonic() - cached[0] < HOST_READ_TTL:
         return cached[1]
-    found = await asyncio.to_thread(host_listening_ports, info)
-    if len(_host_reads) > 1024:
-        _host_reads.clear()
-    _host_reads[info.pid] = (time.monotonic(), found)
-    return found
+    loop = asyncio.get_running_loop()
+    batch = _batches.setdefault(loop, {})
+    if info.pid not in batch:
+        if not batch:  # the first of this round: read once the others have asked too
+            loop.call_soon(_read_batch, loop)
+        batch[info.pid] = (info, loop.create_future())
+    return await asyncio.shield(batch[info.pid][1])
+
+
+def _read_batch(loop: asyncio.AbstractEventLoop) -> None:
+    batch = _batches.pop(loop, {})
+
+    async def read() -> None:
+        try:
+            found = await asyncio.to_thread(
+                lambda: {pid: host_listening_ports(info) for pid, (info, _) in batch.items()})
+        except Exception as err:  # noqa: BLE001 - each waiter gets it
+            for _, answer in batch.values():
+                if not answer.done():
+                    answer.set_exception(err)
+            return
+        if len(_host_reads) > 1024:
+            _host_reads.clear()
+        now = time.monotonic()
+        for pid, (_, answer) in batch.items():
+            _host_reads[pid] = (now, found[pid])
+            if not answer.done():
+                answer.set_result(found[pid])
+
+    # Its waiters await it (through their answers); kept here until it ends.
+    reader = loop.create_task(read())
+    _readers.add(reader)
+    reader.add_done_callback(_readers.discard)
 
 
 async def listening_ports(engine: EngineBackend, info: ContainerInfo) -> list[int]:
@@ -185,7 +277,7 @@ class PortWatcher:
             self._task.cancel()
 
     async def _poll_host(self) -> None:
-        while (found := await asyncio.to_thread(host_listeners, self.info)) is not None:
+        while (found := await host_listeners_soon(self.info)) is not None:
             await self._apply(found)
             await asyncio.sleep(self.interval)
         result = self._on_end()

@@ -260,9 +260,9 @@ class PreviewForwarding(BodyTimeout):
         }
 
     async def _look_up(self) -> ContainerInfo:
-        """The container, from the engine: 404 when it is not this owner's, 409 when it
-        is not running."""
-        info = await self.manager.require_running(self.container_id)
+        """The container, from the engine (its address now, not as last known): 404 when
+        it is not this owner's, 409 when it is not running."""
+        info = await self.manager.require_running(self.container_id, fresh=True)
         self.connections.addresses.put(self.container_id, info)
         return info
 

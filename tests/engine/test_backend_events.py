@@ -9,7 +9,12 @@ import tarfile
 
 import pytest
 
-from jupyter_container_manager.engine.backend import BackendNotFound
+from jupyter_container_manager.engine.backend import (
+    SUBSCRIBED,
+    BackendConflict,
+    BackendNotFound,
+    BackendRefused,
+)
 from jupyter_container_manager.engine.docker_backend import DockerBackend
 from tests.conftest import RUN_ID, RUN_LABEL, TEST_IMAGE
 
@@ -27,8 +32,9 @@ async def test_events_archives_and_missing_containers(docker_client):
     backend = DockerBackend()
     labels = {RUN_LABEL: RUN_ID, "jcm-backend-test": None}
     events = backend.events(labels)
+    # The subscription is announced before any event: nothing after it is missed.
+    assert await asyncio.wait_for(anext(events), 20) == {"status": SUBSCRIBED}
     first = asyncio.ensure_future(anext(events))
-    await asyncio.sleep(0.5)  # the subscription is made before the container starts
     box = docker_client.containers.run(TEST_IMAGE, ["sleep", "60"], detach=True,
                                        labels={RUN_LABEL: RUN_ID, "jcm-backend-test": "1"})
     try:
@@ -42,6 +48,21 @@ async def test_events_archives_and_missing_containers(docker_client):
             assert unpacked.extractfile("hello.txt").read() == b"hi"
         with pytest.raises(BackendNotFound):
             await backend.get_archive(box.id, "/no/such/file")
+        # Renames (spoken directly on the engine's socket): done, or the seam's refusals.
+        name = f"jcm-backend-test-{box.id[:12]}"
+        await backend.rename(box.id, name)
+        assert (await backend.inspect(box.id))["Name"] == f"/{name}"
+        with pytest.raises(BackendRefused):
+            await backend.rename(box.id, name)  # its name already
+        other = docker_client.containers.create(TEST_IMAGE, ["true"],
+                                                labels={RUN_LABEL: RUN_ID})
+        try:
+            with pytest.raises(BackendConflict):
+                await backend.rename(other.id, name)  # taken
+        finally:
+            other.remove(force=True)
+        with pytest.raises(BackendNotFound):
+            await backend.rename("jcm-no-such-container", "jcm-whatever")
     finally:
         await events.aclose()
         box.remove(force=True)
