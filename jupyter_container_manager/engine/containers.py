@@ -79,7 +79,8 @@ class ContainerLifecycle:
     """Lifecycle of the containers of one owner."""
 
     def __init__(
-        self, backend: EngineBackend, settings: ContainerManager, network: NetworkSetup | None = None,
+        self, backend: EngineBackend, settings: ContainerManager,
+        network: NetworkSetup | None = None,
         index: ContainerIndex | None = None,
     ):
         self.backend = backend
