@@ -597,6 +597,7 @@ class ContainerManager(LoggingConfigurable):
         super().__init__(**kwargs)
         self.tasks = TaskOwner(self.log)
         self._removal_hooks: list[RemovalHook] = []
+        self._stop_hooks: list[RemovalHook] = []
         self._built = False
 
     def make_backend(self) -> EngineBackend:
@@ -852,10 +853,14 @@ class ContainerManager(LoggingConfigurable):
         return await self._lifecycle.start(container_id)
 
     async def stop_container(self, container_id: str) -> ContainerInfo:
-        return await self._lifecycle.stop(container_id)
+        info = await self._lifecycle.stop(container_id)
+        await self._run_hooks(self._stop_hooks, container_id, "stop")
+        return info
 
     async def restart_container(self, container_id: str) -> ContainerInfo:
-        return await self._lifecycle.restart(container_id)
+        info = await self._lifecycle.restart(container_id)
+        await self._run_hooks(self._stop_hooks, container_id, "stop")
+        return info
 
     async def delete_container(self, container_id: str) -> None:
         """Remove the container with its files, then run the removal hooks (sockets,
@@ -876,14 +881,22 @@ class ContainerManager(LoggingConfigurable):
         so sessions, processes, watchers and proxies of that container can end."""
         self._removal_hooks.append(hook)
 
+    def on_container_stopped(self, hook: RemovalHook) -> None:
+        """Call ``hook(container_id)`` after a stop or restart through this manager, so
+        what remembers where the container was (the proxy's addresses) forgets it."""
+        self._stop_hooks.append(hook)
+
     async def _container_removed(self, container_id: str) -> None:
-        for hook in list(self._removal_hooks):
+        await self._run_hooks(self._removal_hooks, container_id, "removal")
+
+    async def _run_hooks(self, hooks: list[RemovalHook], container_id: str, what: str) -> None:
+        for hook in list(hooks):
             try:
                 result = hook(container_id)
                 if inspect.isawaitable(result):
                     await result
             except Exception:  # one failing hook must not keep the others from running
-                self.log.exception("removal hook %r failed for %s", hook, container_id)
+                self.log.exception("%s hook %r failed for %s", what, hook, container_id)
 
     def touch(self, container_id: str) -> None:
         """A request named this container: it is in use (for ``idle_timeout``). The one

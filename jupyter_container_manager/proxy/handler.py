@@ -216,6 +216,8 @@ class PreviewForwarding(BodyTimeout):
         if found is None:
             found = self.settings[CONNECTIONS_KEY] = PreviewConnections()
             self.manager.on_container_removed(found.close_container)
+            # A stopped container's address may soon be another's: look it up again.
+            self.manager.on_container_stopped(found.addresses.drop)
         return found
 
     @property

@@ -11,6 +11,7 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from jupyter_container_manager.core.models import make_labels
+from jupyter_container_manager.proxy.handler import CONNECTIONS_KEY
 from jupyter_container_manager.proxy.rules import SANDBOX_POLICY
 from tests.conftest import RUN_ID, RUN_LABEL, TEST_IMAGE
 from tests.support.proxy_support import APP_PORT, open_preview, pattern_sha256, start_app
@@ -330,8 +331,14 @@ async def test_unknown_or_foreign_container_is_404(preview, docker_client, jp_se
     assert_json_error(await fetch_raw(url, preview), 404)
 
 
-async def test_a_stopped_container_is_409(preview, api):
+async def test_a_stopped_container_is_409(preview, api, jp_serverapp):
+    """Also right after a preview request: the proxy forgets the address it found a
+    moment ago (a stopped container's address may be given to another at once)."""
+    await preview.echo("echo/warm")
+    addresses = jp_serverapp.web_app.settings[CONNECTIONS_KEY].addresses
+    assert addresses.get(preview.container_id) is not None
     assert (await api.post("containers", preview.container_id, "stop")).status == 200
+    assert addresses.get(preview.container_id) is None
     assert_json_error(await preview.fetch("echo"), 409, "start it first")
 
 
