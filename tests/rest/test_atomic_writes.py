@@ -1,4 +1,4 @@
-"""Issue 16, item 1: a file is replaced all at once, or not at all.
+"""Atomic writes: a file is replaced all at once, or not at all.
 
 Every write that replaces a file (REST writeFile JSON and raw PUT, socket writeFile,
 mount, files at create) writes a temporary beside it and renames it over the file once
