@@ -356,11 +356,11 @@ class ContainerLifecycle:
     async def _owned_ids(self) -> list[str]:
         """The public ids of the owner's containers (pooled ones left out)."""
         if self.index.fresh:
-            return [((attrs.get("Config") or {}).get("Labels") or {}).get(LABEL_ID, attrs["Id"])
-                    for attrs in self.index.all() if not is_pooled(attrs)]
-        found = await self.backend.list(self._owned)
-        return [(summary.get("Labels") or {}).get(LABEL_ID, summary["Id"])
-                for summary in found if not is_pooled(summary)]
+            found = self.index.all()
+        else:
+            found = [attrs_from_summary(s) for s in await self.backend.list(self._owned)]
+        return [((attrs.get("Config") or {}).get("Labels") or {}).get(LABEL_ID, attrs["Id"])
+                for attrs in found if not is_pooled(attrs)]
 
     # --- the warm pool (engine/pool.py) ---------------------------------------------
 
