@@ -17,7 +17,11 @@ revision=1
 suite=trixie
 node_version=24.19.0
 packages=ca-certificates,curl,git,iproute2,procps,python3,python3-pip,python3-venv
-recipe="$revision $suite node-$node_version $packages"
+# Notebook kernels in containers: Debian's ipykernel; for their plots, matplotlib's wheels
+# from PyPI (Debian's python3-matplotlib drags in scipy and sympy: +500 MB).
+kernel_packages=python3-ipykernel
+plot_wheels=matplotlib==3.10.7
+recipe="$revision $suite node-$node_version $packages $kernel_packages $plot_wheels"
 label=jupyter-container-manager.image-recipe
 
 case "$image" in
@@ -94,6 +98,12 @@ for needed in ("bin/node", "lib/node_modules/npm/bin/npm-cli.js", "lib/node_modu
 print(f"[image] unpacked {count} files of {os.path.basename(wheels[0])}", file=sys.stderr)
 PY
 
+log "fetching $plot_wheels and its dependencies (PyPI wheels for the image's Python 3.13)"
+python3 -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
+  --python-version 3.13 --platform "$platform" --platform "${platform/_2_28_/_2_17_}" \
+  --dest "$tmp/wheels" "$plot_wheels" 2>&1 | grep -v '^WARNING: Location' >&2 || true
+ls "$tmp"/wheels/matplotlib-*.whl >/dev/null
+
 # Run on the host by mmdebstrap once the packages are in, with the root file system as $1.
 cat >"$tmp/customize.sh" <<'SH'
 set -eu
@@ -119,12 +129,17 @@ chmod 755 "$root/home/node"
 # root to /usr/local (Debian's pip never touches /usr/lib/python3). The marker that makes
 # Debian's pip refuse both goes, as in the official Python images.
 rm -f "$root"/usr/lib/python3*/EXTERNALLY-MANAGED
+# matplotlib for plots in notebook kernels, from the wheels fetched above (no network here).
+cp -r "$PLOT_WHEELS" "$root/tmp/wheels"
+chroot "$root" python3 -m pip install --quiet --no-index --find-links /tmp/wheels \
+  --no-compile --disable-pip-version-check --root-user-action=ignore "$PLOT_REQUIREMENT"
+rm -rf "$root/tmp/wheels"
 SH
 
 log "building $image with mmdebstrap (Debian $suite: $packages)"
 # Trimmed like Debian's slim images: no manuals, documentation (copyrights stay) or
 # translations; dpkg keeps these rules for packages installed later.
-NODE_TREE="$tmp/node" mmdebstrap --quiet --variant=apt --include="$packages" \
+NODE_TREE="$tmp/node" PLOT_WHEELS="$tmp/wheels" PLOT_REQUIREMENT="$plot_wheels" mmdebstrap --quiet --variant=apt --include="$packages,$kernel_packages" \
   --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/info/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
