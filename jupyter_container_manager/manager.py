@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
-from .core.errors import ContainerManagerError, ContainerNotFound
+from .core.errors import BadRequest, ContainerManagerError, ContainerNotFound, ImageNotFound
 from .core.fstree import Tree, tree_to_tar
 from .core.image_policy import image_allowed
 from .core.models import ContainerInfo
@@ -30,6 +30,7 @@ from .core.sizes import ByteSize, parse_size
 from .tasks import TaskOwner
 
 if TYPE_CHECKING:
+    from .core.snapshots import SnapshotInfo
     from .engine.backend import EngineBackend
     from .engine.file_streams import FileReader, FileWriter, ZipReader
     from .engine.ports import PortWatcher
@@ -155,6 +156,44 @@ class ContainerManager(LoggingConfigurable):
         10,
         min=0,
         help="How many containers one owner may have at once; creating one more answers 429. 0: no limit.",
+    ).tag(config=True)
+
+    max_snapshots_per_user = Int(
+        10,
+        min=0,
+        help="""Snapshots (POST /containers/{id}/snapshots) one owner may keep; one more
+        answers 429. A fork's own snapshot does not count. 0: no limit.""",
+    ).tag(config=True)
+
+    max_snapshot_size = ByteSize(
+        4 * 1024**3,
+        min=0,
+        help="""Largest snapshot (bytes, or e.g. '2g'): what it adds to the image its
+        container was made from. A larger one is removed again and answers 413. 0: no
+        bound.""",
+    ).tag(config=True)
+
+    max_checkpoints_per_container = Int(
+        20,
+        min=2,
+        help="""Checkpoints of the workdir one container keeps (at least 2). Past it the
+        oldest is folded into the next: its copies that the next did not replace move
+        there.""",
+    ).tag(config=True)
+
+    max_checkpoint_size = ByteSize(
+        256 * 1024**2,
+        min=0,
+        help="""Bytes of file copies the checkpoints of one container keep. Past it the
+        oldest checkpoints are folded into the next; a checkpoint that still does not fit
+        answers 429 and records nothing.""",
+    ).tag(config=True)
+
+    checkpoint_ignore = List(
+        Unicode(),
+        ["node_modules", ".git"],
+        help="""Names of files and folders a checkpoint neither records nor looks into
+        (anywhere in the workdir); a restore leaves them alone.""",
     ).tag(config=True)
 
     idle_timeout = Int(
@@ -636,6 +675,7 @@ class ContainerManager(LoggingConfigurable):
         if self._built:
             return
         from .engine.agent import Agents
+        from .engine.checkpoints import Checkpoints
         from .engine.containers import ContainerLifecycle
         from .engine.files import ContainerFiles
         from .engine.idle import IdleReaper
@@ -644,6 +684,7 @@ class ContainerManager(LoggingConfigurable):
         from .engine.pool import WarmPool
         from .engine.port_tunnel import PortTunnels
         from .engine.processes import ContainerProcesses
+        from .engine.snapshots import SnapshotStore
         from .engine.terminals import LineTerminal
         from .engine.watch import KernelWatchers
 
@@ -669,6 +710,8 @@ class ContainerManager(LoggingConfigurable):
                                 remove=self._remove_idle)
         self._line_terminal = LineTerminal(backend, timeout=self.terminal_timeout,
                                            output_limit=self.spawn_output_limit)
+        self._snapshots = SnapshotStore(backend, self, self.log)
+        self._checkpoints = Checkpoints(self._agents, self)
 
     def __getattr__(self, name: str):
         # The parts (``_lifecycle``, ``_files``...) exist once built; build on first use.
@@ -724,6 +767,10 @@ class ContainerManager(LoggingConfigurable):
             await self._lifecycle.sweep_disks()
         except ContainerManagerError as err:  # the next server start tries again
             self.log.warning("disks of removed containers not swept: %r", err)
+        try:
+            await self._snapshots.sweep()
+        except ContainerManagerError as err:
+            self.log.warning("images of deleted snapshots not swept: %r", err)
 
     async def apply_shutdown_policy(self, timeout: float = SHUTDOWN_TIMEOUT) -> list[str]:
         """``on_shutdown``: stop or remove the owner's containers (their ids), at most
@@ -811,14 +858,24 @@ class ContainerManager(LoggingConfigurable):
         files: Tree | None = None,
         ports: list[int] | None = None,
         workdir: str | None = None,
+        snapshot: str | None = None,
     ) -> ContainerInfo:
         """Create and start a container (from the warm pool when the request asks for the
-        defaults) and write ``files`` into its workdir before answering; a container whose
-        files cannot be written is removed again."""
+        defaults, from the owner's ``snapshot`` when one is named) and write ``files``
+        into its workdir before answering; a container whose files cannot be written is
+        removed again."""
         self._network.check()  # an unusable ca_certificates: not even a pooled one
         self._follow_engine()
         if files:
             tree_to_tar(files)  # refuse a bad tree before creating anything
+        if snapshot is not None:
+            if image is not None or workdir is not None:
+                raise BadRequest("A container from a snapshot takes its image and workdir "
+                                 "from it: give no 'image'", code="EINVAL")
+            found = await self._snapshots.get(snapshot)
+            async with self._lifecycle.quota_slot() as slot:
+                return await self._start_from_snapshot(found, slot, name=name, env=env,
+                                                       ports=ports, files=files)
         info = None
         if self._poolable(name=name, image=image, env=env, ports=ports, workdir=workdir):
             async with self._lifecycle.quota_slot() as slot:
@@ -848,6 +905,85 @@ class ContainerManager(LoggingConfigurable):
             and image in (None, self.image)
             and image_allowed(self.image, self.allowed_images)
         )
+
+    # --- snapshots and checkpoints (engine/snapshots.py, engine/checkpoints.py) ------
+
+    async def _start_from_snapshot(self, snapshot: SnapshotInfo, slot, *, files=None,
+                                   **options) -> ContainerInfo:
+        """A new container of the snapshot in a quota place already held, with its
+        files; removed again when they cannot be written."""
+        try:
+            info = await self._lifecycle.create_in(slot, snapshot=snapshot, **options)
+        except ImageNotFound:
+            await self._snapshots.get(snapshot.id)  # 404/410 when its image went away
+            raise
+        self.touch(info.id)
+        try:
+            if snapshot.files == "copy":
+                await self._snapshots.copy_workdir_in(info)
+            if files:
+                await self._files.mount(info, files, atomic=False)
+        except ContainerManagerError:
+            await self.delete_container(info.id)
+            raise
+        return info
+
+    async def take_snapshot(self, container_id: str, name: str | None = None) -> SnapshotInfo:
+        """Save the owner's container's file system (see engine/snapshots.py)."""
+        self._follow_engine()
+        info = await self._lifecycle.get(container_id, fresh=True)
+        return await self._snapshots.take(info, name)
+
+    async def list_snapshots(self) -> list[SnapshotInfo]:
+        return await self._snapshots.list()
+
+    async def get_snapshot(self, snapshot_id: str) -> SnapshotInfo:
+        return await self._snapshots.get(snapshot_id)
+
+    async def delete_snapshot(self, snapshot_id: str) -> None:
+        await self._snapshots.delete(snapshot_id)
+
+    async def fork_container(self, container_id: str, count: int) -> list[ContainerInfo]:
+        """``count`` new containers of the container's file system as it is now, each
+        with its own id, name and limits; none of its live processes. The quota is
+        checked for all of them first: past it, QuotaExceeded and nothing is made; one
+        that fails takes the others with it."""
+        self._follow_engine()
+        info = await self._lifecycle.get(container_id, fresh=True)
+        async with self._lifecycle.quota_slots(count) as slots:
+            snapshot = await self._snapshots.take(info, f"fork of {info.name}", kind="fork")
+            try:
+                made = await asyncio.gather(
+                    *(self._start_from_snapshot(snapshot, slot,
+                                                name=f"{info.name}-fork-{number}")
+                      for number, slot in enumerate(slots, 1)),
+                    return_exceptions=True)
+            finally:
+                # Its image stays while the copies use it (swept at a later start).
+                await self._snapshots.delete(snapshot.id)
+        failed = [m for m in made if isinstance(m, BaseException)]
+        if failed:
+            for copy in made:
+                if isinstance(copy, ContainerInfo):
+                    await self.delete_container(copy.id)
+            raise failed[0]
+        return list(made)
+
+    async def checkpoint(self, container_id: str) -> dict:
+        """Record the workdir's files changed since the last checkpoint."""
+        info = await self.require_running(container_id)
+        return await self._checkpoints.create(info)
+
+    async def list_checkpoints(self, container_id: str) -> list[dict]:
+        info = await self.require_running(container_id)
+        return await self._checkpoints.list(info)
+
+    async def restore_checkpoint(self, container_id: str, checkpoint: str,
+                                 paths: list[str] | None = None) -> list[dict]:
+        """Bring the workdir, or ``paths`` of it, back to a checkpoint; what changed, as
+        ``[{path, kind}]`` (the kinds of an fs-change)."""
+        info = await self.require_running(container_id)
+        return await self._checkpoints.restore(info, checkpoint, paths)
 
     async def start_container(self, container_id: str) -> ContainerInfo:
         return await self._lifecycle.start(container_id)
@@ -1024,4 +1160,5 @@ class ContainerManager(LoggingConfigurable):
 
 # Attributes that exist once the parts are built (ContainerManager._build).
 _PARTS = frozenset({"_backend", "_network", "_index", "_lifecycle", "_agents", "_files", "_processes",
-                    "_tunnels", "_kernel_watchers", "_pool", "_idle", "_line_terminal"})
+                    "_tunnels", "_kernel_watchers", "_pool", "_idle", "_line_terminal",
+                    "_snapshots", "_checkpoints"})

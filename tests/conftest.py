@@ -36,6 +36,12 @@ def remove_run_containers(client: docker.DockerClient, run_id: str = RUN_ID) -> 
             pass
     # Their disks (disk_limit), labelled with the run like them.
     remove_disks(client, {"label": f"{RUN_LABEL}={run_id}"})
+    # Snapshot images (a commit keeps its container's labels, the run's among them).
+    for image in client.api.images(filters={"label": f"{RUN_LABEL}={run_id}"}):
+        try:
+            client.api.remove_image(image["Id"], force=True)
+        except docker.errors.APIError:
+            pass
     return len(found)
 
 

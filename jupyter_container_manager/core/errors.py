@@ -63,6 +63,30 @@ class ContainerNotFound(ContainerManagerError):
         self.container_id = container_id
 
 
+class SnapshotNotFound(ContainerManagerError):
+    """No snapshot of this owner has that id (or a checkpoint of a container that id)."""
+
+    status = 404
+    reason = "Not Found"
+    code = "ENOSNAPSHOT"
+
+
+class CheckpointNotFound(ContainerManagerError):
+    """The container has no checkpoint with that id."""
+
+    status = 404
+    reason = "Not Found"
+    code = "ENOCHECKPOINT"
+
+
+class SnapshotGone(ContainerManagerError):
+    """The snapshot's image lost its tag behind our back: it cannot be used any more."""
+
+    status = 410
+    reason = "Gone"
+    code = "ESNAPSHOT_GONE"
+
+
 class Conflict(ContainerManagerError):
     status = 409
     reason = "Conflict"

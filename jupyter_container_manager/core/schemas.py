@@ -81,6 +81,45 @@ CREATE_CONTAINER = {
             "items": PORT,
             "description": "Container ports to announce (listed in ContainerInfo.ports)",
         },
+        "snapshot": {
+            "type": "string",
+            "description": "Id of one of the owner's snapshots to start from (its file "
+            "system; the image and workdir are the snapshot's, so no 'image'). Unknown: "
+            "404 ENOSNAPSHOT; its image removed behind the server's back: 410.",
+        },
+    },
+}
+
+MAX_FORKS = 32
+
+CREATE_SNAPSHOT = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "maxLength": 200,
+                 "description": "Default: the container's name and the time"},
+    },
+}
+
+FORK = {
+    "type": "object",
+    "properties": {
+        "count": {
+            "title": f"a number of copies from 1 to {MAX_FORKS}",
+            "type": "integer", "minimum": 1, "maximum": MAX_FORKS, "default": 1,
+            "description": "Copies to start; past max_containers_per_user: 429, none made",
+        },
+    },
+}
+
+RESTORE = {
+    "type": "object",
+    "properties": {
+        "paths": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Files or folders from the workdir to restore; missing: all of "
+            "the workdir. A path out of the workdir: 403 EACCES, nothing restored.",
+        },
     },
 }
 
@@ -181,4 +220,8 @@ REQUEST_SCHEMAS = {
     "MkdirRequest": MKDIR,
     "RenameRequest": RENAME,
     "SpawnRequest": SPAWN,
+    "CreateSnapshot": CREATE_SNAPSHOT,
+    "CreateCheckpoint": {"type": "object", "properties": {}},
+    "ForkRequest": FORK,
+    "RestoreRequest": RESTORE,
 }

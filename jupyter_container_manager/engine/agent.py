@@ -39,7 +39,9 @@ ACK_EVERY = 256 * 1024
 REPLAY_LIMIT = 1024 * 1024  # input kept to run a command again if the agent dies
 START_TIMEOUT = 5.0
 _HERE = resources.files("jupyter_container_manager.engine")
-AGENT_SOURCE = _HERE.joinpath("agent.js").read_text() + "\n" + _HERE.joinpath("agent_fs.js").read_text()
+AGENT_SOURCE = "\n".join(  # checkpoints (agent_checkpoints.js) are file operations too
+    _HERE.joinpath(name).read_text()
+    for name in ("agent.js", "agent_fs.js", "agent_checkpoints.js"))
 FS_VERSION = 2  # the first agent that does file operations itself
 
 AGENT_BOOT = "/* jupyter-container-manager agent */ eval(process.env.JCM_AGENT_SOURCE)"

@@ -67,6 +67,9 @@ class ContainerSpec:
     log_max_size: str = "10m"  # the engine's own notation
     log_max_files: int = 3
     publish_ports: list[int] = field(default_factory=list)  # on 127.0.0.1, 8000 and up
+    # Made from a snapshot (engine/snapshots.py): where its workdir's files are in the
+    # image, "image" (at the workdir) or "copy"; "" for a container not made from one.
+    from_snapshot: str = ""
 
 
 class EngineBackend(Protocol):

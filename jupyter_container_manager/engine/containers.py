@@ -39,6 +39,7 @@ from ..core.models import (
     new_container_id,
     pool_name,
 )
+from ..core.snapshots import SnapshotInfo, snapshot_tag
 from .backend import (
     BackendConflict,
     BackendNotFound,
@@ -189,13 +190,16 @@ class ContainerLifecycle:
         workdir: str | None = None,
         pooled: bool = False,
         slot: QuotaSlot | None = None,
+        snapshot: SnapshotInfo | None = None,
     ) -> ContainerInfo:
         self.network.check()  # an unusable ca_certificates: nothing is created
         for key in env or {}:
             if not _ENV_NAME.match(key):
                 raise BadRequest(f"env: {key!r} is not a valid variable name")
+        if snapshot is not None:  # the owner's own: made from an allowed image
+            image, workdir = snapshot_tag(snapshot.id), snapshot.workdir
         image = image or self.settings.image
-        if not image_allowed(image, self.settings.allowed_images):
+        if snapshot is None and not image_allowed(image, self.settings.allowed_images):
             raise ImageNotAllowed(image, list(self.settings.allowed_images))
         container_id = new_container_id()
         if slot is not None:
@@ -230,11 +234,17 @@ class ContainerLifecycle:
             log_max_size=settings.log_max_size,
             log_max_files=settings.log_max_files,
             publish_ports=ports if settings.publish_ports else [],
+            from_snapshot=snapshot.files if snapshot is not None else "",
         )
         stamp = self.index.stamp()
         attrs = await self.backend.create(spec)
         self.index.store(attrs.get("Id", ""), attrs, stamp)
         return describe(attrs)
+
+    async def create_in(self, slot: QuotaSlot, **options) -> ContainerInfo:
+        """Create and start a container in a place of the quota already held
+        (:meth:`quota_slots`)."""
+        return await self._create(slot=slot, **options)
 
     async def delete(self, container_id: str) -> None:
         info = await self.get(container_id)
@@ -328,16 +338,23 @@ class ContainerLifecycle:
         engine (security case 21). The slot learns the id of its container as soon as it
         has one, so a container already listed while its create finishes counts once.
         One server's creates only: two servers of one owner can race."""
-        slot = QuotaSlot()
-        async with self._quota_lock:
-            await self.check_quota(self._quota_slots)
-            self._quota_slots.append(slot)
-        try:
-            yield slot
-        finally:
-            self._quota_slots.remove(slot)
+        async with self.quota_slots(1) as slots:
+            yield slots[0]
 
-    async def check_quota(self, slots: list[QuotaSlot] | None = None) -> None:
+    @contextlib.asynccontextmanager
+    async def quota_slots(self, count: int):
+        """As :meth:`quota_slot`, ``count`` places at once, or none (QuotaExceeded)."""
+        slots = [QuotaSlot() for _ in range(count)]
+        async with self._quota_lock:
+            await self.check_quota(self._quota_slots, more=count)
+            self._quota_slots.extend(slots)
+        try:
+            yield slots
+        finally:
+            for slot in slots:
+                self._quota_slots.remove(slot)
+
+    async def check_quota(self, slots: list[QuotaSlot] | None = None, more: int = 1) -> None:
         """QuotaExceeded when the owner has ``max_containers_per_user`` containers, with
         ``slots`` of containers being made (the warm pool's are not theirs yet and do not
         count)."""
@@ -347,7 +364,13 @@ class ContainerLifecycle:
         ids = set(await self._owned_ids())
         ids.update(slot.container_id for slot in slots or () if slot.container_id)
         unnamed = sum(1 for slot in slots or () if not slot.container_id)
-        if len(ids) + unnamed >= limit:
+        if len(ids) + unnamed + more > limit:
+            if more > 1:
+                raise QuotaExceeded(
+                    f"Owner {self.owner!r} has {len(ids) + unnamed} containers; {more} more "
+                    f"would pass {limit}, the most allowed "
+                    "(c.ContainerManager.max_containers_per_user). Nothing was created."
+                )
             raise QuotaExceeded(
                 f"Owner {self.owner!r} already has {limit} containers, the most allowed "
                 "(c.ContainerManager.max_containers_per_user); delete one first."

@@ -64,14 +64,16 @@ def shm_bytes(limit: int) -> int:
     return min(limit, SHM_MAX)
 
 
-def bind_volume(target: str, device: str, labels: dict[str, str]) -> docker.types.Mount:
+def bind_volume(target: str, device: str, labels: dict[str, str],
+                copy: bool = False) -> docker.types.Mount:
     """An anonymous ``local`` volume at ``target`` that binds ``device``, a directory on the
-    engine's host; removed with the container (``docker rm -v``)."""
+    engine's host; removed with the container (``docker rm -v``). ``copy``: the engine
+    fills it with what the image has at ``target`` (a snapshot's workdir)."""
     return docker.types.Mount(
         target,
         None,
         type="volume",
-        no_copy=True,
+        no_copy=not copy,
         labels=labels,
         driver_config=docker.types.DriverConfig(
             "local", {"type": "none", "o": "bind", "device": device}
@@ -124,7 +126,7 @@ class DiskQuota:
     # --- at create ----------------------------------------------------------------
 
     def prepare(self, client, container_id: str, image: str, options: dict,
-                ids: tuple[int, int] | None) -> None:
+                ids: tuple[int, int] | None, *, copy_workdir: bool = False) -> None:
         """Add the quota to a container's create ``options`` (its labels included); in
         ``loop`` mode, make and mount its disk first. Unprocessable when neither way
         works here. ``release`` undoes it."""
@@ -142,7 +144,8 @@ class DiskQuota:
         mount_labels = {LABEL_ID: container_id, LABEL_OWNER: labels[LABEL_OWNER],
                         **self.labels}
         options["mounts"] = [
-            bind_volume(options["working_dir"], os.path.join(fs, WORK_DIR), mount_labels),
+            bind_volume(options["working_dir"], os.path.join(fs, WORK_DIR), mount_labels,
+                        copy=copy_workdir),
             bind_volume("/tmp", os.path.join(fs, TMP_DIR), mount_labels),
         ]
 

@@ -107,7 +107,9 @@ class DockerCreation:
             raise Unprocessable(f"{err} (c.ContainerManager.user)") from None
         options["user"] = user_spec(ids)
         container_id = spec.labels[LABEL_ID]
-        self.disk.prepare(client, container_id, spec.image, options, ids)
+        # A disk's empty workdir takes the files a snapshot holds at the workdir.
+        self.disk.prepare(client, container_id, spec.image, options, ids,
+                          copy_workdir=spec.from_snapshot == "image")
         try:
             return self._make_and_start(client, options, spec, ids)
         except BaseException:
@@ -130,7 +132,7 @@ class DockerCreation:
                 f"(c.ContainerManager.ca_certificates): {err.explanation}"
             ) from err
         try:
-            if ids:
+            if ids and not spec.from_snapshot:  # a snapshot's workdir is theirs already
                 own_workdir(client, container.id, spec.workdir, ids)
             container.start()
         except docker.errors.APIError as err:

@@ -15,7 +15,7 @@ import time
 
 import docker.errors
 
-from ..core.container_user import choose_user, needs_passwd
+from ..core.container_user import AUTO, choose_user, needs_passwd, parse_spec
 from ..core.fstree import tar_to_tree
 from ..core.models import LABEL_PREFIX
 
@@ -39,6 +39,10 @@ class ImageUsers:
             return choose_user(self.setting, "", None)
         attrs = client.api.inspect_image(image)
         image_user = (attrs.get("Config") or {}).get("User") or ""
+        if self.setting.strip() == AUTO and parse_spec(image_user) is not None \
+                and ":" in image_user and image_user.replace(":", "").isdigit():
+            # "uid:gid" as a container of ours runs (a snapshot's image): no passwd read.
+            return parse_spec(image_user)
         return choose_user(self.setting, image_user, self._passwd(client, attrs["Id"]))
 
     def _passwd(self, client, image_id: str) -> str:

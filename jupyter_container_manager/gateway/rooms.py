@@ -345,6 +345,15 @@ class ContainerRooms:
         if room is not None:
             room.remove_client(client)
 
+    def files_changed(self, container_id: str, changes: list[dict]) -> None:
+        """Tell the sockets joined to a running container that files changed (a
+        checkpoint's restore): one ``fs-change`` ``{path, kind}`` each."""
+        room = self.live_room(container_id)
+        for client in list(room.clients) if room is not None else ():
+            for change in changes:
+                client.push("fs-change", {"path": change["path"], "kind": change["kind"]},
+                            droppable=True)
+
     def live_terminals(self, container_id: str) -> list[str]:
         room = self._rooms.get(container_id)
         return list(room.ptys) if room is not None and not room.closed else []

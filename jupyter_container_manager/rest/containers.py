@@ -26,6 +26,7 @@ class ContainersHandler(ContainerAPIHandler):
         info = await self.manager.create_container(
             name=body.get("name"), image=body.get("image"), env=body.get("env"),
             files=body.get("files"), ports=body.get("ports", []),
+            snapshot=body.get("snapshot"),
         )
         self.set_header("Location", self.url("containers", info.id))
         self.write_json(self.info_json(info), status=201)

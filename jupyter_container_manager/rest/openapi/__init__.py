@@ -4,10 +4,10 @@ REST module; tests check that its paths are the route tables' paths."""
 from __future__ import annotations
 
 from ... import __version__
-from . import containers, docs, proxy, webcontainer
+from . import containers, docs, proxy, snapshots, webcontainer
 from .components import SCHEMAS, SECURITY_SCHEMES
 
-PATH_MODULES = [containers, docs, proxy, webcontainer]
+PATH_MODULES = [containers, docs, proxy, snapshots, webcontainer]
 
 
 def build_spec() -> dict:
@@ -23,6 +23,6 @@ def build_spec() -> dict:
             "WebContainer-compatible API. All paths hang under the Jupyter server's base_url.",
         },
         "paths": paths,
-        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **snapshots.SCHEMAS}, "securitySchemes": SECURITY_SCHEMES},
         "security": [{"token": []}],
     }

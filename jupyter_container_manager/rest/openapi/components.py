@@ -105,8 +105,9 @@ SCHEMAS = {
 _STATUS_TEXT = {
     400: "Bad input",
     403: "Not authenticated or not allowed",
-    404: "Unknown container id or path",
+    404: "Unknown container, snapshot, checkpoint or path",
     409: "Conflict",
+    410: "Gone (a snapshot whose image was removed)",
     413: "Too large",
     422: "Well-formed but impossible",
     429: "Quota reached",
