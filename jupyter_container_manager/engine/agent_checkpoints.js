@@ -77,20 +77,34 @@ const storedBytes = (index) => index.checkpoints.reduce((n, cp) => n + cp.bytes,
 function removeTree(p) { cpfs.rmSync(p, { recursive: true, force: true }); }
 
 // Fold the oldest checkpoint into the next: copies the next did not replace move on.
-function foldOldest(store, index) {
+// With `dry`, only the index changes (to learn what folding would leave).
+function foldOldest(store, index, dry) {
   const [a, b] = index.checkpoints;
   for (const [path, meta] of Object.entries(a.stored)) {
     if (b.files[path] !== undefined || b.stored[path] !== undefined) continue; // replaced
     if (!isLink(meta)) {
-      const to = cpDir(store, b.id) + path;
-      cpfs.mkdirSync(to.slice(0, to.lastIndexOf('/')), { recursive: true });
-      cpfs.renameSync(cpDir(store, a.id) + path, to);
+      if (!dry) {
+        const to = cpDir(store, b.id) + path;
+        cpfs.mkdirSync(to.slice(0, to.lastIndexOf('/')), { recursive: true });
+        cpfs.renameSync(cpDir(store, a.id) + path, to);
+      }
       b.bytes += meta[0];
     }
     b.stored[path] = meta;
   }
-  removeTree(cpDir(store, a.id));
+  if (!dry) removeTree(cpDir(store, a.id));
   index.checkpoints.shift();
+}
+
+// Fold the oldest checkpoints while the bounds say so; false (nothing folded) when the
+// new one, of `bytes`, would not fit even then.
+function makeRoom(store, index, maxCount, maxBytes, bytes) {
+  const over = (ix) => ix.checkpoints.length >= maxCount || storedBytes(ix) + bytes > maxBytes;
+  const trial = JSON.parse(JSON.stringify(index));
+  while (trial.checkpoints.length >= 2 && over(trial)) foldOldest(store, trial, true);
+  if (over(trial)) return false;
+  while (index.checkpoints.length >= 2 && over(index)) foldOldest(store, index, false);
+  return true;
 }
 
 function checkpointNow(ctx, req) {
@@ -111,13 +125,8 @@ function checkpointNow(ctx, req) {
   for (const path of Object.keys(index.current)) {
     if (!now.has(path)) files[path] = 'unlink';
   }
-  const maxCount = Math.max(1, req.maxCount || 1);
-  while (index.checkpoints.length >= 2
-         && (index.checkpoints.length >= maxCount || storedBytes(index) + bytes > req.maxBytes)) {
-    foldOldest(store, index);
-  }
-  if (index.checkpoints.length >= maxCount || storedBytes(index) + bytes > req.maxBytes) {
-    saveIndex(store, index);
+  const maxCount = Math.max(2, req.maxCount || 2);
+  if (!makeRoom(store, index, maxCount, req.maxBytes, bytes)) {
     return [{ code: 'EQUOTA', bytes, stored: storedBytes(index) }];
   }
   const id = String(index.next);
@@ -182,24 +191,26 @@ function restoreCheckpoint(ctx, req) {
     for (const path of Object.keys(index.checkpoints[j].stored)) known.add(path);
   }
   for (const path of now.keys()) known.add(path);
-  const changed = [];
+  const plan = [];
   for (const path of known) {
     if (!chosen(path)) continue;
     const want = stateAt(store, index, k, path);
     const have = now.get(path);
-    if (want && sameMeta(want[0], have)) continue;
+    if (want ? sameMeta(want[0], have) : !have) continue;
+    guardInside(ctx, parentOf(ctx.W + path)); // all checked before anything changes
+    plan.push([path, want, have]);
+  }
+  const changed = [];
+  for (const [path, want, have] of plan) {
     const target = ctx.W + path;
-    const parent = target.slice(0, target.lastIndexOf('/'));
+    const parent = parentOf(target);
     if (!want) {
-      if (!have) continue;
-      guardInside(ctx, parent);
       cpfs.rmSync(target, { force: true });
       changed.push({ path, kind: 'unlink' });
       continue;
     }
     const [meta, folder] = want;
     cpfs.mkdirSync(parent, { recursive: true });
-    guardInside(ctx, parent);
     const temp = parent + '/' + TEMP_PREFIX + 'restore-' + process.pid + '-' + changed.length;
     if (isLink(meta)) {
       cpfs.symlinkSync(meta[3], temp);
@@ -218,11 +229,16 @@ function restoreCheckpoint(ctx, req) {
   return [{ restored: changed }];
 }
 
-// A parent folder reached through a symlink that leads out of the workdir: EACCES.
+// A folder (its nearest existing ancestor: the rest is made) reached through a symlink
+// that leads out of the workdir: EACCES.
 function guardInside(ctx, dir) {
-  let real;
-  try { real = cpfs.realpathSync(dir); } catch (err) { cpFail('ENOENT'); }
-  if (!inside(ctx, real)) cpFail('EACCES');
+  for (;;) {
+    let real = null;
+    try { real = cpfs.realpathSync(dir); } catch (err) { /* not there (yet) */ }
+    if (real !== null) { if (!inside(ctx, real)) cpFail('EACCES'); return; }
+    if (dir === ctx.W || dir === '/' || !dir) return;
+    dir = parentOf(dir);
+  }
 }
 
 function serialised(fn) {
