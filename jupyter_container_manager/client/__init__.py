@@ -15,7 +15,9 @@ process given a URL and a token::
     wc.teardown()
 
 ``AsyncWebContainer`` and ``AsyncContainers`` are the same API with ``await``;
-``Containers`` is the Direct API (list, create, get, delete, start, stop, restart).
+``Containers`` is the Direct API (list, create, get, delete, start, stop, restart;
+snapshots, forks and checkpoints: ``containers.snapshots.list()``, ``wc.snapshot()``,
+``create(snapshot=...)``, ``wc.fork(2)``, ``wc.checkpoint()``, ``wc.restore_checkpoint()``).
 """
 
 from .containers import AsyncContainers
@@ -23,12 +25,15 @@ from .discovery import ServerInfo, find_server
 from .errors import ContainerError, ServerNotFound
 from .models import ContainerInfo, DirEnt, LineResult, Port, SpawnResult
 from .process import AsyncProcess
+from .snapshots import AsyncSnapshots, Checkpoint, Snapshot, Snapshots
 from .sync import Containers, FileSystem, Process, WebContainer
 from .webcontainer import AsyncWebContainer
 
 __all__ = [
     "AsyncContainers",
     "AsyncProcess",
+    "AsyncSnapshots",
+    "Checkpoint",
     "AsyncWebContainer",
     "ContainerError",
     "ContainerInfo",
@@ -40,6 +45,8 @@ __all__ = [
     "Process",
     "ServerInfo",
     "ServerNotFound",
+    "Snapshot",
+    "Snapshots",
     "SpawnResult",
     "WebContainer",
     "find_server",

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from .discovery import ServerInfo
 from .models import ContainerInfo
+from .snapshots import AsyncSnapshots, Checkpoint, ContainerSaves, Snapshot
 from .transport import Transport
 from .tree import tree_to_wire
 from .webcontainer import AsyncWebContainer, attach_on, boot_on, connect
@@ -24,6 +25,7 @@ class AsyncContainers:
         timeout: float = 120.0,
     ):
         self.transport: Transport = connect(url, token, server, timeout)
+        self.snapshots = AsyncSnapshots(self.transport)
 
     @property
     def server(self) -> ServerInfo:
@@ -41,10 +43,14 @@ class AsyncContainers:
         env: Mapping[str, str] | None = None,
         files: Mapping | None = None,
         ports: list[int] | None = None,
+        snapshot: str | Snapshot | None = None,
     ) -> ContainerInfo:
-        """Create and start a container; ``files`` (a FileSystemTree) are written into
-        its workdir and ``ports`` announced before this returns."""
+        """Create and start a container (from one of the user's snapshots when
+        ``snapshot`` names one); ``files`` (a FileSystemTree) are written into its workdir
+        and ``ports`` announced before this returns."""
         body: dict = {}
+        if snapshot is not None:
+            body["snapshot"] = snapshot.id if isinstance(snapshot, Snapshot) else snapshot
         if name is not None:
             body["name"] = name
         if image is not None:
@@ -67,6 +73,26 @@ class AsyncContainers:
 
     async def start(self, container_id: str) -> ContainerInfo:
         return await self._action(container_id, "start")
+
+    async def snapshot(self, container_id: str, name: str | None = None) -> Snapshot:
+        """Save the container's file system (workdir, installed packages)."""
+        return await ContainerSaves(self.transport, container_id).snapshot(name)
+
+    async def fork(self, container_id: str, count: int = 1) -> list[ContainerInfo]:
+        """``count`` new running copies of the container's file system."""
+        return await ContainerSaves(self.transport, container_id).fork(count)
+
+    async def checkpoint(self, container_id: str) -> Checkpoint:
+        """Record the workdir's files changed since the last checkpoint."""
+        return await ContainerSaves(self.transport, container_id).checkpoint()
+
+    async def checkpoints(self, container_id: str) -> list[Checkpoint]:
+        return await ContainerSaves(self.transport, container_id).checkpoints()
+
+    async def restore_checkpoint(self, container_id: str, checkpoint: str | Checkpoint,
+                                 paths: list[str] | None = None) -> dict[str, str]:
+        """The workdir (or ``paths``) as at ``checkpoint``; what changed."""
+        return await ContainerSaves(self.transport, container_id).restore(checkpoint, paths)
 
     async def stop(self, container_id: str) -> ContainerInfo:
         return await self._action(container_id, "stop")

@@ -13,6 +13,7 @@ from .discovery import ServerInfo
 from .models import ContainerInfo, DirEnt, LineResult, SpawnResult
 from .process import AsyncProcess
 from .runner import LoopThread
+from .snapshots import Checkpoint, Snapshot, Snapshots
 from .transport import Answer
 from .webcontainer import AsyncWebContainer
 
@@ -160,6 +161,22 @@ class WebContainer:
         )
         return cls(container, runner)
 
+    def snapshot(self, name: str | None = None) -> Snapshot:
+        return self._run(self._container.snapshot(name))
+
+    def fork(self, count: int = 1) -> list[ContainerInfo]:
+        return self._run(self._container.fork(count))
+
+    def checkpoint(self) -> Checkpoint:
+        return self._run(self._container.checkpoint())
+
+    def checkpoints(self) -> list[Checkpoint]:
+        return self._run(self._container.checkpoints())
+
+    def restore_checkpoint(self, checkpoint: str | Checkpoint,
+                           paths: list[str] | None = None) -> dict[str, str]:
+        return self._run(self._container.restore_checkpoint(checkpoint, paths))
+
     def mount(self, tree: Mapping, mount_point: str | None = None) -> None:
         self._run(self._container.mount(tree, mount_point))
 
@@ -275,6 +292,7 @@ class Containers:
         self._runner = LoopThread.shared()
         self._run = self._runner.run
         self._containers = AsyncContainers(url, token, server=server, timeout=timeout)
+        self.snapshots = Snapshots(self._containers.snapshots, self._runner)
 
     @property
     def server(self) -> ServerInfo:
@@ -291,9 +309,11 @@ class Containers:
         env: Mapping[str, str] | None = None,
         files: Mapping | None = None,
         ports: list[int] | None = None,
+        snapshot: str | Snapshot | None = None,
     ) -> ContainerInfo:
         return self._run(
-            self._containers.create(name, image=image, env=env, files=files, ports=ports)
+            self._containers.create(name, image=image, env=env, files=files, ports=ports,
+                                    snapshot=snapshot)
         )
 
     def get(self, container_id: str) -> ContainerInfo:
@@ -304,6 +324,22 @@ class Containers:
 
     def start(self, container_id: str) -> ContainerInfo:
         return self._run(self._containers.start(container_id))
+
+    def snapshot(self, container_id: str, name: str | None = None) -> Snapshot:
+        return self._run(self._containers.snapshot(container_id, name))
+
+    def fork(self, container_id: str, count: int = 1) -> list[ContainerInfo]:
+        return self._run(self._containers.fork(container_id, count))
+
+    def checkpoint(self, container_id: str) -> Checkpoint:
+        return self._run(self._containers.checkpoint(container_id))
+
+    def checkpoints(self, container_id: str) -> list[Checkpoint]:
+        return self._run(self._containers.checkpoints(container_id))
+
+    def restore_checkpoint(self, container_id: str, checkpoint: str | Checkpoint,
+                           paths: list[str] | None = None) -> dict[str, str]:
+        return self._run(self._containers.restore_checkpoint(container_id, checkpoint, paths))
 
     def stop(self, container_id: str) -> ContainerInfo:
         return self._run(self._containers.stop(container_id))

@@ -20,6 +20,7 @@ from .gateway import Gateway
 from .models import ContainerInfo, LineResult, SpawnResult
 from .previews import proxy_path
 from .process import AsyncProcess, ProcessTable
+from .snapshots import Checkpoint, ContainerSaves, Snapshot
 from .transport import Answer, Transport
 from .tree import tree_from_wire, tree_to_wire
 
@@ -97,6 +98,26 @@ class AsyncWebContainer:
             raise
 
     # --- files --------------------------------------------------------------------------
+
+    async def snapshot(self, name: str | None = None) -> Snapshot:
+        """Save this container's file system: ``create(snapshot=...)`` starts from it."""
+        return await ContainerSaves(self._transport, self.id).snapshot(name)
+
+    async def fork(self, count: int = 1) -> list[ContainerInfo]:
+        """``count`` new running copies of this container's file system."""
+        return await ContainerSaves(self._transport, self.id).fork(count)
+
+    async def checkpoint(self) -> Checkpoint:
+        """Record the workdir's files changed since the last checkpoint."""
+        return await ContainerSaves(self._transport, self.id).checkpoint()
+
+    async def checkpoints(self) -> list[Checkpoint]:
+        return await ContainerSaves(self._transport, self.id).checkpoints()
+
+    async def restore_checkpoint(self, checkpoint: str | Checkpoint,
+                                 paths: list[str] | None = None) -> dict[str, str]:
+        """The workdir (or ``paths``) as at ``checkpoint``; what changed."""
+        return await ContainerSaves(self._transport, self.id).restore(checkpoint, paths)
 
     async def mount(self, tree: Mapping, mount_point: str | None = None) -> None:
         """Write a FileSystemTree (contents ``str`` or ``bytes``) at ``mount_point``."""

@@ -23,6 +23,7 @@ def build_spec() -> dict:
             "WebContainer-compatible API. All paths hang under the Jupyter server's base_url.",
         },
         "paths": paths,
-        "components": {"schemas": {**SCHEMAS, **snapshots.SCHEMAS}, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **snapshots.SCHEMAS},
+                       "securitySchemes": SECURITY_SCHEMES},
         "security": [{"token": []}],
     }
