@@ -145,3 +145,30 @@ async def test_stopped_container_is_409(api):
     cid = (await api.create())["id"]
     await api.post("containers", cid, "stop")
     assert_error(await api.post("containers", cid, "checkpoints"), 409)
+
+
+async def test_checkpoints_outlive_the_agent_and_a_restart(api, docker_client):
+    """After a restart (a new agent, no watch yet) changes made meanwhile are found by a
+    full look, against the workdir the records say the last checkpoint saw."""
+    cid = (await api.create())["id"]
+    sh(docker_client, cid,
+       "mkdir -p /workspace/d && echo 1 > /workspace/d/a && echo 1 > /workspace/b")
+    first = await checkpoint(api, cid)
+    assert (await api.post("containers", cid, "restart")).status == 200
+    sh(docker_client, cid, "echo 2 > /workspace/d/a && rm /workspace/b")
+    second = await checkpoint(api, cid)
+    assert changes(second) == {"/d/a": "change", "/b": "unlink"}
+    # And with the watch running now: a folder removed, a folder made.
+    sh(docker_client, cid,
+       "rm -r /workspace/d && mkdir -p /workspace/e/f && echo 3 > /workspace/e/f/g")
+    third = await checkpoint(api, cid)
+    assert changes(third) == {"/d/a": "unlink", "/e/f/g": "add"}
+    sh(docker_client, cid, "echo 4 >> /workspace/e/f/g && mv /workspace/e /workspace/h")
+    fourth = await checkpoint(api, cid)
+    assert changes(fourth) == {"/e/f/g": "unlink", "/h/f/g": "add"}
+    listed = (await api.get("containers", cid, "checkpoints")).json()
+    assert [c["id"] for c in listed] == [first["id"], second["id"], third["id"], fourth["id"]]
+    restored = await api.post("containers", cid, "checkpoints", first["id"], "restore")
+    assert {e["path"]: e["kind"] for e in restored.json()["restored"]} == {
+        "/d/a": "add", "/b": "add", "/h/f/g": "unlink"}
+    assert sh(docker_client, cid, "cat /workspace/d/a /workspace/b") == (0, "1\n1\n")
