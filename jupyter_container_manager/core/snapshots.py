@@ -33,6 +33,9 @@ LABEL_SNAPSHOT_BASE = f"{LABEL_PREFIX}.snapshot-base-size"  # bytes of the image
 # own file system); "copy": they are in WORKDIR_COPY, because the workdir was a volume
 # (a disk_limit "loop" disk), which an engine commit leaves out.
 LABEL_SNAPSHOT_FILES = f"{LABEL_PREFIX}.snapshot-files"
+# The image the first container of the chain was made from (a snapshot of a container
+# started from a snapshot keeps its origin): allowed_images is checked against it.
+LABEL_SNAPSHOT_ORIGIN = f"{LABEL_PREFIX}.snapshot-origin"
 # "fork": made by a fork for its copies only; never listed, counted nor kept.
 LABEL_SNAPSHOT_KIND = f"{LABEL_PREFIX}.snapshot-kind"
 
@@ -69,6 +72,7 @@ class SnapshotInfo:
     workdir: str
     files: str = "image"
     kind: str = ""
+    origin: str = ""  # internal: the image the chain started from
     image_id: str = ""  # internal: the engine's image id
     tagged: bool = True  # internal: False once its tag is gone (see the module's doc)
 
@@ -87,6 +91,7 @@ class SnapshotInfo:
             workdir=labels.get(LABEL_SNAPSHOT_WORKDIR, ""),
             files=labels.get(LABEL_SNAPSHOT_FILES, "image"),
             kind=labels.get(LABEL_SNAPSHOT_KIND, ""),
+            origin=labels.get(LABEL_SNAPSHOT_ORIGIN, ""),
             image_id=summary.get("Id", ""),
             tagged=snapshot_tag(snapshot_id) in (summary.get("RepoTags") or []),
         )
@@ -98,7 +103,7 @@ class SnapshotInfo:
 
 def snapshot_labels(*, snapshot_id: str, owner: str, container_id: str, name: str,
                     created: str, workdir: str, files: str, base_size: int,
-                    kind: str = "") -> dict:
+                    origin: str = "", kind: str = "") -> dict:
     """The labels a snapshot image is given. Container labels that must not pass on to
     containers started from it (an engine commit keeps the container's labels, and a
     container inherits its image's) are emptied."""
@@ -113,6 +118,7 @@ def snapshot_labels(*, snapshot_id: str, owner: str, container_id: str, name: st
         LABEL_SNAPSHOT_FILES: files,
         LABEL_SNAPSHOT_KIND: kind,
         LABEL_SNAPSHOT_BASE: str(int(base_size)),
+        LABEL_SNAPSHOT_ORIGIN: origin,
     }
 
 

@@ -196,11 +196,13 @@ class ContainerLifecycle:
         for key in env or {}:
             if not _ENV_NAME.match(key):
                 raise BadRequest(f"env: {key!r} is not a valid variable name")
-        if snapshot is not None:  # the owner's own: made from an allowed image
-            image, workdir = snapshot_tag(snapshot.id), snapshot.workdir
         image = image or self.settings.image
-        if snapshot is None and not image_allowed(image, self.settings.allowed_images):
+        if snapshot is not None:  # judged by the image its chain was made from
+            image, workdir = snapshot.origin or snapshot_tag(snapshot.id), snapshot.workdir
+        if not image_allowed(image, self.settings.allowed_images):
             raise ImageNotAllowed(image, list(self.settings.allowed_images))
+        if snapshot is not None:
+            image = snapshot_tag(snapshot.id)
         container_id = new_container_id()
         if slot is not None:
             slot.container_id = container_id  # counted once, even once it is listed

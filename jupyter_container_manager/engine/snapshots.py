@@ -42,6 +42,7 @@ from ..core.errors import (
 from ..core.models import LABEL_DISK, ContainerInfo
 from ..core.snapshots import (
     LABEL_SNAPSHOT,
+    LABEL_SNAPSHOT_ORIGIN,
     MAX_NAME,
     SNAPSHOT_REPOSITORY,
     WORKDIR_COPY,
@@ -164,6 +165,8 @@ class SnapshotStore:
             snapshot_id=snapshot_id, owner=self.owner, container_id=info.id, name=name,
             created=now(), workdir=info.workdir, files="copy" if volume_workdir else "image",
             base_size=base_size, kind=kind,
+            origin=container_labels.get(LABEL_SNAPSHOT_ORIGIN)
+            or (attrs.get("Config") or {}).get("Image", ""),
         )
         # With a second commit to come, the first is no snapshot yet.
         first_labels = {**labels, LABEL_SNAPSHOT: ""} if volume_workdir else labels

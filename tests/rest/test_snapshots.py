@@ -5,7 +5,11 @@ from __future__ import annotations
 import docker
 import pytest
 
-from jupyter_container_manager.core.errors import ContainerNotFound, SnapshotNotFound
+from jupyter_container_manager.core.errors import (
+    ContainerNotFound,
+    ImageNotAllowed,
+    SnapshotNotFound,
+)
 from jupyter_container_manager.core.models import LABEL_OWNER
 from jupyter_container_manager.core.snapshots import LABEL_SNAPSHOT, snapshot_tag
 from jupyter_container_manager.manager import ContainerManager
@@ -77,9 +81,21 @@ async def test_snapshot_start_list_and_labels(api, docker_client, owner):
         assert [s.to_json() for s in await restarted.list_snapshots()] == [snapshot]
     finally:
         await restarted.close()
+    # A snapshot of a copy keeps the image its chain began with; allowed_images judges
+    # a start by it.
+    again = (await api.post("containers", copy["id"], "snapshots")).json()
+    stricter = other_manager(owner)
+    stricter.allowed_images = ["some-other/*"]
+    try:
+        for snapshot_id in (snapshot["id"], again["id"]):
+            with pytest.raises(ImageNotAllowed) as refused:
+                await stricter.create_container(snapshot=snapshot_id)
+            assert refused.value.image == TEST_IMAGE
+    finally:
+        await stricter.close()
 
 
-async def test_delete_a_snapshot_its_containers_stay(api, docker_client):
+async def test_delete_a_snapshot_its_containers_stay(api, docker_client, owner):
     source = await api.create()
     snapshot = (await api.post("containers", source["id"], "snapshots")).json()
     copy = await api.create(snapshot=snapshot["id"])
@@ -90,8 +106,17 @@ async def test_delete_a_snapshot_its_containers_stay(api, docker_client):
     assert_error(await api.post("containers", body={"snapshot": snapshot["id"]}), 410)
     assert (await api.get("containers", copy["id"])).json()["status"] == "running"
     assert sh(docker_client, copy["id"], "echo alive") == (0, "alive\n")
-    # Once the copy is gone the image goes at the next sweep.
+    # Once the copy is gone the image goes at the next sweep (a server start).
+    image_id = docker_client.api.inspect_container(f"jcm-{copy['id']}")["Image"]
     assert (await api.delete("containers", copy["id"])).status == 204
+    assert docker_client.images.get(image_id)
+    restarted = other_manager(owner)
+    try:
+        assert await restarted._snapshots.sweep() == 1
+    finally:
+        await restarted.close()
+    with pytest.raises(docker.errors.ImageNotFound):
+        docker_client.images.get(image_id)
 
 
 async def test_other_owners_snapshots_and_containers_are_not_found(api, docker_client, owner):
