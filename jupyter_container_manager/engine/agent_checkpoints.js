@@ -21,6 +21,7 @@
 // and nothing changes. Blocking fs calls on purpose: a few stats and copies.
 const cpfs = require('fs');
 const MAX_WATCHED_DIRS = 4000;
+const MAX_DIRTY = 50000; // names noted between two checkpoints; past it, a full look
 const stores = new Map(); // store -> state (below)
 let cpQueue = Promise.resolve(); // one checkpoint operation at a time
 
@@ -110,6 +111,7 @@ function watchDir(state, rel) {
   try {
     const watcher = cpfs.watch(state.W + rel, { persistent: false }, (event, name) => {
       state.dirty.add(name ? rel + '/' + name : rel); // a folder itself: all of it
+      if (state.dirty.size > MAX_DIRTY) stopWatching(state); // a full look is cheaper
     });
     watcher.on('error', () => { stopWatching(state); });
     state.watchers.set(rel, watcher);

@@ -24,11 +24,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import io
+import posixpath
 import tarfile
 from typing import TYPE_CHECKING
 
 import docker.errors
 
+from ..core.container_user import parse_spec
 from ..core.errors import (
     BadRequest,
     ContainerManagerError,
@@ -60,7 +62,7 @@ if TYPE_CHECKING:
     from .docker_backend import DockerBackend
 
 COPY_IN = (  # run in a new container as its user: the workdir's files out of the image
-    'cp -a "$0"/. "$1"/ && find "$0" -mindepth 1 -delete 2>/dev/null; true'
+    'cp -a "$0/$2"/. "$1"/ && { find "$0" -mindepth 1 -delete 2>/dev/null; true; }'
 )
 
 
@@ -181,7 +183,8 @@ class SnapshotStore:
             raise Unprocessable("The engine could not commit the container: "
                                 f"{err.explanation}") from None
         if volume_workdir:
-            image_id = self._with_workdir_copy(client, info, image_id, labels)
+            user = (attrs.get("Config") or {}).get("User") or ""
+            image_id = self._with_workdir_copy(client, info, image_id, labels, user)
         client.api.tag(image_id, SNAPSHOT_REPOSITORY, snapshot_id)
         size = own_size(_image_size(client, image_id), base_size)
         limit = self.settings.max_snapshot_size
@@ -195,16 +198,19 @@ class SnapshotStore:
         return image_id
 
     def _with_workdir_copy(self, client, info: ContainerInfo, image_id: str,
-                           labels: dict) -> str:
-        """An image of ``image_id`` with the container's workdir (a volume) at
-        WORKDIR_COPY: a commit of a container made from it, never started."""
-        stream, _ = client.api.get_archive(info.docker_id, info.workdir)
-        data = _renamed_top(b"".join(stream), WORKDIR_COPY.lstrip("/"))
+                           labels: dict, user: str) -> str:
+        """An image of ``image_id`` with the container's workdir (a volume) in
+        WORKDIR_COPY: a commit of a container made from it, never started. The archive
+        streams from one container to the other (the server holds a chunk at a time)."""
         holder = client.api.create_container(
             image_id, command=["true"],
             labels={**self.settings.extra_labels, LABEL_PROBE: "1"})["Id"]
         try:
-            client.api.put_archive(holder, "/", data)
+            # The folder is the user's, so a container started from it can empty it.
+            client.api.put_archive(holder, "/", _folder_archive(WORKDIR_COPY.lstrip("/"),
+                                                                parse_spec(user)))
+            stream, _ = client.api.get_archive(info.docker_id, info.workdir)
+            client.api.put_archive(holder, WORKDIR_COPY, stream)
             return client.api.commit(holder, conf={"Labels": labels}, pause=False)["Id"]
         finally:
             client.api.remove_container(holder, force=True)
@@ -251,7 +257,8 @@ class SnapshotStore:
         """In a container just started from a "copy" snapshot: its workdir's files out
         of WORKDIR_COPY into the workdir, as the container's user."""
         result = await self.backend.exec_run(
-            info.docker_id, ["sh", "-c", COPY_IN, WORKDIR_COPY, info.workdir])
+            info.docker_id, ["sh", "-c", COPY_IN, WORKDIR_COPY, info.workdir,
+                             posixpath.basename(info.workdir.rstrip("/"))])
         if result.exit_code != 0:
             raise Unprocessable(
                 "The snapshot's workdir could not be copied into the new container: "
@@ -268,17 +275,13 @@ def _image_size(client, image_id: str) -> int:
         return 0
 
 
-def _renamed_top(data: bytes, top: str) -> bytes:
-    """A tar whose top folder (the workdir's name, as an engine archive has it) is
-    renamed ``top``."""
-    out = io.BytesIO()
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r|") as source, \
-            tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as target:
-        for member in source:
-            head, _, rest = member.name.partition("/")
-            member.name = f"{top}/{rest}" if rest else top
-            if member.islnk():  # hard links name their target by path too
-                _, _, link_rest = member.linkname.partition("/")
-                member.linkname = f"{top}/{link_rest}"
-            target.addfile(member, source.extractfile(member) if member.isfile() else None)
-    return out.getvalue()
+def _folder_archive(name: str, ids: tuple[int, int] | None) -> bytes:
+    """A tar of one empty folder ``name`` owned by ``ids`` (root when None)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        entry = tarfile.TarInfo(name)
+        entry.type = tarfile.DIRTYPE
+        entry.mode = 0o755
+        entry.uid, entry.gid = ids or (0, 0)
+        tar.addfile(entry)
+    return buffer.getvalue()

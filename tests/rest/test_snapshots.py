@@ -235,8 +235,13 @@ async def test_a_workdir_on_its_own_disk_is_in_the_snapshot(loop_disk, api, dock
         0, "console.log(1)\ndeep\n")
     assert sh(docker_client, copy["id"], f"cat {PACKAGE}") == (0, "module.exports = 1\n")
     assert sh(docker_client, copy["id"], "touch /workspace/mine && echo ok") == (0, "ok\n")
-    # Its workdir is its own disk, bounded like any other.
+    # Its workdir is its own disk, bounded like any other; the image's copy was emptied.
     copy_attrs = docker_client.api.inspect_container(f"jcm-{copy['id']}")
     assert any(m.get("Destination") == "/workspace" for m in copy_attrs["Mounts"])
-    with pytest.raises(docker.errors.NotFound):
-        docker_client.images.get(f"{snapshot_tag(snapshot['id'])}-nothing")
+    assert sh(docker_client, copy["id"], "ls -A /.jcm-snapshot-workdir") == (0, "")
+    # A snapshot of the copy, and a copy of that.
+    sh(docker_client, copy["id"], "echo second > /workspace/src/x")
+    again = (await api.post("containers", copy["id"], "snapshots")).json()
+    third = await api.create(snapshot=again["id"])
+    assert sh(docker_client, third["id"], "cat /workspace/src/x; ls /workspace") == (
+        0, "second\napp.js\nmine\nsrc\n")
