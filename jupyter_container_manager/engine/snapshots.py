@@ -5,9 +5,9 @@ takes, tagged ``jupyter-container-manager-snapshot:<id>`` and labelled with its 
 the container it was taken of, its name, time, size and workdir (core/snapshots.py). A
 commit holds the container's whole file system (installed packages, /home, /tmp) except
 its volumes. Where the workdir is one (a disk_limit "loop" disk, engine/disk.py), its
-files are read as a tar and put into the image at WORKDIR_COPY (a second commit, of a
-container made from the first and never started), and a container started from it gets
-them copied into its workdir before it is handed out. Nothing of the container's live
+files stream as a tar into WORKDIR_COPY of a container made from the first commit and
+never started, which is committed in turn; a container started from it gets them copied
+into its workdir, as its user, before it is handed out. Nothing of the container's live
 processes is kept: a container from a snapshot runs only what a new one runs.
 
 Labels are the only state: the images are listed by label, so a restarted server finds
@@ -33,7 +33,6 @@ import docker.errors
 from ..core.container_user import parse_spec
 from ..core.errors import (
     BadRequest,
-    ContainerManagerError,
     ContainerNotFound,
     QuotaExceeded,
     SnapshotGone,
@@ -148,8 +147,9 @@ class SnapshotStore:
             await self.backend.run(self._commit, info, snapshot_id, name, kind)
         try:
             return await self.get(snapshot_id)
-        except SnapshotNotFound:
-            raise ContainerManagerError(f"Snapshot {snapshot_id} vanished as it was made") from None
+        except SnapshotNotFound:  # removed behind our back the moment it was made
+            raise SnapshotGone(f"Snapshot {snapshot_id!r} is gone: its image was removed"
+                               ) from None
 
     def _commit(self, client, info: ContainerInfo, snapshot_id: str, name: str,
                 kind: str) -> str:

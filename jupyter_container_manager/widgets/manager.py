@@ -8,16 +8,16 @@ import ipywidgets as w
 from ipywidgets.widgets.widget import CallbackDispatcher
 from traitlets import Instance, List, Unicode, observe
 
-from ..client import ContainerInfo, Containers
+from ..client import ContainerInfo, Containers, Snapshot
 from .base import ActionPanel, button
 
 
 class ContainerManagerWidget(ActionPanel):
     """Your containers (the same ones the panel and the Direct API show).
 
-    Programmatic triggers: ``refresh()``, ``create(name=...)``, ``select(id)``,
-    ``start()``, ``stop()``, ``delete()`` (the last three act on the selected container
-    unless given an id). Callbacks: ``on_create``, ``on_delete``, ``on_select``,
+    Programmatic triggers: ``refresh()``, ``create(name=...)`` (``snapshot=`` starts
+    from one), ``select(id)``, ``start()``, ``stop()``, ``delete()``, ``snapshot()``,
+    ``fork(count)`` (the last five act on the selected container unless given an id). Callbacks: ``on_create``, ``on_delete``, ``on_select``,
     ``on_error``.
     """
 
@@ -44,6 +44,10 @@ class ContainerManagerWidget(ActionPanel):
         self._stop_button = button("Stop", "stop")
         self._delete_button = button("Delete", "trash", style="danger")
         self._refresh_button = button("Refresh", "refresh")
+        self._snapshot_button = button("Snapshot", "camera")
+        self._fork_button = button("Fork", "code-fork")
+        self._snapshot_button.on_click(self._on_click(self.snapshot))
+        self._fork_button.on_click(self._on_click(self.fork))
         self._create_button.on_click(self._on_click(lambda: self.create(self._name.value or None)))
         self._start_button.on_click(self._on_click(self.start))
         self._stop_button.on_click(self._on_click(self.stop))
@@ -51,7 +55,8 @@ class ContainerManagerWidget(ActionPanel):
         self._refresh_button.on_click(self._on_click(self.refresh))
         toolbar = w.HBox([
             self._name, self._create_button, self._start_button, self._stop_button,
-            self._delete_button, self._refresh_button,
+            self._delete_button, self._snapshot_button, self._fork_button,
+            self._refresh_button,
         ])
         super().__init__([w.HTML("<b>Containers</b>"), self._list, toolbar], **kwargs)
         self._update_buttons()
@@ -104,6 +109,27 @@ class ContainerManagerWidget(ActionPanel):
             self.containers = self.client.list()
             self.status = f"Deleted {container_id}"
         self._delete_handlers(container_id)
+
+    def snapshot(self, container_id: str | None = None, name: str | None = None) -> Snapshot:
+        """Save a container's file system (default: the selected one); start new
+        containers from it with ``create(snapshot=snapshot.id)``."""
+        container_id = self._target(container_id)
+        with self._action():
+            snapshot = self.client.snapshot(container_id, name)
+            self.status = f"Snapshot {snapshot.name} ({snapshot.size} bytes)"
+        return snapshot
+
+    def fork(self, count: int = 1, container_id: str | None = None) -> list[ContainerInfo]:
+        """Start ``count`` copies of a container's file system (default: the selected
+        one)."""
+        container_id = self._target(container_id)
+        with self._action():
+            copies = self.client.fork(container_id, count)
+            self.containers = self.client.list()
+            self.status = f"Forked {len(copies)}: " + ", ".join(c.name for c in copies)
+        for info in copies:
+            self._create_handlers(info)
+        return copies
 
     def start(self, container_id: str | None = None) -> ContainerInfo:
         return self._lifecycle("start", container_id)
@@ -174,5 +200,7 @@ class ContainerManagerWidget(ActionPanel):
         self._create_button.disabled = self.busy
         self._refresh_button.disabled = self.busy
         self._delete_button.disabled = self.busy or info is None
+        self._snapshot_button.disabled = self.busy or info is None
+        self._fork_button.disabled = self.busy or info is None
         self._start_button.disabled = self.busy or info is None or info.status == "running"
         self._stop_button.disabled = self.busy or info is None or info.status != "running"

@@ -79,6 +79,24 @@ def test_container_manager(containers):
     assert "No container" in manager.error and "No container" in manager._status_line.value
 
 
+def test_manager_snapshot_and_fork(containers):
+    manager = ContainerManagerWidget(containers, load=False)
+    created = []
+    manager.on_create(created.append)
+    info = manager.create(name="to-save")
+    snapshot = manager.snapshot(name="saved")
+    assert snapshot.name == "saved" and snapshot.container == info.id
+    assert manager.status.startswith("Snapshot saved")
+    manager._fork_button.click()
+    assert manager.error == "" and manager.status == "Forked 1: to-save-fork-1"
+    copy = created[-1]
+    assert copy.name == "to-save-fork-1" and copy.id in {c.id for c in manager.containers}
+    again = manager.create(name="from-snapshot", snapshot=snapshot.id)
+    for container_id in (info.id, copy.id, again.id):
+        manager.delete(container_id)
+    containers.snapshots.delete(snapshot.id)
+
+
 def test_manager_create_button_uses_the_name_box(containers):
     manager = ContainerManagerWidget(containers, load=False)
     assert manager.containers == []  # load=False: nothing fetched
