@@ -39,9 +39,16 @@ class SocketIOTestClient:
                       transports=("polling", "websocket")) -> SocketIOTestClient:
         client = socketio.AsyncClient(reconnection=False)
         self = cls(client)
-        await client.connect(f"http://127.0.0.1:{port}", socketio_path=socketio_path(base_url),
-                             namespaces=[NAMESPACE], auth=auth, headers=headers or {},
-                             transports=list(transports), wait_timeout=10)
+        refusals = []
+        client.on("connect_error", refusals.append, namespace=NAMESPACE)
+        try:
+            await client.connect(f"http://127.0.0.1:{port}",
+                                 socketio_path=socketio_path(base_url), namespaces=[NAMESPACE],
+                                 auth=auth, headers=headers or {}, transports=list(transports),
+                                 wait_timeout=10)
+        except socketio.exceptions.ConnectionError as err:
+            # connect_error's data, {message, data}, says why
+            raise socketio.exceptions.ConnectionError(f"{err}: {refusals}") from None
         return self
 
     async def _event(self, event, *args):
