@@ -49,7 +49,7 @@ Emit = Callable[[str, dict], Awaitable[None]]
 Ack = Callable[[int, dict], Awaitable[None]]
 
 
-def request_frame(event: str, args: list, ack_id: int | None, max_size: int) -> bytes:
+def request_frame(event: str | None, args: list, ack_id: int | None, max_size: int) -> bytes:
     """The plain socket's frame for a Socket.IO event, or FrameError: the payload is one
     object (or nothing), JSON (no binary attachments), and at most ``max_size`` bytes
     as a frame. (pure)"""
@@ -97,7 +97,7 @@ class SocketIOConnection:
 
     # --- events in -------------------------------------------------------------------
 
-    async def receive(self, event: str, args: list, ack_id: int | None) -> None:
+    async def receive(self, event: str | None, args: list, ack_id: int | None) -> None:
         """One event from the client: served as the frame it stands for (waiting only
         for a free slot, as a plain socket's frame does)."""
         self._last_event = IOLoop.current().time()

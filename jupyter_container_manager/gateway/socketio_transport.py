@@ -55,6 +55,7 @@ DEFAULT_MAX_MESSAGE = 10 * 1024**2  # Tornado's websocket_max_message_size defau
 RECEIVE_QUEUE = 8  # WebSocket messages read ahead of the session; past it Tornado waits
 DEFAULT_PING_INTERVAL = 25.0  # Engine.IO's, when ws_ping_interval is 0 (it needs pings)
 DEFAULT_PING_TIMEOUT = 20.0
+SHUTDOWN_TIMEOUT = 5.0  # seconds the clients' disconnects may take at shutdown
 
 # The codes of refused connects (connect_error's data.code).
 NO_CREDENTIALS = "EAUTH"
@@ -93,7 +94,7 @@ class GatewayServer(socketio.AsyncServer):
         connection = self.gateway.connections.get(sid) if sid is not None else None
         if connection is None or not self.manager.is_connected(sid, namespace):
             return
-        await connection.receive(data[0], list(data[1:]), id)
+        await connection.receive(data[0] if data else None, list(data[1:]), id)
 
     async def send_ack(self, eio_sid: str, namespace: str, ack_id: int, value: dict) -> None:
         """The acknowledgement of event ``ack_id``: its callback gets ``value``."""
@@ -180,11 +181,13 @@ class SocketIOGateway:
 
     async def close(self) -> None:
         """Server shutdown: every client disconnected, every session ended."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.server.eio.disconnect(), SHUTDOWN_TIMEOUT)
         for connection in list(self.connections.values()):
             connection.close()
         self.connections.clear()
         with contextlib.suppress(Exception):
-            await self.server.shutdown()
+            await asyncio.wait_for(self.server.shutdown(), SHUTDOWN_TIMEOUT)
 
 
 async def judge(handler: JupyterHandler, auth) -> None:
