@@ -78,7 +78,7 @@ class SocketIOConnection:
 
     def __init__(self, manager: ContainerManager, rooms: ContainerRooms, *, emit: Emit,
                  ack: Ack, drained: Callable[[], Awaitable[None]],
-                 disconnect: Callable[[], Awaitable[None]], max_message: int,
+                 disconnect: Callable[[bool], Awaitable[None]], max_message: int,
                  preview_origin: tuple[str, str]):
         self.manager = manager
         self._emit = emit
@@ -151,11 +151,11 @@ class SocketIOConnection:
     async def _close_soon(self) -> None:
         with contextlib.suppress(Exception):  # the idle notice goes out first, if it can
             await asyncio.wait_for(self._drained(), CLOSE_NOTICE_TIMEOUT)
-        await self._disconnect()
+        await self._disconnect(False)
 
     def _stalled(self) -> None:
         """The client took nothing queued for it for ``ws_send_timeout``: disconnect it."""
-        self.manager.background(self._disconnect(), "disconnect a Socket.IO client that "
+        self.manager.background(self._disconnect(True), "disconnect a Socket.IO client that "
                                 "stopped reading")
 
     # --- end -------------------------------------------------------------------------

@@ -55,6 +55,7 @@ DEFAULT_MAX_MESSAGE = 10 * 1024**2  # Tornado's websocket_max_message_size defau
 RECEIVE_QUEUE = 8  # WebSocket messages read ahead of the session; past it Tornado waits
 DEFAULT_PING_INTERVAL = 25.0  # Engine.IO's, when ws_ping_interval is 0 (it needs pings)
 DEFAULT_PING_TIMEOUT = 20.0
+TIMED_OUT = 4408  # WebSocket close code of a client cut for not reading (as the plain socket)
 SHUTDOWN_TIMEOUT = 5.0  # seconds the clients' disconnects may take at shutdown
 
 # The codes of refused connects (connect_error's data.code).
@@ -146,8 +147,8 @@ class SocketIOGateway:
         async def ack(ack_id: int, value: dict) -> None:
             await self.server.send_ack(eio_sid, NAMESPACE, ack_id, value)
 
-        async def disconnect() -> None:
-            await self.server.disconnect(sid, namespace=NAMESPACE)
+        async def disconnect(stalled: bool = False) -> None:
+            await self._cut(sid, eio_sid, stalled)
 
         self.connections[sid] = SocketIOConnection(
             self.manager, self.rooms, emit=emit, ack=ack,
@@ -159,6 +160,23 @@ class SocketIOGateway:
     def _max_message(self, handler: JupyterHandler) -> int:
         return min(handler.settings.get("websocket_max_message_size") or self.max_message,
                    self.max_message)
+
+    async def _cut(self, sid: str, eio_sid: str, stalled: bool) -> None:
+        """Disconnect a client: from the namespace (a client that reads hears it and does
+        not reconnect), and for one that stopped reading, its transport too (nothing more
+        is queued for it; its WebSocket is closed)."""
+        with contextlib.suppress(Exception):
+            await self.server.disconnect(sid, namespace=NAMESPACE)
+        if not stalled:
+            return
+        socket = self.server.eio.sockets.get(eio_sid)
+        if socket is not None:
+            with contextlib.suppress(Exception):
+                await socket.close(wait=False, abort=True,
+                                   reason=self.server.eio.reason.TRANSPORT_ERROR)
+        websocket = self.websockets.get(eio_sid)
+        if websocket is not None and websocket.ws_connection is not None:
+            websocket.close(TIMED_OUT, "timed out: not reading")
 
     async def _disconnect(self, sid: str, reason=None) -> None:
         connection = self.connections.pop(sid, None)
@@ -181,8 +199,11 @@ class SocketIOGateway:
 
     async def close(self) -> None:
         """Server shutdown: every client disconnected, every session ended."""
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.server.eio.disconnect(), SHUTDOWN_TIMEOUT)
+        engine = self.server.eio
+        for socket in list(engine.sockets.values()):  # without waiting for clients to read
+            with contextlib.suppress(Exception):
+                await socket.close(wait=False, abort=True,
+                                   reason=engine.reason.SERVER_DISCONNECT)
         for connection in list(self.connections.values()):
             connection.close()
         self.connections.clear()

@@ -7,10 +7,12 @@ by the session's bounds, and Jupyter's cookie and origin rules. A real
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import pytest
 import socketio
+from tornado.websocket import websocket_connect
 
 from jupyter_container_manager.gateway.socketio_transport import RECEIVE_QUEUE
 from tests.gateway.test_gateway_live import SERVER
@@ -19,6 +21,7 @@ from tests.support.socketio_support import SocketIOTestClient
 
 MAX_MESSAGE = 1024**2  # websocket_max_message_size of the server under test
 INFLIGHT = 3
+SEND_TIMEOUT = 3.0
 
 
 @pytest.fixture
@@ -31,6 +34,7 @@ def jp_base_url():
 @pytest.fixture
 def jp_server_config(manager_config):
     manager_config["ws_max_inflight"] = INFLIGHT
+    manager_config["ws_send_timeout"] = SEND_TIMEOUT
     return {
         "ServerApp": {
             "jpserver_extensions": {"jupyter_container_manager": True},
@@ -246,6 +250,44 @@ async def test_a_flood_is_held_by_the_sessions_bounds(sio, api, jp_serverapp):
         await client.push("terminal-output", timeout=20)
     assert len(taken) == INFLIGHT + flood
     assert client.connected
+
+
+async def test_a_client_that_stops_reading_is_cut_and_its_process_ends(
+    http_server_client, jp_http_port, jp_base_url, token, api, docker_client, jp_serverapp
+):
+    """A raw Engine.IO WebSocket whose client stops reading while a process floods it:
+    the server queues no more than its bounds, cuts it after ws_send_timeout, and the
+    process ends with it."""
+    container = await api.create(name="stall")
+    url = (f"ws://127.0.0.1:{jp_http_port}{jp_base_url}container/socket.io/"
+           "?EIO=4&transport=websocket")
+    connection = await websocket_connect(url, max_message_size=64 * 1024**2)
+    assert (await connection.read_message()).startswith("0{")
+    await connection.write_message("40/container," + json.dumps({"token": token}))
+    assert (await connection.read_message()).startswith("40/container,{")
+
+    async def call(ack_id: int, event: str, data: dict) -> None:
+        await connection.write_message(f"42/container,{ack_id}" + json.dumps([event, data]))
+        while not (await connection.read_message()).startswith(f"43/container,{ack_id}["):
+            pass
+
+    await call(1, "join-container", {"containerId": container["id"]})
+    await call(2, "process-operation", {"type": "spawn", "command": "yes",
+                                        "args": ["0123456789" * 10]})
+    # From here on the client reads nothing (Tornado's client holds one message unread).
+    connections = _extension(jp_serverapp).socketio.connections
+    assert len(connections) == 1
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while connections:
+        assert loop.time() - started < 10 * SEND_TIMEOUT, "the client was never cut"
+        await asyncio.sleep(0.2)
+    print(f"cut after {loop.time() - started:.1f} s")
+    box = docker_client.containers.get(f"jcm-{container['id']}")
+    while b"yes 0123" in box.exec_run(["ps", "-eo", "args"]).output:
+        assert loop.time() - started < 20 * SEND_TIMEOUT, "the flooding process runs on"
+        await asyncio.sleep(0.3)
+    connection.close()
 
 
 # --- Jupyter's rules -----------------------------------------------------------------------
