@@ -31,10 +31,16 @@ def jp_base_url():
     return "/jcm-base/"
 
 
+IDLE_TIMEOUT = 1.5
+IDLE_TESTS = ("test_an_idle_client_is_told_and_disconnected",)  # these run with it
+
+
 @pytest.fixture
-def jp_server_config(manager_config):
+def jp_server_config(manager_config, request):
     manager_config["ws_max_inflight"] = INFLIGHT
     manager_config["ws_send_timeout"] = SEND_TIMEOUT
+    if request.node.originalname in IDLE_TESTS:
+        manager_config["ws_idle_timeout"] = IDLE_TIMEOUT
     return {
         "ServerApp": {
             "jpserver_extensions": {"jupyter_container_manager": True},
@@ -288,6 +294,25 @@ async def test_a_client_that_stops_reading_is_cut_and_its_process_ends(
         assert loop.time() - started < 20 * SEND_TIMEOUT, "the flooding process runs on"
         await asyncio.sleep(0.3)
     connection.close()
+
+
+async def test_an_idle_client_is_told_and_disconnected(sio, api):
+    """No event for ws_idle_timeout and nothing running: an error ETIMEDOUT, then a
+    disconnect; a client whose process runs on is not idle."""
+    container = await api.create(name="idle")
+    idle, busy = await sio(), await sio()
+    for client in (idle, busy):
+        await client.join(container["id"])
+    await busy.ok("process-operation", {"type": "spawn", "command": "sleep", "args": ["30"]})
+    notice = await idle.push("error", timeout=10 * IDLE_TIMEOUT)
+    assert notice["code"] == "ETIMEDOUT" and "ws_idle_timeout" in notice["message"]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while idle.connected:
+        assert loop.time() < deadline, "the idle client stays connected"
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(2 * IDLE_TIMEOUT)
+    assert busy.connected and not busy.frames
 
 
 # --- Jupyter's rules -----------------------------------------------------------------------
