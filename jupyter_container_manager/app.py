@@ -11,6 +11,7 @@ from .base_handler import LINKS_KEY, MANAGER_KEY, ROOMS_KEY
 from .core.preview_grants import derive_key
 from .core.preview_links import PreviewLinks
 from .gateway.rooms import ContainerRooms
+from .gateway.socketio_transport import DEFAULT_MAX_MESSAGE, SocketIOGateway
 from .logs import follow_server_log, leave_server_log
 from .manager import ContainerManager
 from .proxy.origin import add_preview_origins
@@ -36,6 +37,7 @@ class ContainerManagerApp(ExtensionApp):
     manager: ContainerManager | None = None
     rooms: ContainerRooms | None = None
     links: PreviewLinks | None = None
+    socketio: SocketIOGateway | None = None
 
     def initialize_settings(self) -> None:
         if self.serverapp is not None:
@@ -60,6 +62,10 @@ class ContainerManagerApp(ExtensionApp):
             cookie_lifetime=manager.preview_cookie_lifetime,
         )
         self.rooms = ContainerRooms(manager, self.links)
+        # The same gateway over Socket.IO, at <base_url>container/socket.io/.
+        tornado_settings = self.serverapp.tornado_settings if self.serverapp is not None else {}
+        self.socketio = SocketIOGateway(manager, self.rooms, max_message=tornado_settings.get(
+            "websocket_max_message_size") or DEFAULT_MAX_MESSAGE)
         self.settings.update({MANAGER_KEY: manager, ROOMS_KEY: self.rooms,
                               LINKS_KEY: self.links})
         self.log.info(
@@ -71,6 +77,8 @@ class ContainerManagerApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(route_table())
+        if self.socketio is not None:  # judged at its connect, not per request: see its module
+            self.handlers.extend(self.socketio.routes())
         if self.serverapp is not None and self.serverapp.web_app is not None:
             pattern = add_preview_origins(self.serverapp.web_app, self.links)
             if pattern:
@@ -84,6 +92,9 @@ class ContainerManagerApp(ExtensionApp):
     async def stop_extension(self) -> None:
         if self.manager is not None:
             await self.manager.apply_shutdown_policy()  # c.ContainerManager.on_shutdown
+        if self.socketio is not None:
+            await self.socketio.close()
+            self.socketio = None
         if self.rooms is not None:
             self.rooms.close()
             self.rooms = None

@@ -262,7 +262,7 @@ class PortWatcher:
 
     def start(self) -> None:
         if host_listening_ports(self.info) is not None:
-            self._task = asyncio.ensure_future(self._poll_host())
+            self._task = self.tasks.spawn(self._poll_host(), f"watch the ports of {self.info.id}")
             return
         self._exec = PollingExec(self.engine, self.info.docker_id, WATCH_SCRIPT,
                                  [str(self.interval)], name="jcm-ports",

@@ -80,6 +80,13 @@ def render_html(described: dict, endpoint: str) -> str:
                            for v in sorted(described["versions"], reverse=True)))
         + "</code>.</p>",
         *_binary_html(described["binary"]),
+        "<h2 id='socket-io'>Socket.IO</h2>",
+        "<p>The same events over Socket.IO: namespace <code>/container</code>, path <code>"
+        + escape(endpoint.rstrip("/") + "/socket.io/") + "</code> (<code>io(serverUrl + "
+        "'/container', {path, auth: {token}})</code>). An event's payload is its "
+        "<code>data</code>; a request with an acknowledgement gets its reply in the "
+        "callback as <code>{event, data}</code>, and without one as its event. Output is "
+        "JSON (version 1). A refused connect gets <code>connect_error</code> saying why.</p>",
         "<h2>Client events</h2>",
     ]
     for name, event in described["client"].items():

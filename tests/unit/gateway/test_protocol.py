@@ -320,3 +320,4 @@ def test_the_docs_describe_the_binary_layout():
     assert described["binary"]["events"] == {"process-output": 1, "pty-output": 2}
     page = render_html(described, "/container")
     assert "binary-frames" in page and "idLength" in page
+    assert "<code>/container/socket.io/</code>" in page  # the Socket.IO client's path
