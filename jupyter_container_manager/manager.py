@@ -293,7 +293,7 @@ class ContainerManager(LoggingConfigurable):
         `docker_url`); each is asked its swarm node id. Nodes labelled
         `jupyter-container-manager.engine=<URL>` (`docker node update --label-add`) are
         found without being listed here. A container on a node with no known engine
-        answers status "error".""",
+        answers status "lost".""",
     ).tag(config=True)
 
     swarm_placement_constraints = List(
@@ -337,6 +337,15 @@ class ContainerManager(LoggingConfigurable):
         min=1.0,
         help="""With backend "swarm": seconds a new container's task may take to run
         before the create fails (and its service is removed).""",
+    ).tag(config=True)
+
+    swarm_node_timeout = Float(
+        10.0,
+        min=0.1,
+        help="""With backend "swarm": seconds a node's engine may leave a call unanswered
+        before the node counts as down: its containers then answer status "lost" (with
+        the node named in `reason`) and operations on them 503, at once, until the node
+        answers again (every node is pinged every 2 s).""",
     ).tag(config=True)
 
     owner = Unicode(
@@ -628,7 +637,8 @@ class ContainerManager(LoggingConfigurable):
                             list(self.swarm_node_engines), workers=self.docker_workers,
                             timeout=self.docker_timeout,
                             creation=SwarmCreation(self, self._network),
-                            start_timeout=self.swarm_start_timeout)
+                            start_timeout=self.swarm_start_timeout,
+                            node_timeout=self.swarm_node_timeout)
 
     def _build(self) -> None:
         """Build the parts on first use (a manager made only to read settings builds

@@ -304,7 +304,7 @@ class PtyCloseData(_PtyCloseDataRequired, total=False):
 class JoinedContainerData(TypedDict):
     """joined-container (reply): Reply to join-container."""
     containerId: str
-    status: Literal["creating", "running", "stopped", "exited", "error"]  # ContainerInfo status
+    status: Literal["creating", "running", "stopped", "exited", "error", "lost"]
     cwd: str  # the line terminal's remembered cwd
     terminals: list[str]  # ids of its live pty terminals
     workdir: str
@@ -419,6 +419,7 @@ class _ContainerStatusDataRequired(TypedDict):
         "stopped",
         "exited",
         "error",
+        "lost",
         "removed",
         "unknown",
     ]

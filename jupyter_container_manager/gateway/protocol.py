@@ -210,7 +210,7 @@ def _f(name: str, type_: str, doc: str = "", **more) -> Field:
 
 # ContainerInfo statuses (core.models.STATUSES; a unit test keeps the two equal), and what
 # container-status adds: removed (deleted) and unknown (the engine does not answer).
-CONTAINER_STATUSES = ("creating", "running", "stopped", "exited", "error")
+CONTAINER_STATUSES = ("creating", "running", "stopped", "exited", "error", "lost")
 PUSHED_STATUSES = (*CONTAINER_STATUSES, "removed", "unknown")
 FS_CHANGE_KINDS = ("add", "change", "unlink", "addDir", "unlinkDir")
 

@@ -295,7 +295,7 @@ export interface IPtyCloseData {
 export interface IJoinedContainerData {
   containerId: string;
   /** ContainerInfo status */
-  status: 'creating' | 'running' | 'stopped' | 'exited' | 'error';
+  status: 'creating' | 'running' | 'stopped' | 'exited' | 'error' | 'lost';
   /** the line terminal's remembered cwd */
   cwd: string;
   /** ids of its live pty terminals */
@@ -402,7 +402,7 @@ export interface IServerReadyData {
 /** `container-status` (push): The joined container changed status (removed: deleted; unknown: the Docker engine stopped answering, its terminals and watchers ended; the real status follows once it answers again, running re-opens it). */
 export interface IContainerStatusData {
   containerId: string;
-  status: 'creating' | 'running' | 'stopped' | 'exited' | 'error' | 'removed' | 'unknown';
+  status: 'creating' | 'running' | 'stopped' | 'exited' | 'error' | 'lost' | 'removed' | 'unknown';
   /** with unknown: ENGINE_UNAVAILABLE */
   code?: string;
   /** with unknown: what is wrong and how to fix it */
