@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from tests.conftest import RUN_ID, RUN_LABEL
 from tests.support.helpers import assert_error
 from tests.swarm.conftest import node_of
 
@@ -19,7 +18,7 @@ def no_node_matches(manager_config):
 
 
 async def test_a_constraint_no_node_matches_is_422_and_leaves_nothing(
-        no_node_matches, api, swarm_clients):
+        no_node_matches, api, swarm_clients, owner):
     manager, nodes = swarm_clients
     started = time.monotonic()
     answer = await api.post("containers", body={"name": "nowhere"})
@@ -27,9 +26,10 @@ async def test_a_constraint_no_node_matches_is_422_and_leaves_nothing(
     assert "no suitable node" in answer.json()["message"], answer.json()
     assert time.monotonic() - started < 15, "the create waited for swarm_start_timeout"
     assert (await api.get("containers")).json() == []
-    assert not manager.services.list(filters={"label": f"{RUN_LABEL}={RUN_ID}"})
+    mine = {"label": f"jupyter-container-manager.owner={owner}"}
+    assert not manager.services.list(filters=mine)
     for node in nodes:
-        assert not node.containers.list(all=True, filters={"label": f"{RUN_LABEL}={RUN_ID}"})
+        assert not node.containers.list(all=True, filters=mine)
 
 
 @pytest.fixture
