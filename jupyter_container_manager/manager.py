@@ -339,6 +339,15 @@ class ContainerManager(LoggingConfigurable):
         before the create fails (and its service is removed).""",
     ).tag(config=True)
 
+    swarm_node_tls = Dict(
+        help="""With backend "swarm": TLS material of the nodes' `tcp://` engines, by
+        engine URL (as in `swarm_node_engines`, `swarm_manager_url` or a node's engine
+        label), and "*" for every other `tcp://` engine: a directory holding ca.pem,
+        cert.pem and key.pem (as DOCKER_CERT_PATH does), or a dict of `ca_cert`,
+        `client_cert`, `client_key` (paths) and `verify` (default true). Checked when the
+        backend is built. docs/scale-out.md shows a whole setup.""",
+    ).tag(config=True)
+
     swarm_node_timeout = Float(
         10.0,
         min=0.1,
@@ -633,12 +642,15 @@ class ContainerManager(LoggingConfigurable):
                 f"c.ContainerManager.{', '.join(refused)}: not available with backend "
                 "'swarm' (docs/scale-out.md)"
             )
+        from .engine.swarm_tls import parse_node_tls
+
         return SwarmBackend(self.swarm_manager_url or self.docker_url,
                             list(self.swarm_node_engines), workers=self.docker_workers,
                             timeout=self.docker_timeout,
                             creation=SwarmCreation(self, self._network),
                             start_timeout=self.swarm_start_timeout,
-                            node_timeout=self.swarm_node_timeout)
+                            node_timeout=self.swarm_node_timeout,
+                            tls=parse_node_tls(self.swarm_node_tls))
 
     def _build(self) -> None:
         """Build the parts on first use (a manager made only to read settings builds

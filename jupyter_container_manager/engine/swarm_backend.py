@@ -12,7 +12,8 @@ translation are DockerBackend's own.
   call: a container gone from its node is looked up again); the state stays in the
   labels, so a restarted server finds every container on every node.
 - Which engine runs a node: ``swarm_node_engines`` (URLs; each engine is asked its swarm
-  node id), and nodes labelled ``jupyter-container-manager.engine=<URL>``.
+  node id), and nodes labelled ``jupyter-container-manager.engine=<URL>``. A ``tcp://``
+  engine is spoken to with the TLS material ``swarm_node_tls`` gives it (swarm_tls.py).
 - Stop, start, restart, kill act on the task's container on its node's engine. The
   service's restart condition is "none", so Swarm records a stopped container's task as
   ended and never replaces it with a new, empty container; a start runs the same
@@ -39,8 +40,8 @@ import contextlib
 import re
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import docker.errors
 import requests.exceptions
@@ -56,6 +57,10 @@ from .backend import (
 )
 from .docker_backend import DockerBackend, ExecResult, ExecStream
 from .swarm_create import LABEL_ENGINE, LABEL_IMAGE, TASK_ENDED, SwarmCreation
+from .swarm_tls import tls_for
+
+if TYPE_CHECKING:
+    from docker.tls import TLSConfig
 
 _DOCKER_ID = re.compile(r"^[0-9a-f]{12,64}$")
 _HINTS = 4096  # routing hints kept (containers, execs); a miss asks the nodes again
@@ -85,17 +90,25 @@ class _Hints(OrderedDict):
 class SwarmBackend:
     """Containers as one-task services of a swarm (see the module's text)."""
 
-    def __init__(self, manager_url: str, node_urls: list[str], *, workers: int = 8,
+    def __init__(self, manager_url: Any, node_urls: list[str], *, workers: int = 8,
                  timeout: float = 60.0, creation: SwarmCreation | None = None,
-                 start_timeout: float = 60.0, node_timeout: float = NODE_TIMEOUT):
+                 start_timeout: float = 60.0, node_timeout: float = NODE_TIMEOUT,
+                 tls: Mapping[str, TLSConfig] | None = None):
         self.timeout = timeout
         self.node_timeout = node_timeout
         self._workers = workers
         self._creation = creation
         self.start_timeout = start_timeout
+        self._tls = dict(tls or {})  # engine URL (or "*") -> TLS material (swarm_tls.py)
         self._engines: dict[str, DockerBackend] = {}  # the nodes' engines, by URL
         # The swarm's API (services, tasks, nodes), with the engine's own timeout; its
-        # node's containers go through ``_engines`` like every node's.
+        # node's containers go through ``_engines`` like every node's. ``manager_url``
+        # may be an address that carries its own TLS (from the environment): its node's
+        # engine gets the same.
+        if isinstance(manager_url, str):
+            manager_url = self._address(manager_url)
+        elif getattr(manager_url, "tls", None) is not None:
+            self._tls.setdefault(manager_url.url, manager_url.tls)
         self.manager = DockerBackend(manager_url, workers=workers, timeout=timeout)
         self._engine(self.manager.url)
         self.url = f"swarm (manager {self.manager.url})"
@@ -113,8 +126,22 @@ class SwarmBackend:
         self._execs: _Hints = _Hints()  # exec id -> URL
 
     def _engine(self, url: str) -> DockerBackend:
-        engine = DockerBackend(url, workers=self._workers, timeout=self.node_timeout)
-        return self._engines.setdefault(engine.url, engine)
+        if url not in self._engines:
+            engine = DockerBackend(self._address(url), workers=self._workers,
+                                   timeout=self.node_timeout)
+            self._engines.setdefault(engine.url, engine)
+        return self._engines[url]
+
+    def _address(self, url: str) -> Any:
+        """What DockerBackend takes for the engine at ``url``: the URL, or, for an engine
+        with TLS material, its address with that material (engine_address.py, where the
+        engine's TLS transport lives)."""
+        tls = tls_for(self._tls, url)
+        if tls is None:
+            return url
+        from .engine_address import EngineAddress
+
+        return EngineAddress(url, tls, "c.ContainerManager.swarm_node_tls")
 
     # --- nodes -----------------------------------------------------------------------
 
