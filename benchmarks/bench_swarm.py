@@ -207,11 +207,11 @@ def cleanup(host, manager, nodes, run_labels: list[str]) -> None:
         for service in manager.services.list(filters={"label": label}):
             service.remove()
         for client in (host, *nodes):
-            for box in client.containers.list(all=True, filters={"label": label}):
+            for box in client.api.containers(all=True, filters={"label": label}):
                 try:
-                    box.remove(force=True)
+                    client.api.remove_container(box["Id"], force=True)
                 except docker.errors.APIError:
-                    pass
+                    pass  # gone meanwhile (a removed service's task)
 
 
 def main() -> None:
@@ -222,9 +222,10 @@ def main() -> None:
     args = parser.parse_args()
     count, rounds = args.containers, args.rounds
     manager_url, engine_urls = swarm_engines()
-    host = docker.from_env()
-    manager = docker.DockerClient(base_url=manager_url)
-    nodes = [docker.DockerClient(base_url=url) for url in engine_urls]
+    pool = count + 4  # connections: one per parallel call of the floors
+    host = docker.DockerClient.from_env(max_pool_size=pool)
+    manager = docker.DockerClient(base_url=manager_url, max_pool_size=pool)
+    nodes = [docker.DockerClient(base_url=url, max_pool_size=pool) for url in engine_urls]
     run = uuid.uuid4().hex[:8]
     labels = [f"{BENCH_LABEL}={run}"]
     figures: dict = {"containers": count, "rounds": rounds}
