@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from docker.tls import TLSConfig
 
 _DOCKER_ID = re.compile(r"^[0-9a-f]{12,64}$")
+LABEL_SERVICE_ID = "com.docker.swarm.service.id"  # Swarm's, on every task's container
 _HINTS = 4096  # routing hints kept (containers, execs); a miss asks the nodes again
 REDISCOVER_AFTER = 5.0  # seconds between two discoveries of the nodes' engines
 TASK_POLL = 0.05  # seconds between two looks at a new service's task
@@ -123,6 +124,7 @@ class SwarmBackend:
         self._discover_lock = asyncio.Lock()
         self._where: _Hints = _Hints()  # ref (name or container id) -> (URL, container id)
         self._services: _Hints = _Hints()  # container id -> service id
+        self._gone_services: _Hints = _Hints()  # ids of services removed, or found gone
         self._execs: _Hints = _Hints()  # exec id -> URL
 
     def _engine(self, url: str) -> DockerBackend:
@@ -357,18 +359,25 @@ class SwarmBackend:
 
     @staticmethod
     def _answer(attrs: dict) -> dict:
-        """A node's inspect, with the image as the caller named it."""
+        """A node's inspect, with the image as the caller named it, and named as its
+        service (Swarm names the task's container ``<service>.1.<task id>``): the name
+        the index and the lifecycle find a container by."""
         config = attrs.get("Config") or {}
-        image = (config.get("Labels") or {}).get(LABEL_IMAGE)
-        if image:
-            config["Image"] = image
+        labels = config.get("Labels") or {}
+        if labels.get(LABEL_IMAGE):
+            config["Image"] = labels[LABEL_IMAGE]
+        if labels.get(LABEL_ID):
+            attrs["Name"] = "/" + docker_name(labels[LABEL_ID])
         return attrs
 
     @staticmethod
     def _summary(summary: dict) -> dict:
-        image = (summary.get("Labels") or {}).get(LABEL_IMAGE)
-        if image:
-            summary["Image"] = image
+        """A node's list entry, as :meth:`_answer` does an inspect."""
+        labels = summary.get("Labels") or {}
+        if labels.get(LABEL_IMAGE):
+            summary["Image"] = labels[LABEL_IMAGE]
+        if labels.get(LABEL_ID):
+            summary["Names"] = ["/" + docker_name(labels[LABEL_ID])]
         return summary
 
     @staticmethod
@@ -459,23 +468,46 @@ class SwarmBackend:
 
     async def list(self, labels: dict[str, str | None]) -> list[dict]:
         """Every container with these labels on every node; those of nodes that do not
-        answer come from the manager's task list, as "lost"."""
+        answer come from the manager's task list, as "lost". A container whose service
+        is gone (deleted while its node was away: the node's Swarm agent removes it a
+        while after the node is back) is not listed, and is removed on its node now."""
         engines = list(self._engines.values())
         answers = await asyncio.gather(*(self._on(e, lambda e=e: e.list(labels)) for e in engines),
                                        return_exceptions=True)
-        found, down = [], []
+        listed, down = [], []
         for engine, answer in zip(engines, answers, strict=True):
             if isinstance(answer, EngineUnavailable):
                 down.append(engine.url)
                 continue
             if isinstance(answer, BaseException):
                 raise answer
-            for summary in answer:
-                self._where.put(summary["Id"], (engine.url, summary["Id"]))
-                found.append(self._summary(summary))
+            listed += [(engine, summary) for summary in answer]
+        # Asked after the nodes: a listed container's service was made before it.
+        services = await self._service_ids(labels) if listed else set()
+        found, orphans = [], []
+        for engine, summary in listed:
+            service = (summary.get("Labels") or {}).get(LABEL_SERVICE_ID)
+            if services is not None and service and service not in services:
+                self._gone_services.put(service, True)
+                orphans.append((engine, summary["Id"]))
+                continue
+            self._where.put(summary["Id"], (engine.url, summary["Id"]))
+            found.append(self._summary(summary))
+        await asyncio.gather(*(self._on(e, lambda e=e, c=c: e.remove(c)) for e, c in orphans),
+                             return_exceptions=True)
         if down:
             found += await self._lost_summaries(labels, down)
         return found
+
+    async def _service_ids(self, labels: dict[str, str | None]) -> set[str] | None:
+        """The ids of the services with these labels; None when the manager does not say
+        (then no container counts as an orphan)."""
+        filters = {"label": [k if v is None else f"{k}={v}" for k, v in labels.items()]}
+        try:
+            return {s["ID"] for s in await self.manager.read(
+                lambda c: c.api.services(filters=filters))}
+        except (ContainerManagerError, docker.errors.APIError):
+            return None
 
     async def _lost_summaries(self, labels: dict[str, str | None], urls: list[str]) -> list[dict]:
         nodes = await self.discover()
@@ -526,6 +558,9 @@ class SwarmBackend:
                     return None
                 return self._lost(task, self._down_reason(engine.url))
             if attrs is not None:
+                labels = (attrs.get("Config") or {}).get("Labels") or {}
+                if labels.get(LABEL_SERVICE_ID) in self._gone_services:
+                    return None  # deleted while its node was away; removed by list
                 return self._answer(attrs)
             self._forget(ref, cid)  # gone from its node: ask the swarm again once
         return None
@@ -558,6 +593,8 @@ class SwarmBackend:
             found = await self._task_of(cid)
             service = (found or {}).get("ServiceID")
         removed = bool(service) and await self._remove_service(service)
+        if service:
+            self._gone_services.put(service, True)
         self._services.pop(cid, None)
         self._forget(ref, cid)
         if engine is not None and cid:
