@@ -280,17 +280,21 @@ class SwarmBackend:
 
     async def _task_of(self, ref: str) -> dict | None:
         """The task of the container ``ref`` (a service name or a container id), from
-        the manager; None when the swarm has none."""
+        the manager; None when the swarm has none. A removed service's tasks stay
+        (desired state "remove", set a moment after the removal) until their node
+        confirms, which a node that is down never does: they are gone for us."""
         if _DOCKER_ID.match(ref):
-            for task in await self._tasks(**{"desired-state": ["running", "shutdown"]}):
+            for task in self._live(await self._tasks(**{"desired-state": ["running", "shutdown"]})):
                 status = (task.get("Status") or {}).get("ContainerStatus") or {}
                 if status.get("ContainerID", "").startswith(ref):
                     return task
             return None
-        # A removed service's tasks stay (desired state "remove") until their node
-        # confirms; a node that is down never does: they are gone for us.
-        tasks = [t for t in await self._tasks(service=ref) if t.get("DesiredState") != "remove"]
-        return self._current(tasks)
+        return self._current(self._live(await self._tasks(service=ref)))
+
+    def _live(self, tasks: list[dict]) -> list[dict]:
+        """The tasks of services not removed."""
+        return [t for t in tasks if t.get("DesiredState") != "remove"
+                and t.get("ServiceID") not in self._gone_services]
 
     async def _locate(self, ref: str) -> tuple[DockerBackend | None, str, dict | None]:
         """``(engine, container id, task)``: the engine of the node that runs ``ref``
@@ -324,6 +328,10 @@ class SwarmBackend:
         self._where.put(cid, (engine.url, cid))
 
     def _forget(self, *refs: str) -> None:
+        """Forget where these are, and every other name of the same containers."""
+        cids = {self._where[ref][1] for ref in refs if ref in self._where} | set(refs)
+        for ref in [ref for ref, (_, cid) in self._where.items() if cid in cids]:
+            del self._where[ref]
         for ref in refs:
             self._where.pop(ref, None)
 
@@ -517,7 +525,7 @@ class SwarmBackend:
         except ContainerManagerError:
             return []  # the manager is down too: nothing more is known
         summaries = {}
-        for task in tasks:
+        for task in self._live(tasks):
             spec_labels = ((task.get("Spec") or {}).get("ContainerSpec") or {}).get("Labels") or {}
             node = task.get("NodeID", "")
             if not node or (node not in lost_nodes and node in nodes) or not all(
