@@ -169,8 +169,11 @@ def operation_rows(server, engine, cid: str, rounds: int) -> list[tuple[str, dic
 
 
 def start_app(engine, cid: str) -> None:
-    box = engine.containers.list(filters={"label": f"{LABEL_ID}={cid}"})[0]
-    box.exec_run(["node", "-e", APP, str(APP_PORT)], detach=True)
+    found = engine.containers.list(all=True, filters={"label": f"{LABEL_ID}={cid}"})
+    assert found and found[0].status == "running", (
+        f"container {cid} is {found[0].status if found else 'gone'}: something else "
+        "stopped or removed it")
+    found[0].exec_run(["node", "-e", APP, str(APP_PORT)], detach=True)
 
 
 def wait_ok(session, url: str, headers: dict | None = None, timeout: float = 30) -> None:
