@@ -427,5 +427,5 @@ class _ContainerStatusDataRequired(TypedDict):
 
 class ContainerStatusData(_ContainerStatusDataRequired, total=False):
     """container-status (push): The joined container changed status (removed: deleted;..."""
-    code: str  # with unknown: ENGINE_UNAVAILABLE
-    message: str  # with unknown: what is wrong and how to fix it
+    code: str  # with unknown and lost: ENGINE_UNAVAILABLE
+    message: str  # with unknown and lost: what is wrong (which node) and how to fix it

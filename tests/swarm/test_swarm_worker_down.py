@@ -87,7 +87,7 @@ async def assert_lost(api, cid: str, node: str) -> dict:
 
 
 async def test_a_killed_worker_lost_then_back_stopped_and_nothing_recreated(
-        api, swarm, swarm_clients):
+        api, ws, swarm, swarm_clients):
     manager, nodes = swarm_clients
     worker, on_worker, others, made = await placed(api, swarm, swarm_clients)
     kept, deleted = on_worker[:2]
@@ -95,11 +95,20 @@ async def test_a_killed_worker_lost_then_back_stopped_and_nothing_recreated(
     wrote = await api.post("webcontainer", kept, "fs", "writeFile",
                            body={"path": "/kept.txt", "contents": "before the crash"})
     assert wrote.status == 204, wrote
+    socket = await ws()
+    await socket.join(kept)
+    terminal = (await socket.ok("pty-open", {"cols": 80, "rows": 24}))["terminalId"]
+    await socket.send("pty-input", {"terminalId": terminal, "data": "echo up-$((6*7))\r"})
+    await socket.pty_text(terminal, "up-42")
 
     os.kill(engine_pid(worker + 1), signal.SIGKILL)
     try:
         started = time.monotonic()
         await assert_lost(api, kept, node)
+        # The joined socket: its terminal ended, and it is told, with the node named.
+        told = await socket.push("container-status", lambda d: d["status"] == "lost",
+                                 timeout=LOST_WITHIN)
+        assert told["code"] == "ENGINE_UNAVAILABLE" and node[:12] in told["message"], told
 
         async def listed_lost():
             answer = await asyncio.wait_for(api.get("containers"), LOST_WITHIN)
@@ -143,6 +152,9 @@ async def test_a_killed_worker_lost_then_back_stopped_and_nothing_recreated(
     async def back_stopped():
         return (await api.get("containers", kept)).json()["status"] == "stopped"
     await until(back_stopped, 30, "the worker's container comes back stopped")
+    told = await socket.push("container-status", lambda d: d["status"] == "stopped", timeout=30)
+    assert told["containerId"] == kept
+    socket.close()
     started = await api.post("containers", kept, "start")
     assert started.status == 200 and started.json()["status"] == "running", started
     read = await api.get("webcontainer", kept, "fs", "readFile", "kept.txt",
