@@ -12,8 +12,8 @@
   `exec_run` on that node's engine; the same on the host's engine.
 - **Previews**: a small GET through the path proxy, on the swarm through the container's
   agent (the node's container addresses are not routable here), on one engine straight
-  to the container's address; the floor: a direct connection to the one-engine
-  container's address.
+  to the container's address and, for an app bound to 127.0.0.1, through the agent too;
+  the floor: a direct connection to the one-engine container's address.
 
 All nodes of the test swarm share this machine's 2 cores: the swarm measures what going
 through Swarm and a node's engine costs, not more capacity. The host's engine is shared
@@ -168,12 +168,13 @@ def operation_rows(server, engine, cid: str, rounds: int) -> list[tuple[str, dic
     return rows
 
 
-def start_app(engine, cid: str) -> None:
+def start_app(engine, cid: str, port: int = APP_PORT, bind: str = "0.0.0.0") -> None:
     found = engine.containers.list(all=True, filters={"label": f"{LABEL_ID}={cid}"})
     assert found and found[0].status == "running", (
         f"container {cid} is {found[0].status if found else 'gone'}: something else "
         "stopped or removed it")
-    found[0].exec_run(["node", "-e", APP, str(APP_PORT)], detach=True)
+    found[0].exec_run(["node", "-e", APP, str(port)], detach=True,
+                      environment={"BIND_HOST": bind})
 
 
 def wait_ok(session, url: str, headers: dict | None = None, timeout: float = 30) -> None:
@@ -286,19 +287,26 @@ def main() -> None:
                 rows.append((f"{name} swarm", ours, raw))
 
             start_app(host, ids_one[0])
+            start_app(host, ids_one[0], APP_PORT + 1, "127.0.0.1")  # only via the agent
             start_app(nodes[worker], on_worker)
             address = host.containers.get(f"jcm-{ids_one[0]}").attrs[
                 "NetworkSettings"]["IPAddress"]
             direct = preview(f"http://{address}:{APP_PORT}/echo", {}, rounds)
             path_one = preview(f"{one.url}/containers/{ids_one[0]}/proxy/{APP_PORT}/echo",
                                one.headers, rounds)
+            tunnel_one = preview(
+                f"{one.url}/containers/{ids_one[0]}/proxy/{APP_PORT + 1}/echo", one.headers,
+                rounds)
             path_swarm = preview(f"{swarm.url}/containers/{on_worker}/proxy/{APP_PORT}/echo",
                                  swarm.headers, rounds)
             print(line("preview GET /echo, direct (floor)", direct, direct, "direct"))
             print(line("preview, path proxy, one engine (direct)", path_one, direct, "direct"))
+            print(line("preview, path proxy, one engine (agent tunnel)", tunnel_one, direct,
+                       "direct"))
             print(line("preview, path proxy, swarm (agent tunnel)", path_swarm, direct,
                        "direct"))
             rows += [("preview direct", direct, direct), ("preview one engine", path_one, direct),
+                     ("preview one engine tunnel", tunnel_one, direct),
                      ("preview swarm tunnel", path_swarm, direct)]
             print("(ratio = p50 / the floor's p50 in this run; lower is better)")
             figures["rows"] = {name: {"ours": ours, "floor": raw} for name, ours, raw in rows}
