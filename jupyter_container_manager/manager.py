@@ -332,7 +332,7 @@ class ContainerManager(LoggingConfigurable):
         `docker_url`); each is asked its swarm node id. Nodes labelled
         `jupyter-container-manager.engine=<URL>` (`docker node update --label-add`) are
         found without being listed here. A container on a node with no known engine
-        answers status "error".""",
+        answers status "lost".""",
     ).tag(config=True)
 
     swarm_placement_constraints = List(
@@ -376,6 +376,24 @@ class ContainerManager(LoggingConfigurable):
         min=1.0,
         help="""With backend "swarm": seconds a new container's task may take to run
         before the create fails (and its service is removed).""",
+    ).tag(config=True)
+
+    swarm_node_tls = Dict(
+        help="""With backend "swarm": TLS material of the nodes' `tcp://` engines, by
+        engine URL (as in `swarm_node_engines`, `swarm_manager_url` or a node's engine
+        label), and "*" for every other `tcp://` engine: a directory holding ca.pem,
+        cert.pem and key.pem (as DOCKER_CERT_PATH does), or a dict of `ca_cert`,
+        `client_cert`, `client_key` (paths) and `verify` (default true). Checked when the
+        backend is built. docs/scale-out.md shows a whole setup.""",
+    ).tag(config=True)
+
+    swarm_node_timeout = Float(
+        10.0,
+        min=0.1,
+        help="""With backend "swarm": seconds a node's engine may leave a call unanswered
+        before the node counts as down: its containers then answer status "lost" (with
+        the node named in `reason`) and operations on them 503, at once, until the node
+        answers again (every node is pinged every 2 s).""",
     ).tag(config=True)
 
     owner = Unicode(
@@ -663,11 +681,15 @@ class ContainerManager(LoggingConfigurable):
                 f"c.ContainerManager.{', '.join(refused)}: not available with backend "
                 "'swarm' (docs/scale-out.md)"
             )
+        from .engine.swarm_tls import parse_node_tls
+
         return SwarmBackend(self.swarm_manager_url or self.docker_url,
                             list(self.swarm_node_engines), workers=self.docker_workers,
                             timeout=self.docker_timeout,
                             creation=SwarmCreation(self, self._network),
-                            start_timeout=self.swarm_start_timeout)
+                            start_timeout=self.swarm_start_timeout,
+                            node_timeout=self.swarm_node_timeout,
+                            tls=parse_node_tls(self.swarm_node_tls))
 
     def _build(self) -> None:
         """Build the parts on first use (a manager made only to read settings builds

@@ -27,6 +27,7 @@ class ContainerInfo:
     ports: tuple[Port, ...] = ()
     limits: dict = field(default_factory=dict, compare=False)
     disk: dict = field(default_factory=dict, compare=False)  # {limit, used} in bytes
+    reason: str = ""  # with status "lost": which node does not answer, and why
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -42,6 +43,7 @@ class ContainerInfo:
             ports=tuple(Port(int(p["port"]), p.get("url", "")) for p in data.get("ports") or []),
             limits=dict(data.get("limits") or {}),
             disk=dict(data.get("disk") or {}),
+            reason=data.get("reason") or "",
             raw=dict(data),
         )
 

@@ -304,7 +304,7 @@ class PtyCloseData(_PtyCloseDataRequired, total=False):
 class JoinedContainerData(TypedDict):
     """joined-container (reply): Reply to join-container."""
     containerId: str
-    status: Literal["creating", "running", "stopped", "exited", "error"]  # ContainerInfo status
+    status: Literal["creating", "running", "stopped", "exited", "error", "lost"]
     cwd: str  # the line terminal's remembered cwd
     terminals: list[str]  # ids of its live pty terminals
     workdir: str
@@ -419,6 +419,7 @@ class _ContainerStatusDataRequired(TypedDict):
         "stopped",
         "exited",
         "error",
+        "lost",
         "removed",
         "unknown",
     ]
@@ -426,5 +427,5 @@ class _ContainerStatusDataRequired(TypedDict):
 
 class ContainerStatusData(_ContainerStatusDataRequired, total=False):
     """container-status (push): The joined container changed status (removed: deleted;..."""
-    code: str  # with unknown: ENGINE_UNAVAILABLE
-    message: str  # with unknown: what is wrong and how to fix it
+    code: str  # with unknown and lost: ENGINE_UNAVAILABLE
+    message: str  # with unknown and lost: what is wrong (which node) and how to fix it

@@ -26,7 +26,11 @@ LABEL_SETUP = f"{LABEL_PREFIX}.setup"
 LABEL_DISK = f"{LABEL_PREFIX}.disk"
 LABEL_DISK_LIMIT = f"{LABEL_PREFIX}.disk-limit"
 
-STATUSES = ("creating", "running", "stopped", "exited", "error")
+STATUSES = ("creating", "running", "stopped", "exited", "error", "lost")
+# ``State.Status`` of an inspect a backend makes for a container whose node does not
+# answer (the swarm backend; Docker itself never says it): status "lost", and
+# ``State.Error`` says which node and why.
+STATE_LOST = "lost"
 
 # Exit codes of a container that `docker stop` ended: SIGTERM (143) or SIGKILL (137),
 # or that the idle reaper stopped: SIGUSR1 (138, see engine/idle.py).
@@ -114,6 +118,8 @@ def status_of(state: dict) -> str:
         return "creating"
     if docker_status == "paused":
         return "stopped"
+    if docker_status == STATE_LOST:
+        return "lost"
     if docker_status == "exited":
         if state.get("OOMKilled"):
             return "error"
@@ -196,6 +202,7 @@ class ContainerInfo:
     disk_limit: int = 0  # bytes (0: no quota)
     disk_used: int | None = None  # bytes, where known cheaply (set by the engine side)
     disk_path: str = ""  # internal: a "loop" disk's mount point on the engine's host
+    reason: str = ""  # why the status is "lost" (which node, what failed); "" otherwise
 
     @classmethod
     def from_attrs(cls, attrs: dict) -> ContainerInfo:
@@ -224,11 +231,13 @@ class ContainerInfo:
             user=config.get("User") or "",
             disk_limit=int(limit) if (limit := labels.get(LABEL_DISK_LIMIT, "")).isdigit() else 0,
             disk_path=disk_mount_point(attrs),
+            reason=_lost_reason(attrs.get("State") or {}),
         )
 
     def to_json(self, ports: list[dict] | None = None) -> dict:
-        """The public answer; ``ports`` are ``[{port, url}]`` computed by the caller."""
-        return {
+        """The public answer; ``ports`` are ``[{port, url}]`` computed by the caller.
+        ``reason`` only where the status has one (``lost``)."""
+        answer = {
             "id": self.id,
             "name": self.name,
             "image": self.image,
@@ -240,3 +249,12 @@ class ContainerInfo:
             "limits": dict(self.limits),
             "disk": {"limit": self.disk_limit, "used": self.disk_used},
         }
+        if self.reason:
+            answer["reason"] = self.reason
+        return answer
+
+
+def _lost_reason(state: dict) -> str:
+    if state.get("Status") != STATE_LOST:
+        return ""
+    return str(state.get("Error") or "its node does not answer")

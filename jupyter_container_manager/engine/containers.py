@@ -22,6 +22,7 @@ from ..core.errors import (
     Conflict,
     ContainerNotFound,
     ContainerNotRunning,
+    EngineUnavailable,
     ImageNotAllowed,
     QuotaExceeded,
 )
@@ -165,6 +166,8 @@ class ContainerLifecycle:
         info = await self.get(container_id, fresh=fresh)
         if info.status != "running" and not fresh:
             info = await self.get(container_id, fresh=True)
+        if info.status == "lost":  # its node does not answer: 503, naming the node
+            raise EngineUnavailable(f"Container {container_id!r} is lost for now: {info.reason}")
         if info.status != "running":
             raise ContainerNotRunning(container_id, info.status)
         return info

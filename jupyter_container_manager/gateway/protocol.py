@@ -210,7 +210,7 @@ def _f(name: str, type_: str, doc: str = "", **more) -> Field:
 
 # ContainerInfo statuses (core.models.STATUSES; a unit test keeps the two equal), and what
 # container-status adds: removed (deleted) and unknown (the engine does not answer).
-CONTAINER_STATUSES = ("creating", "running", "stopped", "exited", "error")
+CONTAINER_STATUSES = ("creating", "running", "stopped", "exited", "error", "lost")
 PUSHED_STATUSES = (*CONTAINER_STATUSES, "removed", "unknown")
 FS_CHANGE_KINDS = ("add", "change", "unlink", "addDir", "unlinkDir")
 
@@ -265,12 +265,13 @@ SERVER_EVENTS: dict[str, ServerEvent] = {
             _f("port", INTEGER), _f("url", STRING)), push=True),
         ServerEvent("container-status", "The joined container changed status "
                     "(removed: deleted; unknown: the Docker engine stopped answering, its "
-                    "terminals and watchers ended; the real status follows once it "
-                    "answers again, running re-opens it).",
+                    "terminals and watchers ended; lost: the same for the swarm node that "
+                    "runs it; the real status follows once it answers again, running "
+                    "re-opens it).",
                     (_f("containerId", STRING), _f("status", STRING, choices=PUSHED_STATUSES),
-                     Field("code", STRING, False, "with unknown: ENGINE_UNAVAILABLE"),
-                     Field("message", STRING, False, "with unknown: what is wrong and how "
-                           "to fix it")),
+                     Field("code", STRING, False, "with unknown and lost: ENGINE_UNAVAILABLE"),
+                     Field("message", STRING, False, "with unknown and lost: what is wrong "
+                           "(which node) and how to fix it")),
                     push=True),
     )
 }

@@ -385,7 +385,8 @@ class ContainerRooms:
         A container being removed looks dead for a moment; look again before telling."""
         for attempt in range(4):
             try:
-                status = (await self.manager.get_container(container_id)).status
+                info = await self.manager.get_container(container_id)
+                status = info.status
             except ContainerNotFound:
                 status = "removed"
             except EngineUnavailable as err:
@@ -393,26 +394,31 @@ class ContainerRooms:
                 return
             except Exception:  # noqa: BLE001 - another engine hiccup: keep the room for now
                 return
+            if status == "lost":  # its swarm node does not answer: as an engine outage
+                self.engine_lost(container_id, EngineUnavailable(info.reason), status="lost")
+                return
             if status not in ("error", "creating"):
                 break
             await asyncio.sleep(0.25 * (attempt + 1))
         if status != "running":
             self.container_ended(container_id, status)
 
-    def engine_lost(self, container_id: str, err: EngineUnavailable) -> None:
+    def engine_lost(self, container_id: str, err: EngineUnavailable,
+                    status: str = "unknown") -> None:
         """The engine stopped answering while this container's room was live: its execs
         (terminals, watchers, the port watcher) are gone with their connections. End the
         room, tell the joined sockets (``container-status`` ``unknown``, with the error's
         code and message), and look again every second until the engine answers; then
-        they get the real status (``running`` re-opens the room for them)."""
+        they get the real status (``running`` re-opens the room for them). ``status``
+        "lost": the same for a container whose swarm node does not answer."""
         room = self._rooms.pop(container_id, None)
         if room is not None:
             room.close()
-        if self._told.get(container_id) != "unknown":
-            self._told[container_id] = "unknown"
+        if self._told.get(container_id) != status:
+            self._told[container_id] = status
             for client in list(self._members.get(container_id, ())):
                 client.push("container-status", {"containerId": container_id,
-                                                 "status": "unknown", "code": err.code,
+                                                 "status": status, "code": err.code,
                                                  "message": err.message})
         if container_id not in self._recovering:
             self._recovering[container_id] = self.manager.background(
@@ -428,6 +434,8 @@ class ContainerRooms:
                     self.container_removed(container_id)
                     return
                 except Exception:  # noqa: BLE001 - still down
+                    continue
+                if info.status == "lost":  # its swarm node: still down
                     continue
                 if info.status == "running" and container_id in self._members:
                     with contextlib.suppress(Exception):

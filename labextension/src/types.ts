@@ -15,10 +15,11 @@ import type { EntryType, FileSystemTree } from './webcontainer/types';
 
 /**
  * Lifecycle state of a managed container; `unknown` while the Docker engine does not
- * answer (a `container-status` push during an engine outage).
+ * answer (a `container-status` push during an engine outage); `lost` while the swarm
+ * node that runs it does not answer (`reason` says which).
  */
 export type ContainerStatus =
-  'creating' | 'running' | 'stopped' | 'exited' | 'error' | 'unknown';
+  'creating' | 'running' | 'stopped' | 'exited' | 'error' | 'lost' | 'unknown';
 
 /** A preview port: a container port and its proxied URL (a path from the server root). */
 export interface IPortInfo {
@@ -39,6 +40,8 @@ export interface IContainerInfo {
   limits?: { memory?: number; cpu_shares?: number; pids?: number };
   /** The disk quota in bytes (limit 0: none) and its use (null where not known cheaply). */
   disk?: { limit: number; used: number | null };
+  /** With status `lost`: which swarm node does not answer, and what failed. */
+  reason?: string;
 }
 
 /** Body of POST /containers. */

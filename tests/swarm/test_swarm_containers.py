@@ -65,7 +65,8 @@ async def test_containers_spread_over_nodes_and_work_on_each(api, swarm_clients)
 async def test_stop_start_restart_keep_the_container_and_its_files(api, swarm_clients):
     container = await api.create(name="lifecycle")
     cid = container["id"]
-    await api.post("webcontainer", cid, "fs", "writeFile", body={"path": "/kept", "contents": "yes"})
+    await api.post("webcontainer", cid, "fs", "writeFile",
+                   body={"path": "/kept", "contents": "yes"})
     stopped = await api.post("containers", cid, "stop")
     assert stopped.status == 200 and stopped.json()["status"] == "stopped", stopped
     refused = await api.post("webcontainer", cid, "spawn", body={"command": "true"})
@@ -74,7 +75,8 @@ async def test_stop_start_restart_keep_the_container_and_its_files(api, swarm_cl
     assert (await api.get("containers", cid)).json()["status"] == "stopped"
     started = await api.post("containers", cid, "start")
     assert started.status == 200 and started.json()["status"] == "running", started
-    read = await api.get("webcontainer", cid, "fs", "readFile", "kept", params={"encoding": "utf-8"})
+    read = await api.get("webcontainer", cid, "fs", "readFile", "kept",
+                         params={"encoding": "utf-8"})
     assert read.text == "yes"
     restarted = await api.post("containers", cid, "restart")
     assert restarted.json()["status"] == "running"

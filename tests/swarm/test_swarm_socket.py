@@ -31,9 +31,10 @@ async def test_socket_processes_terminals_watch_and_ports_on_each_node(ws, api, 
         assert joined["status"] == "running" and joined["cwd"] == "/workspace"
 
         pid = (await client.ok("process-operation", {
-            "type": "spawn", "command": "sh", "args": ["-c", "read x; echo got-$x; exit 4"]}))["pid"]
+            "type": "spawn", "command": "sh",
+            "args": ["-c", "read x; echo got-$x; exit 4"]}))["pid"]
         await client.ok("process-operation", {"type": "input", "pid": pid, "data": "it\n"})
-        assert (await client.push("process-exit", lambda d: d["pid"] == pid))["exitCode"] == 4
+        assert (await client.push("process-exit", lambda d, p=pid: d["pid"] == p))["exitCode"] == 4
         out = "".join(d["data"] for d in client.pushes("process-output") if d["pid"] == pid)
         assert out == "got-it\n"
 
@@ -44,7 +45,8 @@ async def test_socket_processes_terminals_watch_and_ports_on_each_node(ws, api, 
         assert change["kind"] in ("add", "change")
 
         tid = (await client.ok("pty-open", {"cols": 80, "rows": 24}))["terminalId"]
-        await client.send("pty-input", {"terminalId": tid, "data": "export M=k; echo pty-$((6*7))\r"})
+        await client.send("pty-input",
+                          {"terminalId": tid, "data": "export M=k; echo pty-$((6*7))\r"})
         await client.pty_text(tid, "pty-42")
         client.close()
         await asyncio.sleep(0.2)

@@ -31,7 +31,12 @@ CONTAINER_INFO = {
         "id": {"type": "string", "format": "uuid", "description": "Public UUID4 id"},
         "name": {"type": "string"},
         "image": {"type": "string"},
-        "status": {"type": "string", "enum": list(STATUSES)},
+        "status": {"type": "string", "enum": list(STATUSES), "description": (
+            "lost: the container's node does not answer (backend swarm); `reason` says "
+            "which node and why. It is neither removed nor recreated: it comes back as "
+            "its node has it once the node answers, and it can be deleted meanwhile")},
+        "reason": {"type": "string", "description": (
+            "Only with status lost: which node does not answer, and what failed")},
         "created": {"type": "string", "description": "ISO 8601 creation time"},
         "owner": {"type": "string"},
         "workdir": {"type": "string"},

@@ -79,7 +79,7 @@ function ContainerRow(props: IRowProps): JSX.Element {
       <span
         className={`jp-ContainerManager-status jp-ContainerManager-status-${info.status}`}
         aria-label={`status: ${info.status}`}
-        title={info.status}
+        title={info.reason ? `${info.status}: ${info.reason}` : info.status}
       />
       <span className="jp-ContainerManager-containerText">
         <span className="jp-ContainerManager-containerName">{info.name}</span>

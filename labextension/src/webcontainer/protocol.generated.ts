@@ -295,7 +295,7 @@ export interface IPtyCloseData {
 export interface IJoinedContainerData {
   containerId: string;
   /** ContainerInfo status */
-  status: 'creating' | 'running' | 'stopped' | 'exited' | 'error';
+  status: 'creating' | 'running' | 'stopped' | 'exited' | 'error' | 'lost';
   /** the line terminal's remembered cwd */
   cwd: string;
   /** ids of its live pty terminals */
@@ -399,13 +399,13 @@ export interface IServerReadyData {
   url: string;
 }
 
-/** `container-status` (push): The joined container changed status (removed: deleted; unknown: the Docker engine stopped answering, its terminals and watchers ended; the real status follows once it answers again, running re-opens it). */
+/** `container-status` (push): The joined container changed status (removed: deleted; unknown: the Docker engine stopped answering, its terminals and watchers ended; lost: the same for the swarm node that runs it; the real status follows once it answers again, running re-opens it). */
 export interface IContainerStatusData {
   containerId: string;
-  status: 'creating' | 'running' | 'stopped' | 'exited' | 'error' | 'removed' | 'unknown';
-  /** with unknown: ENGINE_UNAVAILABLE */
+  status: 'creating' | 'running' | 'stopped' | 'exited' | 'error' | 'lost' | 'removed' | 'unknown';
+  /** with unknown and lost: ENGINE_UNAVAILABLE */
   code?: string;
-  /** with unknown: what is wrong and how to fix it */
+  /** with unknown and lost: what is wrong (which node) and how to fix it */
   message?: string;
 }
 

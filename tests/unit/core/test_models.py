@@ -47,6 +47,7 @@ def test_other_texts_are_not_ids(text):
     ({"Status": "exited", "ExitCode": 1}, "exited"),
     ({"Status": "exited", "ExitCode": 137, "OOMKilled": True}, "error"),
     ({"Status": "dead"}, "error"),
+    ({"Status": "lost", "Error": "swarm node abc does not answer"}, "lost"),
     ({}, "error"),
 ])
 def test_status_mapping(state, status):
@@ -130,3 +131,15 @@ def test_pooled_containers_are_known_by_their_name():
     assert is_pooled({"Names": ["/" + pool_name("x")]})
     assert is_pooled({"Name": "/" + pool_name("x")})
     assert not is_pooled({"Names": ["/" + docker_name("x")]})
+
+
+def test_a_lost_container_says_why_and_others_carry_no_reason():
+    labels = make_labels(container_id="0b6f43f5-3f0e-4bd2-9a58-5a1f0e0a2f4b", owner="ann",
+                         name="demo", workdir="/w", created="2026-01-01T00:00:00Z", ports=[])
+    lost = ContainerInfo.from_attrs({"Id": "abc", "Config": {"Labels": labels}, "State": {
+        "Status": "lost", "Error": "swarm node x1 (host) at tcp://n1:2376 does not answer"}})
+    assert lost.status == "lost"
+    assert lost.to_json()["reason"] == "swarm node x1 (host) at tcp://n1:2376 does not answer"
+    dead = ContainerInfo.from_attrs({"Id": "abc", "Config": {"Labels": labels},
+                                     "State": {"Status": "dead", "Error": "engine trouble"}})
+    assert dead.status == "error" and "reason" not in dead.to_json()

@@ -65,3 +65,19 @@ def test_no_warm_pool_on_swarm():
     manager = ContainerManager(backend="swarm", warm_pool_size=3)
     manager._build()
     assert manager._pool.size == 0
+
+
+def test_a_task_container_answers_as_its_service_is_named():
+    """Swarm names a task's container <service>.1.<task>; the index and the lifecycle
+    find containers by the service's name."""
+    from jupyter_container_manager.core.models import LABEL_ID
+    from jupyter_container_manager.engine.swarm_backend import SwarmBackend
+
+    cid = "0b6f43f5-3f0e-4bd2-9a58-5a1f0e0a2f4b"
+    labels = {LABEL_ID: cid, LABEL_IMAGE: "img:1"}
+    attrs = SwarmBackend._answer({"Name": f"/jcm-{cid}.1.abcdef", "Config": {
+        "Labels": labels, "Image": "sha256:abc"}})
+    assert attrs["Name"] == f"/jcm-{cid}" and attrs["Config"]["Image"] == "img:1"
+    summary = SwarmBackend._summary({"Names": [f"/jcm-{cid}.1.abcdef"], "Labels": labels,
+                                     "Image": "sha256:abc"})
+    assert summary["Names"] == [f"/jcm-{cid}"] and summary["Image"] == "img:1"
