@@ -267,8 +267,18 @@ class ContainerManager(LoggingConfigurable):
 
     docker_url = Unicode(
         "",
-        help="""Docker engine address, e.g. 'unix:///var/run/docker.sock' or
-        'tcp://127.0.0.1:2375'. Empty: DOCKER_HOST, else the local socket.""",
+        help="""Docker engine address, e.g. 'unix:///var/run/docker.sock',
+        'tcp://127.0.0.1:2375', 'tcp://engine:2376' (TLS when DOCKER_TLS_VERIFY or
+        DOCKER_CERT_PATH say so) or 'ssh://user@host'. Empty: DOCKER_HOST (with
+        DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), else the Docker context (`docker_context`,
+        DOCKER_CONTEXT, or the CLI's current one), else the local socket.""",
+    ).tag(config=True)
+
+    docker_context = Unicode(
+        "",
+        help="""A Docker CLI context (`docker context ls`) whose engine to use, with its
+        TLS material, when neither `docker_url` nor DOCKER_HOST is set. Empty:
+        DOCKER_CONTEXT, else the CLI's current context.""",
     ).tag(config=True)
 
     backend = Enum(
@@ -607,12 +617,15 @@ class ContainerManager(LoggingConfigurable):
             return self._make_swarm_backend()
         from .engine.docker_backend import DockerBackend
         from .engine.docker_create import DockerCreation
+        from .engine.engine_address import resolve_engine
 
-        return DockerBackend(self.docker_url, workers=self.docker_workers,
+        return DockerBackend(resolve_engine(self.docker_url, context=self.docker_context),
+                             workers=self.docker_workers,
                              timeout=self.docker_timeout,
                              creation=DockerCreation(self, self._network))
 
     def _make_swarm_backend(self) -> EngineBackend:
+        from .engine.engine_address import resolve_engine
         from .engine.swarm_backend import SwarmBackend
         from .engine.swarm_create import SwarmCreation
 
@@ -624,7 +637,8 @@ class ContainerManager(LoggingConfigurable):
                 f"c.ContainerManager.{', '.join(refused)}: not available with backend "
                 "'swarm' (docs/scale-out.md)"
             )
-        return SwarmBackend(self.swarm_manager_url or self.docker_url,
+        return SwarmBackend(resolve_engine(self.swarm_manager_url or self.docker_url,
+                                           context=self.docker_context),
                             list(self.swarm_node_engines), workers=self.docker_workers,
                             timeout=self.docker_timeout,
                             creation=SwarmCreation(self, self._network),

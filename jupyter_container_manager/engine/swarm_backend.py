@@ -40,6 +40,7 @@ from ..core.errors import ContainerManagerError, EngineUnavailable, Unprocessabl
 from ..core.models import ContainerInfo
 from .backend import BackendConflict, BackendNotFound, BackendRefused, ContainerSpec
 from .docker_backend import DockerBackend, ExecResult, ExecStream
+from .engine_address import EngineAddress
 from .swarm_create import LABEL_ENGINE, LABEL_IMAGE, TASK_ENDED, SwarmCreation
 
 _DOCKER_ID = re.compile(r"^[0-9a-f]{12,64}$")
@@ -61,7 +62,7 @@ class _Hints(OrderedDict):
 class SwarmBackend:
     """Containers as one-task services of a swarm (see the module's text)."""
 
-    def __init__(self, manager_url: str, node_urls: list[str], *, workers: int = 8,
+    def __init__(self, manager_url: str | EngineAddress, node_urls: list[str], *, workers: int = 8,
                  timeout: float = 60.0, creation: SwarmCreation | None = None,
                  start_timeout: float = 60.0):
         self.timeout = timeout
@@ -80,7 +81,7 @@ class SwarmBackend:
         self._services: _Hints = _Hints()  # container id -> service id
         self._execs: _Hints = _Hints()  # exec id -> URL
 
-    def _engine(self, url: str) -> DockerBackend:
+    def _engine(self, url: str | EngineAddress) -> DockerBackend:
         engine = DockerBackend(url, workers=self._workers, timeout=self.timeout)
         return self._engines.setdefault(engine.url, engine)
 
