@@ -32,6 +32,7 @@ from .tasks import TaskOwner
 if TYPE_CHECKING:
     from .engine.backend import EngineBackend
     from .engine.file_streams import FileReader, FileWriter, ZipReader
+    from .engine.metrics import MetricsStream
     from .engine.ports import PortWatcher
     from .engine.processes import Process
     from .engine.terminals import LineTerminal, PtySession
@@ -498,6 +499,15 @@ class ContainerManager(LoggingConfigurable):
     ports_interval = Float(
         0.25,
         help="Seconds between two looks at the listening ports of a joined container.",
+    ).tag(config=True)
+
+    metrics_disk_interval = Float(
+        10.0,
+        min=0.0,
+        help="""Seconds between two readings of the disk use in a container's live
+        metrics (socket pushes) when it has no "loop" disk quota: the engine walks the
+        container's writable layer for it. 0: no disk use in the pushes. A "loop" disk's
+        use is read at every push (it costs nothing).""",
     ).tag(config=True)
 
     # --- corporate networks ---------------------------------------------------------
@@ -1029,6 +1039,30 @@ class ContainerManager(LoggingConfigurable):
         server listens on all addresses or on the container's loopback only."""
         return await self._tunnels.open(info.docker_id, self._backend.address_of(info),
                                          port, timeout)
+
+    async def container_metrics(self, info: ContainerInfo) -> dict:
+        """One reading of a running container's CPU, memory, processes, disk and network
+        (engine/metrics.py); the engine takes about a second."""
+        from .core.errors import ContainerNotRunning
+        from .engine.backend import BackendConflict, BackendNotFound
+        from .engine.metrics import read_metrics
+
+        try:
+            return await read_metrics(self._backend, info)
+        except BackendNotFound as err:
+            raise ContainerNotFound(info.id) from err
+        except BackendConflict as err:
+            raise ContainerNotRunning(info.id, "not running") from err
+
+    def stream_metrics(self, info: ContainerInfo, on_sample: Callable, on_end: Callable
+                       ) -> MetricsStream:
+        """A started stream of the container's metrics: one engine stats stream."""
+        from .engine.metrics import MetricsStream
+
+        stream = MetricsStream(self._backend, info, on_sample, on_end,
+                               disk_interval=self.metrics_disk_interval)
+        stream.start()
+        return stream
 
     async def port_reachable(self, info: ContainerInfo, port: int) -> bool:
         """Whether a preview of ``port`` reaches a server in the container now."""

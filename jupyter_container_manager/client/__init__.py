@@ -21,7 +21,7 @@ process given a URL and a token::
 from .containers import AsyncContainers
 from .discovery import ServerInfo, find_server
 from .errors import ContainerError, ServerNotFound
-from .models import ContainerInfo, DirEnt, LineResult, Port, SpawnResult
+from .models import ContainerInfo, DirEnt, LineResult, Metrics, Port, SpawnResult
 from .process import AsyncProcess
 from .sync import Containers, FileSystem, Process, WebContainer
 from .webcontainer import AsyncWebContainer
@@ -36,6 +36,7 @@ __all__ = [
     "DirEnt",
     "FileSystem",
     "LineResult",
+    "Metrics",
     "Port",
     "Process",
     "ServerInfo",

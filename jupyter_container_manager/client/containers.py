@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .discovery import ServerInfo
-from .models import ContainerInfo
+from .models import ContainerInfo, Metrics
 from .transport import Transport
 from .tree import tree_to_wire
 from .webcontainer import AsyncWebContainer, attach_on, boot_on, connect
@@ -61,6 +61,12 @@ class AsyncContainers:
     async def get(self, container_id: str) -> ContainerInfo:
         answer = await self.transport.request("GET", f"containers/{container_id}")
         return ContainerInfo.from_json(answer.json())
+
+    async def metrics(self, container_id: str) -> Metrics:
+        """CPU, memory, processes, disk and network use of a running container now (the
+        engine takes about a second)."""
+        answer = await self.transport.request("GET", f"containers/{container_id}/metrics")
+        return Metrics.from_json(answer.json())
 
     async def delete(self, container_id: str) -> None:
         await self.transport.request("DELETE", f"containers/{container_id}")

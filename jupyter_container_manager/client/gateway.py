@@ -40,6 +40,7 @@ class Gateway:
         self.container_id = container_id
         self.on_push = on_push
         self.joined: dict = {}
+        self.join_options: dict = {}  # more join-container fields (metrics: true)
         self._conn: WebSocketClientConnection | None = None
         self._reader: asyncio.Task | None = None
         self._pending: dict[str, asyncio.Future] = {}
@@ -69,7 +70,8 @@ class Gateway:
         """Join again (or connect): fresh ``joined-container`` data (status, cwd...)."""
         if self._conn is None:
             return await self.connect()
-        _, data = await self.request(events.JOIN_CONTAINER, {"containerId": self.container_id})
+        _, data = await self.request(events.JOIN_CONTAINER,
+                                     {"containerId": self.container_id, **self.join_options})
         self.joined = data
         return data
 
@@ -100,7 +102,7 @@ class Gateway:
         self._reader = asyncio.ensure_future(self._read(conn))
         try:
             event, data = await self.request(
-                events.JOIN_CONTAINER, {"containerId": self.container_id}
+                events.JOIN_CONTAINER, {"containerId": self.container_id, **self.join_options}
             )
         except BaseException:
             await self.close()

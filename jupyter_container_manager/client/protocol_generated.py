@@ -38,6 +38,7 @@ PROCESS_OPERATION = "process-operation"
 TERMINAL_INPUT = "terminal-input"
 PTY_OPEN = "pty-open"
 PTY_INPUT = "pty-input"
+METRICS_SUBSCRIBE = "metrics-subscribe"
 PTY_RESIZE = "pty-resize"
 PTY_CLOSE = "pty-close"
 
@@ -56,6 +57,7 @@ PTY_OUTPUT = "pty-output"
 PTY_EXIT = "pty-exit"
 PORT = "port"
 SERVER_READY = "server-ready"
+METRICS = "metrics"
 CONTAINER_STATUS = "container-status"
 
 CLIENT_EVENTS = (
@@ -65,6 +67,7 @@ CLIENT_EVENTS = (
     TERMINAL_INPUT,
     PTY_OPEN,
     PTY_INPUT,
+    METRICS_SUBSCRIBE,
     PTY_RESIZE,
     PTY_CLOSE,
 )
@@ -83,6 +86,7 @@ SERVER_EVENTS = (
     PTY_EXIT,
     PORT,
     SERVER_READY,
+    METRICS,
     CONTAINER_STATUS,
 )
 # The events the server pushes (frames without an id).
@@ -94,6 +98,7 @@ PUSH_EVENTS = (
     PTY_EXIT,
     PORT,
     SERVER_READY,
+    METRICS,
     CONTAINER_STATUS,
 )
 # The event that answers each client event (``ok`` where none is named).
@@ -104,14 +109,19 @@ REPLY_EVENTS = {
     TERMINAL_INPUT: TERMINAL_OUTPUT,
     PTY_OPEN: PTY_OPENED,
     PTY_INPUT: OK,
+    METRICS_SUBSCRIBE: OK,
     PTY_RESIZE: OK,
     PTY_CLOSE: OK,
 }
 
 
-class JoinContainerData(TypedDict):
-    """join-container: Join a container: its pushes reach this socket, and the operations..."""
+class _JoinContainerDataRequired(TypedDict):
     containerId: str  # public id of the container
+
+
+class JoinContainerData(_JoinContainerDataRequired, total=False):
+    """join-container: Join a container: its pushes reach this socket, and the operations..."""
+    metrics: bool  # also get its live metrics (as metrics-subscribe)
 
 
 class _FsOperationReadFileDataRequired(TypedDict):
@@ -285,6 +295,11 @@ class PtyInputData(TypedDict):
     data: str  # text typed
 
 
+class MetricsSubscribeData(TypedDict):
+    """metrics-subscribe: Get (on: true) or stop getting (on: false) the joined container's..."""
+    on: bool  # true: push metrics; false: stop
+
+
 class PtyResizeData(TypedDict):
     """pty-resize: Resize a terminal."""
     terminalId: str  # id of a pty terminal
@@ -409,6 +424,43 @@ class ServerReadyData(TypedDict):
     """server-ready (push): A server in the container listens on a port."""
     port: int
     url: str
+
+
+class MetricsCpu(TypedDict):
+    percent: float  # since the previous reading, in percent of one core (200: two cores busy)
+    cores: int  # cores of the engine's host
+    limit: float  # cores the container may use (0: no cap)
+
+
+class MetricsMemory(TypedDict):
+    used: int  # bytes
+    limit: int  # bytes: the container's limit, else the machine's
+
+
+class MetricsProcesses(TypedDict):
+    count: int
+    limit: int  # 0: no limit
+
+
+class MetricsDisk(TypedDict):
+    used: int | None
+    limit: int  # the disk quota in bytes (0: none)
+
+
+class MetricsNetwork(TypedDict):
+    rx: int
+    tx: int
+
+
+class MetricsData(TypedDict):
+    """metrics (push): A reading of the joined container's use of the machine (GET..."""
+    containerId: str
+    time: str  # when the engine read it (RFC 3339)
+    cpu: MetricsCpu  # CPU
+    memory: MetricsMemory  # memory, page cache not counted
+    processes: MetricsProcesses  # processes
+    disk: MetricsDisk  # disk
+    network: MetricsNetwork  # bytes since the container started
 
 
 class _ContainerStatusDataRequired(TypedDict):

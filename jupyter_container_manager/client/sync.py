@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 
 from .containers import AsyncContainers
 from .discovery import ServerInfo
-from .models import ContainerInfo, DirEnt, LineResult, SpawnResult
+from .models import ContainerInfo, DirEnt, LineResult, Metrics, SpawnResult
 from .process import AsyncProcess
 from .runner import LoopThread
 from .transport import Answer
@@ -212,7 +212,8 @@ class WebContainer:
 
     def on(self, event: str, listener: Callable[..., object]) -> Callable[[], None]:
         """Call ``listener`` on ``"server-ready"`` (port, url), ``"port"`` (port, type,
-        url), ``"error"`` (data) or ``"container-status"`` (status); it runs on the
+        url), ``"error"`` (data), ``"container-status"`` (status) or ``"metrics"`` (a
+        Metrics, about one a second while the container runs); it runs on the
         client's listener thread. Returns the unsubscribe function. The subscription is
         live when this returns."""
         wrapped = self._runner.in_listener_thread(listener)
@@ -241,6 +242,10 @@ class WebContainer:
 
     def info(self) -> ContainerInfo:
         return self._run(self._container.info())
+
+    def metrics(self) -> Metrics:
+        """CPU, memory, processes, disk and network use now (about a second)."""
+        return self._run(self._container.metrics())
 
     def close(self) -> None:
         """Close the connection; the container keeps running."""
@@ -310,6 +315,10 @@ class Containers:
 
     def restart(self, container_id: str) -> ContainerInfo:
         return self._run(self._containers.restart(container_id))
+
+    def metrics(self, container_id: str) -> Metrics:
+        """CPU, memory, processes, disk and network use of a running container now."""
+        return self._run(self._containers.metrics(container_id))
 
     def boot(self, files: Mapping | None = None, workdir_name: str | None = None) -> WebContainer:
         return WebContainer(self._run(self._containers.boot(files, workdir_name)), self._runner)

@@ -17,7 +17,7 @@ from .discovery import ServerInfo, find_server
 from .errors import ContainerError
 from .fs import AsyncFileSystem
 from .gateway import Gateway
-from .models import ContainerInfo, LineResult, SpawnResult
+from .models import ContainerInfo, LineResult, Metrics, SpawnResult
 from .previews import proxy_path
 from .process import AsyncProcess, ProcessTable
 from .transport import Answer, Transport
@@ -31,6 +31,7 @@ EVENTS: dict[str, Callable[[dict], tuple]] = {
     events.PORT: lambda d: (d.get("port"), d.get("type"), d.get("url")),
     events.ERROR: lambda d: (d,),
     events.CONTAINER_STATUS: lambda d: (d.get("status"),),
+    events.METRICS: lambda d: (Metrics.from_json(d),),
 }
 
 Listener = Callable[..., object]
@@ -203,20 +204,36 @@ class AsyncWebContainer:
 
     def on(self, event: str, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` on each ``event``: ``"server-ready"`` (port, url), ``"port"``
-        (port, type, url), ``"error"`` (data) or ``"container-status"`` (status).
+        (port, type, url), ``"error"`` (data), ``"container-status"`` (status) or
+        ``"metrics"`` (a Metrics, about one a second while the container runs).
         Returns the function that unsubscribes it. Opens the WebSocket if needed."""
         if event not in EVENTS:
             raise ValueError(f"unknown event {event!r}; one of {', '.join(EVENTS)}")
         loop = asyncio.get_running_loop()  # RuntimeError outside the loop: use WebContainer
         self._listeners[event].append(listener)
+        if event == events.METRICS:
+            self._want_metrics(True)
         if not self._gateway.connected and (self._joining is None or self._joining.done()):
             self._joining = loop.create_task(self._join_for_events())
 
         def unsubscribe() -> None:
             if listener in self._listeners[event]:
                 self._listeners[event].remove(listener)
+                if event == events.METRICS and not self._listeners[event]:
+                    self._want_metrics(False)
 
         return unsubscribe
+
+    def _want_metrics(self, on: bool) -> None:
+        """Metrics pushes on or off: in every join from now on, and on the open socket."""
+        if self._gateway.join_options.get("metrics", False) == on:
+            return
+        self._gateway.join_options["metrics"] = on
+        if self._gateway.connected:
+            task = asyncio.ensure_future(
+                self._gateway.request(events.METRICS_SUBSCRIBE, {"on": on}))
+            self._listener_tasks.add(task)
+            task.add_done_callback(self._listener_done)
 
     async def connect(self, fresh: bool = True) -> dict:
         """Open the WebSocket and join this container (done on first need anyway).
@@ -261,6 +278,11 @@ class AsyncWebContainer:
     async def info(self) -> ContainerInfo:
         answer = await self._transport.request("GET", f"containers/{self.id}")
         return ContainerInfo.from_json(answer.json())
+
+    async def metrics(self) -> Metrics:
+        """CPU, memory, processes, disk and network use now (about a second)."""
+        answer = await self._transport.request("GET", f"containers/{self.id}/metrics")
+        return Metrics.from_json(answer.json())
 
     async def close(self) -> None:
         """Close the WebSocket (and the connection if this object made it); the

@@ -463,6 +463,16 @@ class SwarmBackend:
         self._execs.put(exec_id, engine.url)
         return exec_id
 
+    async def stats(self, ref: str, *, stream: bool = True) -> AsyncIterator[dict]:
+        """The stats of the container, from the engine of the node that runs it."""
+        engine, cid = await self._route(ref)
+        async for reading in engine.stats(cid, stream=stream):
+            yield reading
+
+    async def disk_size(self, ref: str) -> int | None:
+        engine, cid = await self._route(ref)
+        return await engine.disk_size(cid)
+
     async def _exec_engine(self, exec_id: str) -> DockerBackend:
         url = self._execs.get(exec_id)
         if url is not None:
