@@ -1040,6 +1040,15 @@ class ContainerManager(LoggingConfigurable):
         return await self._tunnels.open(info.docker_id, self._backend.address_of(info),
                                          port, timeout)
 
+    async def container_logs(self, info: ContainerInfo, tail: int | None = None) -> bytes:
+        """What the container's main process printed (stdout and stderr)."""
+        from .engine.backend import BackendNotFound
+
+        try:
+            return await self._backend.logs(info.docker_id, tail=tail)
+        except BackendNotFound as err:
+            raise ContainerNotFound(info.id) from err
+
     async def container_metrics(self, info: ContainerInfo) -> dict:
         """One reading of a running container's CPU, memory, processes, disk and network
         (engine/metrics.py); the engine takes about a second."""

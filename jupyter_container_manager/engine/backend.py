@@ -137,6 +137,10 @@ class EngineBackend(Protocol):
         reading whose ``precpu_stats`` are filled in."""
         ...
 
+    async def logs(self, ref: str, *, tail: int | None = None) -> bytes:
+        """What the container's main process printed (its last ``tail`` lines)."""
+        ...
+
     async def disk_size(self, ref: str) -> int | None:
         """Bytes the container wrote to its own file system (costly: on request only)."""
         ...

@@ -448,6 +448,11 @@ class DockerBackend:
         finally:
             writer.close()
 
+    async def logs(self, ref: str, *, tail: int | None = None) -> bytes:
+        """The output of the container's main process, stdout and stderr merged."""
+        return await self.run(self._translated(lambda c: c.api.logs(
+            ref, stdout=True, stderr=True, tail="all" if tail is None else tail)))
+
     async def disk_size(self, ref: str) -> int | None:
         """Bytes the container wrote to its own layer (``docker ps -s``: the engine
         walks the layer, so this is not for every tick)."""

@@ -469,6 +469,10 @@ class SwarmBackend:
         async for reading in engine.stats(cid, stream=stream):
             yield reading
 
+    async def logs(self, ref: str, *, tail: int | None = None) -> bytes:
+        engine, cid = await self._route(ref)
+        return await engine.logs(cid, tail=tail)
+
     async def disk_size(self, ref: str) -> int | None:
         engine, cid = await self._route(ref)
         return await engine.disk_size(cid)
