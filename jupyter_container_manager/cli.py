@@ -35,6 +35,7 @@ from traitlets.config.loader import ConfigFileNotFound
 
 from . import __version__
 from .core.errors import ContainerManagerError
+from .logs import follow_server_log
 from .manager import ContainerManager
 
 CONFIG_FILE = "jupyter_container_manager_config"
@@ -70,6 +71,8 @@ class ManagerCommand(JupyterApp):
     def run(self, work: Callable[[ContainerManager], Awaitable[Any]]) -> Any:
         """Run ``work(manager)`` on a fresh manager and event loop; domain errors end the
         command with their message."""
+
+        follow_server_log(self.log)  # the package's lines at this command's --log-level
 
         async def main():
             manager = ContainerManager(parent=self, log=self.log)
