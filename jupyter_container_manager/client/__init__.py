@@ -20,7 +20,24 @@ process given a URL and a token::
 
 from .containers import AsyncContainers
 from .discovery import ServerInfo, find_server
-from .errors import ContainerError, ServerNotFound
+from .errors import (
+    ConnectionFailed,
+    ContainerError,
+    ContainerNotFound,
+    ContainerNotRunning,
+    DirectoryNotEmpty,
+    EngineUnavailable,
+    FileExists,
+    FileNotFound,
+    ImageNotFound,
+    InvalidArgument,
+    IsADirectory,
+    NoSpace,
+    NotADirectory,
+    PermissionDenied,
+    QuotaExceeded,
+    ServerNotFound,
+)
 from .models import ContainerInfo, DirEnt, LineResult, Metrics, Port, SpawnResult
 from .process import AsyncProcess
 from .sync import Containers, FileSystem, Process, WebContainer
@@ -30,15 +47,29 @@ __all__ = [
     "AsyncContainers",
     "AsyncProcess",
     "AsyncWebContainer",
+    "ConnectionFailed",
     "ContainerError",
     "ContainerInfo",
+    "ContainerNotFound",
+    "ContainerNotRunning",
     "Containers",
     "DirEnt",
+    "DirectoryNotEmpty",
+    "EngineUnavailable",
+    "FileExists",
+    "FileNotFound",
     "FileSystem",
+    "ImageNotFound",
+    "InvalidArgument",
+    "IsADirectory",
     "LineResult",
     "Metrics",
+    "NoSpace",
+    "NotADirectory",
+    "PermissionDenied",
     "Port",
     "Process",
+    "QuotaExceeded",
     "ServerInfo",
     "ServerNotFound",
     "SpawnResult",

@@ -24,7 +24,7 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
 from . import protocol_generated as events
-from .errors import ContainerError
+from .errors import error_for
 from .transport import Transport
 
 MAX_MESSAGE = 64 * 1024**2
@@ -89,11 +89,11 @@ class Gateway:
         except HTTPClientError as err:
             hint = {403: " (the server refused the token)",
                     404: " (does this server have the /container WebSocket?)"}.get(err.code, "")
-            raise ContainerError(
+            raise error_for(
                 f"WebSocket {request.url}: HTTP {err.code}{hint}", status=err.code
             ) from err
         except OSError as err:
-            raise ContainerError(
+            raise error_for(
                 f"Cannot reach the Jupyter server at {self.transport.server.url}: {err}",
                 code="ECONNREFUSED",
             ) from err
@@ -125,11 +125,11 @@ class Gateway:
                 reply, timeout or self.transport.timeout
             )
         except asyncio.TimeoutError:
-            raise ContainerError(f"No reply to {event} in time", code="ETIMEDOUT") from None
+            raise error_for(f"No reply to {event} in time", code="ETIMEDOUT") from None
         finally:
             self._pending.pop(request_id, None)
         if answer_event == events.ERROR:
-            raise ContainerError(
+            raise error_for(
                 answer.get("message") or f"{event} failed", code=answer.get("code"),
                 status=answer.get("status"),
             )
@@ -138,11 +138,11 @@ class Gateway:
     async def _send(self, frame: dict) -> None:
         conn = self._conn
         if conn is None:
-            raise ContainerError("The WebSocket is closed", code="ECONNRESET")
+            raise error_for("The WebSocket is closed", code="ECONNRESET")
         try:
             await conn.write_message(json.dumps(frame))
         except WebSocketClosedError:
-            raise ContainerError("The WebSocket is closed", code="ECONNRESET") from None
+            raise error_for("The WebSocket is closed", code="ECONNRESET") from None
 
     async def _read(self, conn: WebSocketClientConnection) -> None:
         try:
@@ -157,7 +157,7 @@ class Gateway:
             for reply in self._pending.values():
                 if not reply.done():
                     reply.set_exception(
-                        ContainerError("The WebSocket closed before the reply", code="ECONNRESET")
+                        error_for("The WebSocket closed before the reply", code="ECONNRESET")
                     )
             self.on_push("close", {})
 

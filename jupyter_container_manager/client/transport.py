@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from .discovery import ServerInfo
-from .errors import ContainerError
+from .errors import ContainerError, error_for
 
 MAX_BODY = 2 * 1024**3
 
@@ -115,13 +115,13 @@ class Transport:
         try:
             response = await self._client().fetch(request, raise_error=False)
         except HTTPClientError as err:  # timeouts: code 599
-            raise ContainerError(f"{method} {url}: {err}", code="ETIMEDOUT") from err
+            raise error_for(f"{method} {url}: {err}", code="ETIMEDOUT") from err
         except OSError as err:
-            raise ContainerError(
+            raise error_for(
                 f"Cannot reach the Jupyter server at {self.server.url}: {err}", code="ECONNREFUSED"
             ) from err
         if response.code == 599:
-            raise ContainerError(
+            raise error_for(
                 f"{method} {url}: {response.error}", code="ETIMEDOUT"
             ) from response.error
         return Answer(response.code, dict(response.headers.get_all()), response.body or b"")
@@ -161,7 +161,7 @@ def error_from_answer(method: str, path: str, answer: Answer, server_url: str) -
     except ValueError:
         data = None
     if isinstance(data, dict) and "message" in data:
-        return ContainerError(
+        return error_for(
             data.get("message") or f"HTTP {answer.status}",
             status=answer.status,
             code=data.get("code"),
@@ -172,6 +172,6 @@ def error_from_answer(method: str, path: str, answer: Answer, server_url: str) -
         hint = f" (is the jupyter-container-manager extension enabled on {server_url}?)"
     elif answer.status == 403:
         hint = " (the server refused the token)"
-    return ContainerError(
+    return error_for(
         f"{method} /{path.lstrip('/')}: HTTP {answer.status}{hint}", status=answer.status
     )
