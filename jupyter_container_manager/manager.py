@@ -617,6 +617,8 @@ class ContainerManager(LoggingConfigurable):
         super().__init__(**kwargs)
         self.tasks = TaskOwner(self.log)
         self._removal_hooks: list[RemovalHook] = []
+        self._pull_listeners: list[Callable[[dict], None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None  # where pull progress is told
         self._stop_hooks: list[RemovalHook] = []
         self._built = False
 
@@ -716,6 +718,7 @@ class ContainerManager(LoggingConfigurable):
     def start(self) -> None:
         """Start what runs for the server's whole life (needs the running event loop):
         the idle reaper, the warm pool, the sweep of temporaries an earlier server left."""
+        self._loop = asyncio.get_running_loop()
         self._index.start(self.tasks)
         self._idle.start(self.tasks)
         self.tasks.spawn(self._sweep_temporaries(), "sweep temporaries at start")
@@ -839,6 +842,7 @@ class ContainerManager(LoggingConfigurable):
         """Create and start a container (from the warm pool when the request asks for the
         defaults) and write ``files`` into its workdir before answering; a container whose
         files cannot be written is removed again."""
+        self._loop = asyncio.get_running_loop()  # a pull's progress is told on it
         self._network.check()  # an unusable ca_certificates: not even a pooled one
         self._follow_engine()
         if files:
@@ -904,6 +908,26 @@ class ContainerManager(LoggingConfigurable):
         """Call ``hook(container_id)`` (a function or coroutine function) after a removal,
         so sessions, processes, watchers and proxies of that container can end."""
         self._removal_hooks.append(hook)
+
+    def on_pull_progress(self, listener: Callable[[dict], None]) -> None:
+        """Call ``listener(record)`` on the event loop as an image pull goes on
+        (engine/image_pull.py has the record's fields; status "failed" has a message)."""
+        self._pull_listeners.append(listener)
+
+    def report_pull(self, record: dict) -> None:
+        """Tell the pull listeners, from any thread (pulls run in engine threads)."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or not self._pull_listeners:
+            return
+
+        def tell() -> None:
+            for listener in list(self._pull_listeners):
+                try:
+                    listener(record)
+                except Exception:  # noqa: BLE001 - a listener's bug must not stop the pull
+                    self.log.exception("a pull progress listener failed")
+
+        loop.call_soon_threadsafe(tell)
 
     def on_container_stopped(self, hook: RemovalHook) -> None:
         """Call ``hook(container_id)`` after a stop or restart through this manager, so

@@ -58,6 +58,7 @@ PTY_EXIT = "pty-exit"
 PORT = "port"
 SERVER_READY = "server-ready"
 METRICS = "metrics"
+IMAGE_PULL = "image-pull"
 CONTAINER_STATUS = "container-status"
 
 CLIENT_EVENTS = (
@@ -87,6 +88,7 @@ SERVER_EVENTS = (
     PORT,
     SERVER_READY,
     METRICS,
+    IMAGE_PULL,
     CONTAINER_STATUS,
 )
 # The events the server pushes (frames without an id).
@@ -99,6 +101,7 @@ PUSH_EVENTS = (
     PORT,
     SERVER_READY,
     METRICS,
+    IMAGE_PULL,
     CONTAINER_STATUS,
 )
 # The event that answers each client event (``ok`` where none is named).
@@ -461,6 +464,28 @@ class MetricsData(TypedDict):
     processes: MetricsProcesses  # processes
     disk: MetricsDisk  # disk
     network: MetricsNetwork  # bytes since the container started
+
+
+class ImagePullLayers(TypedDict):
+    total: int
+    done: int
+
+
+class ImagePullBytes(TypedDict):
+    current: int
+    total: int
+
+
+class _ImagePullDataRequired(TypedDict):
+    image: str
+    status: Literal["pulling", "done", "failed"]
+
+
+class ImagePullData(_ImagePullDataRequired, total=False):
+    """image-pull (push): An image is being pulled for a new container (sent to every..."""
+    layers: ImagePullLayers  # layers seen so far and pulled (or already there)
+    bytes: ImagePullBytes  # bytes downloaded of the layers sized so far
+    message: str  # with failed: why, in plain words
 
 
 class _ContainerStatusDataRequired(TypedDict):

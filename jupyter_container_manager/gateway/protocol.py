@@ -294,6 +294,17 @@ SERVER_EVENTS: dict[str, ServerEvent] = {
                 _f("limit", INTEGER, "the disk quota in bytes (0: none)"))),
             _f("network", OBJECT, "bytes since the container started", fields=(
                 _f("rx", INTEGER), _f("tx", INTEGER)))), push=True),
+        ServerEvent("image-pull", "An image is being pulled for a new container (sent to every "
+                    "socket of the server, joined or not): progress about 4 times a second, "
+                    "then done, or failed with the reason (the create answers "
+                    "IMAGE_NOT_FOUND with the same message).", (
+            _f("image", STRING),
+            _f("status", STRING, choices=("pulling", "done", "failed")),
+            Field("layers", OBJECT, doc="layers seen so far and pulled (or already there)",
+                  fields=(_f("total", INTEGER), _f("done", INTEGER))),
+            Field("bytes", OBJECT, doc="bytes downloaded of the layers sized so far",
+                  fields=(_f("current", INTEGER), _f("total", INTEGER))),
+            Field("message", STRING, doc="with failed: why, in plain words")), push=True),
         ServerEvent("container-status", "The joined container changed status "
                     "(removed: deleted; unknown: the Docker engine stopped answering, its "
                     "terminals and watchers ended; the real status follows once it "

@@ -331,7 +331,9 @@ class ContainerRooms:
         self._members: dict[str, set] = {}  # container id -> joined clients
         self._told: dict[str, str] = {}  # container id -> the status last pushed
         self._recovering: dict[str, asyncio.Task] = {}  # waiting for the engine
+        self.sockets: set = set()  # every open socket, joined or not (server-wide pushes)
         manager.on_container_removed(self.container_removed)
+        manager.on_pull_progress(self._pull_progress)
 
     async def room(self, container_id: str) -> Room:
         """The live room of a running container (made on first use); errors otherwise."""
@@ -486,6 +488,13 @@ class ContainerRooms:
         self._told[container_id] = status
         for client in list(self._members.get(container_id, ())):
             client.push("container-status", {"containerId": container_id, "status": status})
+
+    def _pull_progress(self, record: dict) -> None:
+        """An image pull's progress, to every open socket (a create is not joined to
+        anything yet); progress records may be dropped, the end never is."""
+        droppable = record.get("status") == "pulling"
+        for client in list(self.sockets):
+            client.push("image-pull", record, droppable=droppable)
 
     def close(self) -> None:
         for task in list(self._recovering.values()):

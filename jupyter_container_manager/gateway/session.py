@@ -58,6 +58,7 @@ class SocketSession:
         self.settings = manager
         self.container_id: str | None = None
         self.wants_metrics = False  # metrics pushes of the joined container (rooms.py)
+        rooms.sockets.add(self)
         self.processes: dict[int, ProcessRelay] = {}
         self._slots = asyncio.Semaphore(self.settings.ws_max_inflight)
         self._tasks: set[asyncio.Task] = set()
@@ -386,6 +387,7 @@ class SocketSession:
         if self.closed:
             return
         self.closed = True
+        self.rooms.sockets.discard(self)
         if self.container_id is not None:
             self.rooms.leave(self, self.container_id)
         for task in list(self._tasks):

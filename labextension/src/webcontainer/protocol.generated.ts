@@ -76,6 +76,7 @@ export const ServerEvent = {
   Port: 'port',
   ServerReady: 'server-ready',
   Metrics: 'metrics',
+  ImagePull: 'image-pull',
   ContainerStatus: 'container-status',
 } as const;
 
@@ -450,6 +451,24 @@ export interface IMetricsData {
   };
 }
 
+/** `image-pull` (push): An image is being pulled for a new container (sent to every socket of the server, joined or not): progress about 4 times a second, then done, or failed with the reason (the create answers IMAGE_NOT_FOUND with the same message). */
+export interface IImagePullData {
+  image: string;
+  status: 'pulling' | 'done' | 'failed';
+  /** layers seen so far and pulled (or already there) */
+  layers?: {
+    total: number;
+    done: number;
+  };
+  /** bytes downloaded of the layers sized so far */
+  bytes?: {
+    current: number;
+    total: number;
+  };
+  /** with failed: why, in plain words */
+  message?: string;
+}
+
 /** `container-status` (push): The joined container changed status (removed: deleted; unknown: the Docker engine stopped answering, its terminals and watchers ended; the real status follows once it answers again, running re-opens it). */
 export interface IContainerStatusData {
   containerId: string;
@@ -490,6 +509,7 @@ export interface IServerEventData {
   'port': IPortData;
   'server-ready': IServerReadyData;
   'metrics': IMetricsData;
+  'image-pull': IImagePullData;
   'container-status': IContainerStatusData;
 }
 
@@ -520,6 +540,7 @@ export const PUSH_EVENTS: readonly ServerEventName[] = [
   'port',
   'server-ready',
   'metrics',
+  'image-pull',
   'container-status',
 ];
 
