@@ -38,7 +38,7 @@ from .errors import (
     QuotaExceeded,
     ServerNotFound,
 )
-from .models import ContainerInfo, DirEnt, LineResult, Metrics, Port, SpawnResult
+from .models import ContainerInfo, DirEnt, LineResult, Metrics, Port, PullProgress, SpawnResult
 from .process import AsyncProcess
 from .sync import Containers, FileSystem, Process, WebContainer
 from .webcontainer import AsyncWebContainer
@@ -69,6 +69,7 @@ __all__ = [
     "PermissionDenied",
     "Port",
     "Process",
+    "PullProgress",
     "QuotaExceeded",
     "ServerInfo",
     "ServerNotFound",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping
 
+from . import protocol_generated as events
 from .discovery import ServerInfo
-from .models import ContainerInfo, Metrics
+from .errors import ImageNotFound
+from .gateway import Gateway
+from .models import ContainerInfo, Metrics, PullProgress
 from .transport import Transport
 from .tree import tree_to_wire
 from .webcontainer import AsyncWebContainer, attach_on, boot_on, connect
@@ -41,9 +46,12 @@ class AsyncContainers:
         env: Mapping[str, str] | None = None,
         files: Mapping | None = None,
         ports: list[int] | None = None,
+        on_pull: Callable[[PullProgress], object] | None = None,
     ) -> ContainerInfo:
         """Create and start a container; ``files`` (a FileSystemTree) are written into
-        its workdir and ``ports`` announced before this returns."""
+        its workdir and ``ports`` announced before this returns. ``on_pull(progress)``
+        is called as the server pulls an image for it (layers, bytes; "done" or
+        "failed" at the end); a failed pull raises ImageNotFound saying why."""
         body: dict = {}
         if name is not None:
             body["name"] = name
@@ -55,7 +63,36 @@ class AsyncContainers:
             body["files"] = tree_to_wire(files)
         if ports is not None:
             body["ports"] = list(ports)
-        answer = await self.transport.request("POST", "containers", json_body=body)
+        if on_pull is None:
+            answer = await self.transport.request("POST", "containers", json_body=body)
+            return ContainerInfo.from_json(answer.json())
+
+        pulling, ended = False, asyncio.Event()
+
+        def push(event: str, data: dict) -> None:
+            nonlocal pulling
+            if event == events.IMAGE_PULL and (image is None or data.get("image") == image):
+                pulling = True
+                if data.get("status") != "pulling":
+                    ended.set()
+                on_pull(PullProgress.from_json(data))
+
+        # A socket joined to nothing hears the server's pulls; open before the request.
+        socket = Gateway(self.transport, None, push)
+        await socket.connect()
+        try:
+            failed_pull = False
+            try:
+                answer = await self.transport.request("POST", "containers", json_body=body)
+            except ImageNotFound:
+                failed_pull = True
+                raise
+            finally:
+                if pulling or failed_pull:  # its last push went before the answer
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(ended.wait(), 1.0)
+        finally:
+            await socket.close()
         return ContainerInfo.from_json(answer.json())
 
     async def get(self, container_id: str) -> ContainerInfo:

@@ -33,9 +33,10 @@ PushHandler = Callable[[str, dict], None]
 
 
 class Gateway:
-    """One WebSocket to ``/container``, joined to ``container_id``."""
+    """One WebSocket to ``/container``, joined to ``container_id`` (None: joined to
+    nothing, for server-wide pushes such as ``image-pull``)."""
 
-    def __init__(self, transport: Transport, container_id: str, on_push: PushHandler):
+    def __init__(self, transport: Transport, container_id: str | None, on_push: PushHandler):
         self.transport = transport
         self.container_id = container_id
         self.on_push = on_push
@@ -100,6 +101,8 @@ class Gateway:
         self._conn = conn
         self._output.clear()
         self._reader = asyncio.ensure_future(self._read(conn))
+        if self.container_id is None:
+            return {}
         try:
             event, data = await self.request(
                 events.JOIN_CONTAINER, {"containerId": self.container_id, **self.join_options}

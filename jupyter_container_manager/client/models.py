@@ -140,3 +140,29 @@ class Metrics:
             network_tx=int(network.get("tx") or 0),
             raw=dict(data),
         )
+
+
+@dataclass(frozen=True)
+class PullProgress:
+    """How far an image pull for a new container is (the socket's ``image-pull`` push)."""
+
+    image: str
+    status: str  # "pulling", "done" or "failed"
+    layers_done: int = 0
+    layers_total: int = 0
+    bytes_current: int = 0  # of the layers sized so far
+    bytes_total: int = 0
+    message: str = ""  # with "failed": why
+
+    @classmethod
+    def from_json(cls, data: dict) -> PullProgress:
+        layers, sizes = data.get("layers") or {}, data.get("bytes") or {}
+        return cls(
+            image=data.get("image", ""),
+            status=data.get("status", ""),
+            layers_done=int(layers.get("done") or 0),
+            layers_total=int(layers.get("total") or 0),
+            bytes_current=int(sizes.get("current") or 0),
+            bytes_total=int(sizes.get("total") or 0),
+            message=data.get("message") or "",
+        )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 
 from .containers import AsyncContainers
 from .discovery import ServerInfo
-from .models import ContainerInfo, DirEnt, LineResult, Metrics, SpawnResult
+from .models import ContainerInfo, DirEnt, LineResult, Metrics, PullProgress, SpawnResult
 from .process import AsyncProcess
 from .runner import LoopThread
 from .transport import Answer
@@ -296,10 +296,13 @@ class Containers:
         env: Mapping[str, str] | None = None,
         files: Mapping | None = None,
         ports: list[int] | None = None,
+        on_pull: Callable[[PullProgress], object] | None = None,
     ) -> ContainerInfo:
-        return self._run(
-            self._containers.create(name, image=image, env=env, files=files, ports=ports)
-        )
+        """Create and start a container; ``on_pull(progress)`` (on the listener thread)
+        follows an image pull the server makes for it."""
+        listener = self._runner.in_listener_thread(on_pull) if on_pull is not None else None
+        return self._run(self._containers.create(name, image=image, env=env, files=files,
+                                                 ports=ports, on_pull=listener))
 
     def get(self, container_id: str) -> ContainerInfo:
         return self._run(self._containers.get(container_id))

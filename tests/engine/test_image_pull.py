@@ -72,3 +72,29 @@ async def test_a_failed_pull_says_why(api, ws, registry):
     unreachable = "127.0.0.1:1/jcm-test/nowhere:1"
     answer = await api.post("containers", body={"image": unreachable})
     assert_error(answer, 503, "IMAGE_NOT_FOUND", "could not reach the registry")
+
+
+async def test_the_python_client_follows_a_pull(api, registry, jp_http_port, jp_base_url,
+                                               jp_serverapp):
+    from jupyter_container_manager.client import (
+        AsyncContainers,
+        ImageNotFound,
+        PullProgress,
+        ServerInfo,
+    )
+
+    server = ServerInfo(f"http://127.0.0.1:{jp_http_port}{jp_base_url}",
+                        jp_serverapp.identity_provider.token)
+    image = registry.add("jcm-test/client", f"t{RUN_ID}", filler=2 * 1024**2)
+    seen: list[PullProgress] = []
+    async with AsyncContainers(server=server) as client:
+        info = await client.create(image=image, on_pull=seen.append)
+        assert info.image == image and info.status == "running"
+        assert seen and seen[-1].status == "done" and seen[-1].layers_done == 2, seen
+        assert all(p.image == image for p in seen)
+
+        failures: list[PullProgress] = []
+        missing = f"127.0.0.1:{registry.port}/jcm-test/absent:1"
+        with pytest.raises(ImageNotFound, match="registry has no image"):
+            await client.create(image=missing, on_pull=failures.append)
+        assert failures[-1].status == "failed" and "registry has no image" in failures[-1].message
