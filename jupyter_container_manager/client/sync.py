@@ -24,6 +24,19 @@ class FileSystem:
     def __init__(self, fs, runner: LoopThread):
         self._fs = fs
         self._run = runner.run
+        self._runner = runner
+
+    def upload(self, source, path: str, *, on_progress=None) -> int:
+        """Stream a local file (path or binary file object) into ``path``;
+        ``on_progress(sent, total)`` runs on the listener thread. The bytes sent."""
+        listener = self._runner.in_listener_thread(on_progress) if on_progress else None
+        return self._run(self._fs.upload(source, path, on_progress=listener))
+
+    def download(self, path: str, target, *, on_progress=None) -> int:
+        """Stream the file at ``path`` into a local path or binary file object;
+        ``on_progress(received, total)`` runs on the listener thread."""
+        listener = self._runner.in_listener_thread(on_progress) if on_progress else None
+        return self._run(self._fs.download(path, target, on_progress=listener))
 
     def read_file(self, path: str, encoding: str | None = None) -> bytes | str:
         """The file's bytes, or its text with ``encoding="utf-8"``."""
