@@ -11,6 +11,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import BinaryIO
 
+from .live import AsyncWatcher, ChangeListener, LiveTable
 from .models import DirEnt
 from .transport import CHUNK, Progress, Transport, quote_path
 
@@ -18,9 +19,20 @@ from .transport import CHUNK, Progress, Transport, quote_path
 class AsyncFileSystem:
     """The file system of one container (``await wc.fs.read_file("index.js", "utf-8")``)."""
 
-    def __init__(self, transport: Transport, container_id: str):
+    def __init__(self, transport: Transport, container_id: str, live: LiveTable | None = None):
         self._transport = transport
         self._base = f"webcontainer/{container_id}/fs"
+        self._live = live
+
+    async def watch(self, path: str, listener: ChangeListener, *,
+                    exclude: list[str] | None = None) -> AsyncWatcher:
+        """Call ``listener(kind, path)`` for each change under ``path`` by anyone (kind:
+        add, change, unlink, addDir, unlinkDir; path from the workdir, with ``/``), over
+        the container's WebSocket; ``await watcher.close()`` stops it. ``exclude``: globs
+        not watched (default: the server's, node_modules and .git)."""
+        if self._live is None:
+            raise RuntimeError("this file system has no WebSocket to watch over")
+        return await self._live.watch(path, listener, exclude=exclude)
 
     async def read_file(self, path: str, encoding: str | None = None) -> bytes | str:
         """The file's bytes, or its text with ``encoding="utf-8"``."""

@@ -10,11 +10,54 @@ from collections.abc import Callable, Mapping
 
 from .containers import AsyncContainers
 from .discovery import ServerInfo
+from .live import AsyncPty, AsyncWatcher
 from .models import ContainerInfo, DirEnt, LineResult, Metrics, PullProgress, SpawnResult
 from .process import AsyncProcess
 from .runner import LoopThread
 from .transport import Answer
 from .webcontainer import AsyncWebContainer
+
+
+class Watcher:
+    """A watch of ``wc.fs.watch``: ``close()`` stops it."""
+
+    def __init__(self, watcher: AsyncWatcher, runner: LoopThread):
+        self._watcher = watcher
+        self._run = runner.run
+        self.path = watcher.path
+
+    def close(self) -> None:
+        self._run(self._watcher.close())
+
+
+class Pty:
+    """A terminal of ``wc.pty()``: ``write``, ``resize``, ``wait``, ``close`` (detach;
+    the shell keeps running), ``kill``; ``terminal_id`` attaches to it again."""
+
+    def __init__(self, pty: AsyncPty, runner: LoopThread):
+        self._pty = pty
+        self._run = runner.run
+        self.terminal_id = pty.terminal_id
+
+    @property
+    def output(self) -> list[str]:
+        """Its output so far, when it was opened without ``on_data``."""
+        return self._pty.output
+
+    def write(self, data: str) -> None:
+        self._run(self._pty.write(data))
+
+    def resize(self, cols: int, rows: int) -> None:
+        self._run(self._pty.resize(cols, rows))
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self._run(self._pty.wait(timeout))
+
+    def close(self) -> None:
+        self._run(self._pty.close())
+
+    def kill(self) -> None:
+        self._run(self._pty.kill())
 
 
 class FileSystem:
@@ -57,6 +100,14 @@ class FileSystem:
 
     def rename(self, old_path: str, new_path: str) -> None:
         return self._run(self._fs.rename(old_path, new_path))
+
+    def watch(self, path: str, listener: Callable[[str, str], object], *,
+              exclude: list[str] | None = None) -> Watcher:
+        """Call ``listener(kind, path)`` (on the listener thread) for each change under
+        ``path``; the watch is live when this returns; ``.close()`` stops it."""
+        wrapped = self._runner.in_listener_thread(listener)
+        return Watcher(self._run(self._fs.watch(path, wrapped, exclude=exclude)),
+                       self._runner)
 
 
 class ProcessOutput:
@@ -255,6 +306,16 @@ class WebContainer:
 
     def info(self) -> ContainerInfo:
         return self._run(self._container.info())
+
+    def pty(self, *, cols: int = 80, rows: int = 24,
+            on_data: Callable[[str], object] | None = None,
+            terminal_id: str | None = None) -> Pty:
+        """A terminal in the container; ``on_data(text)`` runs on the listener thread
+        (without it, ``pty.output`` collects the text). ``terminal_id``: attach to a
+        live one, its recent output replayed first."""
+        listener = self._runner.in_listener_thread(on_data) if on_data else None
+        return Pty(self._run(self._container.pty(cols=cols, rows=rows, on_data=listener,
+                                                 terminal_id=terminal_id)), self._runner)
 
     def metrics(self) -> Metrics:
         """CPU, memory, processes, disk and network use now (about a second)."""

@@ -17,6 +17,7 @@ from .discovery import ServerInfo, find_server
 from .errors import ContainerError
 from .fs import AsyncFileSystem
 from .gateway import Gateway
+from .live import AsyncPty, LiveTable
 from .models import ContainerInfo, LineResult, Metrics, SpawnResult
 from .previews import proxy_path
 from .process import AsyncProcess, ProcessTable
@@ -53,12 +54,13 @@ class AsyncWebContainer:
     ):
         self.id = container_id
         self.workdir = workdir
-        self.fs = AsyncFileSystem(transport, container_id)
         self._transport = transport
         self._owns_transport = owns_transport
         self._listeners: dict[str, list[Listener]] = {event: [] for event in EVENTS}
         self._processes = ProcessTable()
         self._gateway = Gateway(transport, container_id, self._on_push)
+        self._live = LiveTable(self._gateway.request)
+        self.fs = AsyncFileSystem(transport, container_id, self._live)
         self._joining: asyncio.Task | None = None
         self._listener_tasks: set[asyncio.Task] = set()  # coroutine listeners still running
         self._torn_down = False
@@ -252,8 +254,11 @@ class AsyncWebContainer:
     def _on_push(self, event: str, data: dict) -> None:
         if event in (events.PROCESS_OUTPUT, events.PROCESS_EXIT):
             self._processes.dispatch(event, data)
+        elif self._live.dispatch(event, data):
+            pass
         elif event == "close":
             self._processes.lose_all("The WebSocket closed while the process ran")
+            self._live.lose_all()
         elif event in EVENTS:
             self._emit(event, data)
 
@@ -274,6 +279,15 @@ class AsyncWebContainer:
             log.error("listener failed", exc_info=task.exception())
 
     # --- state and the end ------------------------------------------------------------
+
+    async def pty(self, *, cols: int = 80, rows: int = 24,
+                  on_data: Callable[[str], object] | None = None,
+                  terminal_id: str | None = None) -> AsyncPty:
+        """A terminal (a shell on a real tty) in the container, over its WebSocket:
+        ``on_data(text)`` gets its output; with ``terminal_id``, attach to a live one
+        (its recent output is replayed first), e.g. one the JupyterLab panel opened."""
+        return await self._live.pty(cols=cols, rows=rows, on_data=on_data,
+                                    terminal_id=terminal_id)
 
     async def info(self) -> ContainerInfo:
         answer = await self._transport.request("GET", f"containers/{self.id}")
