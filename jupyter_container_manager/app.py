@@ -25,6 +25,11 @@ class ContainerManagerApp(ExtensionApp):
     load_other_extensions = True
     classes = [ContainerManager]
 
+    def _config_file_name_default(self) -> str:
+        # The file `jupyter container-manager --generate-config` writes (the server also
+        # reads jupyter_server_config, where most set c.ContainerManager.*).
+        return "jupyter_container_manager_config"
+
     container_manager_class = Type(
         default_value=ContainerManager,
         klass=ContainerManager,

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .core.snapshots import SnapshotInfo
     from .engine.backend import EngineBackend
     from .engine.file_streams import FileReader, FileWriter, ZipReader
+    from .engine.metrics import MetricsStream
     from .engine.ports import PortWatcher
     from .engine.processes import Process
     from .engine.terminals import LineTerminal, PtySession
@@ -306,8 +307,18 @@ class ContainerManager(LoggingConfigurable):
 
     docker_url = Unicode(
         "",
-        help="""Docker engine address, e.g. 'unix:///var/run/docker.sock' or
-        'tcp://127.0.0.1:2375'. Empty: DOCKER_HOST, else the local socket.""",
+        help="""Docker engine address, e.g. 'unix:///var/run/docker.sock',
+        'tcp://127.0.0.1:2375', 'tcp://engine:2376' (TLS when DOCKER_TLS_VERIFY or
+        DOCKER_CERT_PATH say so) or 'ssh://user@host'. Empty: DOCKER_HOST (with
+        DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), else the Docker context (`docker_context`,
+        DOCKER_CONTEXT, or the CLI's current one), else the local socket.""",
+    ).tag(config=True)
+
+    docker_context = Unicode(
+        "",
+        help="""A Docker CLI context (`docker context ls`) whose engine to use, with its
+        TLS material, when neither `docker_url` nor DOCKER_HOST is set. Empty:
+        DOCKER_CONTEXT, else the CLI's current context.""",
     ).tag(config=True)
 
     backend = Enum(
@@ -547,6 +558,15 @@ class ContainerManager(LoggingConfigurable):
         help="Seconds between two looks at the listening ports of a joined container.",
     ).tag(config=True)
 
+    metrics_disk_interval = Float(
+        10.0,
+        min=0.0,
+        help="""Seconds between two readings of the disk use in a container's live
+        metrics (socket pushes) when it has no "loop" disk quota: the engine walks the
+        container's writable layer for it. 0: no disk use in the pushes. A "loop" disk's
+        use is read at every push (it costs nothing).""",
+    ).tag(config=True)
+
     # --- corporate networks ---------------------------------------------------------
 
     ca_certificates = Unicode(
@@ -654,6 +674,8 @@ class ContainerManager(LoggingConfigurable):
         super().__init__(**kwargs)
         self.tasks = TaskOwner(self.log)
         self._removal_hooks: list[RemovalHook] = []
+        self._pull_listeners: list[Callable[[dict], None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None  # where pull progress is told
         self._stop_hooks: list[RemovalHook] = []
         self._built = False
 
@@ -664,12 +686,15 @@ class ContainerManager(LoggingConfigurable):
             return self._make_swarm_backend()
         from .engine.docker_backend import DockerBackend
         from .engine.docker_create import DockerCreation
+        from .engine.engine_address import resolve_engine
 
-        return DockerBackend(self.docker_url, workers=self.docker_workers,
+        return DockerBackend(resolve_engine(self.docker_url, context=self.docker_context),
+                             workers=self.docker_workers,
                              timeout=self.docker_timeout,
                              creation=DockerCreation(self, self._network))
 
     def _make_swarm_backend(self) -> EngineBackend:
+        from .engine.engine_address import resolve_engine
         from .engine.swarm_backend import SwarmBackend
         from .engine.swarm_create import SwarmCreation
 
@@ -683,7 +708,8 @@ class ContainerManager(LoggingConfigurable):
             )
         from .engine.swarm_tls import parse_node_tls
 
-        return SwarmBackend(self.swarm_manager_url or self.docker_url,
+        return SwarmBackend(resolve_engine(self.swarm_manager_url or self.docker_url,
+                                           context=self.docker_context),
                             list(self.swarm_node_engines), workers=self.docker_workers,
                             timeout=self.docker_timeout,
                             creation=SwarmCreation(self, self._network),
@@ -757,6 +783,7 @@ class ContainerManager(LoggingConfigurable):
     def start(self) -> None:
         """Start what runs for the server's whole life (needs the running event loop):
         the idle reaper, the warm pool, the sweep of temporaries an earlier server left."""
+        self._loop = asyncio.get_running_loop()
         self._index.start(self.tasks)
         self._idle.start(self.tasks)
         self.tasks.spawn(self._sweep_temporaries(), "sweep temporaries at start")
@@ -886,6 +913,7 @@ class ContainerManager(LoggingConfigurable):
         defaults, from the owner's ``snapshot`` when one is named) and write ``files``
         into its workdir before answering; a container whose files cannot be written is
         removed again."""
+        self._loop = asyncio.get_running_loop()  # a pull's progress is told on it
         self._network.check()  # an unusable ca_certificates: not even a pooled one
         self._follow_engine()
         if files:
@@ -1039,6 +1067,26 @@ class ContainerManager(LoggingConfigurable):
         so sessions, processes, watchers and proxies of that container can end."""
         self._removal_hooks.append(hook)
 
+    def on_pull_progress(self, listener: Callable[[dict], None]) -> None:
+        """Call ``listener(record)`` on the event loop as an image pull goes on
+        (engine/image_pull.py has the record's fields; status "failed" has a message)."""
+        self._pull_listeners.append(listener)
+
+    def report_pull(self, record: dict) -> None:
+        """Tell the pull listeners, from any thread (pulls run in engine threads)."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or not self._pull_listeners:
+            return
+
+        def tell() -> None:
+            for listener in list(self._pull_listeners):
+                try:
+                    listener(record)
+                except Exception:  # noqa: BLE001 - a listener's bug must not stop the pull
+                    self.log.exception("a pull progress listener failed")
+
+        loop.call_soon_threadsafe(tell)
+
     def on_container_stopped(self, hook: RemovalHook) -> None:
         """Call ``hook(container_id)`` after a stop or restart through this manager, so
         what remembers where the container was (the proxy's addresses) forgets it."""
@@ -1173,6 +1221,39 @@ class ContainerManager(LoggingConfigurable):
         server listens on all addresses or on the container's loopback only."""
         return await self._tunnels.open(info.docker_id, self._backend.address_of(info),
                                          port, timeout)
+
+    async def container_logs(self, info: ContainerInfo, tail: int | None = None) -> bytes:
+        """What the container's main process printed (stdout and stderr)."""
+        from .engine.backend import BackendNotFound
+
+        try:
+            return await self._backend.logs(info.docker_id, tail=tail)
+        except BackendNotFound as err:
+            raise ContainerNotFound(info.id) from err
+
+    async def container_metrics(self, info: ContainerInfo) -> dict:
+        """One reading of a running container's CPU, memory, processes, disk and network
+        (engine/metrics.py); the engine takes about a second."""
+        from .core.errors import ContainerNotRunning
+        from .engine.backend import BackendConflict, BackendNotFound
+        from .engine.metrics import read_metrics
+
+        try:
+            return await read_metrics(self._backend, info)
+        except BackendNotFound as err:
+            raise ContainerNotFound(info.id) from err
+        except BackendConflict as err:
+            raise ContainerNotRunning(info.id, "not running") from err
+
+    def stream_metrics(self, info: ContainerInfo, on_sample: Callable, on_end: Callable
+                       ) -> MetricsStream:
+        """A started stream of the container's metrics: one engine stats stream."""
+        from .engine.metrics import MetricsStream
+
+        stream = MetricsStream(self._backend, info, on_sample, on_end,
+                               disk_interval=self.metrics_disk_interval)
+        stream.start()
+        return stream
 
     async def port_reachable(self, info: ContainerInfo, port: int) -> bool:
         """Whether a preview of ``port`` reaches a server in the container now."""

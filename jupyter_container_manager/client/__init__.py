@@ -22,8 +22,25 @@ snapshots, forks and checkpoints: ``containers.snapshots.list()``, ``wc.snapshot
 
 from .containers import AsyncContainers
 from .discovery import ServerInfo, find_server
-from .errors import ContainerError, ServerNotFound
-from .models import ContainerInfo, DirEnt, LineResult, Port, SpawnResult
+from .errors import (
+    ConnectionFailed,
+    ContainerError,
+    ContainerNotFound,
+    ContainerNotRunning,
+    DirectoryNotEmpty,
+    EngineUnavailable,
+    FileExists,
+    FileNotFound,
+    ImageNotFound,
+    InvalidArgument,
+    IsADirectory,
+    NoSpace,
+    NotADirectory,
+    PermissionDenied,
+    QuotaExceeded,
+    ServerNotFound,
+)
+from .models import ContainerInfo, DirEnt, LineResult, Metrics, Port, PullProgress, SpawnResult
 from .process import AsyncProcess
 from .snapshots import AsyncSnapshots, Checkpoint, Snapshot, Snapshots
 from .sync import Containers, FileSystem, Process, WebContainer
@@ -35,14 +52,30 @@ __all__ = [
     "AsyncSnapshots",
     "Checkpoint",
     "AsyncWebContainer",
+    "ConnectionFailed",
     "ContainerError",
     "ContainerInfo",
+    "ContainerNotFound",
+    "ContainerNotRunning",
     "Containers",
     "DirEnt",
+    "DirectoryNotEmpty",
+    "EngineUnavailable",
+    "FileExists",
+    "FileNotFound",
     "FileSystem",
+    "ImageNotFound",
+    "InvalidArgument",
+    "IsADirectory",
     "LineResult",
+    "Metrics",
+    "NoSpace",
+    "NotADirectory",
+    "PermissionDenied",
     "Port",
     "Process",
+    "PullProgress",
+    "QuotaExceeded",
     "ServerInfo",
     "ServerNotFound",
     "Snapshot",

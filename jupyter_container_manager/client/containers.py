@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping
 
+from . import protocol_generated as events
 from .discovery import ServerInfo
-from .models import ContainerInfo
+from .errors import ImageNotFound
+from .gateway import Gateway
+from .models import ContainerInfo, Metrics, PullProgress
 from .snapshots import AsyncSnapshots, Checkpoint, ContainerSaves, Snapshot
 from .transport import Transport
 from .tree import tree_to_wire
@@ -44,10 +49,13 @@ class AsyncContainers:
         files: Mapping | None = None,
         ports: list[int] | None = None,
         snapshot: str | Snapshot | None = None,
+        on_pull: Callable[[PullProgress], object] | None = None,
     ) -> ContainerInfo:
         """Create and start a container (from one of the user's snapshots when
         ``snapshot`` names one); ``files`` (a FileSystemTree) are written into its workdir
-        and ``ports`` announced before this returns."""
+        and ``ports`` announced before this returns. ``on_pull(progress)`` is called as
+        the server pulls an image for it (layers, bytes; "done" or "failed" at the end);
+        a failed pull raises ImageNotFound saying why."""
         body: dict = {}
         if snapshot is not None:
             body["snapshot"] = snapshot.id if isinstance(snapshot, Snapshot) else snapshot
@@ -61,12 +69,47 @@ class AsyncContainers:
             body["files"] = tree_to_wire(files)
         if ports is not None:
             body["ports"] = list(ports)
-        answer = await self.transport.request("POST", "containers", json_body=body)
+        if on_pull is None:
+            answer = await self.transport.request("POST", "containers", json_body=body)
+            return ContainerInfo.from_json(answer.json())
+
+        pulling, ended = False, asyncio.Event()
+
+        def push(event: str, data: dict) -> None:
+            nonlocal pulling
+            if event == events.IMAGE_PULL and (image is None or data.get("image") == image):
+                pulling = True
+                if data.get("status") != "pulling":
+                    ended.set()
+                on_pull(PullProgress.from_json(data))
+
+        # A socket joined to nothing hears the server's pulls; open before the request.
+        socket = Gateway(self.transport, None, push)
+        await socket.connect()
+        try:
+            failed_pull = False
+            try:
+                answer = await self.transport.request("POST", "containers", json_body=body)
+            except ImageNotFound:
+                failed_pull = True
+                raise
+            finally:
+                if pulling or failed_pull:  # its last push went before the answer
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(ended.wait(), 1.0)
+        finally:
+            await socket.close()
         return ContainerInfo.from_json(answer.json())
 
     async def get(self, container_id: str) -> ContainerInfo:
         answer = await self.transport.request("GET", f"containers/{container_id}")
         return ContainerInfo.from_json(answer.json())
+
+    async def metrics(self, container_id: str) -> Metrics:
+        """CPU, memory, processes, disk and network use of a running container now (the
+        engine takes about a second)."""
+        answer = await self.transport.request("GET", f"containers/{container_id}/metrics")
+        return Metrics.from_json(answer.json())
 
     async def delete(self, container_id: str) -> None:
         await self.transport.request("DELETE", f"containers/{container_id}")

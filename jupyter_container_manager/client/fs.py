@@ -7,17 +7,32 @@ Errors raise ContainerError with Node's ``code`` (``ENOENT``, ``EEXIST``, ``EISD
 from __future__ import annotations
 
 import base64
+import os
+from collections.abc import AsyncIterator
+from typing import BinaryIO
 
+from .live import AsyncWatcher, ChangeListener, LiveTable
 from .models import DirEnt
-from .transport import Transport, quote_path
+from .transport import CHUNK, Progress, Transport, quote_path
 
 
 class AsyncFileSystem:
     """The file system of one container (``await wc.fs.read_file("index.js", "utf-8")``)."""
 
-    def __init__(self, transport: Transport, container_id: str):
+    def __init__(self, transport: Transport, container_id: str, live: LiveTable | None = None):
         self._transport = transport
         self._base = f"webcontainer/{container_id}/fs"
+        self._live = live
+
+    async def watch(self, path: str, listener: ChangeListener, *,
+                    exclude: list[str] | None = None) -> AsyncWatcher:
+        """Call ``listener(kind, path)`` for each change under ``path`` by anyone (kind:
+        add, change, unlink, addDir, unlinkDir; path from the workdir, with ``/``), over
+        the container's WebSocket; ``await watcher.close()`` stops it. ``exclude``: globs
+        not watched (default: the server's, node_modules and .git)."""
+        if self._live is None:
+            raise RuntimeError("this file system has no WebSocket to watch over")
+        return await self._live.watch(path, listener, exclude=exclude)
 
     async def read_file(self, path: str, encoding: str | None = None) -> bytes | str:
         """The file's bytes, or its text with ``encoding="utf-8"``."""
@@ -85,3 +100,55 @@ class AsyncFileSystem:
         await self._transport.request(
             "POST", f"{self._base}/rename", json_body={"oldPath": old_path, "newPath": new_path}
         )
+
+    async def upload(self, source: str | os.PathLike | BinaryIO, path: str, *,
+                     on_progress: Progress | None = None) -> int:
+        """Stream a local file (a path, or a binary file object) into ``path`` (its parent
+        must exist), a chunk at a time whatever its size; ``on_progress(sent, total)``
+        after each chunk. The container's file changes only once every byte is there.
+        The bytes sent."""
+        owned = not hasattr(source, "read")
+        stream: BinaryIO = open(source, "rb") if owned else source  # noqa: SIM115
+        try:
+            try:
+                size: int | None = os.fstat(stream.fileno()).st_size - stream.tell()
+            except (OSError, AttributeError, ValueError):
+                size = None
+            sent = 0
+
+            async def chunks() -> AsyncIterator[bytes]:
+                nonlocal sent
+                while chunk := stream.read(CHUNK):
+                    sent += len(chunk)
+                    yield chunk
+                    if on_progress is not None:
+                        on_progress(sent, size)
+
+            await self._transport.upload(
+                "PUT", f"{self._base}/writeFile", chunks(), size=size, params={"path": path},
+                headers={"Content-Type": "application/octet-stream"})
+            return sent
+        finally:
+            if owned:
+                stream.close()
+
+    async def download(self, path: str, target: str | os.PathLike | BinaryIO, *,
+                       on_progress: Progress | None = None) -> int:
+        """Stream the file at ``path`` into a local file (a path: written whole or not
+        at all) or a binary file object, a chunk at a time; ``on_progress(received,
+        total)`` after each chunk. The bytes received."""
+        url = f"{self._base}/readFile/{quote_path(path)}"
+        if hasattr(target, "write"):
+            return await self._transport.download(url, target.write, progress=on_progress)
+        final = os.fspath(target)
+        partial = os.path.join(os.path.dirname(final) or ".",
+                               f".{os.path.basename(final)}.part")
+        try:
+            with open(partial, "wb") as out:
+                received = await self._transport.download(url, out.write,
+                                                          progress=on_progress)
+            os.replace(partial, final)
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
+        return received

@@ -24,7 +24,7 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
 from . import protocol_generated as events
-from .errors import ContainerError
+from .errors import error_for
 from .transport import Transport
 
 MAX_MESSAGE = 64 * 1024**2
@@ -33,13 +33,15 @@ PushHandler = Callable[[str, dict], None]
 
 
 class Gateway:
-    """One WebSocket to ``/container``, joined to ``container_id``."""
+    """One WebSocket to ``/container``, joined to ``container_id`` (None: joined to
+    nothing, for server-wide pushes such as ``image-pull``)."""
 
-    def __init__(self, transport: Transport, container_id: str, on_push: PushHandler):
+    def __init__(self, transport: Transport, container_id: str | None, on_push: PushHandler):
         self.transport = transport
         self.container_id = container_id
         self.on_push = on_push
         self.joined: dict = {}
+        self.join_options: dict = {}  # more join-container fields (metrics: true)
         self._conn: WebSocketClientConnection | None = None
         self._reader: asyncio.Task | None = None
         self._pending: dict[str, asyncio.Future] = {}
@@ -69,7 +71,8 @@ class Gateway:
         """Join again (or connect): fresh ``joined-container`` data (status, cwd...)."""
         if self._conn is None:
             return await self.connect()
-        _, data = await self.request(events.JOIN_CONTAINER, {"containerId": self.container_id})
+        _, data = await self.request(events.JOIN_CONTAINER,
+                                     {"containerId": self.container_id, **self.join_options})
         self.joined = data
         return data
 
@@ -87,20 +90,22 @@ class Gateway:
         except HTTPClientError as err:
             hint = {403: " (the server refused the token)",
                     404: " (does this server have the /container WebSocket?)"}.get(err.code, "")
-            raise ContainerError(
+            raise error_for(
                 f"WebSocket {request.url}: HTTP {err.code}{hint}", status=err.code
             ) from err
         except OSError as err:
-            raise ContainerError(
+            raise error_for(
                 f"Cannot reach the Jupyter server at {self.transport.server.url}: {err}",
                 code="ECONNREFUSED",
             ) from err
         self._conn = conn
         self._output.clear()
         self._reader = asyncio.ensure_future(self._read(conn))
+        if self.container_id is None:
+            return {}
         try:
             event, data = await self.request(
-                events.JOIN_CONTAINER, {"containerId": self.container_id}
+                events.JOIN_CONTAINER, {"containerId": self.container_id, **self.join_options}
             )
         except BaseException:
             await self.close()
@@ -123,11 +128,11 @@ class Gateway:
                 reply, timeout or self.transport.timeout
             )
         except asyncio.TimeoutError:
-            raise ContainerError(f"No reply to {event} in time", code="ETIMEDOUT") from None
+            raise error_for(f"No reply to {event} in time", code="ETIMEDOUT") from None
         finally:
             self._pending.pop(request_id, None)
         if answer_event == events.ERROR:
-            raise ContainerError(
+            raise error_for(
                 answer.get("message") or f"{event} failed", code=answer.get("code"),
                 status=answer.get("status"),
             )
@@ -136,11 +141,11 @@ class Gateway:
     async def _send(self, frame: dict) -> None:
         conn = self._conn
         if conn is None:
-            raise ContainerError("The WebSocket is closed", code="ECONNRESET")
+            raise error_for("The WebSocket is closed", code="ECONNRESET")
         try:
             await conn.write_message(json.dumps(frame))
         except WebSocketClosedError:
-            raise ContainerError("The WebSocket is closed", code="ECONNRESET") from None
+            raise error_for("The WebSocket is closed", code="ECONNRESET") from None
 
     async def _read(self, conn: WebSocketClientConnection) -> None:
         try:
@@ -155,7 +160,7 @@ class Gateway:
             for reply in self._pending.values():
                 if not reply.done():
                     reply.set_exception(
-                        ContainerError("The WebSocket closed before the reply", code="ECONNRESET")
+                        error_for("The WebSocket closed before the reply", code="ECONNRESET")
                     )
             self.on_push("close", {})
 

@@ -99,3 +99,72 @@ class LineResult:
             exit_code=int(data.get("exitCode", -1)),
             cwd=data.get("cwd", ""),
         )
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """One reading of a running container's use of the machine
+    (``GET /containers/{id}/metrics``, the socket's ``metrics`` push)."""
+
+    time: str
+    cpu_percent: float | None  # since the engine's previous reading; 100: one core busy
+    cpu_limit: float  # cores the container may use (0: no cap)
+    memory_used: int  # bytes, page cache not counted
+    memory_limit: int  # bytes: the container's limit, else the machine's
+    processes: int
+    processes_limit: int  # 0: no limit
+    disk_used: int | None  # bytes; None when not known
+    disk_limit: int  # the disk quota in bytes (0: none)
+    network_rx: int  # bytes since the container started
+    network_tx: int
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def memory_percent(self) -> float | None:
+        return 100.0 * self.memory_used / self.memory_limit if self.memory_limit else None
+
+    @classmethod
+    def from_json(cls, data: dict) -> Metrics:
+        cpu, memory = data.get("cpu") or {}, data.get("memory") or {}
+        processes, disk = data.get("processes") or {}, data.get("disk") or {}
+        network = data.get("network") or {}
+        return cls(
+            time=data.get("time", ""),
+            cpu_percent=cpu.get("percent"),
+            cpu_limit=float(cpu.get("limit") or 0.0),
+            memory_used=int(memory.get("used") or 0),
+            memory_limit=int(memory.get("limit") or 0),
+            processes=int(processes.get("count") or 0),
+            processes_limit=int(processes.get("limit") or 0),
+            disk_used=disk.get("used"),
+            disk_limit=int(disk.get("limit") or 0),
+            network_rx=int(network.get("rx") or 0),
+            network_tx=int(network.get("tx") or 0),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
+class PullProgress:
+    """How far an image pull for a new container is (the socket's ``image-pull`` push)."""
+
+    image: str
+    status: str  # "pulling", "done" or "failed"
+    layers_done: int = 0
+    layers_total: int = 0
+    bytes_current: int = 0  # of the layers sized so far
+    bytes_total: int = 0
+    message: str = ""  # with "failed": why
+
+    @classmethod
+    def from_json(cls, data: dict) -> PullProgress:
+        layers, sizes = data.get("layers") or {}, data.get("bytes") or {}
+        return cls(
+            image=data.get("image", ""),
+            status=data.get("status", ""),
+            layers_done=int(layers.get("done") or 0),
+            layers_total=int(layers.get("total") or 0),
+            bytes_current=int(sizes.get("current") or 0),
+            bytes_total=int(sizes.get("total") or 0),
+            message=data.get("message") or "",
+        )

@@ -12,7 +12,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 
 from . import protocol_generated as events
-from .errors import ContainerError
+from .errors import ContainerError, error_for
 
 OUTPUT_LIMIT = 16 * 1024**2  # characters kept unread per process; older ones are dropped
 EARLY_LIMIT = 1024**2  # characters held for pids no process has claimed yet
@@ -177,7 +177,7 @@ class ProcessTable:
     def lose_all(self, message: str) -> None:
         """The socket closed: every running process is out of reach."""
         for process in list(self._processes.values()):
-            process._lost(ContainerError(message, code="ECONNRESET"))
+            process._lost(error_for(message, code="ECONNRESET"))
         self._processes.clear()
         self._early.clear()
         self._early_size = 0

@@ -38,6 +38,7 @@ PROCESS_OPERATION = "process-operation"
 TERMINAL_INPUT = "terminal-input"
 PTY_OPEN = "pty-open"
 PTY_INPUT = "pty-input"
+METRICS_SUBSCRIBE = "metrics-subscribe"
 PTY_RESIZE = "pty-resize"
 PTY_CLOSE = "pty-close"
 
@@ -56,6 +57,8 @@ PTY_OUTPUT = "pty-output"
 PTY_EXIT = "pty-exit"
 PORT = "port"
 SERVER_READY = "server-ready"
+METRICS = "metrics"
+IMAGE_PULL = "image-pull"
 CONTAINER_STATUS = "container-status"
 
 CLIENT_EVENTS = (
@@ -65,6 +68,7 @@ CLIENT_EVENTS = (
     TERMINAL_INPUT,
     PTY_OPEN,
     PTY_INPUT,
+    METRICS_SUBSCRIBE,
     PTY_RESIZE,
     PTY_CLOSE,
 )
@@ -83,6 +87,8 @@ SERVER_EVENTS = (
     PTY_EXIT,
     PORT,
     SERVER_READY,
+    METRICS,
+    IMAGE_PULL,
     CONTAINER_STATUS,
 )
 # The events the server pushes (frames without an id).
@@ -94,6 +100,8 @@ PUSH_EVENTS = (
     PTY_EXIT,
     PORT,
     SERVER_READY,
+    METRICS,
+    IMAGE_PULL,
     CONTAINER_STATUS,
 )
 # The event that answers each client event (``ok`` where none is named).
@@ -104,14 +112,19 @@ REPLY_EVENTS = {
     TERMINAL_INPUT: TERMINAL_OUTPUT,
     PTY_OPEN: PTY_OPENED,
     PTY_INPUT: OK,
+    METRICS_SUBSCRIBE: OK,
     PTY_RESIZE: OK,
     PTY_CLOSE: OK,
 }
 
 
-class JoinContainerData(TypedDict):
-    """join-container: Join a container: its pushes reach this socket, and the operations..."""
+class _JoinContainerDataRequired(TypedDict):
     containerId: str  # public id of the container
+
+
+class JoinContainerData(_JoinContainerDataRequired, total=False):
+    """join-container: Join a container: its pushes reach this socket, and the operations..."""
+    metrics: bool  # also get its live metrics (as metrics-subscribe)
 
 
 class _FsOperationReadFileDataRequired(TypedDict):
@@ -285,6 +298,11 @@ class PtyInputData(TypedDict):
     data: str  # text typed
 
 
+class MetricsSubscribeData(TypedDict):
+    """metrics-subscribe: Get (on: true) or stop getting (on: false) the joined container's..."""
+    on: bool  # true: push metrics; false: stop
+
+
 class PtyResizeData(TypedDict):
     """pty-resize: Resize a terminal."""
     terminalId: str  # id of a pty terminal
@@ -409,6 +427,65 @@ class ServerReadyData(TypedDict):
     """server-ready (push): A server in the container listens on a port."""
     port: int
     url: str
+
+
+class MetricsCpu(TypedDict):
+    percent: float  # since the previous reading, in percent of one core (200: two cores busy)
+    cores: int  # cores of the engine's host
+    limit: float  # cores the container may use (0: no cap)
+
+
+class MetricsMemory(TypedDict):
+    used: int  # bytes
+    limit: int  # bytes: the container's limit, else the machine's
+
+
+class MetricsProcesses(TypedDict):
+    count: int
+    limit: int  # 0: no limit
+
+
+class MetricsDisk(TypedDict):
+    used: int | None
+    limit: int  # the disk quota in bytes (0: none)
+
+
+class MetricsNetwork(TypedDict):
+    rx: int
+    tx: int
+
+
+class MetricsData(TypedDict):
+    """metrics (push): A reading of the joined container's use of the machine (GET..."""
+    containerId: str
+    time: str  # when the engine read it (RFC 3339)
+    cpu: MetricsCpu  # CPU
+    memory: MetricsMemory  # memory, page cache not counted
+    processes: MetricsProcesses  # processes
+    disk: MetricsDisk  # disk
+    network: MetricsNetwork  # bytes since the container started
+
+
+class ImagePullLayers(TypedDict):
+    total: int
+    done: int
+
+
+class ImagePullBytes(TypedDict):
+    current: int
+    total: int
+
+
+class _ImagePullDataRequired(TypedDict):
+    image: str
+    status: Literal["pulling", "done", "failed"]
+
+
+class ImagePullData(_ImagePullDataRequired, total=False):
+    """image-pull (push): An image is being pulled for a new container (sent to every..."""
+    layers: ImagePullLayers  # layers seen so far and pulled (or already there)
+    bytes: ImagePullBytes  # bytes downloaded of the layers sized so far
+    message: str  # with failed: why, in plain words
 
 
 class _ContainerStatusDataRequired(TypedDict):

@@ -10,12 +10,55 @@ from collections.abc import Callable, Mapping
 
 from .containers import AsyncContainers
 from .discovery import ServerInfo
-from .models import ContainerInfo, DirEnt, LineResult, SpawnResult
+from .live import AsyncPty, AsyncWatcher
+from .models import ContainerInfo, DirEnt, LineResult, Metrics, PullProgress, SpawnResult
 from .process import AsyncProcess
 from .runner import LoopThread
 from .snapshots import Checkpoint, Snapshot, Snapshots
 from .transport import Answer
 from .webcontainer import AsyncWebContainer
+
+
+class Watcher:
+    """A watch of ``wc.fs.watch``: ``close()`` stops it."""
+
+    def __init__(self, watcher: AsyncWatcher, runner: LoopThread):
+        self._watcher = watcher
+        self._run = runner.run
+        self.path = watcher.path
+
+    def close(self) -> None:
+        self._run(self._watcher.close())
+
+
+class Pty:
+    """A terminal of ``wc.pty()``: ``write``, ``resize``, ``wait``, ``close`` (detach;
+    the shell keeps running), ``kill``; ``terminal_id`` attaches to it again."""
+
+    def __init__(self, pty: AsyncPty, runner: LoopThread):
+        self._pty = pty
+        self._run = runner.run
+        self.terminal_id = pty.terminal_id
+
+    @property
+    def output(self) -> list[str]:
+        """Its output so far, when it was opened without ``on_data``."""
+        return self._pty.output
+
+    def write(self, data: str) -> None:
+        self._run(self._pty.write(data))
+
+    def resize(self, cols: int, rows: int) -> None:
+        self._run(self._pty.resize(cols, rows))
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self._run(self._pty.wait(timeout))
+
+    def close(self) -> None:
+        self._run(self._pty.close())
+
+    def kill(self) -> None:
+        self._run(self._pty.kill())
 
 
 class FileSystem:
@@ -25,6 +68,19 @@ class FileSystem:
     def __init__(self, fs, runner: LoopThread):
         self._fs = fs
         self._run = runner.run
+        self._runner = runner
+
+    def upload(self, source, path: str, *, on_progress=None) -> int:
+        """Stream a local file (path or binary file object) into ``path``;
+        ``on_progress(sent, total)`` runs on the listener thread. The bytes sent."""
+        listener = self._runner.in_listener_thread(on_progress) if on_progress else None
+        return self._run(self._fs.upload(source, path, on_progress=listener))
+
+    def download(self, path: str, target, *, on_progress=None) -> int:
+        """Stream the file at ``path`` into a local path or binary file object;
+        ``on_progress(received, total)`` runs on the listener thread."""
+        listener = self._runner.in_listener_thread(on_progress) if on_progress else None
+        return self._run(self._fs.download(path, target, on_progress=listener))
 
     def read_file(self, path: str, encoding: str | None = None) -> bytes | str:
         """The file's bytes, or its text with ``encoding="utf-8"``."""
@@ -45,6 +101,14 @@ class FileSystem:
 
     def rename(self, old_path: str, new_path: str) -> None:
         return self._run(self._fs.rename(old_path, new_path))
+
+    def watch(self, path: str, listener: Callable[[str, str], object], *,
+              exclude: list[str] | None = None) -> Watcher:
+        """Call ``listener(kind, path)`` (on the listener thread) for each change under
+        ``path``; the watch is live when this returns; ``.close()`` stops it."""
+        wrapped = self._runner.in_listener_thread(listener)
+        return Watcher(self._run(self._fs.watch(path, wrapped, exclude=exclude)),
+                       self._runner)
 
 
 class ProcessOutput:
@@ -229,7 +293,8 @@ class WebContainer:
 
     def on(self, event: str, listener: Callable[..., object]) -> Callable[[], None]:
         """Call ``listener`` on ``"server-ready"`` (port, url), ``"port"`` (port, type,
-        url), ``"error"`` (data) or ``"container-status"`` (status); it runs on the
+        url), ``"error"`` (data), ``"container-status"`` (status) or ``"metrics"`` (a
+        Metrics, about one a second while the container runs); it runs on the
         client's listener thread. Returns the unsubscribe function. The subscription is
         live when this returns."""
         wrapped = self._runner.in_listener_thread(listener)
@@ -258,6 +323,20 @@ class WebContainer:
 
     def info(self) -> ContainerInfo:
         return self._run(self._container.info())
+
+    def pty(self, *, cols: int = 80, rows: int = 24,
+            on_data: Callable[[str], object] | None = None,
+            terminal_id: str | None = None) -> Pty:
+        """A terminal in the container; ``on_data(text)`` runs on the listener thread
+        (without it, ``pty.output`` collects the text). ``terminal_id``: attach to a
+        live one, its recent output replayed first."""
+        listener = self._runner.in_listener_thread(on_data) if on_data else None
+        return Pty(self._run(self._container.pty(cols=cols, rows=rows, on_data=listener,
+                                                 terminal_id=terminal_id)), self._runner)
+
+    def metrics(self) -> Metrics:
+        """CPU, memory, processes, disk and network use now (about a second)."""
+        return self._run(self._container.metrics())
 
     def close(self) -> None:
         """Close the connection; the container keeps running."""
@@ -310,11 +389,15 @@ class Containers:
         files: Mapping | None = None,
         ports: list[int] | None = None,
         snapshot: str | Snapshot | None = None,
+        on_pull: Callable[[PullProgress], object] | None = None,
     ) -> ContainerInfo:
-        return self._run(
-            self._containers.create(name, image=image, env=env, files=files, ports=ports,
-                                    snapshot=snapshot)
-        )
+        """Create and start a container (from a snapshot when ``snapshot`` names one);
+        ``on_pull(progress)`` (on the listener thread) follows an image pull the server
+        makes for it."""
+        listener = self._runner.in_listener_thread(on_pull) if on_pull is not None else None
+        return self._run(self._containers.create(name, image=image, env=env, files=files,
+                                                 ports=ports, snapshot=snapshot,
+                                                 on_pull=listener))
 
     def get(self, container_id: str) -> ContainerInfo:
         return self._run(self._containers.get(container_id))
@@ -346,6 +429,10 @@ class Containers:
 
     def restart(self, container_id: str) -> ContainerInfo:
         return self._run(self._containers.restart(container_id))
+
+    def metrics(self, container_id: str) -> Metrics:
+        """CPU, memory, processes, disk and network use of a running container now."""
+        return self._run(self._containers.metrics(container_id))
 
     def boot(self, files: Mapping | None = None, workdir_name: str | None = None) -> WebContainer:
         return WebContainer(self._run(self._containers.boot(files, workdir_name)), self._runner)

@@ -1,21 +1,32 @@
-"""HTTP to the Jupyter server, asynchronously over Tornado, with the token and JSON errors.
+"""HTTP to the Jupyter server, asynchronously over httpx, with the token and JSON errors.
 
-Every answer of 400 and up becomes a ContainerError carrying the server's
-``{message, reason, code}``; a server that cannot be reached gives ``status=None``.
+One connection pool per Transport: connections are kept alive between requests, and the
+proxy settings of the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY``) apply,
+as for any HTTP client. Bodies can stream both ways (:meth:`Transport.upload`,
+:meth:`Transport.download`) with a progress callback, so a file of any size never sits in
+memory whole.
+
+Every answer of 400 and up becomes a ContainerError (of the subclass its ``code`` names)
+carrying the server's ``{message, reason, code}``; a server that cannot be reached gives
+``status=None``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+import httpx
 
 from .discovery import ServerInfo
-from .errors import ContainerError
+from .errors import ContainerError, error_for
 
-MAX_BODY = 2 * 1024**3
+CHUNK = 1024 * 1024  # bytes per read and write of a streamed body
+KEEP_ALIVE = 16  # idle connections kept per Transport
+Progress = Callable[[int, "int | None"], object]  # (bytes done, total or None)
 
 
 @dataclass(frozen=True)
@@ -35,8 +46,12 @@ class Answer:
 
 
 def quote_path(path: str) -> str:
-    """A workdir path as URL segments (``/src/a b.js`` -> ``src/a%20b.js``)."""
-    return quote(path.lstrip("/"), safe="/")
+    """A workdir path as URL segments (``/src/a b.js`` -> ``src/a%20b.js``). Segments
+    ``.`` and ``..`` go percent-encoded: HTTP clients resolve them in a URL's path, and the
+    server must see them (it refuses a path that leaves the workdir with EACCES)."""
+    segments = quote(path.lstrip("/"), safe="/").split("/")
+    return "/".join(segment.replace(".", "%2E") if segment in (".", "..") else segment
+                    for segment in segments)
 
 
 def query(params: dict | None) -> str:
@@ -56,7 +71,7 @@ class Transport:
     def __init__(self, server: ServerInfo, *, timeout: float = 120.0):
         self.server = server
         self.timeout = timeout
-        self._http: AsyncHTTPClient | None = None
+        self._http: httpx.AsyncClient | None = None
 
     @property
     def headers(self) -> dict:
@@ -82,10 +97,11 @@ class Transport:
         parts = urlsplit(self.server.url)
         return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
-    def _client(self) -> AsyncHTTPClient:
+    def _client(self) -> httpx.AsyncClient:
         if self._http is None:  # created on the loop it will run on
-            self._http = AsyncHTTPClient(
-                force_instance=True, max_body_size=MAX_BODY, max_buffer_size=MAX_BODY
+            self._http = httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=False, trust_env=True,
+                limits=httpx.Limits(max_keepalive_connections=KEEP_ALIVE),
             )
         return self._http
 
@@ -102,29 +118,72 @@ class Transport:
         for 4xx/5xx), ContainerError only when no answer came."""
         if body is None and method in ("POST", "PUT", "PATCH"):
             body = b""
-        request = HTTPRequest(
-            url,
-            method=method,
-            headers={**self.headers, **(headers or {})},
-            body=body,
-            request_timeout=timeout or self.timeout,
-            connect_timeout=min(30.0, timeout or self.timeout),
-            follow_redirects=False,
-            allow_nonstandard_methods=True,
-        )
+        with self._errors(method, url):
+            response = await self._client().request(
+                method, url, content=body, headers={**self.headers, **(headers or {})},
+                timeout=timeout or self.timeout)
+        return _answer(response, response.content)
+
+    @contextlib.contextmanager
+    def _errors(self, method: str, url: str) -> Iterator[None]:
+        """httpx's failures to reach the server as ContainerError."""
         try:
-            response = await self._client().fetch(request, raise_error=False)
-        except HTTPClientError as err:  # timeouts: code 599
-            raise ContainerError(f"{method} {url}: {err}", code="ETIMEDOUT") from err
-        except OSError as err:
-            raise ContainerError(
-                f"Cannot reach the Jupyter server at {self.server.url}: {err}", code="ECONNREFUSED"
-            ) from err
-        if response.code == 599:
-            raise ContainerError(
-                f"{method} {url}: {response.error}", code="ETIMEDOUT"
-            ) from response.error
-        return Answer(response.code, dict(response.headers.get_all()), response.body or b"")
+            yield
+        except httpx.TimeoutException as err:
+            raise error_for(f"{method} {url}: timed out ({err})", code="ETIMEDOUT") from err
+        except httpx.TransportError as err:
+            raise error_for(f"Cannot reach the Jupyter server at {self.server.url}: {err}",
+                            code="ECONNREFUSED") from err
+
+    async def upload(
+        self, method: str, path: str, chunks: AsyncIterator[bytes], *, size: int | None,
+        params: dict | None = None, headers: dict | None = None,
+        timeout: float | None = None,
+    ) -> Answer:
+        """A request whose body streams from ``chunks`` (``size`` bytes when known: sent
+        as Content-Length); 400 and up raise ContainerError."""
+        sent_headers = {**self.headers, **(headers or {})}
+        if size is not None:
+            sent_headers["Content-Length"] = str(size)
+        url = self.url(path, params)
+        with self._errors(method, url):
+            response = await self._client().request(
+                method, url, content=chunks, headers=sent_headers,
+                timeout=httpx.Timeout(timeout or self.timeout, write=None))
+        answer = _answer(response, response.content)
+        if answer.status >= 400:
+            raise error_from_answer(method, path, answer, self.server.url)
+        return answer
+
+    async def download(
+        self, path: str, write: Callable[[bytes], object], *, params: dict | None = None,
+        progress: Progress | None = None, timeout: float | None = None,
+    ) -> int:
+        """GET ``path`` and hand its body to ``write`` chunk by chunk as it arrives (a
+        coroutine ``write`` is awaited); ``progress(done, total)`` after each. The bytes
+        written; 400 and up raise ContainerError before anything is written."""
+        url = self.url(path, params)
+        client = self._client()
+        with self._errors("GET", url):
+            async with client.stream("GET", url, headers=self.headers,
+                                     timeout=httpx.Timeout(timeout or self.timeout,
+                                                           read=timeout or self.timeout)
+                                     ) as response:
+                if response.status_code >= 400:
+                    body = await response.aread()
+                    raise error_from_answer("GET", path, _answer(response, body),
+                                            self.server.url)
+                length = response.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+                done = 0
+                async for chunk in response.aiter_bytes(CHUNK):
+                    result = write(chunk)
+                    if hasattr(result, "__await__"):
+                        await result
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done, total)
+        return done
 
     async def request(
         self,
@@ -151,8 +210,15 @@ class Transport:
 
     async def close(self) -> None:
         if self._http is not None:
-            self._http.close()
-            self._http = None
+            http, self._http = self._http, None
+            await http.aclose()
+
+
+def _answer(response: httpx.Response, body: bytes) -> Answer:
+    """An Answer with the headers as the server wrote their names."""
+    headers = {key.decode("latin-1"): value.decode("latin-1")
+               for key, value in response.headers.raw}
+    return Answer(response.status_code, headers, body)
 
 
 def error_from_answer(method: str, path: str, answer: Answer, server_url: str) -> ContainerError:
@@ -161,7 +227,7 @@ def error_from_answer(method: str, path: str, answer: Answer, server_url: str) -
     except ValueError:
         data = None
     if isinstance(data, dict) and "message" in data:
-        return ContainerError(
+        return error_for(
             data.get("message") or f"HTTP {answer.status}",
             status=answer.status,
             code=data.get("code"),
@@ -172,6 +238,6 @@ def error_from_answer(method: str, path: str, answer: Answer, server_url: str) -
         hint = f" (is the jupyter-container-manager extension enabled on {server_url}?)"
     elif answer.status == 403:
         hint = " (the server refused the token)"
-    return ContainerError(
+    return error_for(
         f"{method} /{path.lstrip('/')}: HTTP {answer.status}{hint}", status=answer.status
     )

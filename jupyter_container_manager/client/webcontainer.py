@@ -17,7 +17,8 @@ from .discovery import ServerInfo, find_server
 from .errors import ContainerError
 from .fs import AsyncFileSystem
 from .gateway import Gateway
-from .models import ContainerInfo, LineResult, SpawnResult
+from .live import AsyncPty, LiveTable
+from .models import ContainerInfo, LineResult, Metrics, SpawnResult
 from .previews import proxy_path
 from .process import AsyncProcess, ProcessTable
 from .snapshots import Checkpoint, ContainerSaves, Snapshot
@@ -32,6 +33,7 @@ EVENTS: dict[str, Callable[[dict], tuple]] = {
     events.PORT: lambda d: (d.get("port"), d.get("type"), d.get("url")),
     events.ERROR: lambda d: (d,),
     events.CONTAINER_STATUS: lambda d: (d.get("status"),),
+    events.METRICS: lambda d: (Metrics.from_json(d),),
 }
 
 Listener = Callable[..., object]
@@ -53,12 +55,13 @@ class AsyncWebContainer:
     ):
         self.id = container_id
         self.workdir = workdir
-        self.fs = AsyncFileSystem(transport, container_id)
         self._transport = transport
         self._owns_transport = owns_transport
         self._listeners: dict[str, list[Listener]] = {event: [] for event in EVENTS}
         self._processes = ProcessTable()
         self._gateway = Gateway(transport, container_id, self._on_push)
+        self._live = LiveTable(self._gateway.request)
+        self.fs = AsyncFileSystem(transport, container_id, self._live)
         self._joining: asyncio.Task | None = None
         self._listener_tasks: set[asyncio.Task] = set()  # coroutine listeners still running
         self._torn_down = False
@@ -224,20 +227,36 @@ class AsyncWebContainer:
 
     def on(self, event: str, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` on each ``event``: ``"server-ready"`` (port, url), ``"port"``
-        (port, type, url), ``"error"`` (data) or ``"container-status"`` (status).
+        (port, type, url), ``"error"`` (data), ``"container-status"`` (status) or
+        ``"metrics"`` (a Metrics, about one a second while the container runs).
         Returns the function that unsubscribes it. Opens the WebSocket if needed."""
         if event not in EVENTS:
             raise ValueError(f"unknown event {event!r}; one of {', '.join(EVENTS)}")
         loop = asyncio.get_running_loop()  # RuntimeError outside the loop: use WebContainer
         self._listeners[event].append(listener)
+        if event == events.METRICS:
+            self._want_metrics(True)
         if not self._gateway.connected and (self._joining is None or self._joining.done()):
             self._joining = loop.create_task(self._join_for_events())
 
         def unsubscribe() -> None:
             if listener in self._listeners[event]:
                 self._listeners[event].remove(listener)
+                if event == events.METRICS and not self._listeners[event]:
+                    self._want_metrics(False)
 
         return unsubscribe
+
+    def _want_metrics(self, on: bool) -> None:
+        """Metrics pushes on or off: in every join from now on, and on the open socket."""
+        if self._gateway.join_options.get("metrics", False) == on:
+            return
+        self._gateway.join_options["metrics"] = on
+        if self._gateway.connected:
+            task = asyncio.ensure_future(
+                self._gateway.request(events.METRICS_SUBSCRIBE, {"on": on}))
+            self._listener_tasks.add(task)
+            task.add_done_callback(self._listener_done)
 
     async def connect(self, fresh: bool = True) -> dict:
         """Open the WebSocket and join this container (done on first need anyway).
@@ -256,8 +275,11 @@ class AsyncWebContainer:
     def _on_push(self, event: str, data: dict) -> None:
         if event in (events.PROCESS_OUTPUT, events.PROCESS_EXIT):
             self._processes.dispatch(event, data)
+        elif self._live.dispatch(event, data):
+            pass
         elif event == "close":
             self._processes.lose_all("The WebSocket closed while the process ran")
+            self._live.lose_all()
         elif event in EVENTS:
             self._emit(event, data)
 
@@ -279,9 +301,23 @@ class AsyncWebContainer:
 
     # --- state and the end ------------------------------------------------------------
 
+    async def pty(self, *, cols: int = 80, rows: int = 24,
+                  on_data: Callable[[str], object] | None = None,
+                  terminal_id: str | None = None) -> AsyncPty:
+        """A terminal (a shell on a real tty) in the container, over its WebSocket:
+        ``on_data(text)`` gets its output; with ``terminal_id``, attach to a live one
+        (its recent output is replayed first), e.g. one the JupyterLab panel opened."""
+        return await self._live.pty(cols=cols, rows=rows, on_data=on_data,
+                                    terminal_id=terminal_id)
+
     async def info(self) -> ContainerInfo:
         answer = await self._transport.request("GET", f"containers/{self.id}")
         return ContainerInfo.from_json(answer.json())
+
+    async def metrics(self) -> Metrics:
+        """CPU, memory, processes, disk and network use now (about a second)."""
+        answer = await self._transport.request("GET", f"containers/{self.id}/metrics")
+        return Metrics.from_json(answer.json())
 
     async def close(self) -> None:
         """Close the WebSocket (and the connection if this object made it); the

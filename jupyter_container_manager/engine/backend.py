@@ -132,6 +132,22 @@ class EngineBackend(Protocol):
         misses nothing). The iterator ends, or raises, when the stream breaks."""
         ...
 
+    def stats(self, ref: str, *, stream: bool = True) -> AsyncIterator[dict]:
+        """The engine's resource readings of a running container in the shape of
+        Docker's ``GET /containers/{id}/stats`` (``cpu_stats``, ``precpu_stats``,
+        ``memory_stats``, ``pids_stats``, ``networks``): with ``stream`` about one a second
+        on one connection until the iterator is closed or the container stops; else one
+        reading whose ``precpu_stats`` are filled in."""
+        ...
+
+    async def logs(self, ref: str, *, tail: int | None = None) -> bytes:
+        """What the container's main process printed (its last ``tail`` lines)."""
+        ...
+
+    async def disk_size(self, ref: str) -> int | None:
+        """Bytes the container wrote to its own file system (costly: on request only)."""
+        ...
+
     def address_of(self, info: ContainerInfo) -> str:
         """The address this server reaches the container's ports at (not async)."""
         ...

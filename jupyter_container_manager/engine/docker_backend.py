@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import os
+import ssl
 import struct
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 import docker
 import docker.errors
@@ -35,28 +35,30 @@ from .backend import (
     ContainerSpec,
 )
 from .disk import DiskQuota
+from .engine_address import EngineAddress, resolve_engine
+from .engine_streams import open_engine_stream
 
 if TYPE_CHECKING:
     from .docker_create import DockerCreation
 
 T = TypeVar("T")
 
-DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 STDOUT, STDERR = 1, 2
 _READ_SIZE = 64 * 1024
 
 
 def _hint(url: str) -> str:
     return (
-        f"The Docker engine at {url} does not answer. Start it (for example "
+        f"The Docker engine at {url} does not answer (or refused the connection). "
+        "Start it (for example "
         "`sudo systemctl start docker`; to install Docker see "
         "https://docs.docker.com/engine/install/), or point "
-        "c.ContainerManager.docker_url at a running engine."
+        "c.ContainerManager.docker_url (or DOCKER_HOST, with DOCKER_TLS_VERIFY and "
+        "DOCKER_CERT_PATH for TLS, or a Docker context) at a running engine."
     )
 
 
 READ_WORKERS = 4
-DIRECT_SCHEMES = ("unix", "http+unix", "tcp", "http")  # spoken directly (_open_connection)
 
 
 class DockerBackend:
@@ -64,9 +66,10 @@ class DockerBackend:
     behind a bounded pool of worker threads. ``creation`` makes containers
     (docker_create.py); without it the backend runs everything but :meth:`create`."""
 
-    def __init__(self, url: str = "", *, workers: int = 8, timeout: float = 60.0,
-                 creation: DockerCreation | None = None):
-        self.url = url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+    def __init__(self, url: str | EngineAddress = "", *, workers: int = 8,
+                 timeout: float = 60.0, creation: DockerCreation | None = None):
+        self.address = url if isinstance(url, EngineAddress) else resolve_engine(url)
+        self.url = self.address.url
         self._creation = creation
         self.timeout = timeout
         self._workers = max(2, workers)
@@ -85,14 +88,13 @@ class DockerBackend:
         with self._client_lock:
             if self._client is None:
                 try:
-                    self._client = docker.DockerClient(
-                        base_url=self.url,
+                    self._client = self.address.client(
                         version="auto",
                         timeout=self.timeout,
                         max_pool_size=self._workers + READ_WORKERS + 2,
                     )
                 except docker.errors.DockerException as err:
-                    raise EngineUnavailable(f"{_hint(self.url)} ({err})") from err
+                    raise EngineUnavailable(f"{_hint(self.address.shown)} ({err})") from err
             return self._client
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -111,7 +113,8 @@ class DockerBackend:
             try:
                 return fn(client, *args, **kwargs)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as err:
-                raise EngineUnavailable(f"{_hint(self.url)} ({err.__class__.__name__})") from err
+                raise EngineUnavailable(
+                    f"{_hint(self.address.shown)} ({err.__class__.__name__})") from err
 
         return await asyncio.get_running_loop().run_in_executor(
             _pool or self._pool, functools.partial(call)
@@ -138,7 +141,8 @@ class DockerBackend:
             detail = b"" if status < 300 else await asyncio.wait_for(reader.read(), self.timeout)
         except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError,
                 IndexError) as err:
-            raise EngineUnavailable(f"{_hint(self.url)} ({method} {path}: {err!r})") from err
+            raise EngineUnavailable(
+                f"{_hint(self.address.shown)} ({method} {path}: {err!r})") from err
         finally:
             writer.close()
         if status < 300:
@@ -218,7 +222,7 @@ class DockerBackend:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.timeout)
         except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as err:
             writer.close()
-            raise EngineUnavailable(f"{_hint(self.url)} (exec start: {err!r})") from err
+            raise EngineUnavailable(f"{_hint(self.address.shown)} (exec start: {err!r})") from err
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         status = int(status_line.split()[1])
         if status not in (101, 200):
@@ -232,19 +236,13 @@ class DockerBackend:
         return ExecStream(self, exec_id, reader, writer, tty=tty)
 
     async def _open_connection(self):
-        parsed = urlparse(self.url)
+        """A new raw connection to the engine, over its own transport (unix, tcp, TLS,
+        ssh: engine_streams.py)."""
         try:
-            if parsed.scheme in ("unix", "http+unix"):
-                return await asyncio.open_unix_connection(parsed.path, limit=_READ_SIZE * 4)
-            if parsed.scheme in ("tcp", "http"):
-                return await asyncio.open_connection(
-                    parsed.hostname, parsed.port or 2375, limit=_READ_SIZE * 4
-                )
-        except OSError as err:
-            raise EngineUnavailable(f"{_hint(self.url)} ({err})") from err
-        raise EngineUnavailable(
-            f"Streaming exec needs a unix:// or tcp:// Docker URL, not {self.url!r}"
-        )
+            return await open_engine_stream(self.address, limit=_READ_SIZE * 4,
+                                            timeout=self.timeout)
+        except (OSError, asyncio.TimeoutError, ssl.SSLError) as err:
+            raise EngineUnavailable(f"{_hint(self.address.shown)} ({err!r})") from err
 
     async def exec_run(
         self,
@@ -359,9 +357,6 @@ class DockerBackend:
             DiskQuota.ensure_mounted(client, labels[LABEL_ID])
 
     async def rename(self, ref: str, name: str) -> None:
-        if urlparse(self.url).scheme not in DIRECT_SCHEMES:
-            await self.run(self._translated(lambda c: c.api.rename(ref, name)))
-            return
         # On the warm pool's hand-out path: spoken directly, no worker thread.
         await self._call(
             "POST", f"/containers/{quote(ref, safe='')}/rename?name={quote(name, safe='')}")
@@ -401,6 +396,74 @@ class DockerBackend:
         finally:
             stream.close()
             reader.shutdown(wait=False)
+
+    async def stats(self, ref: str, *, stream: bool = True) -> AsyncIterator[dict]:
+        """The engine's stats readings of the container (about one a second while
+        ``stream``; else one, with its previous reading filled in), spoken directly on
+        the engine's socket: a stream costs no thread. Ends when the container stops."""
+        version = await self.api_version()
+        reader, writer = await self._open_connection()
+        try:
+            writer.write((f"GET /v{version}/containers/{quote(ref, safe='')}/stats?stream="
+                          f"{int(stream)} HTTP/1.1\r\nHost: docker\r\n\r\n").encode())
+            await writer.drain()
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.timeout)
+            status = int(head.split(b" ", 2)[1])
+            chunked = b"transfer-encoding: chunked" in head.lower()
+            if status >= 300:
+                detail = (await _read_body(reader, chunked, self.timeout)).decode(
+                    errors="replace")
+                try:
+                    message = json.loads(detail).get("message", detail)
+                except (ValueError, AttributeError):
+                    message = detail
+                if status == 404:
+                    raise BackendNotFound(message)
+                raise BackendRefused(message, status)
+            pending = b""
+            while True:
+                if chunked:
+                    size_line = await reader.readuntil(b"\r\n")
+                    size = int(size_line.split(b";")[0], 16)
+                    data = await reader.readexactly(size + 2)
+                    if size == 0:
+                        break
+                    pending += data[:-2]
+                else:
+                    data = await reader.read(_READ_SIZE)
+                    if not data:
+                        break
+                    pending += data
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield json.loads(line)
+            if pending.strip():
+                yield json.loads(pending)
+        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError,
+                IndexError) as err:
+            if isinstance(err, asyncio.IncompleteReadError):
+                return  # the engine ended the stream (the container stopped)
+            raise EngineUnavailable(f"{_hint(self.address.shown)} (stats: {err!r})") from err
+        finally:
+            writer.close()
+
+    async def logs(self, ref: str, *, tail: int | None = None) -> bytes:
+        """The output of the container's main process, stdout and stderr merged."""
+        return await self.run(self._translated(lambda c: c.api.logs(
+            ref, stdout=True, stderr=True, tail="all" if tail is None else tail)))
+
+    async def disk_size(self, ref: str) -> int | None:
+        """Bytes the container wrote to its own layer (``docker ps -s``: the engine
+        walks the layer, so this is not for every tick)."""
+        def inspect_size(client):  # docker-py's inspect_container asks no size
+            api = client.api
+            return api._result(api._get(api._url("/containers/{0}/json", ref),
+                                        params={"size": 1}), True)
+
+        attrs = await self.run(self._translated(inspect_size))
+        size = attrs.get("SizeRw")
+        return int(size) if size is not None else None
 
     def address_of(self, info: ContainerInfo) -> str:
         """The container's address on its Docker network (this server runs beside it)."""
@@ -548,3 +611,16 @@ class ExecStream:
                 return -1
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.2)
+
+
+async def _read_body(reader, chunked: bool, timeout: float) -> bytes:
+    """The rest of an answer's body (an error's), chunked or to the end."""
+    if not chunked:
+        return await asyncio.wait_for(reader.read(), timeout)
+    body = b""
+    while True:
+        size = int((await asyncio.wait_for(reader.readuntil(b"\r\n"), timeout)).split(b";")[0], 16)
+        data = await asyncio.wait_for(reader.readexactly(size + 2), timeout)
+        if size == 0:
+            return body
+        body += data[:-2]

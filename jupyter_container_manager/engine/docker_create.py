@@ -16,6 +16,7 @@ from ..core.errors import ImageNotFound, Unprocessable
 from ..core.models import LABEL_ID
 from .backend import ContainerSpec
 from .disk import DiskQuota
+from .image_pull import PullFailed, pull_image
 from .network import create_published
 from .network_setup import NetworkSetup
 from .users import ImageUsers, own_workdir
@@ -152,7 +153,10 @@ class DockerCreation:
         )
         if not self.settings.pull_missing_images:
             raise ImageNotFound(how)
+        report = getattr(self.settings, "report_pull", None)
         try:
-            client.images.pull(image)
-        except (docker.errors.APIError, docker.errors.DockerException) as err:
-            raise ImageNotFound(f"{how} Pulling it failed: {err}") from err
+            pull_image(client, image, report)
+        except PullFailed as err:
+            if report is not None:
+                report({"image": image, "status": "failed", "message": str(err)})
+            raise ImageNotFound(str(err)) from err

@@ -41,7 +41,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import docker.errors
 import requests.exceptions
@@ -56,6 +56,7 @@ from .backend import (
     ContainerSpec,
 )
 from .docker_backend import DockerBackend, ExecResult, ExecStream
+from .engine_address import EngineAddress
 from .swarm_create import LABEL_ENGINE, LABEL_IMAGE, TASK_ENDED, SwarmCreation
 from .swarm_tls import tls_for
 
@@ -91,7 +92,8 @@ class _Hints(OrderedDict):
 class SwarmBackend:
     """Containers as one-task services of a swarm (see the module's text)."""
 
-    def __init__(self, manager_url: Any, node_urls: list[str], *, workers: int = 8,
+    def __init__(self, manager_url: str | EngineAddress, node_urls: list[str], *,
+                 workers: int = 8,
                  timeout: float = 60.0, creation: SwarmCreation | None = None,
                  start_timeout: float = 60.0, node_timeout: float = NODE_TIMEOUT,
                  tls: Mapping[str, TLSConfig] | None = None):
@@ -134,15 +136,13 @@ class SwarmBackend:
             self._engines.setdefault(engine.url, engine)
         return self._engines[url]
 
-    def _address(self, url: str) -> Any:
+    def _address(self, url: str) -> str | EngineAddress:
         """What DockerBackend takes for the engine at ``url``: the URL, or, for an engine
         with TLS material, its address with that material (engine_address.py, where the
         engine's TLS transport lives)."""
         tls = tls_for(self._tls, url)
         if tls is None:
             return url
-        from .engine_address import EngineAddress
-
         return EngineAddress(url, tls, "c.ContainerManager.swarm_node_tls")
 
     # --- nodes -----------------------------------------------------------------------
@@ -712,6 +712,20 @@ class SwarmBackend:
             cid, argv, stdin=stdin, tty=tty, env=env, workdir=workdir, user=user))
         self._execs.put(exec_id, engine.url)
         return exec_id
+
+    async def stats(self, ref: str, *, stream: bool = True) -> AsyncIterator[dict]:
+        """The stats of the container, from the engine of the node that runs it."""
+        engine, cid = await self._route(ref)
+        async for reading in engine.stats(cid, stream=stream):
+            yield reading
+
+    async def logs(self, ref: str, *, tail: int | None = None) -> bytes:
+        engine, cid = await self._route(ref)
+        return await engine.logs(cid, tail=tail)
+
+    async def disk_size(self, ref: str) -> int | None:
+        engine, cid = await self._route(ref)
+        return await engine.disk_size(cid)
 
     async def _exec_engine(self, exec_id: str) -> DockerBackend:
         url = self._execs.get(exec_id)

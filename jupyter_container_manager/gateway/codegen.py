@@ -22,6 +22,7 @@ from .protocol import (
     ANY,
     BOOLEAN,
     INTEGER,
+    NUMBER,
     OBJECT,
     STRING,
     STRING_LIST,
@@ -73,7 +74,7 @@ def _ts_type(member: Field, indent: str) -> str:
         shown = "{\n" + _ts_members(member.fields, indent + "  ") + indent + "}"
     else:
         shown = {
-            STRING: "string", INTEGER: "number", BOOLEAN: "boolean",
+            STRING: "string", INTEGER: "number", NUMBER: "number", BOOLEAN: "boolean",
             OBJECT: "Record<string, unknown>", STRING_LIST: "string[]",
             STRING_MAP: "Record<string, string>", ANY: "unknown",
         }[member.type]
@@ -219,7 +220,8 @@ def _py_type(member: Field, owner: str, nested: list[str]) -> str:
         nested.append(_py_typed_dict(shown, "", member.fields, nested))
     else:
         shown = {
-            STRING: "str", INTEGER: "int", BOOLEAN: "bool", OBJECT: "dict[str, Any]",
+            STRING: "str", INTEGER: "int", NUMBER: "float", BOOLEAN: "bool",
+            OBJECT: "dict[str, Any]",
             STRING_LIST: "list[str]", STRING_MAP: "dict[str, str]", ANY: "Any",
         }[member.type]
     return shown + (" | None" if member.nullable else "")

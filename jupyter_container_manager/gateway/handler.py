@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime, timezone
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import ws_authenticated
@@ -47,6 +48,7 @@ from .session import SocketSession
 
 SUBPROTOCOL = protocol.SUBPROTOCOL
 TIMED_OUT = 4408  # close code of a socket closed by a timeout
+ACTIVITY_KEY = "container_manager_last_activity"  # a web_app setting ServerApp reads
 TOKEN_SUBPROTOCOL = "base64url.bearer.authorization.jupyter-container-manager."
 
 
@@ -134,6 +136,10 @@ class ContainerGateway(JSONErrors, ServiceMixin, WebSocketMixin, WebSocketHandle
 
     async def on_message(self, message):
         self._last_frame = IOLoop.current().time()
+        # Jupyter activity, as a request to its API: typing in a container's terminal
+        # keeps an idle culler from stopping this server (ServerApp.last_activity reads
+        # every setting named *_last_activity).
+        self.settings[ACTIVITY_KEY] = datetime.now(timezone.utc)
         if self.session is not None:
             await self.session.receive(message)
 

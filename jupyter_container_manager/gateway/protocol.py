@@ -60,7 +60,7 @@ UNKNOWN_EVENT = "EUNKNOWNEVENT"
 BAD_DATA = "EINVAL"  # data missing, of the wrong type, or out of range
 
 # Field types: what a client writes, checked by _check_value.
-STRING, INTEGER, BOOLEAN = "string", "integer", "boolean"
+STRING, INTEGER, BOOLEAN, NUMBER = "string", "integer", "boolean", "number"
 OBJECT, STRING_LIST, STRING_MAP, ANY = "object", "string[]", "{string: string}", "any"
 
 
@@ -153,7 +153,8 @@ CLIENT_EVENTS: dict[str, ClientEvent] = {
             "Join a container: its pushes reach this socket, and the operations below act "
             "on it. Joining another container leaves the first.",
             "joined-container",
-            (Field("containerId", STRING, True, "public id of the container"),),
+            (Field("containerId", STRING, True, "public id of the container"),
+             Field("metrics", BOOLEAN, doc="also get its live metrics (as metrics-subscribe)")),
             pushes=("container-status", "port", "server-ready"),
         ),
         ClientEvent(
@@ -194,6 +195,15 @@ CLIENT_EVENTS: dict[str, ClientEvent] = {
             "Keystrokes for a terminal.",
             None,
             (TERMINAL_ID, Field("data", STRING, True, "text typed")),
+        ),
+        ClientEvent(
+            "metrics-subscribe",
+            "Get (on: true) or stop getting (on: false) the joined container's live metrics "
+            "while it runs, about one push a second (one engine stats stream per container, "
+            "shared by its subscribers). Joining another container keeps the choice.",
+            None,
+            (Field("on", BOOLEAN, True, "true: push metrics; false: stop"),),
+            pushes=("metrics",),
         ),
         ClientEvent("pty-resize", "Resize a terminal.", None,
                     (TERMINAL_ID, _size("cols"), _size("rows"))),
@@ -263,6 +273,38 @@ SERVER_EVENTS: dict[str, ServerEvent] = {
             _f("url", STRING, "preview URL")), push=True),
         ServerEvent("server-ready", "A server in the container listens on a port.", (
             _f("port", INTEGER), _f("url", STRING)), push=True),
+        ServerEvent("metrics", "A reading of the joined container's use of the machine "
+                    "(GET /containers/{id}/metrics has the same fields).", (
+            _f("containerId", STRING),
+            _f("time", STRING, "when the engine read it (RFC 3339)"),
+            _f("cpu", OBJECT, "CPU", fields=(
+                _f("percent", NUMBER, "since the previous reading, in percent of one core "
+                   "(200: two cores busy)"),
+                _f("cores", INTEGER, "cores of the engine's host"),
+                _f("limit", NUMBER, "cores the container may use (0: no cap)"))),
+            _f("memory", OBJECT, "memory, page cache not counted", fields=(
+                _f("used", INTEGER, "bytes"),
+                _f("limit", INTEGER, "bytes: the container's limit, else the machine's"))),
+            _f("processes", OBJECT, "processes", fields=(
+                _f("count", INTEGER), _f("limit", INTEGER, "0: no limit"))),
+            _f("disk", OBJECT, "disk", fields=(
+                _f("used", INTEGER, "bytes: the disk quota's file system, else the writable "
+                   "layer (read every metrics_disk_interval seconds); null: not known",
+                   nullable=True),
+                _f("limit", INTEGER, "the disk quota in bytes (0: none)"))),
+            _f("network", OBJECT, "bytes since the container started", fields=(
+                _f("rx", INTEGER), _f("tx", INTEGER)))), push=True),
+        ServerEvent("image-pull", "An image is being pulled for a new container (sent to every "
+                    "socket of the server, joined or not): progress about 4 times a second, "
+                    "then done, or failed with the reason (the create answers "
+                    "IMAGE_NOT_FOUND with the same message).", (
+            _f("image", STRING),
+            _f("status", STRING, choices=("pulling", "done", "failed")),
+            Field("layers", OBJECT, doc="layers seen so far and pulled (or already there)",
+                  fields=(_f("total", INTEGER), _f("done", INTEGER))),
+            Field("bytes", OBJECT, doc="bytes downloaded of the layers sized so far",
+                  fields=(_f("current", INTEGER), _f("total", INTEGER))),
+            Field("message", STRING, doc="with failed: why, in plain words")), push=True),
         ServerEvent("container-status", "The joined container changed status "
                     "(removed: deleted; unknown: the Docker engine stopped answering, its "
                     "terminals and watchers ended; lost: the same for the swarm node that "
@@ -357,9 +399,10 @@ def check_fields(fields: tuple[Field, ...], data: dict, prefix: str = "") -> Non
 def _check_value(spec: Field, value: Any, where: str) -> None:
     expected = {
         STRING: str, INTEGER: int, BOOLEAN: bool, OBJECT: dict, STRING_LIST: list,
-        STRING_MAP: dict, ANY: object,
+        STRING_MAP: dict, ANY: object, NUMBER: (int, float),
     }[spec.type]
-    if not isinstance(value, expected) or (spec.type == INTEGER and isinstance(value, bool)):
+    if not isinstance(value, expected) or (spec.type in (INTEGER, NUMBER)
+                                           and isinstance(value, bool)):
         raise ValueError(f"'{where}' must be {_article(spec.type)}, not {_type_of(value)}")
     if spec.choices and value not in spec.choices:
         raise ValueError(f"'{where}' must be one of {', '.join(map(str, spec.choices))}")
@@ -390,6 +433,7 @@ def _type_of(value: Any) -> str:
 def _article(type_name: str) -> str:
     return {
         STRING: "a string", INTEGER: "an integer", BOOLEAN: "a boolean", OBJECT: "an object",
+        NUMBER: "a number",
         STRING_LIST: "an array of strings", STRING_MAP: "an object of strings", ANY: "a value",
     }[type_name]
 

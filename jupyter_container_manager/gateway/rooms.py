@@ -32,6 +32,7 @@ from ..core.preview_links import PreviewLinks
 from ..manager import ContainerManager
 
 if TYPE_CHECKING:  # the types of what the manager hands out; made by the manager only
+    from ..engine.metrics import MetricsStream
     from ..engine.ports import PortWatcher
     from ..engine.terminals import PtySession
     from ..engine.watch import TreeWatcher
@@ -62,6 +63,8 @@ class Room:
         self.ptys: dict[str, PtySession] = {}
         self.watches: dict[str, Watch] = {}
         self.ports: PortWatcher | None = None
+        self.metrics: MetricsStream | None = None  # while some client subscribes
+        self.metrics_clients: set = set()
         self.closed = False
         self._port_restarts = 0
 
@@ -79,9 +82,12 @@ class Room:
         self.clients.add(client)
         if self.ports is None:
             self._start_port_watcher()
+        if getattr(client, "wants_metrics", False):
+            self.subscribe_metrics(client)
 
     def remove_client(self, client) -> None:
         self.clients.discard(client)
+        self.unsubscribe_metrics(client)
         for pty in self.ptys.values():
             pty.detach(client)
         for path in [p for p, w in self.watches.items() if client in w.clients]:
@@ -147,6 +153,37 @@ class Room:
             await asyncio.sleep(0.2 * self._port_restarts)
             if not self.closed and self.clients and self.ports is None:
                 self._start_port_watcher()
+
+    # --- metrics -------------------------------------------------------------------
+
+    def subscribe_metrics(self, client) -> None:
+        """``client`` gets ``metrics`` pushes; the first subscriber starts the container's
+        one engine stats stream."""
+        self.metrics_clients.add(client)
+        if self.metrics is None and not self.closed:
+            self.metrics = self.rooms.manager.stream_metrics(self.info, self._push_metrics,
+                                                             self._metrics_ended)
+
+    def unsubscribe_metrics(self, client) -> None:
+        """The last subscriber to go stops the stream."""
+        self.metrics_clients.discard(client)
+        if not self.metrics_clients and self.metrics is not None:
+            self.metrics.stop()
+            self.metrics = None
+
+    def _push_metrics(self, metrics: dict) -> None:
+        data = {"containerId": self.id, **metrics}
+        for client in list(self.metrics_clients):
+            client.push("metrics", data, droppable=True)
+
+    async def _metrics_ended(self) -> None:
+        """The stats stream ended on its own: the container stopped (the room closes)
+        or the engine went; started again while someone still subscribes."""
+        self.metrics = None
+        await asyncio.sleep(ENGINE_RETRY)
+        if not self.closed and self.metrics_clients and self.metrics is None:
+            self.metrics = self.rooms.manager.stream_metrics(self.info, self._push_metrics,
+                                                             self._metrics_ended)
 
     # --- terminals -----------------------------------------------------------------
 
@@ -268,6 +305,9 @@ class Room:
         if self.ports is not None:
             self.ports.stop()
             self.ports = None
+        if self.metrics is not None:
+            self.metrics.stop()
+            self.metrics = None
         for watch in self.watches.values():
             watch.watcher.stop()
         self.watches.clear()
@@ -291,7 +331,9 @@ class ContainerRooms:
         self._members: dict[str, set] = {}  # container id -> joined clients
         self._told: dict[str, str] = {}  # container id -> the status last pushed
         self._recovering: dict[str, asyncio.Task] = {}  # waiting for the engine
+        self.sockets: set = set()  # every open socket, joined or not (server-wide pushes)
         manager.on_container_removed(self.container_removed)
+        manager.on_pull_progress(self._pull_progress)
 
     async def room(self, container_id: str) -> Room:
         """The live room of a running container (made on first use); errors otherwise."""
@@ -463,6 +505,13 @@ class ContainerRooms:
         self._told[container_id] = status
         for client in list(self._members.get(container_id, ())):
             client.push("container-status", {"containerId": container_id, "status": status})
+
+    def _pull_progress(self, record: dict) -> None:
+        """An image pull's progress, to every open socket (a create is not joined to
+        anything yet); progress records may be dropped, the end never is."""
+        droppable = record.get("status") == "pulling"
+        for client in list(self.sockets):
+            client.push("image-pull", record, droppable=droppable)
 
     def close(self) -> None:
         for task in list(self._recovering.values()):

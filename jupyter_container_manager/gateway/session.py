@@ -57,6 +57,8 @@ class SocketSession:
         self.outbox = outbox
         self.settings = manager
         self.container_id: str | None = None
+        self.wants_metrics = False  # metrics pushes of the joined container (rooms.py)
+        rooms.sockets.add(self)
         self.processes: dict[int, ProcessRelay] = {}
         self._slots = asyncio.Semaphore(self.settings.ws_max_inflight)
         self._tasks: set[asyncio.Task] = set()
@@ -73,6 +75,7 @@ class SocketSession:
             "pty-input": self.pty_input,
             "pty-resize": self.pty_resize,
             "pty-close": self.pty_close,
+            "metrics-subscribe": self.metrics_subscribe,
         }
 
     # --- frames in -------------------------------------------------------------------
@@ -188,6 +191,8 @@ class SocketSession:
 
     async def join_container(self, data: dict) -> Reply:
         async with self._joining:  # taken before the first await: frames after it wait
+            if data.get("metrics") is not None:
+                self.wants_metrics = data["metrics"]
             return await self._join(data["containerId"])
 
     async def _join(self, container_id: str) -> Reply:
@@ -352,6 +357,23 @@ class SocketSession:
             await session.kill()
         return Reply({})
 
+    # --- metrics -------------------------------------------------------------------------
+
+    async def metrics_subscribe(self, data: dict) -> Reply:
+        """Metrics pushes on or off; they flow while the joined container runs."""
+        await self._joined()
+        if self.container_id is None:
+            raise Conflict("Join a container first (join-container {containerId})",
+                           code=NOT_JOINED)
+        self.wants_metrics = data["on"]
+        room = self.rooms.live_room(self.container_id)
+        if room is not None:
+            if self.wants_metrics:
+                room.subscribe_metrics(self)
+            else:
+                room.unsubscribe_metrics(self)
+        return Reply({})
+
     # --- end -----------------------------------------------------------------------------
 
     def _kill_spawned(self, spawning: asyncio.Future) -> None:
@@ -365,6 +387,7 @@ class SocketSession:
         if self.closed:
             return
         self.closed = True
+        self.rooms.sockets.discard(self)
         if self.container_id is not None:
             self.rooms.leave(self, self.container_id)
         for task in list(self._tasks):

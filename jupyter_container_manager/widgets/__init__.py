@@ -9,6 +9,7 @@ notebook sees the same containers as the JupyterLab panel::
 
 from .files import FileExplorer
 from .manager import ContainerManagerWidget
+from .metrics import MetricsPanel
 from .preview import PreviewLinks
 from .terminal import Terminal
 from .upload import UploadPanel
@@ -17,6 +18,7 @@ from .workspace import Workspace
 __all__ = [
     "ContainerManagerWidget",
     "FileExplorer",
+    "MetricsPanel",
     "PreviewLinks",
     "Terminal",
     "UploadPanel",

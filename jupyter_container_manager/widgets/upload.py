@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
+import io
 import posixpath
 from collections.abc import Callable
 
 import ipywidgets as w
 from ipywidgets.widgets.widget import CallbackDispatcher
-from traitlets import List, Unicode, observe
+from traitlets import Float, List, Unicode, observe
 
 from ..client import WebContainer
 from .base import ActionPanel, button
@@ -23,6 +24,7 @@ class UploadPanel(ActionPanel):
 
     directory = Unicode("/", help="Folder (from the workdir) the files go to.")
     uploaded = List(Unicode(), help="Paths written so far, oldest first.")
+    progress = Float(0.0, help="How much of the file being uploaded has been sent (0 to 1).")
 
     def __init__(self, container: WebContainer, directory: str = "/", **kwargs):
         self.container = container
@@ -33,10 +35,13 @@ class UploadPanel(ActionPanel):
                               layout=w.Layout(width="24em"))
         self._folder.observe(self._folder_changed, "value")
         self._list = w.HTML()
+        self._bar = w.FloatProgress(min=0.0, max=1.0, description="sent",
+                                    layout=w.Layout(width="24em", visibility="hidden"))
         self._clear_button = button("Clear list", "eraser")
         self._clear_button.on_click(lambda _b: setattr(self, "uploaded", []))
         super().__init__(
-            [w.HBox([self._picker, self._folder, self._clear_button]), self._list], **kwargs
+            [w.HBox([self._picker, self._folder, self._clear_button]), self._bar, self._list],
+            **kwargs
         )
         self.directory = directory
 
@@ -54,11 +59,23 @@ class UploadPanel(ActionPanel):
         with self._action():
             if folder != "/":
                 self.container.fs.mkdir(folder, recursive=True)
-            self.container.fs.write_file(path, bytes(data))
+            self.progress = 0.0
+            self._bar.layout.visibility = "visible"
+            self.container.fs.upload(io.BytesIO(bytes(data)), path,
+                                     on_progress=self._sent)  # streamed, a chunk at a time
+            self.progress = 1.0
             self.uploaded = [*self.uploaded, path]
             self.status = f"Uploaded {path} ({len(data)} bytes)"
         self._upload_handlers(path, len(data))
         return path
+
+    def _sent(self, done: int, total: int | None) -> None:
+        if total:
+            self.progress = max(self.progress, done / total)
+
+    @observe("progress")
+    def _show_progress(self, change) -> None:
+        self._bar.value = change["new"]
 
     def _picked(self, change) -> None:
         files = change["new"]

@@ -9,6 +9,14 @@ engine's bridge. It has no bridge and leaves iptables alone (``--iptables=false`
 containers get no network, which spawns, terminals and uploads do not need (they are
 docker execs and archive calls over the engine's socket, a file the host reaches).
 
+``PrivateEngine(tag, listener=sock, extra_args=[...])`` also serves a TCP socket that the
+test made and bound in the host's network namespace (for example 127.0.0.1:<port>): the
+daemon gets it by socket activation (``-H fd://``, ``LISTEN_FDS``), so it answers there
+while its own network stays in its namespace; ``extra_args`` are more dockerd flags
+(``--tlsverify`` and its certificates). With ``memory_root="2g"`` the data root is a
+tmpfs of that size: loading an image and deleting it all at the end take a few seconds,
+not tens (the image's files are not written to disk and then removed one by one).
+
 ``PrivateEngine(tag)`` is a context manager: on enter it starts the daemon and waits until
 it answers; ``kill()`` sends SIGKILL (or SIGTERM) and waits until the process is gone;
 ``start()`` starts it again on the same data root. On exit it removes its containers, stops
@@ -20,8 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -31,8 +41,12 @@ import requests
 
 
 class PrivateEngine:
-    def __init__(self, tag: str):
+    def __init__(self, tag: str, *, listener: socket.socket | None = None,
+                 extra_args: list[str] | None = None, memory_root: str = ""):
         self.tag = tag
+        self.memory_root = memory_root
+        self.listener = listener
+        self.extra_args = list(extra_args or [])
         self.data_root = Path(f"/var/lib/jcm-test-dockerd-{tag}")
         self.exec_root = Path(f"/run/jcm-test-dockerd-{tag}")
         self.socket = Path(f"/run/jcm-test-dockerd-{tag}.sock")
@@ -58,18 +72,31 @@ class PrivateEngine:
         self.starts += 1
         if not Path(f"/var/run/netns/{self.netns}").exists():
             subprocess.run(["ip", "netns", "add", self.netns], check=True)
+        if self.memory_root and not _mounts_under(self.data_root):
+            self.data_root.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={self.memory_root},mode=0711",
+                            f"jcm-test-{self.tag}", str(self.data_root)], check=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child has its own copy
         try:
+            argv = ["nsenter", f"--net=/var/run/netns/{self.netns}",
+                    "dockerd", "--data-root", str(self.data_root), "--exec-root",
+                    str(self.exec_root), "--pidfile", str(self.pidfile),
+                    "-H", self.url, "--containerd-namespace", f"jcmtest{self.tag}",
+                    "--containerd-plugins-namespace", f"jcmtestp{self.tag}",
+                    "--bridge", "none", "--iptables=false", "--ip6tables=false",
+                    "--ip-forward=false", "--ip-masq=false", *self.extra_args]
+            pass_fds: tuple[int, ...] = ()
+            if self.listener is not None:
+                # Socket activation: the socket as fd 3, LISTEN_PID the daemon's own pid
+                # (the shell's, kept through both execs; bash: dash takes one-digit fds only).
+                fd = self.listener.fileno()
+                pass_fds = (fd,)
+                moved = "" if fd == 3 else f"exec 3<&{fd} {fd}<&-; "
+                argv = ["bash", "-c", f"{moved}export LISTEN_FDS=1 LISTEN_PID=$$; "
+                        f"exec {shlex.join([*argv, '-H', 'fd://'])}"]
             self.process = subprocess.Popen(
-                ["nsenter", f"--net=/var/run/netns/{self.netns}",
-                 "dockerd", "--data-root", str(self.data_root), "--exec-root",
-                 str(self.exec_root), "--pidfile", str(self.pidfile),
-                 "-H", self.url, "--containerd-namespace", f"jcmtest{self.tag}",
-                 "--containerd-plugins-namespace", f"jcmtestp{self.tag}",
-                 "--bridge", "none", "--iptables=false", "--ip6tables=false",
-                 "--ip-forward=false", "--ip-masq=false"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, pass_fds=pass_fds,
             )
         finally:
             log.close()

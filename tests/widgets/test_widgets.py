@@ -193,6 +193,10 @@ def test_upload_panel(wc):
     panel.on_upload(lambda path, size: uploads.append((path, size)))
     assert panel.upload("a.txt", b"alpha") == "/incoming/deep/a.txt"
     assert wc.fs.read_file("incoming/deep/a.txt") == b"alpha"
+    big = bytes(range(256)) * (12 * 4096)  # 12 MiB: sent in chunks, with progress
+    assert panel.upload("big.bin", big) == "/incoming/deep/big.bin"
+    assert panel.progress == 1.0 and panel._bar.value == 1.0
+    assert wc.fs.read_file("incoming/deep/big.bin") == big
 
     panel._folder.value = "/"
     content = bytes(range(256))
@@ -202,8 +206,9 @@ def test_upload_panel(wc):
     ]})
     assert panel._picker.value == ()  # the picker is emptied for the next files
     assert wc.fs.read_file("all.bin") == content
-    assert panel.uploaded == ["/incoming/deep/a.txt", "/all.bin"]
-    assert uploads == [("/incoming/deep/a.txt", 5), ("/all.bin", 256)]
+    assert panel.uploaded == ["/incoming/deep/a.txt", "/incoming/deep/big.bin", "/all.bin"]
+    assert uploads == [("/incoming/deep/a.txt", 5), ("/incoming/deep/big.bin", len(big)),
+                       ("/all.bin", 256)]
     assert "all.bin" in panel._list.value
 
     with pytest.raises(ValueError):

@@ -54,6 +54,7 @@ export const ClientEvent = {
   TerminalInput: 'terminal-input',
   PtyOpen: 'pty-open',
   PtyInput: 'pty-input',
+  MetricsSubscribe: 'metrics-subscribe',
   PtyResize: 'pty-resize',
   PtyClose: 'pty-close',
 } as const;
@@ -74,6 +75,8 @@ export const ServerEvent = {
   PtyExit: 'pty-exit',
   Port: 'port',
   ServerReady: 'server-ready',
+  Metrics: 'metrics',
+  ImagePull: 'image-pull',
   ContainerStatus: 'container-status',
 } as const;
 
@@ -81,6 +84,8 @@ export const ServerEvent = {
 export interface IJoinContainerData {
   /** public id of the container */
   containerId: string;
+  /** also get its live metrics (as metrics-subscribe) */
+  metrics?: boolean;
 }
 
 /** `fs-operation` with type `readFile`. */
@@ -273,6 +278,12 @@ export interface IPtyInputData {
   data: string;
 }
 
+/** `metrics-subscribe`: Get (on: true) or stop getting (on: false) the joined container's live metrics while it runs, about one push a second (one engine stats stream per container, shared by its subscribers). Joining another container keeps the choice. */
+export interface IMetricsSubscribeData {
+  /** true: push metrics; false: stop */
+  on: boolean;
+}
+
 /** `pty-resize`: Resize a terminal. */
 export interface IPtyResizeData {
   /** id of a pty terminal */
@@ -399,6 +410,65 @@ export interface IServerReadyData {
   url: string;
 }
 
+/** `metrics` (push): A reading of the joined container's use of the machine (GET /containers/{id}/metrics has the same fields). */
+export interface IMetricsData {
+  containerId: string;
+  /** when the engine read it (RFC 3339) */
+  time: string;
+  /** CPU */
+  cpu: {
+    /** since the previous reading, in percent of one core (200: two cores busy) */
+    percent: number;
+    /** cores of the engine's host */
+    cores: number;
+    /** cores the container may use (0: no cap) */
+    limit: number;
+  };
+  /** memory, page cache not counted */
+  memory: {
+    /** bytes */
+    used: number;
+    /** bytes: the container's limit, else the machine's */
+    limit: number;
+  };
+  /** processes */
+  processes: {
+    count: number;
+    /** 0: no limit */
+    limit: number;
+  };
+  /** disk */
+  disk: {
+    /** bytes: the disk quota's file system, else the writable layer (read every metrics_disk_interval seconds); null: not known */
+    used: number | null;
+    /** the disk quota in bytes (0: none) */
+    limit: number;
+  };
+  /** bytes since the container started */
+  network: {
+    rx: number;
+    tx: number;
+  };
+}
+
+/** `image-pull` (push): An image is being pulled for a new container (sent to every socket of the server, joined or not): progress about 4 times a second, then done, or failed with the reason (the create answers IMAGE_NOT_FOUND with the same message). */
+export interface IImagePullData {
+  image: string;
+  status: 'pulling' | 'done' | 'failed';
+  /** layers seen so far and pulled (or already there) */
+  layers?: {
+    total: number;
+    done: number;
+  };
+  /** bytes downloaded of the layers sized so far */
+  bytes?: {
+    current: number;
+    total: number;
+  };
+  /** with failed: why, in plain words */
+  message?: string;
+}
+
 /** `container-status` (push): The joined container changed status (removed: deleted; unknown: the Docker engine stopped answering, its terminals and watchers ended; lost: the same for the swarm node that runs it; the real status follows once it answers again, running re-opens it). */
 export interface IContainerStatusData {
   containerId: string;
@@ -417,6 +487,7 @@ export interface IClientEventData {
   'terminal-input': ITerminalInputData;
   'pty-open': IPtyOpenData;
   'pty-input': IPtyInputData;
+  'metrics-subscribe': IMetricsSubscribeData;
   'pty-resize': IPtyResizeData;
   'pty-close': IPtyCloseData;
 }
@@ -437,6 +508,8 @@ export interface IServerEventData {
   'pty-exit': IPtyExitData;
   'port': IPortData;
   'server-ready': IServerReadyData;
+  'metrics': IMetricsData;
+  'image-pull': IImagePullData;
   'container-status': IContainerStatusData;
 }
 
@@ -452,6 +525,7 @@ export const REPLY_EVENT = {
   'terminal-input': 'terminal-output',
   'pty-open': 'pty-opened',
   'pty-input': 'ok',
+  'metrics-subscribe': 'ok',
   'pty-resize': 'ok',
   'pty-close': 'ok',
 } as const;
@@ -465,6 +539,8 @@ export const PUSH_EVENTS: readonly ServerEventName[] = [
   'pty-exit',
   'port',
   'server-ready',
+  'metrics',
+  'image-pull',
   'container-status',
 ];
 
