@@ -41,6 +41,8 @@ from ..manager import ContainerManager
 from .shared_manager import find_shared_manager, standalone_manager
 
 OUTPUT_TAIL = 4096  # bytes of the kernel's own output kept for the message when it dies
+GONE_CHECKS = 5  # a container that stopped under its kernel: is it being removed?
+GONE_CHECK_INTERVAL = 0.3
 SPAWN_ENV_PASSED = ("JPY_SESSION_NAME",)  # of the server's kernel env, what goes in
 
 
@@ -93,6 +95,7 @@ class ContainerProvisioner(KernelProvisionerBase):
         self._exit_code: int | None = None
         self._tail = bytearray()
         self._gone = False  # the container was removed under the kernel
+        self._stopping = False  # a shutdown or kill was asked for: its end is no news
 
     # --- where -------------------------------------------------------------------------
 
@@ -167,6 +170,7 @@ class ContainerProvisioner(KernelProvisionerBase):
             await process.kill("KILL")
             raise
         self._process = process
+        self._stopping = False
         self._exit_code = None
         self._tail.clear()
         self._reader = asyncio.ensure_future(self._follow(process))
@@ -180,21 +184,40 @@ class ContainerProvisioner(KernelProvisionerBase):
             self._tail.extend(chunk)
             del self._tail[:-OUTPUT_TAIL]
         code = await process.wait()
-        self._exit_code = code
-        if self._info is not None and self._manager is not None and not self._gone:
-            try:
-                await self._manager.get_container(self._info.id)
-            except ContainerNotFound:
-                self._gone = True
-            except ContainerManagerError:
-                pass
+        self._exit_code = -1 if code is None else code
+        if self._stopping:
+            return
+        status = await self._container_status(abnormal=code != 0)
         if self._gone:
             self.log.warning("Kernel %s ended: its container %s was removed", self.kernel_id,
                              self._info.id if self._info else "?")
+        elif status not in ("running", ""):
+            self.log.warning("Kernel %s ended: its container %s is %s", self.kernel_id,
+                             self._info.id if self._info else "?", status)
         elif code not in (0, None):
             self.log.warning("Kernel %s in container %s exited with %s: %s", self.kernel_id,
                              self._info.id if self._info else "?", code,
                              self.output_tail or "(no output)")
+
+    async def _container_status(self, abnormal: bool) -> str:
+        """The container's status once the kernel ended ("" unknown). After an abnormal
+        end it is asked about again for a moment: a container being removed still runs
+        for a while after its processes were killed."""
+        if self._info is None or self._manager is None:
+            return ""
+        status = ""
+        for _ in range(GONE_CHECKS):
+            try:
+                status = (await self._manager.get_container(self._info.id)).status
+            except ContainerNotFound:
+                self._gone = True
+                return "removed"
+            except ContainerManagerError:
+                return ""
+            if status == "running" and not abnormal:
+                return status
+            await asyncio.sleep(GONE_CHECK_INTERVAL)
+        return status
 
     @property
     def output_tail(self) -> str:
@@ -215,9 +238,9 @@ class ContainerProvisioner(KernelProvisionerBase):
     async def poll(self) -> int | None:
         if self._reader is None:
             return 0 if self._process is None else None
-        if not self._reader.done():
-            return None
-        return self._exit_code if self._exit_code is not None else -1
+        if self._exit_code is None:
+            return -1 if self._reader.done() else None
+        return self._exit_code
 
     async def wait(self) -> int | None:
         if self._reader is not None:
@@ -235,10 +258,15 @@ class ContainerProvisioner(KernelProvisionerBase):
         except ContainerManagerError as err:  # the container went away meanwhile
             self.log.debug("Kernel %s: signal %s not sent: %r", self.kernel_id, signum, err)
 
+    async def shutdown_requested(self, restart: bool = False) -> None:
+        self._stopping = True
+
     async def kill(self, restart: bool = False) -> None:
+        self._stopping = True
         await self.send_signal(signal.SIGKILL)
 
     async def terminate(self, restart: bool = False) -> None:
+        self._stopping = True
         await self.send_signal(signal.SIGTERM)
 
     async def cleanup(self, restart: bool = False) -> None:
