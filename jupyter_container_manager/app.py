@@ -11,6 +11,8 @@ from .base_handler import LINKS_KEY, MANAGER_KEY, ROOMS_KEY
 from .core.preview_grants import derive_key
 from .core.preview_links import PreviewLinks
 from .gateway.rooms import ContainerRooms
+from .kernels import spec as kernel_spec
+from .kernels.warm import WARM_KERNELS_KEY, WarmKernels
 from .logs import follow_server_log, leave_server_log
 from .manager import ContainerManager
 from .proxy.origin import add_preview_origins
@@ -36,6 +38,7 @@ class ContainerManagerApp(ExtensionApp):
     manager: ContainerManager | None = None
     rooms: ContainerRooms | None = None
     links: PreviewLinks | None = None
+    warm_kernels: WarmKernels | None = None
 
     def initialize_settings(self) -> None:
         if self.serverapp is not None:
@@ -60,8 +63,16 @@ class ContainerManagerApp(ExtensionApp):
             cookie_lifetime=manager.preview_cookie_lifetime,
         )
         self.rooms = ContainerRooms(manager, self.links)
+        # run-code's kernels, one per container, stopped with it (kernels/warm.py)
+        self.warm_kernels = WarmKernels(parent=self, log=self.log, container_manager=manager)
+        manager.on_container_removed(self.warm_kernels.stop)
+        manager.on_container_stopped(self.warm_kernels.stop)
         self.settings.update({MANAGER_KEY: manager, ROOMS_KEY: self.rooms,
-                              LINKS_KEY: self.links})
+                              LINKS_KEY: self.links, WARM_KERNELS_KEY: self.warm_kernels})
+        specs = getattr(self.serverapp, "kernel_spec_manager", None)
+        if specs is not None and kernel_spec.add_to(specs):  # "Python 3 (new container)"
+            self.log.debug("jupyter-container-manager: kernel spec %s from the package",
+                           kernel_spec.KERNEL_NAME)
         self.log.info(
             "jupyter-container-manager: owner %r, image %r, engine %s",
             manager.owner,
@@ -82,6 +93,9 @@ class ContainerManagerApp(ExtensionApp):
             self.manager.start()
 
     async def stop_extension(self) -> None:
+        if self.warm_kernels is not None:
+            await self.warm_kernels.close()
+            self.warm_kernels = None
         if self.manager is not None:
             await self.manager.apply_shutdown_policy()  # c.ContainerManager.on_shutdown
         if self.rooms is not None:

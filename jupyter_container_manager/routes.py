@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from .gateway import handler as gateway
 from .proxy import handler as proxy
-from .rest import containers, docs, webcontainer
+from .rest import containers, docs, kernels, webcontainer
 
 # Order matters where patterns overlap: fixed paths before ``/containers/{id}``.
-HANDLER_MODULES = [docs, proxy, containers, webcontainer, gateway]
+HANDLER_MODULES = [docs, proxy, containers, kernels, webcontainer, gateway]
 
 
 def route_table() -> list[tuple]:
