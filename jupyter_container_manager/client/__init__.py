@@ -18,6 +18,7 @@ process given a URL and a token::
 ``Containers`` is the Direct API (list, create, get, delete, start, stop, restart).
 """
 
+from .code import Execution, ExecutionError, Result
 from .containers import AsyncContainers
 from .discovery import ServerInfo, find_server
 from .errors import ContainerError, ServerNotFound
@@ -34,10 +35,13 @@ __all__ = [
     "ContainerInfo",
     "Containers",
     "DirEnt",
+    "Execution",
+    "ExecutionError",
     "FileSystem",
     "LineResult",
     "Port",
     "Process",
+    "Result",
     "ServerInfo",
     "ServerNotFound",
     "SpawnResult",

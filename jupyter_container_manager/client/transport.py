@@ -97,9 +97,11 @@ class Transport:
         body: bytes | None = None,
         headers: dict | None = None,
         timeout: float | None = None,
+        streaming_callback=None,
     ) -> Answer:
         """One request to a full URL; the answer whatever its status (no ContainerError
-        for 4xx/5xx), ContainerError only when no answer came."""
+        for 4xx/5xx), ContainerError only when no answer came. With ``streaming_callback``
+        the body goes to it chunk by chunk as it comes (and the answer's body is empty)."""
         if body is None and method in ("POST", "PUT", "PATCH"):
             body = b""
         request = HTTPRequest(
@@ -111,6 +113,7 @@ class Transport:
             connect_timeout=min(30.0, timeout or self.timeout),
             follow_redirects=False,
             allow_nonstandard_methods=True,
+            streaming_callback=streaming_callback,
         )
         try:
             response = await self._client().fetch(request, raise_error=False)

@@ -79,7 +79,8 @@ class ContainerProvisioner(KernelProvisionerBase):
     python = Unicode(
         "python3",
         config=True,
-        help="The container's Python that runs the bootstrap (the kernel spec's argv runs the kernel).",
+        help="""The container's Python that runs the bootstrap (the kernel itself is the
+        kernel spec's argv).""",
     )
 
     def __init__(self, **kwargs: Any):

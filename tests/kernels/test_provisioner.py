@@ -144,3 +144,22 @@ async def test_a_kernel_in_an_existing_container_and_owner_rules(kernel_specs, k
         await km.cleanup_resources()
     finally:
         await manager.close()
+
+
+def test_the_package_declares_the_provisioner_and_ships_the_spec():
+    import tomllib
+    from pathlib import Path
+
+    from jupyter_container_manager.kernels.spec import PROVISIONER_NAME, kernel_spec
+
+    root = Path(__file__).resolve().parents[2]
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    points = project["project"]["entry-points"]["jupyter_client.kernel_provisioners"]
+    assert points[PROVISIONER_NAME] == (
+        "jupyter_container_manager.kernels.provisioner:ContainerProvisioner")
+    shared = project["tool"]["hatch"]["build"]["targets"]["wheel"]["shared-data"]
+    assert shared["jupyter_container_manager/kernelspecs/python3-new-container"] == (
+        "share/jupyter/kernels/python3-new-container")
+    spec = kernel_spec()
+    assert spec.display_name == "Python 3 (new container)"
+    assert spec.metadata["kernel_provisioner"]["provisioner_name"] == PROVISIONER_NAME

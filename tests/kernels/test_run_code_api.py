@@ -89,6 +89,8 @@ async def test_bad_input_and_another_owners_container(api, manager_config):
 
 
 async def test_open_a_notebook_in_an_existing_container(api, jp_serverapp, jp_root_dir):
+    specs = (await api.get("api", "kernelspecs")).json()["kernelspecs"]
+    assert specs["python3-new-container"]["spec"]["display_name"] == "Python 3 (new container)"
     info = await api.create(files={"data.txt": {"file": {"contents": "from the container"}}})
     answer = await api.post("containers", info["id"], "kernels",
                             body={"path": "in-container.ipynb"})
