@@ -9,6 +9,10 @@ from the kernel spec with ``{connection_file}`` replaced by that path, and remov
 file when the kernel ends, whose exit status it passes on. It ignores SIGINT itself (an
 interrupt goes to the whole process group, and only the kernel should see it).
 
+It imports ipykernel while the server sends the connection line, and when the kernel
+command is the usual ``python3 -m ipykernel_launcher ...`` it runs the kernel in its forked
+child (the same as the launcher does) instead of starting a second interpreter.
+
 Pure: no Docker, no Jupyter.
 """
 
@@ -28,6 +32,13 @@ SIGNATURE_SCHEME = "hmac-sha256"
 
 BOOTSTRAP = r"""
 import json, os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
+try:  # the slow part, while the server sends the connection line
+    from ipykernel.kernelapp import IPKernelApp
+except Exception:
+    IPKernelApp = None
 conf = json.loads(sys.stdin.readline())
 argv = conf.pop("argv")
 home = os.path.expanduser("~")
@@ -38,13 +49,18 @@ fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 os.write(fd, json.dumps(conf).encode())
 os.close(fd)
 argv = [a.replace("{connection_file}", path) for a in argv]
-signal.signal(signal.SIGINT, signal.SIG_IGN)
+in_process = IPKernelApp is not None and len(argv) > 2 and \
+    os.path.basename(argv[0]).startswith("python") and argv[1:3] == ["-m", "ipykernel_launcher"]
 sys.stdout.flush()
 pid = os.fork()
 if pid == 0:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
+    if in_process:  # the spec's own command, without a second interpreter start
+        sys.argv = ["ipykernel_launcher"] + argv[3:]
+        IPKernelApp.launch_instance(argv=argv[3:])
+        os._exit(0)
     try:
         os.execvp(argv[0], argv)
     except OSError as err:
