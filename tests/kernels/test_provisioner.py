@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
+import tomllib
 from jupyter_client.manager import AsyncKernelManager
 
 from jupyter_container_manager.core.errors import ContainerNotFound
 from jupyter_container_manager.kernels.provisioner import KernelContainerGone
+from jupyter_container_manager.kernels.spec import PROVISIONER_NAME, kernel_spec
 from jupyter_container_manager.manager import ContainerManager
 
 from .conftest import SPEC
@@ -147,11 +150,6 @@ async def test_a_kernel_in_an_existing_container_and_owner_rules(kernel_specs, k
 
 
 def test_the_package_declares_the_provisioner_and_ships_the_spec():
-    import tomllib
-    from pathlib import Path
-
-    from jupyter_container_manager.kernels.spec import PROVISIONER_NAME, kernel_spec
-
     root = Path(__file__).resolve().parents[2]
     project = tomllib.loads((root / "pyproject.toml").read_text())
     points = project["project"]["entry-points"]["jupyter_client.kernel_provisioners"]
