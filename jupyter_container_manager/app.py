@@ -12,7 +12,7 @@ from .core.preview_grants import derive_key
 from .core.preview_links import PreviewLinks
 from .gateway.rooms import ContainerRooms
 from .kernels import spec as kernel_spec
-from .kernels.warm import WARM_KERNELS_KEY, WarmKernels
+from .kernels.warm import WARM_KERNELS_KEY, WarmKernels, shutdown_container_kernels
 from .logs import follow_server_log, leave_server_log
 from .manager import ContainerManager
 from .proxy.origin import add_preview_origins
@@ -96,6 +96,9 @@ class ContainerManagerApp(ExtensionApp):
         if self.warm_kernels is not None:
             await self.warm_kernels.close()
             self.warm_kernels = None
+        if self.manager is not None:  # their containers go while the manager can remove them
+            await shutdown_container_kernels(getattr(self.serverapp, "kernel_manager", None),
+                                             self.log)
         if self.manager is not None:
             await self.manager.apply_shutdown_policy()  # c.ContainerManager.on_shutdown
         if self.rooms is not None:

@@ -179,3 +179,20 @@ class WarmKernels(LoggingConfigurable):
     async def close(self) -> None:
         for container_id in list(self._kernels):
             await self.stop(container_id)
+
+
+async def shutdown_container_kernels(kernel_manager, log) -> int:
+    """Shut down the server's kernels that run in containers (at extension stop, before
+    the container manager closes: Jupyter stops extensions before its kernels, and a
+    kernel's new container must be removed while the manager still can)."""
+    if kernel_manager is None:
+        return 0
+    ids = [kernel_id for kernel_id in list(kernel_manager.list_kernel_ids())
+           if isinstance(getattr(kernel_manager.get_kernel(kernel_id), "provisioner", None),
+                         ContainerProvisioner)]
+    for kernel_id in ids:
+        try:
+            await kernel_manager.shutdown_kernel(kernel_id, now=True)
+        except Exception as err:  # noqa: BLE001 - one failure must not keep the others
+            log.warning("kernel %s in a container: shutdown failed: %r", kernel_id, err)
+    return len(ids)

@@ -118,3 +118,24 @@ async def test_open_a_notebook_in_an_existing_container(api, jp_serverapp, jp_ro
     assert (await api.delete("api", "kernels", kernel_id)).status == 204
     # The container was not the kernel's: it is kept.
     assert (await api.get("containers", info["id"])).json()["status"] == "running"
+
+
+async def test_the_new_container_spec_in_the_server(api, jp_serverapp):
+    """POST /api/kernels with the spec: the kernel's provisioner uses the extension's own
+    manager (its owner), its container is listed, and the kernels in containers are shut
+    down (their containers removed) before the extension stops."""
+    import logging
+
+    from jupyter_container_manager.base_handler import MANAGER_KEY
+    from jupyter_container_manager.kernels.warm import shutdown_container_kernels
+
+    answer = await api.post("api", "kernels", body={"name": "python3-new-container"})
+    assert answer.status == 201, answer
+    kernel_id = answer.json()["id"]
+    km = jp_serverapp.kernel_manager.get_kernel(kernel_id)
+    assert km.provisioner._get_manager() is jp_serverapp.web_app.settings[MANAGER_KEY]
+    listed = (await api.get("containers")).json()
+    assert [c["id"] for c in listed] == [km.provisioner.container.id]
+    assert await shutdown_container_kernels(jp_serverapp.kernel_manager,
+                                            logging.getLogger("test")) == 1
+    assert (await api.get("containers")).json() == []
