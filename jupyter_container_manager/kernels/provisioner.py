@@ -174,7 +174,9 @@ class ContainerProvisioner(KernelProvisionerBase):
         self._stopping = False
         self._exit_code = None
         self._tail.clear()
-        self._reader = asyncio.ensure_future(self._follow(process))
+        # Owned by the manager's tasks too: cancelled at server stop, failures logged.
+        self._reader = manager.background(self._follow(process),
+                                          f"kernel {self.kernel_id} output")
         manager.touch(info.id)
         self.connection_info = kernel_launch.server_side(self._ports, self._key, address)
         return self.connection_info

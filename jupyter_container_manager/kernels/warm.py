@@ -87,6 +87,8 @@ class WarmKernels(LoggingConfigurable):
             await self.stop(info.id)
         pending = self._starting.get(info.id)
         if pending is None:
+            # Awaited by every caller that wants it (shielded: one leaving does not
+            # cancel it for the others), bounded by READY_TIMEOUT.
             pending = self._starting[info.id] = asyncio.ensure_future(self._start(info))
             pending.add_done_callback(lambda _: self._starting.pop(info.id, None))
         warm = await asyncio.shield(pending)
