@@ -41,6 +41,7 @@ except Exception:
     IPKernelApp = None
 conf = json.loads(sys.stdin.readline())
 argv = conf.pop("argv")
+os.environ.update(conf.pop("env", None) or {})
 home = os.path.expanduser("~")
 base = os.path.join(home if os.access(home, os.W_OK) else "/tmp", ".jcm-kernels")
 os.makedirs(base, mode=0o700, exist_ok=True)
@@ -109,12 +110,14 @@ def server_side(ports: dict[str, int], key: str, address: str) -> dict:
             "signature_scheme": SIGNATURE_SCHEME}
 
 
-def handover(argv: list[str], ports: dict[str, int], key: str, kernel_id: str) -> bytes:
-    """The one line written to the bootstrap's stdin."""
+def handover(argv: list[str], ports: dict[str, int], key: str, kernel_id: str,
+             env: dict[str, str] | None = None) -> bytes:
+    """The one line written to the bootstrap's stdin (``env``: set for the kernel)."""
     if not argv:
         raise ValueError("the kernel spec has an empty argv")
     safe_id = "".join(c for c in kernel_id if c.isalnum() or c == "-") or "kernel"
-    conf = {**kernel_side(ports, key), "argv": list(argv), "kernel_id": safe_id}
+    conf = {**kernel_side(ports, key), "argv": list(argv), "kernel_id": safe_id,
+            "env": dict(env or {})}
     return json.dumps(conf).encode() + b"\n"
 
 

@@ -39,6 +39,7 @@ from ..core.errors import ContainerManagerError, ContainerNotFound, Unprocessabl
 from ..core.models import ContainerInfo
 from ..manager import ContainerManager
 from .shared_manager import find_shared_manager, standalone_manager
+from .standby import standbys_of
 
 OUTPUT_TAIL = 4096  # bytes of the kernel's own output kept for the message when it dies
 GONE_CHECKS = 5  # a container that stopped under its kernel: is it being removed?
@@ -83,8 +84,17 @@ class ContainerProvisioner(KernelProvisionerBase):
         kernel spec's argv).""",
     )
 
+    use_standby = Bool(
+        True,
+        config=True,
+        help="""Keep a standby bootstrap (ipykernel imported, waiting) in the container
+        while this kernel runs, so that its restart, or the next kernel there, starts in
+        about a fork (kernels/standby.py). It ends with the container's last kernel.""",
+    )
+
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
+        self._counted = False  # counted among the container's kernels (standbys)
         self._manager: ContainerManager | None = None
         self._own_manager = False
         self._info: ContainerInfo | None = None
@@ -157,15 +167,22 @@ class ContainerProvisioner(KernelProvisionerBase):
         if self._ports is None:  # kept across restarts: clients keep their connections
             self._ports = kernel_launch.choose_ports()
             self._key = kernel_launch.new_key()
-        env = {name: value for name, value in (kwargs.get("env") or {}).items()
-               if name in SPAWN_ENV_PASSED or name in (self.kernel_spec.env or {})}
-        argv = kernel_launch.bootstrap_argv(self.python)
-        self.log.info("Kernel %s: starting %s in container %s", self.kernel_id,
-                      kernel_launch.describe(cmd), info.id)
-        process = await manager.spawn(info, argv[0], argv[1:], env=env or None)
+        passed = {name: value for name, value in (kwargs.get("env") or {}).items()
+                  if name in SPAWN_ENV_PASSED}
+        spec_env = {name: value for name, value in (kwargs.get("env") or {}).items()
+                    if name in (self.kernel_spec.env or {})}
+        standbys = standbys_of(manager)
+        process = None if spec_env or not self.use_standby else standbys.take(info.id)
+        self.log.info("Kernel %s: starting %s in container %s%s", self.kernel_id,
+                      kernel_launch.describe(cmd), info.id,
+                      " (standby)" if process is not None else "")
+        if process is None:
+            argv = kernel_launch.bootstrap_argv(self.python)
+            process = await manager.spawn(info, argv[0], argv[1:],
+                                          env={**passed, **spec_env} or None)
         try:
             await process.write(kernel_launch.handover(cmd, self._ports, self._key,
-                                                       self.kernel_id or "kernel"))
+                                                       self.kernel_id or "kernel", passed))
             process.close_stdin()
         except Exception:
             await process.kill("KILL")
@@ -178,6 +195,12 @@ class ContainerProvisioner(KernelProvisionerBase):
         self._reader = manager.background(self._follow(process),
                                           f"kernel {self.kernel_id} output")
         manager.touch(info.id)
+        if not spec_env and self.use_standby:
+            if not self._counted:  # restarts are the same kernel
+                self._counted = True
+                standbys.kernel_started(info, self.python)
+            else:
+                standbys.prepare(info, self.python)
         self.connection_info = kernel_launch.server_side(self._ports, self._key, address)
         return self.connection_info
 
@@ -284,6 +307,9 @@ class ContainerProvisioner(KernelProvisionerBase):
         if restart:
             return
         manager, info = self._manager, self._info
+        if manager is not None and info is not None and self._counted:
+            self._counted = False
+            await standbys_of(manager).kernel_ended(info.id)
         if manager is not None and info is not None and self._made_container \
                 and not self.keep_container and not self._gone:
             try:

@@ -5,6 +5,7 @@ container; another owner's container is not found."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 
@@ -161,3 +162,44 @@ def test_the_package_declares_the_provisioner_and_ships_the_spec():
     spec = kernel_spec()
     assert spec.display_name == "Python 3 (new container)"
     assert spec.metadata["kernel_provisioner"]["provisioner_name"] == PROVISIONER_NAME
+
+
+async def test_a_restart_takes_the_standby_which_ends_with_the_last_kernel(
+        kernel_specs, kernel_config, docker_client, caplog, monkeypatch):
+    from jupyter_container_manager.kernels import standby
+
+    monkeypatch.setattr(standby, "STANDBY_DELAY", 0.0)
+    caplog.set_level(logging.INFO, logger="traitlets")  # the provisioner's log
+    manager = ContainerManager(config=kernel_config)
+    try:
+        info = await manager.create_container()
+
+        def bootstraps() -> int:
+            container = docker_client.containers.get(info.docker_id)
+            out = container.exec_run(["sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"],
+                                     user="root").output.decode(errors="replace")
+            return out.count("python3 -c")
+
+        km, client = await started(kernel_specs, kernel_config, container_id=info.id)
+        try:
+            for _ in range(100):  # the kernel (bootstrap and child) and a standby
+                if bootstraps() >= 3:
+                    break
+                await asyncio.sleep(0.2)
+            assert bootstraps() == 3
+            await run(client, "x = 1")
+            await km.restart_kernel(now=True)
+            await client.wait_for_ready(timeout=60)
+            assert "(standby)" in caplog.text
+            content, _ = await run(client, "x")
+            assert content["ename"] == "NameError"  # a fresh kernel all the same
+        finally:
+            await stop(km, client)
+        for _ in range(50):  # no kernel left: no standby either
+            if bootstraps() == 0:
+                break
+            await asyncio.sleep(0.2)
+        assert bootstraps() == 0
+    finally:
+        await manager.delete_container(info.id)
+        await manager.close()
