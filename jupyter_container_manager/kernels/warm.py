@@ -33,7 +33,8 @@ from .spec import kernel_spec
 WARM_KERNELS_KEY = "container_warm_kernels"
 READY_TIMEOUT = 60.0
 ALIVE_CHECK = 1.0  # while waiting for output, how often to ask whether the kernel lives
-INTERRUPT_GRACE = 5.0  # after an interrupt, how long the kernel may take to go idle
+INTERRUPT_GRACE = 5.0
+SHELL_DRAIN_LIMIT = 100  # replies taken off the shell channel after one execution, at most  # after an interrupt, how long the kernel may take to go idle
 
 
 class KernelNotReady(ServiceUnavailable):
@@ -139,6 +140,7 @@ class WarmKernels(LoggingConfigurable):
                     continue  # the KeyboardInterrupt of our own timeout
                 execution.add(event)
                 yield event
+            await _drain_shell(client, msg_id)
             if not await warm.manager.is_alive() and execution.error is None \
                     and not execution.timed_out:
                 event = {"type": "error", "name": "KernelDied",
@@ -181,6 +183,18 @@ class WarmKernels(LoggingConfigurable):
     async def close(self) -> None:
         for container_id in list(self._kernels):
             await self.stop(container_id)
+
+
+async def _drain_shell(client, msg_id: str) -> None:
+    """Take the execution's reply off the shell channel (it came before the idle status;
+    left there, replies would pile up in the socket's queue)."""
+    for _ in range(SHELL_DRAIN_LIMIT):
+        try:
+            reply = await client.get_shell_msg(timeout=0)
+        except queue.Empty:
+            return
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            return
 
 
 async def shutdown_container_kernels(kernel_manager, log) -> int:
