@@ -33,8 +33,8 @@ from .spec import kernel_spec
 WARM_KERNELS_KEY = "container_warm_kernels"
 READY_TIMEOUT = 60.0
 ALIVE_CHECK = 1.0  # while waiting for output, how often to ask whether the kernel lives
-INTERRUPT_GRACE = 5.0
-SHELL_DRAIN_LIMIT = 100  # replies taken off the shell channel after one execution, at most  # after an interrupt, how long the kernel may take to go idle
+INTERRUPT_GRACE = 5.0  # after an interrupt, how long the kernel may take to go idle
+SHELL_DRAIN_LIMIT = 100  # replies taken off the shell channel after one execution, at most
 
 
 class KernelNotReady(ServiceUnavailable):
