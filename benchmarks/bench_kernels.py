@@ -131,6 +131,7 @@ async def kernel_rounds(rounds: int) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {"new": [], "existing": [], "local": [],
                                        "trip_container": [], "trip_local": []}
     manager.start()
+    existing = None
     try:
         existing = await manager.create_container()
         await first_reply(container_kernel(holder, existing.id))  # warm-up (page cache)
@@ -149,8 +150,10 @@ async def kernel_rounds(rounds: int) -> dict[str, list[float]]:
         samples["restart"] = await restart_rounds(container_kernel(holder, existing.id), restarts)
         samples["restart_local"] = await restart_rounds(AsyncKernelManager(kernel_name="python3"),
                                                         restarts)
-        await manager.delete_container(existing.id)
     finally:
+        if existing is not None:
+            with contextlib.suppress(Exception):
+                await manager.delete_container(existing.id)
         await manager.close()
     return samples
 
