@@ -12,6 +12,8 @@ from .core.preview_grants import derive_key
 from .core.preview_links import PreviewLinks
 from .gateway.rooms import ContainerRooms
 from .gateway.socketio_transport import DEFAULT_MAX_MESSAGE, SocketIOGateway
+from .kernels import spec as kernel_spec
+from .kernels.warm import WARM_KERNELS_KEY, WarmKernels, shutdown_container_kernels
 from .logs import follow_server_log, leave_server_log
 from .manager import ContainerManager
 from .proxy.origin import add_preview_origins
@@ -43,6 +45,7 @@ class ContainerManagerApp(ExtensionApp):
     rooms: ContainerRooms | None = None
     links: PreviewLinks | None = None
     socketio: SocketIOGateway | None = None
+    warm_kernels: WarmKernels | None = None
 
     def initialize_settings(self) -> None:
         if self.serverapp is not None:
@@ -71,8 +74,16 @@ class ContainerManagerApp(ExtensionApp):
         tornado_settings = self.serverapp.tornado_settings if self.serverapp is not None else {}
         self.socketio = SocketIOGateway(manager, self.rooms, max_message=tornado_settings.get(
             "websocket_max_message_size") or DEFAULT_MAX_MESSAGE)
+        # run-code's kernels, one per container, stopped with it (kernels/warm.py)
+        self.warm_kernels = WarmKernels(parent=self, log=self.log, container_manager=manager)
+        manager.on_container_removed(self.warm_kernels.stop)
+        manager.on_container_stopped(self.warm_kernels.stop)
         self.settings.update({MANAGER_KEY: manager, ROOMS_KEY: self.rooms,
-                              LINKS_KEY: self.links})
+                              LINKS_KEY: self.links, WARM_KERNELS_KEY: self.warm_kernels})
+        specs = getattr(self.serverapp, "kernel_spec_manager", None)
+        if specs is not None and kernel_spec.add_to(specs):  # "Python 3 (new container)"
+            self.log.debug("jupyter-container-manager: kernel spec %s from the package",
+                           kernel_spec.KERNEL_NAME)
         self.log.info(
             "jupyter-container-manager: owner %r, image %r, engine %s",
             manager.owner,
@@ -95,6 +106,12 @@ class ContainerManagerApp(ExtensionApp):
             self.manager.start()
 
     async def stop_extension(self) -> None:
+        if self.warm_kernels is not None:
+            await self.warm_kernels.close()
+            self.warm_kernels = None
+        if self.manager is not None:  # their containers go while the manager can remove them
+            await shutdown_container_kernels(getattr(self.serverapp, "kernel_manager", None),
+                                             self.log)
         if self.manager is not None:
             await self.manager.apply_shutdown_policy()  # c.ContainerManager.on_shutdown
         if self.socketio is not None:

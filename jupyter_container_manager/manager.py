@@ -1255,6 +1255,12 @@ class ContainerManager(LoggingConfigurable):
         stream.start()
         return stream
 
+    def container_address(self, info: ContainerInfo) -> str:
+        """The container's address where this server reaches its ports directly ("" when
+        there is none from here, e.g. on a swarm node: then only ``open_port`` reaches
+        them)."""
+        return self._backend.address_of(info)
+
     async def port_reachable(self, info: ContainerInfo, port: int) -> bool:
         """Whether a preview of ``port`` reaches a server in the container now."""
         return await self._tunnels.reachable(info.docker_id, self._backend.address_of(info),

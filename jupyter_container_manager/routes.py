@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from .gateway import handler as gateway
 from .proxy import handler as proxy
-from .rest import containers, docs, metrics, snapshots, webcontainer
+from .rest import containers, docs, kernels, metrics, snapshots, webcontainer
 
 # Order matters where patterns overlap: fixed paths before ``/containers/{id}``.
-HANDLER_MODULES = [docs, proxy, snapshots, containers, metrics, webcontainer, gateway]
+HANDLER_MODULES = [docs, proxy, snapshots, containers, kernels, metrics, webcontainer, gateway]
 
 
 def route_table() -> list[tuple]:

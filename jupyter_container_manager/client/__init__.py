@@ -20,6 +20,7 @@ snapshots, forks and checkpoints: ``containers.snapshots.list()``, ``wc.snapshot
 ``create(snapshot=...)``, ``wc.fork(2)``, ``wc.checkpoint()``, ``wc.restore_checkpoint()``).
 """
 
+from .code import Execution, ExecutionError, Result
 from .containers import AsyncContainers
 from .discovery import ServerInfo, find_server
 from .errors import (
@@ -61,6 +62,8 @@ __all__ = [
     "DirEnt",
     "DirectoryNotEmpty",
     "EngineUnavailable",
+    "Execution",
+    "ExecutionError",
     "FileExists",
     "FileNotFound",
     "FileSystem",
@@ -76,6 +79,7 @@ __all__ = [
     "Process",
     "PullProgress",
     "QuotaExceeded",
+    "Result",
     "ServerInfo",
     "ServerNotFound",
     "Snapshot",

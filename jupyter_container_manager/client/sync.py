@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from .code import Execution
 from .containers import AsyncContainers
 from .discovery import ServerInfo
 from .live import AsyncPty, AsyncWatcher
@@ -273,6 +274,18 @@ class WebContainer:
     ) -> SpawnResult:
         """Run ``command`` to its end; exit code and merged output."""
         return self._run(self._container.run(command, args, cwd=cwd, env=env, timeout=timeout))
+
+    def run_code(self, code: str, *, language: str = "python", timeout: float | None = None,
+                 on_stdout=None, on_stderr=None, on_result=None, on_error=None) -> Execution:
+        """Run ``code`` in this container's warm kernel (state kept between calls); the
+        callbacks, when given, get the output as it comes (on the client's loop thread)."""
+        return self._run(self._container.run_code(
+            code, language=language, timeout=timeout, on_stdout=on_stdout,
+            on_stderr=on_stderr, on_result=on_result, on_error=on_error))
+
+    def open_kernel(self, path: str | None = None) -> dict:
+        """Start a Jupyter kernel in this container; with ``path``, a notebook session."""
+        return self._run(self._container.open_kernel(path))
 
     def run_line(self, line: str) -> LineResult:
         """One line in the line terminal (the container's remembered cwd; ``cd`` moves it)."""

@@ -113,16 +113,25 @@ class Transport:
         body: bytes | None = None,
         headers: dict | None = None,
         timeout: float | None = None,
+        streaming_callback=None,
     ) -> Answer:
         """One request to a full URL; the answer whatever its status (no ContainerError
-        for 4xx/5xx), ContainerError only when no answer came."""
+        for 4xx/5xx), ContainerError only when no answer came. With ``streaming_callback``
+        the body goes to it chunk by chunk as it comes (and the answer's body is empty)."""
         if body is None and method in ("POST", "PUT", "PATCH"):
             body = b""
+        sent_headers = {**self.headers, **(headers or {})}
         with self._errors(method, url):
-            response = await self._client().request(
-                method, url, content=body, headers={**self.headers, **(headers or {})},
-                timeout=timeout or self.timeout)
-        return _answer(response, response.content)
+            if streaming_callback is None:
+                response = await self._client().request(
+                    method, url, content=body, headers=sent_headers,
+                    timeout=timeout or self.timeout)
+                return _answer(response, response.content)
+            async with self._client().stream(method, url, content=body, headers=sent_headers,
+                                             timeout=timeout or self.timeout) as response:
+                async for chunk in response.aiter_bytes():
+                    streaming_callback(chunk)
+        return _answer(response, b"")
 
     @contextlib.contextmanager
     def _errors(self, method: str, url: str) -> Iterator[None]:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 
 from . import protocol_generated as events
+from .code import Execution, open_kernel, run_code
 from .discovery import ServerInfo, find_server
 from .errors import ContainerError
 from .fs import AsyncFileSystem
@@ -191,6 +192,21 @@ class AsyncWebContainer:
             timeout=None if timeout is None else max(self._transport.timeout, timeout + 30),
         )
         return SpawnResult.from_json(answer.json())
+
+    async def run_code(self, code: str, *, language: str = "python",
+                       timeout: float | None = None, on_stdout=None, on_stderr=None,
+                       on_result=None, on_error=None) -> Execution:
+        """Run ``code`` in this container's warm kernel (its state is kept between calls):
+        stdout, stderr, results (MIME bundles) and the error, as E2B's ``run_code``.
+        Callbacks, when given, get the output as it comes."""
+        return await run_code(self._transport, self.id, code, language=language,
+                              timeout=timeout, on_stdout=on_stdout, on_stderr=on_stderr,
+                              on_result=on_result, on_error=on_error)
+
+    async def open_kernel(self, path: str | None = None) -> dict:
+        """Start a Jupyter kernel in this container (cwd its workdir); with ``path``, a
+        notebook session for it: ``{containerId, kernel, session, path}``."""
+        return await open_kernel(self._transport, self.id, path)
 
     async def run_line(self, line: str) -> LineResult:
         """One command line in the line terminal: it runs in the container's remembered

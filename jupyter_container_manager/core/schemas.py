@@ -210,6 +210,43 @@ CREATE_CONTAINER["example"] = {
     "ports": [3000],
 }
 
+RUN_CODE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["code"],
+    "properties": {
+        "code": {"type": "string", "description": "The code to run in the container's kernel"},
+        "language": {"type": "string", "enum": ["python"], "default": "python"},
+        "timeout": {
+            "type": "number",
+            "minimum": 0,
+            "exclusiveMinimum": True,
+            "maximum": 86400,
+            "default": 300,
+            "description": "Seconds; past them the kernel is interrupted (TimeoutError)",
+        },
+        "stream": {
+            "type": "boolean",
+            "default": False,
+            "description": "Answer NDJSON events as output comes",
+        },
+    },
+    "example": {"code": "import sys\nprint(sys.version)\n1 + 1"},
+}
+OPEN_KERNEL = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "path": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 4096,
+            "description": "A notebook (server path) to open with this kernel: a session is "
+            "made for it, and the notebook is created if it does not exist",
+        },
+    },
+}
+
 # Published as components.schemas; the names the handlers validate against.
 REQUEST_SCHEMAS = {
     "FileSystemTree": FILE_SYSTEM_TREE,
@@ -224,4 +261,6 @@ REQUEST_SCHEMAS = {
     "CreateCheckpoint": {"type": "object", "properties": {}},
     "ForkRequest": FORK,
     "RestoreRequest": RESTORE,
+    "RunCodeRequest": RUN_CODE,
+    "OpenKernelRequest": OPEN_KERNEL,
 }

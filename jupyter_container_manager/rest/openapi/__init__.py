@@ -4,10 +4,10 @@ REST module; tests check that its paths are the route tables' paths."""
 from __future__ import annotations
 
 from ... import __version__
-from . import containers, docs, metrics, proxy, snapshots, webcontainer
+from . import containers, docs, kernels, metrics, proxy, snapshots, webcontainer
 from .components import SCHEMAS, SECURITY_SCHEMES
 
-PATH_MODULES = [containers, docs, metrics, proxy, snapshots, webcontainer]
+PATH_MODULES = [containers, docs, metrics, proxy, snapshots, webcontainer, kernels]
 
 
 def build_spec() -> dict:

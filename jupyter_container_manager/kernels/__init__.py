@@ -1,0 +1,2 @@
+"""Jupyter kernels inside managed containers: the kernel provisioner, the kernel spec it
+comes with, and the warm kernels behind ``run-code``."""
