@@ -372,8 +372,10 @@ class ContainerFiles:
     ) -> FileWriter:
         """A writer for a file of any size: ``await w.write(chunk)`` (waits while the
         container is slower), then ``await w.close()``, or ``await w.abort()``. Errors
-        about the path (ENOENT, EISDIR, EACCES...) are raised here, before any byte.
-        The file changes only at ``close()``, all at once (see FileWriter)."""
+        about the path (ENOENT, EISDIR, EACCES...) are raised here, before any byte; for
+        a small upload of known size that the agent writes, at ``close()`` (the check
+        and the write are one request). The file changes only at ``close()``, all at
+        once (see FileWriter)."""
         target = resolve(info.workdir, path, "open")
         if size is not None and size <= AGENT_FILE_LIMIT and await self._agent_does_files(info):
             # A small upload of known size: held here, then checked and written by the
