@@ -13,7 +13,7 @@ image="${1:-${JCM_IMAGE:-jupyter-container-manager/node:24}}"
 log() { printf '[image] %s\n' "$*" >&2; }
 
 # The recipe. Bump `revision` for any change below that the other values do not show.
-revision=1
+revision=2
 suite=trixie
 node_version=24.19.0
 packages=ca-certificates,curl,git,iproute2,procps,python3,python3-pip,python3-venv
@@ -125,6 +125,11 @@ mkdir -p "$root/home/node/.npm-global/bin" "$root/home/node/.local/bin"
 cp -a "$root/etc/skel/." "$root/home/node/"
 chown -R 1000:1000 "$root/home/node"
 chmod 755 "$root/home/node"
+# The default workdir, node's already: the server need not make it theirs at each create
+# (an archive put into the created container, a good part of a cold create).
+mkdir -p "$root/workspace"
+chown 1000:1000 "$root/workspace"
+chmod 755 "$root/workspace"
 # pip may install: outside a venv, as the user it installs to ~/.local (on PATH), as
 # root to /usr/local (Debian's pip never touches /usr/lib/python3). The marker that makes
 # Debian's pip refuse both goes, as in the official Python images.

@@ -310,7 +310,11 @@ def git_commit() -> str:
 # --- the run -------------------------------------------------------------------------------
 
 
-def run(rounds: int, quick: bool) -> list[dict]:
+GROUPS = ("create", "files", "large", "watch", "spawn", "gateway", "listing", "rss")
+
+
+def run(rounds: int, quick: bool, only: set[str] | None = None) -> list[dict]:
+    """Every row, or those of the groups in ``only`` (GROUPS)."""
     client = docker.from_env()
     api = client.api
     large_rounds = max(3, rounds // 4)
@@ -319,21 +323,26 @@ def run(rounds: int, quick: bool) -> list[dict]:
     ws_rounds = 2 if quick else 3
     rss_count = 10 if quick else 50
     rows: list[dict] = []
+
+    def want(group: str) -> bool:
+        return only is None or group in only
+
     server = bench_server(warm_pool_size=1)
     label = server.manager_config["extra_labels"][BENCH_LABEL]
     try:
         with server:
-            step("cold create (POST /containers with a name: not from the pool)")
-            cold = create_delete_rounds(server, client, rounds, {"name": "bench-cold"})
-            ratio = summary(cold["ours_create"])["p50"] / summary(cold["raw_create"])["p50"]
-            step("warm boot (POST /webcontainer/boot from the pool)")
-            warm = warm_boot_rounds(server, client, rounds)
-            rows.append(time_row("boot, warm (pool)", warm, cold["raw_create"],
-                                 "p50 <= 8 ms", summary(warm)["p50"] <= 0.008))
-            rows.append(time_row("boot, cold (create until running)", cold["ours_create"],
-                                 cold["raw_create"], "<= 1.15x raw create+start",
-                                 ratio <= 1.15))
-            rows.append(time_row("delete", cold["ours_delete"], cold["raw_delete"], "-", None))
+            if want("create"):
+                step("cold create (POST /containers with a name: not from the pool)")
+                cold = create_delete_rounds(server, client, rounds, {"name": "bench-cold"})
+                ratio = summary(cold["ours_create"])["p50"] / summary(cold["raw_create"])["p50"]
+                step("warm boot (POST /webcontainer/boot from the pool)")
+                warm = warm_boot_rounds(server, client, rounds)
+                rows.append(time_row("boot, warm (pool)", warm, cold["raw_create"],
+                                     "p50 <= 8 ms", summary(warm)["p50"] <= 0.008))
+                rows.append(time_row("boot, cold (create until running)", cold["ours_create"],
+                                     cold["raw_create"], "<= 1.15x raw create+start",
+                                     ratio <= 1.15))
+                rows.append(time_row("delete", cold["ours_delete"], cold["raw_delete"], "-", None))
 
             step("files, readdir, spawn on one WebContainer")
             ours = Ours.boot(server)
@@ -350,65 +359,74 @@ def run(rounds: int, quick: bool) -> list[dict]:
                                 f"p50 <= {times}x floor ({times * floor * 1000:.1f} ms)",
                                 summary(ours_s)["p50"] <= times * floor)
 
-            small = file_rounds(ours, client, docker_id, KIB, rounds)
-            for key, name in (("w", "writeFile 1 KiB"), ("r", "readFile 1 KiB")):
-                rows.append(at_floor(name, small[f"ours_{key}"], small[f"raw_{key}"], 2))
-            ours_s, raw_s = stat_rounds(server, ours.cid, client, docker_id, rounds)
-            rows.append(at_floor("stat 1 KiB (socket)", ours_s, raw_s, 2))
-            ops = small_op_rounds(ours, client, docker_id, rounds)
-            for key, name in (("mkdir", "mkdir"), ("rm", "rm 1 KiB"),
-                              ("rename", "rename 1 KiB")):
-                rows.append(at_floor(name, ops[key], ops[f"raw_{key}"], 2))
-            large = file_rounds(ours, client, docker_id, 16 * MIB, large_rounds)
-            for key, name in (("w", "writeFile 16 MiB"), ("r", "readFile 16 MiB")):
-                rows.append(throughput_row(
-                    name, [16 / s for s in large[f"ours_{key}"]],
-                    [16 / s for s in large[f"raw_{key}"]], "(none; >= 0.8x raw)", 0.8))
-            ours_s, raw_s = readdir_rounds(ours, client, docker_id, rounds)
-            rows.append(at_floor(f"readdir {READDIR_ENTRIES:,} entries", ours_s, raw_s, 3))
-            step("watch: latency, idle CPU of 20 watched paths")
-            latency = watch_latency(server, ours.cid, client, docker_id, rounds * 2)
-            rows.append(time_row("watch latency (change to fs-change)", latency, latency,
-                                 "p50 <= 50 ms", summary(latency)["p50"] <= 0.050)
-                        | {"raw_p50": None, "raw_p95": None, "ratio": None})
-            cpu = idle_cpu(server, ours.cid, client, docker_id)
-            rows.append({"operation": f"idle CPU, {WATCHED_PATHS} paths watched", "unit": "% CPU",
-                         "ours_p50": cpu["watching"], "ours_p95": cpu["watching"],
-                         "raw_p50": cpu["idle"], "raw_p95": cpu["idle"], "ratio": None,
-                         "n": 1, "target": "about 0 (<= 1% of a CPU)",
-                         "passed": cpu["watching"] <= 1.0})
-            ours_s, raw_s = first_output_rounds(ours, api, docker_id, rounds)
-            rows.append(time_row("spawn to first output", ours_s, raw_s, "p50 <= 20 ms",
-                                 summary(ours_s)["p50"] <= 0.020))
-            ours_s, raw_s = spawn_true_rounds(ours, client, docker_id, rounds)
-            rows.append(time_row("spawn true, round trip", ours_s, raw_s, "-", None))
+            if want("files"):
+                small = file_rounds(ours, client, docker_id, KIB, rounds)
+                for key, name in (("w", "writeFile 1 KiB"), ("r", "readFile 1 KiB")):
+                    rows.append(at_floor(name, small[f"ours_{key}"], small[f"raw_{key}"], 2))
+                ours_s, raw_s = stat_rounds(server, ours.cid, client, docker_id, rounds)
+                rows.append(at_floor("stat 1 KiB (socket)", ours_s, raw_s, 2))
+                ops = small_op_rounds(ours, client, docker_id, rounds)
+                for key, name in (("mkdir", "mkdir"), ("rm", "rm 1 KiB"),
+                                  ("rename", "rename 1 KiB")):
+                    rows.append(at_floor(name, ops[key], ops[f"raw_{key}"], 2))
+            if want("large"):
+                large = file_rounds(ours, client, docker_id, 16 * MIB, large_rounds)
+                for key, name in (("w", "writeFile 16 MiB"), ("r", "readFile 16 MiB")):
+                    rows.append(throughput_row(
+                        name, [16 / s for s in large[f"ours_{key}"]],
+                        [16 / s for s in large[f"raw_{key}"]], "(none; >= 0.8x raw)", 0.8))
+            if want("files"):
+                ours_s, raw_s = readdir_rounds(ours, client, docker_id, rounds)
+                rows.append(at_floor(f"readdir {READDIR_ENTRIES:,} entries", ours_s, raw_s, 3))
+            if want("watch"):
+                step("watch: latency, idle CPU of 20 watched paths")
+                latency = watch_latency(server, ours.cid, client, docker_id, rounds * 2)
+                rows.append(time_row("watch latency (change to fs-change)", latency, latency,
+                                     "p50 <= 50 ms", summary(latency)["p50"] <= 0.050)
+                            | {"raw_p50": None, "raw_p95": None, "ratio": None})
+                cpu = idle_cpu(server, ours.cid, client, docker_id)
+                rows.append({"operation": f"idle CPU, {WATCHED_PATHS} paths watched",
+                             "unit": "% CPU",
+                             "ours_p50": cpu["watching"], "ours_p95": cpu["watching"],
+                             "raw_p50": cpu["idle"], "raw_p95": cpu["idle"], "ratio": None,
+                             "n": 1, "target": "about 0 (<= 1% of a CPU)",
+                             "passed": cpu["watching"] <= 1.0})
+            if want("spawn"):
+                ours_s, raw_s = first_output_rounds(ours, api, docker_id, rounds)
+                rows.append(time_row("spawn to first output", ours_s, raw_s, "p50 <= 20 ms",
+                                     summary(ours_s)["p50"] <= 0.020))
+                ours_s, raw_s = spawn_true_rounds(ours, client, docker_id, rounds)
+                rows.append(time_row("spawn true, round trip", ours_s, raw_s, "-", None))
             ours.delete()
 
-            step("gateway: PTY echo and WebSocket output throughput")
-            gateway = gateway_rounds(server, api, ws_rounds, keystrokes, ws_size)
-            rows.append(time_row("PTY keystroke echo", gateway["echo"], gateway["echo_raw"],
-                                 "-", None))
-            rows.append(throughput_row(f"WebSocket output v1 ({ws_size // MIB} MiB)",
-                                       gateway["tp"], gateway["tp_raw"], "-", None))
-            rows.append(throughput_row(f"WebSocket output v2 ({ws_size // MIB} MiB)",
-                                       gateway["tp_v2"], gateway["tp_raw"],
-                                       ">= 0.8x raw exec stream", 0.8))
+            if want("gateway"):
+                step("gateway: PTY echo and WebSocket output throughput")
+                gateway = gateway_rounds(server, api, ws_rounds, keystrokes, ws_size)
+                rows.append(time_row("PTY keystroke echo", gateway["echo"], gateway["echo_raw"],
+                                     "-", None))
+                rows.append(throughput_row(f"WebSocket output v1 ({ws_size // MIB} MiB)",
+                                           gateway["tp"], gateway["tp_raw"], "-", None))
+                rows.append(throughput_row(f"WebSocket output v2 ({ws_size // MIB} MiB)",
+                                           gateway["tp_v2"], gateway["tp_raw"],
+                                           ">= 0.8x raw exec stream", 0.8))
 
-            step("GET /containers while 20 boots run")
-            ours_s, raw_s = listing_under_boots(server, client, 20)
-            p99 = percentile(ours_s, 99)
-            row = time_row("GET /containers, 20 boots running", ours_s, raw_s,
-                           f"p99 < 100 ms (p99 {p99 * 1000:.0f})", p99 < 0.100)
-            rows.append(row)
+            if want("listing"):
+                step("GET /containers while 20 boots run")
+                ours_s, raw_s = listing_under_boots(server, client, 20)
+                p99 = percentile(ours_s, 99)
+                row = time_row("GET /containers, 20 boots running", ours_s, raw_s,
+                               f"p99 < 100 ms (p99 {p99 * 1000:.0f})", p99 < 0.100)
+                rows.append(row)
 
-            step(f"server RSS with {rss_count} containers")
-            rss = rss_with_containers(server, rss_count)
-            rows.append({"operation": f"server RSS, {rss_count} containers", "unit": "MB",
-                         "ours_p50": rss["rss_mb"], "ours_p95": rss["rss_mb"],
-                         "raw_p50": None, "ratio": None, "n": 1,
-                         "baseline_mb": rss["baseline_mb"],
-                         "target": f"< 150 MB (before: {rss['baseline_mb']:.0f})",
-                         "passed": rss["rss_mb"] < 150})
+            if want("rss"):
+                step(f"server RSS with {rss_count} containers")
+                rss = rss_with_containers(server, rss_count)
+                rows.append({"operation": f"server RSS, {rss_count} containers", "unit": "MB",
+                             "ours_p50": rss["rss_mb"], "ours_p95": rss["rss_mb"],
+                             "raw_p50": None, "ratio": None, "n": 1,
+                             "baseline_mb": rss["baseline_mb"],
+                             "target": f"< 150 MB (before: {rss['baseline_mb']:.0f})",
+                             "passed": rss["rss_mb"] < 150})
     finally:
         removed = remove_labelled(client, label)
         if removed:
@@ -430,13 +448,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="5 rounds (unless --rounds), short gateway runs, 10 containers "
                         "for RSS")
+    parser.add_argument("--only", action="append", choices=GROUPS,
+                        help="run only these groups of rows (repeatable)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--plot", type=Path, default=PLOT)
     args = parser.parse_args()
     rounds = args.rounds if not args.quick or "--rounds" in sys.argv else 5
     signal.signal(signal.SIGTERM, interrupted)  # so a kill still removes the containers
     started = time.monotonic()
-    rows = run(rounds, args.quick)
+    rows = run(rounds, args.quick, set(args.only) if args.only else None)
     when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     title = (f"jupyter-container-manager {git_commit()} vs raw docker-py, {when}, "
              f"{os.cpu_count()} CPUs, {rounds} rounds{' (quick)' if args.quick else ''}")

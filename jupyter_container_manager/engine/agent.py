@@ -36,6 +36,7 @@ SPAWN, STDIN, STDIN_EOF, ACK, CLOSE, CONNECT, FS = 10, 11, 12, 13, 14, 15, 16
 LOOPBACK_HOSTS = ["127.0.0.1", "::1"]
 HEADER = struct.Struct(">BLL")
 ACK_EVERY = 256 * 1024
+READ_MOST = 256 * 1024  # bytes of the exec stream taken at once (frames of many commands)
 REPLAY_LIMIT = 1024 * 1024  # input kept to run a command again if the agent dies
 START_TIMEOUT = 5.0
 _HERE = resources.files("jupyter_container_manager.engine")
@@ -125,7 +126,7 @@ class AgentChannel:
             await self._ready.wait()
         kind, data = self._frames.popleft()
         self._consumed += len(data)
-        if self._consumed >= ACK_EVERY or not self._frames:
+        if self._consumed >= ACK_EVERY:  # far below the agent's window: it never waits
             consumed, self._consumed = self._consumed, 0
             self.agent.send(ACK, self.channel, struct.pack(">L", consumed))
         return kind, data
@@ -271,27 +272,51 @@ class Agent:
             raise BrokenPipeError("the agent is gone")
         await self.stream.write(data)  # one frame per write: frames never interleave
 
+    def _frames(self, buffer) -> int:
+        """Dispatch the complete frames at the start of ``buffer``, the number of bytes
+        they took. Each payload is copied once, out of a view; consecutive output frames
+        of one channel and stream are dispatched as one (fewer, larger chunks)."""
+        offset, end = 0, len(buffer)
+        run_kind = run_channel = None
+        run: list[memoryview] = []
+        with memoryview(buffer) as view:
+            while end - offset >= HEADER.size:
+                kind, channel, size = HEADER.unpack_from(view, offset)
+                if end - offset < HEADER.size + size:
+                    break
+                start = offset + HEADER.size
+                payload = view[start: start + size]
+                offset = start + size
+                if run and (kind != run_kind or channel != run_channel):
+                    self._dispatch(run_kind, run_channel, b"".join(run))
+                    run.clear()
+                if kind in (OUT, ERR):
+                    run_kind, run_channel = kind, channel
+                    run.append(payload)
+                else:
+                    self._dispatch(kind, channel, bytes(payload))
+            if run:
+                self._dispatch(run_kind, run_channel, b"".join(run))
+                run.clear()
+        return offset
+
     async def _read(self) -> None:
         pending = self._pending
         try:
             while True:
-                offset, end = 0, len(pending)
-                while end - offset >= HEADER.size:
-                    kind, channel, size = HEADER.unpack_from(pending, offset)
-                    if end - offset < HEADER.size + size:
-                        break
-                    start = offset + HEADER.size
-                    self._dispatch(kind, channel, bytes(pending[start: start + size]))
-                    offset = start + size
+                offset = self._frames(pending)
                 if offset:
                     del pending[:offset]
-                got = await self.stream.read()
+                got = await self.stream.read(READ_MOST)
                 if got is None:
                     break
                 kind, data = got
                 if kind == STDERR:
                     log.debug("agent: %s", data[:500])
                     continue
+                if not pending:  # most reads: frames straight out of what came
+                    offset = self._frames(data)
+                    data = data[offset:] if offset else data
                 pending += data
         finally:
             self.alive = False

@@ -44,7 +44,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 STDOUT, STDERR = 1, 2
-_READ_SIZE = 64 * 1024
+_DOCKER_HEADER = struct.Struct(">BxxxL")  # a multiplexed frame's: stream, size
+_READ_SIZE = 64 * 1024  # most bytes of joined frames one read() returns, by default
+_RECV_SIZE = 256 * 1024  # bytes asked of the connection per read
+# The reader's buffer limit (it stops reading from the socket at twice this): as large as
+# a read, not larger; a larger buffer measured slower (its copies leave the CPU's cache).
+_STREAM_LIMIT = 256 * 1024
 
 
 def _hint(url: str) -> str:
@@ -239,7 +244,7 @@ class DockerBackend:
         """A new raw connection to the engine, over its own transport (unix, tcp, TLS,
         ssh: engine_streams.py)."""
         try:
-            return await open_engine_stream(self.address, limit=_READ_SIZE * 4,
+            return await open_engine_stream(self.address, limit=_STREAM_LIMIT,
                                             timeout=self.timeout)
         except (OSError, asyncio.TimeoutError, ssl.SSLError) as err:
             raise EngineUnavailable(f"{_hint(self.address.shown)} ({err!r})") from err
@@ -527,44 +532,51 @@ class ExecStream:
         self._stdin_closed = False
         self._pending = bytearray()  # bytes read but not yet returned as frames
 
-    async def read(self) -> tuple[int, bytes] | None:
+    async def read(self, most: int = _READ_SIZE) -> tuple[int, bytes] | None:
         """The next ``(stream, data)``, or None at the end of output. Without a TTY, the
         payloads of consecutive frames of one stream that have already arrived come back
-        joined (up to ``_READ_SIZE``), so a fast producer costs few awaits."""
+        joined (up to ``most`` bytes), so a fast producer costs few awaits."""
         try:
             if self.tty:
-                data = await self._reader.read(_READ_SIZE)
+                data = await self._reader.read(max(most, _RECV_SIZE))
                 return (STDOUT, data) if data else None
             while True:
-                frame = self._take_frames()
+                frame = self._take_frames(most)
                 if frame is not None:
                     return frame
-                data = await self._reader.read(_READ_SIZE)
+                data = await self._reader.read(_RECV_SIZE)
                 if not data:
                     return None  # a partial frame at the end is dropped, as Docker's own client does
                 self._pending += data
         except ConnectionError:
             return None
 
-    def _take_frames(self) -> tuple[int, bytes] | None:
+    def _take_frames(self, most: int = _READ_SIZE) -> tuple[int, bytes] | None:
         """Complete frames at the start of the buffer: the first one's stream and the
-        joined payloads of it and of those that follow on the same stream."""
+        joined payloads of it and of those that follow on the same stream (copied once,
+        from views of the buffer)."""
         pending, offset, kind, parts = self._pending, 0, None, []
-        taken = 0
-        while len(pending) - offset >= 8:
-            frame_kind, size = struct.unpack_from(">BxxxL", pending, offset)
-            if len(pending) - offset - 8 < size:
-                break
-            if kind is not None and (frame_kind != kind or taken + size > _READ_SIZE):
-                break
-            if size:
-                kind = frame_kind
-                parts.append(bytes(pending[offset + 8: offset + 8 + size]))
-                taken += size
-            offset += 8 + size
+        taken, end = 0, len(pending)
+        if end < 8:
+            return None
+        with memoryview(pending) as view:
+            while end - offset >= 8:
+                frame_kind, size = _DOCKER_HEADER.unpack_from(view, offset)
+                if end - offset - 8 < size:
+                    break
+                if kind is not None and (frame_kind != kind or taken + size > most):
+                    break
+                if size:
+                    kind = frame_kind
+                    parts.append(view[offset + 8: offset + 8 + size])
+                    taken += size
+                offset += 8 + size
+            data = b"".join(parts) if parts else b""
+            for part in parts:
+                part.release()
         if offset:
             del pending[:offset]
-        return (kind, b"".join(parts)) if parts else None
+        return (kind, data) if parts else None
 
     async def write(self, data: bytes) -> None:
         """Write to the process's stdin, waiting while the pipe is full."""

@@ -133,7 +133,8 @@ class DockerCreation:
                 f"(c.ContainerManager.ca_certificates): {err.explanation}"
             ) from err
         try:
-            if ids and not spec.from_snapshot:  # a snapshot's workdir is theirs already
+            if ids and not spec.from_snapshot and not self.users.workdir_is_theirs(
+                    client, container.attrs["Image"], spec.workdir, ids):
                 own_workdir(client, container.id, spec.workdir, ids)
             container.start()
         except docker.errors.APIError as err:

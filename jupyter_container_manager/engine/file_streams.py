@@ -225,9 +225,9 @@ class BufferedOutput:
 
 
 class BufferedWriter:
-    """A small upload of known size (see ContainerFiles.write_file_stream): its path was
-    checked when it began, its bytes are held here (at most ``size``) and written at
-    :meth:`close`, all at once, through ``commit`` (an atomic write_file)."""
+    """A small upload of known size (see ContainerFiles.write_file_stream): its bytes are
+    held here (at most ``size``) and, at :meth:`close`, checked and written all at once
+    through ``commit`` (an atomic write_file: one request to the container's agent)."""
 
     def __init__(self, target: str, size: int,
                  commit: Callable[[bytes], Awaitable[None]]):

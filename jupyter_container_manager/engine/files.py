@@ -126,6 +126,13 @@ class ContainerFiles:
             return None
         return reply, payload
 
+    async def _agent_does_files(self, info: ContainerInfo) -> bool:
+        """Whether the container has an agent that does file operations itself."""
+        if self.agents is None:
+            return False
+        agent = await self.agents.get(info.docker_id)
+        return agent is not None and agent.does_files
+
     async def _agent_answer(
         self, info: ContainerInfo, got: tuple[dict, bytes], syscall: str, path: str, dest=None
     ) -> tuple[dict, bytes]:
@@ -365,15 +372,15 @@ class ContainerFiles:
     ) -> FileWriter:
         """A writer for a file of any size: ``await w.write(chunk)`` (waits while the
         container is slower), then ``await w.close()``, or ``await w.abort()``. Errors
-        about the path (ENOENT, EISDIR, EACCES...) are raised here, before any byte.
-        The file changes only at ``close()``, all at once (see FileWriter)."""
+        about the path (ENOENT, EISDIR, EACCES...) are raised here, before any byte; for
+        a small upload of known size that the agent writes, at ``close()`` (the check
+        and the write are one request). The file changes only at ``close()``, all at
+        once (see FileWriter)."""
         target = resolve(info.workdir, path, "open")
-        if size is not None and size <= AGENT_FILE_LIMIT:
-            # A small upload of known size: checked now, written by the agent at close().
-            got = await self._agent_fs(info, {"op": "write", "path": target, "check": True})
-            if got is not None:
-                await self._agent_answer(info, got, "open", target)
-                return BufferedWriter(target, size, lambda data: self.write_file(info, path, data))
+        if size is not None and size <= AGENT_FILE_LIMIT and await self._agent_does_files(info):
+            # A small upload of known size: held here, then checked and written by the
+            # agent in one request at close(); an error about the path answers then.
+            return BufferedWriter(target, size, lambda data: self.write_file(info, path, data))
         # A small upload of known size may go through the agent (which holds its input).
         streamed = size is None or size > AGENT_UPLOAD_LIMIT
         token = self._begin(info)

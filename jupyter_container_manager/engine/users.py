@@ -23,6 +23,8 @@ LABEL_PROBE = f"{LABEL_PREFIX}.probe"
 
 # /etc/passwd per image id: an image's content never changes under its id.
 _PASSWD: dict[str, str] = {}
+# (image id, workdir) -> (uid, gid) of that folder in the image, or None: not a folder there.
+_WORKDIRS: dict[tuple[str, str], tuple[int, int] | None] = {}
 _LOCK = threading.Lock()
 
 
@@ -53,6 +55,44 @@ class ImageUsers:
         with _LOCK:
             _PASSWD[image_id] = text
         return text
+
+    def workdir_is_theirs(self, client, image_id: str, workdir: str,
+                          ids: tuple[int, int]) -> bool:
+        """Whether the image has ``workdir`` as a folder owned by ``ids`` already (an
+        image made for it): then Docker leaves it as it is, and nothing need be put in."""
+        key = (image_id, workdir)
+        with _LOCK:
+            known = key in _WORKDIRS
+            owner = _WORKDIRS.get(key)
+        if not known:
+            owner = self._read_owner(client, image_id, workdir)
+            with _LOCK:
+                _WORKDIRS[key] = owner
+        return owner is not None and tuple(owner) == tuple(ids)
+
+    def _read_owner(self, client, image_id: str, path: str) -> tuple[int, int] | None:
+        """The owner of the folder ``path`` in the image (the first entry of its archive,
+        read from a container created and never started), or None: not a folder."""
+        probe = client.api.create_container(
+            image_id, command=["true"], labels={**self.labels, LABEL_PROBE: "1"}
+        )["Id"]
+        try:
+            stream, _ = client.api.get_archive(probe, path)
+            head = bytearray()
+            try:
+                for chunk in stream:  # only the first header: the folder's own entry
+                    head += chunk
+                    if len(head) >= tarfile.BLOCKSIZE:
+                        break
+            finally:
+                stream.close()
+            entry = tarfile.TarInfo.frombuf(bytes(head[:tarfile.BLOCKSIZE]), "utf-8",
+                                            "surrogateescape")
+            return (entry.uid, entry.gid) if entry.isdir() else None
+        except (docker.errors.NotFound, tarfile.TarError):
+            return None
+        finally:
+            client.api.remove_container(probe, force=True)
 
     def _read_passwd(self, client, image_id: str) -> str:
         """/etc/passwd of the image, read from a container that is created and never

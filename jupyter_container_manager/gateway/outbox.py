@@ -52,6 +52,9 @@ class Outbox:
         self._has_frames = asyncio.Event()
         self._has_room = asyncio.Event()
         self._has_room.set()
+        self._queued = 0  # frames queued so far
+        self._written = 0  # of them, handed to the network (or dropped by a close)
+        self._flush_waiters: deque[tuple[int, asyncio.Future]] = deque()
         self._writer = asyncio.ensure_future(self._write())
 
     def _fits(self, size: int) -> bool:
@@ -59,6 +62,7 @@ class Outbox:
 
     def _enqueue(self, text: bytes, size: int, binary: bool = False) -> None:
         self._queue.append((text, size, binary))
+        self._queued += 1
         self.size += size
         if self.size >= self.limit:
             self._has_room.clear()
@@ -86,6 +90,24 @@ class Outbox:
             raise OutboxClosed()
         self._enqueue(text, size, binary)
 
+    async def flushed(self) -> None:
+        """Wait until the frames queued before this call have been handed to the network
+        (or the outbox closed); never for frames queued later. Output relays wait for it
+        before their next frame, so what a process writes meanwhile goes out in one
+        frame: few large frames under load, each chunk at once when the socket keeps up."""
+        if self.closed or self._written >= self._queued:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._flush_waiters.append((self._queued, waiter))
+        await waiter
+
+    def _wake_flushed(self) -> None:
+        waiters = self._flush_waiters
+        while waiters and (self.closed or waiters[0][0] <= self._written):
+            _, waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+
     async def _write(self) -> None:
         try:
             while True:
@@ -102,6 +124,8 @@ class Outbox:
                     self.size -= size
                     if self._fits(1) and self.size < self.limit:
                         self._has_room.set()
+                    self._written += 1
+                    self._wake_flushed()
         except asyncio.CancelledError:
             pass
         except OutboxStalled:
@@ -149,7 +173,8 @@ class Outbox:
         self.closed = True
         self._queue.clear()
         self.size = 0
-        self._has_room.set()  # wake waiting writers: they raise OutboxClosed
+        self._has_room.set()
+        self._wake_flushed()  # released: their frames will never go  # wake waiting writers: they raise OutboxClosed
         if not self._writer.done() and self._writer is not asyncio.current_task():
             self._writer.cancel()
 

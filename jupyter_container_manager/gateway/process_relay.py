@@ -6,9 +6,9 @@ sees them in the order the client sent them.
 Output is relayed by two tasks: one reads the process's output into a small buffer
 (at most ``BUFFER`` bytes: past it, it stops reading, so the process blocks at its pipe
 and server memory stays bounded), the other sends whatever the buffer holds as one
-``process-output`` frame and waits until the socket has taken it. Under load, chunks
-gather into large frames (few frames, high throughput); when idle, each chunk goes out
-at once (a keystroke echo is not delayed). With ``send_bytes`` (a socket that takes
+``process-output`` frame once the socket has taken the frames before it (``ready``).
+Under load, chunks gather into large frames (few frames, high throughput); when idle,
+each chunk goes out at once (a keystroke echo is not delayed). With ``send_bytes`` (a socket that takes
 binary frames) the bytes go as they came, without decoding; otherwise they are decoded
 as UTF-8 incrementally (a character split between two reads is sent whole).
 """
@@ -31,8 +31,10 @@ SendBytes = Callable[[int, list[bytes]], Awaitable[None]]  # (pid, chunks)
 class ProcessRelay:
     BUFFER = 1024**2  # bytes of output read ahead of the socket
 
-    def __init__(self, process, send: Send, send_bytes: SendBytes | None = None):
+    def __init__(self, process, send: Send, send_bytes: SendBytes | None = None,
+                 ready: Callable[[], Awaitable[None]] | None = None):
         self.process = process
+        self._ready = ready  # returns once the socket took what was queued before
         self.pid: int = process.pid
         self._send = send
         self._send_bytes = send_bytes
@@ -101,6 +103,8 @@ class ProcessRelay:
         try:
             while True:
                 await self._has_output.wait()
+                if self._ready is not None:
+                    await self._ready()  # what comes meanwhile joins this frame
                 self._has_output.clear()
                 chunks, self._output, self._output_size = self._output, [], 0
                 self._has_room.set()

@@ -290,7 +290,8 @@ class SocketSession:
             await _quietly(process.kill("KILL"))
             raise OutboxClosed()
         relay = ProcessRelay(process, self._send, self._send_output
-                             if self.version >= protocol.BINARY_VERSION else None)
+                             if self.version >= protocol.BINARY_VERSION else None,
+                             ready=self.outbox.flushed)
         self.processes[relay.pid] = relay
 
         def relay_done(done: ProcessRelay) -> None:

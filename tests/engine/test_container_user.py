@@ -102,3 +102,36 @@ def as_root(manager_config):
 async def test_the_setting_overrides_the_image(as_root, user_images, api, docker_client):
     wc = await create(api, docker_client, image=NODE_USER_IMAGE)
     assert await run(wc, "id -u") == "0"
+
+
+async def test_a_workdir_the_image_gives_the_user_is_left_as_it_is(user_images, docker_client,
+                                                                  api):
+    """An image whose workdir is the user's folder already needs nothing put into its
+    containers (no archive at create); one whose workdir is root's gets it made theirs."""
+    import time
+
+    owned = "jupyter-container-manager/test-workdir-owned:latest"
+    roots = "jupyter-container-manager/test-workdir-roots:latest"
+    recipes = {
+        owned: f"FROM {NODE_USER_IMAGE}\nRUN mkdir -p /workspace && chown 1000:1000 /workspace\n",
+        roots: f"FROM {NODE_USER_IMAGE}\nRUN mkdir -p /workspace && chmod 700 /workspace\n",
+    }
+    try:
+        for tag, recipe in recipes.items():
+            docker_client.images.build(fileobj=io.BytesIO(recipe.encode()), tag=tag, rm=True)
+        for tag, archives in ((owned, 0), (roots, 1)):
+            since = int(time.time())
+            wc = await create(api, docker_client, image=tag)
+            assert await run(wc, "id -un; stat -c %U .; pwd") == "node\nnode\n/workspace"
+            assert await run(wc, "touch mine && echo ok") == "ok"
+            events = docker_client.api.events(
+                since=since, until=int(time.time()) + 1, decode=True,
+                filters={"container": wc.container.id, "event": "extract-to-dir"})
+            assert sum(1 for _ in events) == archives, tag
+            await wc.api.delete("containers", wc.id)
+    finally:
+        for tag in recipes:
+            try:
+                docker_client.images.remove(tag, force=True)
+            except docker.errors.APIError:
+                pass

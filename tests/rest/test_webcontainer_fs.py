@@ -204,6 +204,13 @@ async def test_each_node_error_code(api, docker_client):
     assert body["message"] == "ENOENT: no such file or directory, open '/workspace/missing.js'"
     body = assert_error(await wc.write("no/such/dir.js", "x"), 404, "ENOENT")
     assert body["message"] == "ENOENT: no such file or directory, open '/workspace/no/such/dir.js'"
+    # A small raw upload is checked and written in one go: the same answers.
+    body = assert_error(await wc.put("no/such/dir.js", b"x"), 404, "ENOENT")
+    assert body["message"] == "ENOENT: no such file or directory, open '/workspace/no/such/dir.js'"
+    assert_error(await wc.put("a.txt/inner", b"x"), 409, "ENOTDIR")
+    assert_error(await wc.put("src", b"x"), 409, "EISDIR")
+    assert_error(await wc.put("nul\0byte", b"x"), 400, "EINVAL")
+    assert wc.cat("/workspace/a.txt") == b"a"
     assert_error(
         await wc.readdir("nowhere"), 404, "ENOENT", contains="scandir '/workspace/nowhere'"
     )
