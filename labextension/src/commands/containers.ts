@@ -1,7 +1,12 @@
 /**
  * Container commands: list, create, start/stop/restart, delete, terminals.
  */
-import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  InputDialog,
+  Notification,
+  showDialog
+} from '@jupyterlab/apputils';
 import {
   addIcon,
   deleteIcon,
@@ -17,7 +22,9 @@ import { errorMessage } from '../api';
 import { DRIVE_NAME } from '../drive';
 import { CommandIDs } from '../panel/commandids';
 import { CreateContainerForm } from '../panel/createdialog';
-import { ContainerTerminal } from '../terminal';
+import { containerIcon } from '../icons';
+import { STARTER_TEMPLATES, findTemplate } from '../templates';
+import { ContainerTerminal, TerminalOptions } from '../terminal';
 import { CONTAINER_ARGS, describeArgs } from './args';
 import {
   ICommandContext,
@@ -32,6 +39,8 @@ export interface IContainerCommandContext extends ICommandContext {
   docManager: IDocumentManager;
   /** Shows the side panel. */
   showPanel: () => void;
+  /** The user's terminal settings (JupyterLab's terminal), read at open. */
+  terminalOptions?: () => TerminalOptions;
 }
 
 export function registerContainerCommands(ctx: IContainerCommandContext): void {
@@ -89,14 +98,31 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
   });
 
   commands.addCommand(CommandIDs.create, {
-    label: 'New Container…',
-    describedBy: describeArgs({}),
-    caption: 'Create a container',
-    icon: addIcon,
-    execute: async () => {
+    label: args =>
+      args.isLauncher
+        ? findTemplate(args.template as string).label
+        : args.template
+          ? `New Container: ${findTemplate(args.template as string).label}…`
+          : 'New Container…',
+    describedBy: describeArgs({
+      template: {
+        type: 'string',
+        description: 'The starter template chosen in the dialog',
+        enum: STARTER_TEMPLATES.map(t => t.id)
+      }
+    }),
+    caption: args =>
+      args.template
+        ? findTemplate(args.template as string).description
+        : 'Create a container',
+    icon: args => (args.isLauncher ? containerIcon : addIcon),
+    execute: async args => {
       const result = await showDialog({
         title: 'New Container',
-        body: new CreateContainerForm(ctx.manager.settings.defaultImage),
+        body: new CreateContainerForm(
+          ctx.manager.settings.defaultImage,
+          args.template as string | undefined
+        ),
         buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Create' })],
         focusNodeSelector: 'input'
       });
@@ -244,14 +270,16 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
       const widget = new ContainerTerminal({
         socket: ctx.manager.sockets.get(containerId),
         containerName: name,
+        serverSettings: app.serviceManager.serverSettings,
         terminalId,
-        key: (args.key as string) ?? undefined
+        key: (args.key as string) ?? undefined,
+        terminalOptions: ctx.terminalOptions?.() ?? {},
+        translator: ctx.translator
       });
       widget.id = `jp-ContainerManager-terminal-${Date.now()}-${Math.round(
         Math.random() * 1e6
       )}`;
       widget.title.icon = terminalIcon;
-      widget.node.dataset.containerId = containerId;
       widget.terminalIdChanged.connect(
         () => void ctx.manager.terminals.save(widget)
       );
@@ -262,6 +290,69 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
         notifyError('Could not open a terminal', error)
       );
       return widget;
+    }
+  });
+
+  registerOpenTerminalIn(ctx);
+}
+
+/**
+ * "Open a terminal in a container" (the palette): pick one of the running
+ * containers, or create one when none runs.
+ */
+export function registerOpenTerminalIn(ctx: IContainerCommandContext): void {
+  const { app } = ctx;
+  const { model } = ctx.manager;
+  app.commands.addCommand(CommandIDs.openTerminalIn, {
+    label: 'Open a Terminal in a Container…',
+    caption: 'Choose a running container and open a terminal in it',
+    icon: terminalIcon,
+    describedBy: describeArgs({}),
+    execute: async () => {
+      await model.refresh().catch(() => undefined);
+      const running = model.containers.filter(c => c.status === 'running');
+      if (running.length === 0) {
+        const answer = await showDialog({
+          title: 'Open a Terminal in a Container',
+          body: 'No container is running. Create one?',
+          buttons: [
+            Dialog.cancelButton(),
+            Dialog.okButton({ label: 'New Container…' })
+          ]
+        });
+        if (!answer.button.accept) {
+          return;
+        }
+        const id = await app.commands.execute(CommandIDs.create);
+        if (typeof id === 'string') {
+          return app.commands.execute(CommandIDs.openTerminal, {
+            containerId: id
+          });
+        }
+        return;
+      }
+      const label = (c: { name: string; id: string }) =>
+        `${c.name} (${c.id.slice(0, 12)})`;
+      const selected = model.selected;
+      const current =
+        selected && selected.status === 'running'
+          ? running.findIndex(c => c.id === selected.id)
+          : 0;
+      const choice = await InputDialog.getItem({
+        title: 'Open a Terminal in a Container',
+        label: 'Container',
+        items: running.map(label),
+        current: Math.max(current, 0)
+      });
+      if (!choice.button.accept || choice.value === null) {
+        return;
+      }
+      const container = running.find(c => label(c) === choice.value);
+      if (container) {
+        return app.commands.execute(CommandIDs.openTerminal, {
+          containerId: container.id
+        });
+      }
     }
   });
 }

@@ -5,6 +5,7 @@ import { ReactWidget } from '@jupyterlab/apputils';
 import {
   PanelWithToolbar,
   deleteIcon,
+  folderIcon,
   refreshIcon,
   runIcon,
   stopIcon,
@@ -115,6 +116,12 @@ function ContainerRow(props: IRowProps): JSX.Element {
           icon={terminalIcon}
           disabled={!running}
           onClick={run(CommandIDs.openTerminal)}
+        />
+        <ActionButton
+          label="Browse Files"
+          icon={folderIcon}
+          disabled={!running}
+          onClick={run(CommandIDs.browseFiles)}
         />
         <ActionButton
           label="Delete"

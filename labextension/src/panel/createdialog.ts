@@ -11,7 +11,7 @@ export class CreateContainerForm
   extends Widget
   implements Dialog.IBodyWidget<ICreateContainerOptions>
 {
-  constructor(defaultImage: string) {
+  constructor(defaultImage: string, template?: string) {
     super({ node: document.createElement('form') });
     this.addClass('jp-ContainerManager-createForm');
     const form = this.node as HTMLFormElement;
@@ -37,6 +37,9 @@ export class CreateContainerForm
       option.textContent = template.label;
       option.title = template.description;
       this._template.appendChild(option);
+    }
+    if (template && STARTER_TEMPLATES.some(t => t.id === template)) {
+      this._template.value = template;
     }
   }
 

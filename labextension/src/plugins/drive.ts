@@ -24,7 +24,11 @@ function activate(
   docManager: IDocumentManager,
   palette: ICommandPalette | null
 ): void {
-  const drive = new ContainerDrive(manager.client, manager.sockets);
+  const drive = new ContainerDrive(
+    manager.client,
+    manager.sockets,
+    () => manager.model.containers
+  );
   app.serviceManager.contents.addDrive(drive);
   registerFileCommands({ app, manager, docManager, drive });
 
