@@ -293,6 +293,32 @@ def assert_serves_checkout_build(server: LabServer) -> None:
     )
 
 
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "labextension/node_modules/axe-core/axe.min.js"
+
+
+def axe_violations(page, selector: str, impacts=("serious", "critical")) -> list[dict]:
+    """axe-core's violations of WCAG 2.x A and AA rules in the part of the page that
+    `selector` names, of these impacts (axe-core from npm, injected into the page)."""
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"{AXE_SCRIPT} is missing: run jlpm install in labextension/")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    result = page.evaluate(
+        """async selector => {
+            const result = await window.axe.run(selector, {
+                runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+                resultTypes: ['violations']
+            });
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({ target: n.target.join(' '), summary: n.failureSummary }))
+            }));
+        }""",
+        selector,
+    )
+    return [v for v in result if v["impact"] in impacts]
+
+
 def _page_config(html: str) -> dict:
     start = html.index('id="jupyter-config-data"')
     start = html.index(">", start) + 1

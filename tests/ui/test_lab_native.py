@@ -7,6 +7,7 @@ land in tests/ui/artifacts/ (``native-*.png``).
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import ARTIFACTS, TERMINAL_TEXT, LabServer, launch_lab
+from tests.ui.conftest import ARTIFACTS, TERMINAL_TEXT, LabServer, axe_violations, launch_lab
 
 pytestmark = pytest.mark.ui
 
@@ -135,7 +136,7 @@ def test_launcher_tile_creates_a_container_from_a_template(native: Native):
     native.name = f"native-{int(time.time())}"
     dialog.get_by_label("Name").fill(native.name)
     dialog.get_by_role("button", name="Create", exact=True).click()
-    row = panel.locator('li[role="option"]', has_text=native.name)
+    row = panel.locator("li.jp-ContainerManager-container", has_text=native.name)
     expect(row).to_have_attribute("data-status", "running", timeout=LOAD_MS)
     native.container_id = row.get_attribute("data-container-id")
     native.server.created.append(native.container_id)
@@ -323,3 +324,90 @@ def test_file_browser_on_the_container_drive(native: Native):
         "the edit did not reach the container",
     )
     assert items.count() >= 3
+
+
+def test_panel_has_no_serious_accessibility_violations(native: Native):
+    """axe-core on the side panel (container list, file tree, previews) and on the
+    container's file browser: no serious or critical violation of WCAG 2.1 A/AA."""
+    from playwright.sync_api import expect
+
+    page = native.page
+    panel = page.locator("#jp-ContainerManager-panel")
+    if not panel.is_visible():
+        page.locator('.jp-SideBar li[data-id="jp-ContainerManager-panel"]').click()
+    expect(panel.locator(".jp-ContainerManager-treeBox")).to_be_visible()
+    for selector in ("#jp-ContainerManager-panel", ".jp-ContainerManager-fileBrowser"):
+        violations = axe_violations(page, selector)
+        assert violations == [], json.dumps(violations, indent=1)
+
+
+def test_container_list_and_file_tree_from_the_keyboard(native: Native):
+    from playwright.sync_api import expect
+
+    page = native.page
+    panel = page.locator("#jp-ContainerManager-panel")
+    # A second container, made through the API, to move between.
+    answer = native.server.api("POST", "containers", json={"name": f"{native.name}-b"})
+    assert answer.status_code == 201, answer.text
+    second = answer.json()["id"]
+    native.server.created.append(second)
+    panel.locator('[data-command="container-manager:refresh"]').click()
+    rows = panel.locator("li.jp-ContainerManager-container")
+    expect(rows).to_have_count(2)
+
+    # Focus the selected container's button (the only one in the tab order),
+    # then Up/Down/Home/End move the selection and the focus.
+    first = rows.nth(0).locator(".jp-ContainerManager-containerSelect")
+    first.click()
+    expect(first).to_have_attribute("aria-pressed", "true")
+    expect(first).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    selected = rows.nth(1).locator(".jp-ContainerManager-containerSelect")
+    expect(selected).to_have_attribute("aria-pressed", "true")
+    expect(selected).to_be_focused()
+    expect(first).to_have_attribute("tabindex", "-1")
+    page.keyboard.press("Home")
+    expect(first).to_be_focused()
+    # Tab reaches the selected container's actions; Enter runs one.
+    page.keyboard.press("Tab")
+    expect(rows.nth(0).get_by_role("button", name="Stop")).to_be_focused()
+    terminals = page.locator(".jp-ContainerManager-terminal")
+    before = terminals.count()
+    for _ in range(2):
+        page.keyboard.press("Tab")
+    expect(rows.nth(0).get_by_role("button", name="Open Terminal")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(terminals).to_have_count(before + 1)
+
+    # The file tree: focus it, move with the arrows, open a folder with Right,
+    # a file with Enter.
+    rows.nth(0).locator(".jp-ContainerManager-containerSelect").click()
+    tree = panel.locator('[role="tree"]')
+    expect(tree.locator('[data-path="/assets"]')).to_be_visible()
+    tree.focus()
+    page.keyboard.press("Home")
+    expect(tree.locator('[role="treeitem"][aria-selected="true"]')).to_have_attribute(
+        "data-path", "/assets"
+    )
+    active = tree.get_attribute("aria-activedescendant")
+    assert active and tree.locator(f"#{active}").get_attribute("data-path") == "/assets"
+    page.keyboard.press("ArrowRight")
+    expect(tree.locator('[data-path="/assets"]')).to_have_attribute("aria-expanded", "true")
+    expect(tree.locator('[data-path^="/assets/"]').first).to_be_visible()
+    page.keyboard.press("ArrowRight")
+    expect(tree.locator('[role="treeitem"][aria-selected="true"]')).to_have_attribute(
+        "data-path", re.compile("^/assets/")
+    )
+    page.keyboard.press("ArrowLeft")
+    expect(tree.locator('[role="treeitem"][aria-selected="true"]')).to_have_attribute(
+        "data-path", "/assets"
+    )
+    page.keyboard.press("ArrowLeft")
+    expect(tree.locator('[data-path="/assets"]')).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("End")
+    expect(tree.locator('[role="treeitem"][aria-selected="true"]')).to_have_attribute(
+        "data-path", "/server.js"
+    )
+    page.keyboard.press("Enter")
+    expect(page.locator(".lm-TabBar-tab.lm-mod-current", has_text="server.js")).to_be_visible()
+    native.shot("keyboard")

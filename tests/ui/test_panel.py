@@ -104,7 +104,8 @@ def open_lab(session: Session):
 
 def container_row(session: Session):
     return session.page.locator(
-        f'#jp-ContainerManager-panel li[role="option"][data-container-id="{session.container_id}"]'
+        "#jp-ContainerManager-panel li.jp-ContainerManager-container"
+        f'[data-container-id="{session.container_id}"]'
     )
 
 
@@ -140,7 +141,7 @@ def test_panel_loads_and_creates_a_container(ui: Session):
     ui.shot("create-dialog")
     dialog.get_by_role("button", name="Create", exact=True).click()
 
-    row = panel.locator('li[role="option"]', has_text=ui.name)
+    row = panel.locator('li.jp-ContainerManager-container', has_text=ui.name)
     expect(row).to_have_attribute("data-status", "running", timeout=LOAD_MS)
     ui.container_id = row.get_attribute("data-container-id")
     ui.server.created.append(ui.container_id)
