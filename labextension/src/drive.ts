@@ -17,6 +17,9 @@ import { IFsChange, IStat } from './types';
 
 export const DRIVE_NAME = 'container';
 
+/** Folders with more entries than this are listed without sizes and times. */
+export const MAX_STATS_PER_LISTING = 500;
+
 /** Split a drive-local path into the container id and the workdir path. */
 export function splitLocalPath(localPath: string): {
   containerId: string;
@@ -588,20 +591,36 @@ export class ContainerDrive implements Contents.IDrive {
     let content: Contents.IModel[] | null = null;
     if (withContent) {
       const entries = await this._client.readdir(containerId, path);
-      content = entries.map(entry => {
+      // Sizes and times for a file browser's columns and sorting: one stat
+      // per entry on the socket (all at once), for folders of a sensible size.
+      const stats: (IStat | null)[] =
+        entries.length <= MAX_STATS_PER_LISTING
+          ? await Promise.all(
+              entries.map(entry =>
+                this._stat(containerId, join(path, entry.name)).then(
+                  stat => (stat.mtime === '' ? null : stat),
+                  () => null
+                )
+              )
+            )
+          : entries.map(() => null);
+      content = entries.map((entry, index) => {
         const childPath = join(path, entry.name);
         const isDir = entry.type === 'directory';
+        const stat = stats[index];
+        const modified = stat ? mtimeToIso(stat.mtime) : '';
         return {
           name: entry.name,
           path: toLocalPath(containerId, childPath),
           type: isDir ? 'directory' : 'file',
           writable: true,
-          created: '',
-          last_modified: '',
+          created: modified,
+          last_modified: modified,
           mimetype: isDir ? '' : mimetypeOf(entry.name, null),
+          size: stat && !isDir ? stat.size : undefined,
           content: null,
           format: null
-        };
+        } as Contents.IModel;
       });
     }
     return {

@@ -215,6 +215,18 @@ def test_terminal_is_jupyterlabs_own_with_the_users_settings(native: Native):
     expect(restored.locator(TERMINAL_TEXT)).to_contain_text("again-42", timeout=STEP_MS)
     native.shot("terminal-after-reload")
 
+    # Paste from the system clipboard through the terminal's context menu.
+    page.context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=native.server.url.rstrip("/")
+    )
+    page.evaluate("() => navigator.clipboard.writeText('echo pasted-$((3 * 3))')")
+    restored.locator(".jp-Terminal").click(button="right")
+    page.locator('.lm-Menu-item[data-command="container-manager:terminal-paste"]').click()
+    expect(restored.locator(TERMINAL_TEXT)).to_contain_text("echo pasted-$((3 * 3))")
+    restored.locator(".jp-Terminal").click()
+    page.keyboard.press("Enter")
+    expect(restored.locator(TERMINAL_TEXT)).to_contain_text("pasted-9", timeout=STEP_MS)
+
 
 def test_file_browser_on_the_container_drive(native: Native):
     from playwright.sync_api import expect
@@ -239,6 +251,8 @@ def test_file_browser_on_the_container_drive(native: Native):
 
     for name in ("server.js", "package.json", "README.md"):
         expect(item(name)).to_have_count(1)
+    # Sizes and times come with the listing (the Last Modified column).
+    expect(item("server.js").locator(".jp-DirListing-itemModified")).not_to_have_text("")
 
     # A change made in the container shows at once (fs-change; no polling).
     native.write_file("/live.txt", "from the REST API")

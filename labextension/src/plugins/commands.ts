@@ -9,10 +9,15 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
+import {
+  Clipboard,
+  ICommandPalette,
+  IThemeManager
+} from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { copyIcon, pasteIcon } from '@jupyterlab/ui-components';
 
 import { registerContainerCommands } from '../commands';
 import { CommandIDs } from '../panel/commandids';
@@ -92,6 +97,60 @@ function activate(
         // No terminal extension: the widget's defaults.
       });
   }
+
+  // Copy and paste in the context menu of container terminals (JupyterLab's
+  // own terminal:copy and terminal:paste act on JupyterLab's terminals).
+  const trans = (translator ?? nullTranslator).load(
+    'jupyter_container_manager'
+  );
+  const current = () => {
+    const widget = terminals.currentWidget;
+    return widget && !widget.isDisposed ? widget.content : null;
+  };
+  app.commands.addCommand(CommandIDs.terminalCopy, {
+    label: trans.__('Copy'),
+    icon: copyIcon.bindprops({ stylesheet: 'menuItem' }),
+    describedBy: { args: { type: 'object', properties: {} } },
+    isEnabled: () => current()?.hasSelection() ?? false,
+    execute: () => {
+      const text = current()?.getSelection();
+      if (text) {
+        Clipboard.copyToSystem(text);
+      }
+    }
+  });
+  app.commands.addCommand(CommandIDs.terminalPaste, {
+    label: trans.__('Paste'),
+    icon: pasteIcon.bindprops({ stylesheet: 'menuItem' }),
+    describedBy: { args: { type: 'object', properties: {} } },
+    execute: async () => {
+      const terminal = current();
+      if (!terminal) {
+        return;
+      }
+      try {
+        const text = await navigator.clipboard.readText();
+        if (text) {
+          terminal.paste(text);
+        }
+      } catch {
+        Clipboard.showPasteUnavailableDialog?.(
+          (translator ?? nullTranslator).load('jupyterlab')
+        );
+      }
+    }
+  });
+  const selector = '.jp-ContainerManager-terminal .jp-Terminal';
+  app.contextMenu.addItem({
+    command: CommandIDs.terminalCopy,
+    selector,
+    rank: 0
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.terminalPaste,
+    selector,
+    rank: 0.5
+  });
 
   themeManager?.themeChanged.connect(() => {
     // Let the new theme's CSS variables apply before reading them.
