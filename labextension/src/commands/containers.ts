@@ -128,7 +128,8 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
         title: trans.__('New Container'),
         body: new CreateContainerForm(
           ctx.manager.settings.defaultImage,
-          args.template as string | undefined
+          args.template as string | undefined,
+          trans
         ),
         buttons: [
           Dialog.cancelButton(),

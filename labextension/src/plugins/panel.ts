@@ -67,7 +67,12 @@ function activate(
     )
   );
   panel.addWidget(
-    createPreviewsSection(model, app.commands, url => client.absoluteUrl(url))
+    createPreviewsSection(
+      model,
+      app.commands,
+      url => client.absoluteUrl(url),
+      translator
+    )
   );
   app.shell.add(panel, 'left', { rank: 250 });
   // The toolbar buttons show commands that the extension's other plugins
