@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import ARTIFACTS, TERMINAL_TEXT, LabServer, axe_violations, launch_lab
+from tests.ui.conftest import (
+    ARTIFACTS,
+    CHECKOUT_LABEXTENSION,
+    TERMINAL_TEXT,
+    LabServer,
+    axe_violations,
+    launch_lab,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -338,6 +345,26 @@ def test_file_browser_on_the_container_drive(native: Native):
         "the edit did not reach the container",
     )
     assert items.count() >= 3
+
+    # A reloaded page brings the file browser tab back, on the same folder.
+    page.reload()
+    page.wait_for_selector("#jp-main-dock-panel", timeout=LOAD_MS)
+    expect(browser).to_have_count(1, timeout=LOAD_MS)
+    expect(item("assets")).to_have_count(1, timeout=STEP_MS)
+
+
+def test_the_front_end_carries_no_xterm_of_its_own():
+    """The terminal is JupyterLab's: the built extension bundles no xterm.js (its
+    helper textarea's class name is in every copy of xterm)."""
+    static = CHECKOUT_LABEXTENSION / "static"
+    if not static.is_dir():
+        pytest.skip("the front end is not built here")
+    bundled = [
+        path.name
+        for path in static.glob("*.js")
+        if "xterm-helper-textarea" in path.read_text(errors="replace")
+    ]
+    assert bundled == []
 
 
 def test_panel_has_no_serious_accessibility_violations(native: Native):
