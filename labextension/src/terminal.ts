@@ -64,6 +64,16 @@ export class ContainerTerminal extends MainAreaWidget<Terminal> {
     this.containerName = options.containerName;
     this.key = options.key ?? UUID.uuid4();
     this.node.dataset.containerId = options.socket.containerId;
+    // The tab names the container before whatever title the shell sets.
+    const prefix = `${options.containerName}: `;
+    const named = () => {
+      const label = this.content.title.label;
+      if (!label.startsWith(prefix)) {
+        this.title.label = prefix + label;
+      }
+    };
+    content.title.changed.connect(named);
+    named();
     session.opened.connect((_, id) => {
       this.node.dataset.terminalId = id;
       this._terminalIdChanged.emit(id);

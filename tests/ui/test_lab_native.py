@@ -196,6 +196,10 @@ def test_terminal_is_jupyterlabs_own_with_the_users_settings(native: Native):
     expect(text).to_contain_text("hi-21", timeout=STEP_MS)
     terminal_id = terminal.get_attribute("data-terminal-id")
     assert terminal_id
+    # Its tab names the container (then the title the shell sets).
+    expect(
+        page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")
+    ).to_have_text(re.compile(rf"^{re.escape(native.name)}: "))
     native.shot("terminal")
 
     # The PTY follows the tab's size.
