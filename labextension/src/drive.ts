@@ -11,11 +11,14 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { ApiError } from './api';
 import { ContainerClient } from './client';
 import { basename, join, normalize } from './webcontainer/paths';
-import { ClientEvent } from './socket';
+import { ClientEvent, ServerEvent } from './socket';
 import { SocketPool } from './sockets';
-import { IStat } from './types';
+import { IFsChange, IStat } from './types';
 
 export const DRIVE_NAME = 'container';
+
+/** Folders with more entries than this are listed without sizes and times. */
+export const MAX_STATS_PER_LISTING = 500;
 
 /** Split a drive-local path into the container id and the workdir path. */
 export function splitLocalPath(localPath: string): {
@@ -115,10 +118,47 @@ function mimetypeOf(name: string, format: Contents.FileFormat): string {
   );
 }
 
+/** A container as the drive root lists it. */
+export interface IDriveContainer {
+  id: string;
+  name: string;
+  status: string;
+}
+
+/** An `fs-change` push as a contents change of the drive. */
+export function changeOf(
+  containerId: string,
+  change: IFsChange
+): Contents.IChangedArgs {
+  const path = toLocalPath(containerId, change.path);
+  const model = {
+    name: basename(change.path),
+    path,
+    type:
+      change.kind === 'addDir' || change.kind === 'unlinkDir'
+        ? 'directory'
+        : 'file'
+  } as Partial<Contents.IModel>;
+  switch (change.kind) {
+    case 'unlink':
+    case 'unlinkDir':
+      return { type: 'delete', oldValue: model, newValue: null };
+    case 'change':
+      return { type: 'save', oldValue: null, newValue: model };
+    default:
+      return { type: 'new', oldValue: null, newValue: model };
+  }
+}
+
 export class ContainerDrive implements Contents.IDrive {
+  /**
+   * @param containers - the containers the drive root lists (running ones
+   *   show as folders named after the container, at the container's id).
+   */
   constructor(
     private readonly _client: ContainerClient,
-    private readonly _sockets: SocketPool
+    private readonly _sockets: SocketPool,
+    private readonly _containers: () => readonly IDriveContainer[] = () => []
   ) {}
 
   readonly name = DRIVE_NAME;
@@ -140,7 +180,17 @@ export class ContainerDrive implements Contents.IDrive {
       return;
     }
     this._isDisposed = true;
+    for (const watch of this._watches.values()) {
+      watch.dispose();
+    }
+    this._watches.clear();
     Signal.clearData(this);
+  }
+
+  /** Stop following the changes of a (deleted) container. */
+  forget(containerId: string): void {
+    this._watches.get(containerId)?.dispose();
+    this._watches.delete(containerId);
   }
 
   async get(
@@ -148,8 +198,12 @@ export class ContainerDrive implements Contents.IDrive {
     options: Contents.IFetchOptions = {}
   ): Promise<Contents.IModel> {
     const { containerId, path } = splitLocalPath(localPath);
+    if (!containerId) {
+      return this._rootModel();
+    }
     const stat = await this._stat(containerId, path, options.type);
     if (stat.type === 'directory') {
+      this._follow(containerId);
       return this._directoryModel(
         containerId,
         path,
@@ -270,8 +324,29 @@ export class ContainerDrive implements Contents.IDrive {
     options: Partial<Contents.IModel> = {}
   ): Promise<Contents.IModel> {
     const { containerId, path } = splitLocalPath(localPath);
+    const chunk = (options as { chunk?: number }).chunk;
     if (options.type === 'directory') {
       await this._client.mkdir(containerId, path, true);
+    } else if (options.format === 'base64' && chunk !== undefined) {
+      // JupyterLab uploads large files in numbered chunks, -1 the last: the
+      // chunks wait here and the file is written once, whole.
+      const bytes = base64ToBytes(String(options.content ?? ''));
+      const parts = chunk === 1 ? [] : (this._chunks.get(localPath) ?? []);
+      parts.push(bytes);
+      if (chunk !== -1) {
+        this._chunks.set(localPath, parts);
+        return {
+          ...this._fileModel(containerId, path, {
+            type: 'file',
+            size: 0,
+            mtime: ''
+          }),
+          content: null,
+          format: null
+        } as Contents.IModel;
+      }
+      this._chunks.delete(localPath);
+      await this._client.writeBytes(containerId, path, new Blob(parts));
     } else if (options.format === 'base64') {
       const bytes = base64ToBytes(String(options.content ?? ''));
       await this._client.writeBytes(containerId, path, new Blob([bytes]));
@@ -296,7 +371,6 @@ export class ContainerDrive implements Contents.IDrive {
   async copy(localPath: string, toLocalDir: string): Promise<Contents.IModel> {
     const from = splitLocalPath(localPath);
     const to = splitLocalPath(toLocalDir);
-    const bytes = await this._client.readBytes(from.containerId, from.path);
     const names = new Set(
       (await this._client.readdir(to.containerId, to.path)).map(e => e.name)
     );
@@ -304,12 +378,14 @@ export class ContainerDrive implements Contents.IDrive {
     const dot = name.lastIndexOf('.');
     const stem = dot > 0 ? name.slice(0, dot) : name;
     const ext = dot > 0 ? name.slice(dot) : '';
-    let target = `${stem}-Copy1${ext}`;
-    for (let i = 2; names.has(target); i++) {
+    // As Jupyter's own contents manager: the same name in another folder,
+    // name-Copy1, name-Copy2, ... beside the original.
+    let target = name;
+    for (let i = 1; names.has(target); i++) {
       target = `${stem}-Copy${i}${ext}`;
     }
     const path = join(to.path, target);
-    await this._client.writeBytes(to.containerId, path, new Blob([bytes]));
+    await this._copyInto(from.containerId, from.path, to.containerId, path);
     const model = await this.get(toLocalPath(to.containerId, path), {
       content: false
     });
@@ -363,6 +439,96 @@ export class ContainerDrive implements Contents.IDrive {
     if (this._checkpoints.get(localPath)?.id === checkpointID) {
       this._checkpoints.delete(localPath);
     }
+  }
+
+  /** Copy a file, or a folder with everything in it. */
+  private async _copyInto(
+    fromId: string,
+    fromPath: string,
+    toId: string,
+    toPath: string
+  ): Promise<void> {
+    const stat = await this._stat(fromId, fromPath);
+    if (stat.type !== 'directory') {
+      const bytes = await this._client.readBytes(fromId, fromPath);
+      await this._client.writeBytes(toId, toPath, new Blob([bytes]));
+      return;
+    }
+    await this._client.mkdir(toId, toPath);
+    for (const entry of await this._client.readdir(fromId, fromPath)) {
+      await this._copyInto(
+        fromId,
+        join(fromPath, entry.name),
+        toId,
+        join(toPath, entry.name)
+      );
+    }
+  }
+
+  /**
+   * Follow a listed container's changes (its `fs-change` pushes, by anyone:
+   * a terminal, a process, the REST API) as `fileChanged`, so that a file
+   * browser on the drive shows them at once.
+   */
+  private _follow(containerId: string): void {
+    if (this._watches.has(containerId) || this._isDisposed) {
+      return;
+    }
+    const socket = this._sockets.get(containerId);
+    const watch = async () => {
+      try {
+        await socket.request(ClientEvent.FsOperation, {
+          type: 'watch',
+          path: '/',
+          recursive: true
+        });
+      } catch (error) {
+        console.warn('jupyter-container-manager: no watch on the drive', error);
+      }
+    };
+    const subscriptions = [
+      socket.on(ServerEvent.FsChange, (data: IFsChange) => {
+        if (typeof data?.path === 'string') {
+          this._fileChanged.emit(changeOf(containerId, data));
+        }
+      }),
+      // A watch lives as long as the server's socket: again on every join.
+      socket.onJoined(() => void watch())
+    ];
+    this._watches.set(containerId, {
+      dispose: () => subscriptions.forEach(s => s.dispose())
+    });
+    if (socket.joined && socket.status === 'open') {
+      void watch();
+    }
+  }
+
+  /** The drive root: the running containers, as folders. */
+  private _rootModel(): Contents.IModel {
+    const content = this._containers()
+      .filter(c => c.status === 'running')
+      .map(c => ({
+        name: c.name,
+        path: c.id,
+        type: 'directory',
+        writable: false,
+        created: '',
+        last_modified: '',
+        mimetype: '',
+        content: null,
+        format: null
+      }));
+    return {
+      name: '',
+      path: '',
+      type: 'directory',
+      writable: false,
+      created: '',
+      last_modified: '',
+      mimetype: '',
+      content,
+      format: 'json'
+    } as Contents.IModel;
   }
 
   private async _stat(
@@ -425,20 +591,36 @@ export class ContainerDrive implements Contents.IDrive {
     let content: Contents.IModel[] | null = null;
     if (withContent) {
       const entries = await this._client.readdir(containerId, path);
-      content = entries.map(entry => {
+      // Sizes and times for a file browser's columns and sorting: one stat
+      // per entry on the socket (all at once), for folders of a sensible size.
+      const stats: (IStat | null)[] =
+        entries.length <= MAX_STATS_PER_LISTING
+          ? await Promise.all(
+              entries.map(entry =>
+                this._stat(containerId, join(path, entry.name)).then(
+                  stat => (stat.mtime === '' ? null : stat),
+                  () => null
+                )
+              )
+            )
+          : entries.map(() => null);
+      content = entries.map((entry, index) => {
         const childPath = join(path, entry.name);
         const isDir = entry.type === 'directory';
+        const stat = stats[index];
+        const modified = stat ? mtimeToIso(stat.mtime) : '';
         return {
           name: entry.name,
           path: toLocalPath(containerId, childPath),
           type: isDir ? 'directory' : 'file',
           writable: true,
-          created: '',
-          last_modified: '',
+          created: modified,
+          last_modified: modified,
           mimetype: isDir ? '' : mimetypeOf(entry.name, null),
+          size: stat && !isDir ? stat.size : undefined,
           content: null,
           format: null
-        };
+        } as Contents.IModel;
       });
     }
     return {
@@ -455,6 +637,8 @@ export class ContainerDrive implements Contents.IDrive {
   }
 
   private _isDisposed = false;
+  private _watches = new Map<string, { dispose: () => void }>();
+  private _chunks = new Map<string, Uint8Array[]>();
   private _fileChanged = new Signal<this, Contents.IChangedArgs>(this);
   private _checkpoints = new Map<
     string,

@@ -11,6 +11,8 @@ import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { commandsPlugin } from './plugins/commands';
 import { corePlugin } from './plugins/core';
 import { drivePlugin } from './plugins/drive';
+import { fileBrowserPlugin } from './plugins/filebrowser';
+import { launcherPlugin } from './plugins/launcher';
 import { panelPlugin } from './plugins/panel';
 import { previewsPlugin } from './plugins/previews';
 import { settingsPlugin } from './plugins/settings';
@@ -25,7 +27,9 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   commandsPlugin,
   drivePlugin,
   previewsPlugin,
-  panelPlugin
+  panelPlugin,
+  launcherPlugin,
+  fileBrowserPlugin
 ];
 
 export default plugins;

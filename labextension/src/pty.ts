@@ -44,7 +44,7 @@ export class PtySession implements IDisposable {
       socket.onJoined(() => {
         // A new connection (after the first open): attach again.
         if (this._terminalId && this._opened && !this.hasExited) {
-          void this._reattach();
+          void this.reattach();
         }
       })
     );
@@ -156,7 +156,14 @@ export class PtySession implements IDisposable {
     Signal.clearData(this);
   }
 
-  private async _reattach(): Promise<void> {
+  /**
+   * Attach again to the same terminal (the server replays its recent output);
+   * `reattaching` is emitted first so a view can clear what it shows.
+   */
+  async reattach(): Promise<void> {
+    if (!this._terminalId || this.hasExited || this._isDisposed) {
+      return;
+    }
     this._attached = false;
     this._reattaching.emit();
     try {

@@ -1,2 +1,1 @@
-import '@xterm/xterm/css/xterm.css';
 import './base.css';

@@ -213,4 +213,87 @@ describe('ContainerDrive', () => {
     });
     expect(model.path).toBe(`${ID}/untitled1.js`);
   });
+
+  it('copies beside the original as name-Copy1, into another folder under the same name', async () => {
+    client.files.set('/a.txt', new TextEncoder().encode('A'));
+    client.files.set('/sub/keep.txt', new Uint8Array());
+    const beside = await drive.copy(`${ID}/a.txt`, ID);
+    expect(beside.path).toBe(`${ID}/a-Copy1.txt`);
+    const again = await drive.copy(`${ID}/a.txt`, ID);
+    expect(again.path).toBe(`${ID}/a-Copy2.txt`);
+    const into = await drive.copy(`${ID}/a.txt`, `${ID}/sub`);
+    expect(into.path).toBe(`${ID}/sub/a.txt`);
+    expect(new TextDecoder().decode(client.files.get('/sub/a.txt'))).toBe('A');
+  });
+
+  it('writes a chunked upload once, whole, at its last chunk', async () => {
+    const chunk = (n: number, content: string) =>
+      drive.save(`${ID}/big.bin`, {
+        type: 'file',
+        format: 'base64',
+        content,
+        chunk: n
+      } as any);
+    await chunk(1, 'AAE='); // 0 1
+    await chunk(2, 'Ag=='); // 2
+    expect(client.writes).toEqual([]);
+    await chunk(-1, '/w=='); // 255
+    expect(client.writes).toEqual([{ path: '/big.bin', how: 'bytes' }]);
+    expect([...client.files.get('/big.bin')!]).toEqual([0, 1, 2, 255]);
+  });
+
+  it('follows a listed container: its fs-change pushes become fileChanged', async () => {
+    client.files.set('/a.txt', new Uint8Array());
+    const changes: string[] = [];
+    drive.fileChanged.connect((_, change) =>
+      changes.push(
+        `${change.type}:${change.newValue?.path ?? change.oldValue?.path}`
+      )
+    );
+    await drive.get(ID);
+    const watch = ws.sent.find(
+      f => f.event === 'fs-operation' && f.data.type === 'watch'
+    );
+    expect(watch?.data).toMatchObject({ path: '/', recursive: true });
+    ws.receive({ event: 'fs-change', data: { path: '/new.txt', kind: 'add' } });
+    ws.receive({
+      event: 'fs-change',
+      data: { path: '/src/b.js', kind: 'change' }
+    });
+    ws.receive({
+      event: 'fs-change',
+      data: { path: '/a.txt', kind: 'unlink' }
+    });
+    ws.receive({ event: 'fs-change', data: { path: '/lib', kind: 'addDir' } });
+    expect(changes).toEqual([
+      `new:${ID}/new.txt`,
+      `save:${ID}/src/b.js`,
+      `delete:${ID}/a.txt`,
+      `new:${ID}/lib`
+    ]);
+    // Listing again does not watch twice.
+    await drive.get(ID);
+    expect(
+      ws.sent.filter(f => f.event === 'fs-operation' && f.data.type === 'watch')
+    ).toHaveLength(1);
+  });
+
+  it('lists the running containers at its root, as folders at their ids', async () => {
+    const rooted = new ContainerDrive(
+      client as unknown as ContainerClient,
+      pool,
+      () => [
+        { id: ID, name: 'web', status: 'running' },
+        { id: 'stopped-one', name: 'old', status: 'stopped' }
+      ]
+    );
+    const root = await rooted.get('');
+    expect(root.type).toBe('directory');
+    expect(
+      (root.content as { name: string; path: string; type: string }[]).map(
+        c => [c.name, c.path, c.type]
+      )
+    ).toEqual([['web', ID, 'directory']]);
+    rooted.dispose();
+  });
 });

@@ -47,7 +47,9 @@ describe('plugins', () => {
       'jupyter-container-manager:commands',
       'jupyter-container-manager:drive',
       'jupyter-container-manager:previews',
-      'jupyter-container-manager:panel'
+      'jupyter-container-manager:panel',
+      'jupyter-container-manager:launcher',
+      'jupyter-container-manager:filebrowser'
     ]);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) {

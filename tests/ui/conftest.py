@@ -38,6 +38,17 @@ CHROMIUM_ARGS = [
 ]
 OWNER_LABEL = "jupyter-container-manager.owner"
 ARTIFACTS = Path(__file__).parent / "artifacts"
+# The front end built in this checkout (jlpm build), which the tests load rather
+# than whichever copy an installed package put under share/jupyter/labextensions.
+CHECKOUT_LABEXTENSION = (
+    Path(__file__).resolve().parents[2] / "jupyter_container_manager" / "labextension"
+)
+LABEXTENSION_NAME = "jupyter-container-manager"
+# JupyterLab's terminal draws on a canvas; with the user's screen-reader mode on,
+# xterm also keeps the visible rows as text (.xterm-accessibility-tree), which the
+# tests read.
+SCREEN_READER_TERMINALS = {"@jupyterlab/terminal-extension:plugin": {"screenReaderMode": True}}
+TERMINAL_TEXT = ".xterm-accessibility-tree"
 STARTUP_TIMEOUT = 90  # seconds for jupyter lab to answer
 
 
@@ -144,7 +155,7 @@ def chromium_path() -> str:
 def lab_server(
     tmp_path_factory: pytest.TempPathFactory, chromium_path: str, docker_client
 ) -> Iterator[LabServer]:
-    with launch_lab(tmp_path_factory) as server:
+    with launch_lab(tmp_path_factory, user_settings=SCREEN_READER_TERMINALS) as server:
         yield server
 
 
@@ -154,10 +165,12 @@ def launch_lab(
     manager: dict | None = None,
     args: tuple[str, ...] = (),
     log_name: str = "jupyter-lab.log",
+    user_settings: dict[str, dict] | None = None,
 ) -> Iterator[LabServer]:
     """A ``jupyter lab`` subprocess of this run (its own owner label), with more
-    ``ContainerManager`` settings and command-line arguments; its containers are
-    removed and its log kept in the artifacts when the block ends."""
+    ``ContainerManager`` settings and command-line arguments, and the user's
+    JupyterLab settings by plugin id (``"@jupyterlab/terminal-extension:plugin"``);
+    its containers are removed and its log kept in the artifacts when the block ends."""
     from tests.conftest import RUN_ID, RUN_LABEL, TEST_IMAGE
 
     base = tmp_path_factory.mktemp("lab")
@@ -185,6 +198,10 @@ def launch_lab(
     notification = settings_dir / "@jupyterlab" / "apputils-extension"
     notification.mkdir(parents=True)
     (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    for plugin_id, values in (user_settings or {}).items():
+        package, plugin = plugin_id.split(":")
+        (settings_dir / package).mkdir(parents=True, exist_ok=True)
+        (settings_dir / package / f"{plugin}.jupyterlab-settings").write_text(json.dumps(values))
 
     port = _free_port()
     token = secrets.token_hex(16)
@@ -195,6 +212,15 @@ def launch_lab(
         "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
         "JUPYTERLAB_WORKSPACES_DIR": str(workspaces),
     }
+    if (CHECKOUT_LABEXTENSION / "package.json").exists():
+        # JUPYTER_PATH comes first among the data dirs, and the first
+        # labextensions/<name> found is the one JupyterLab serves.
+        data_dir = base / "jupyter-data"
+        (data_dir / "labextensions").mkdir(parents=True)
+        (data_dir / "labextensions" / LABEXTENSION_NAME).symlink_to(CHECKOUT_LABEXTENSION)
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            filter(None, [str(data_dir), os.environ.get("JUPYTER_PATH")])
+        )
     command = [
         sys.executable,
         "-m",
@@ -234,6 +260,7 @@ def launch_lab(
             f"GET /containers answered {answer.status_code}: the server extension is not "
             f"enabled\n{server.log_tail()}"
         )
+        assert_serves_checkout_build(server)
         yield server
     finally:
         _remove_containers(server)
@@ -246,6 +273,56 @@ def launch_lab(
         if log_path.exists():
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             shutil.copy(log_path, ARTIFACTS / log_name)
+
+
+def assert_serves_checkout_build(server: LabServer) -> None:
+    """The lab page loads this checkout's front end (its remoteEntry), when it is built."""
+    built = CHECKOUT_LABEXTENSION / "package.json"
+    if not built.exists():
+        return
+    expected = json.loads(built.read_text())["jupyterlab"]["_build"]["load"]
+    page = requests.get(server.lab_url(), timeout=30).text
+    loads = [
+        ext.get("load", "")
+        for ext in _page_config(page).get("federated_extensions", [])
+        if ext.get("name") == LABEXTENSION_NAME
+    ]
+    assert loads == [expected], (
+        f"JupyterLab serves {loads} of {LABEXTENSION_NAME}, not the build of this "
+        f"checkout ({expected})"
+    )
+
+
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "labextension/node_modules/axe-core/axe.min.js"
+
+
+def axe_violations(page, selector: str, impacts=("serious", "critical")) -> list[dict]:
+    """axe-core's violations of WCAG 2.x A and AA rules in the part of the page that
+    `selector` names, of these impacts (axe-core from npm, injected into the page)."""
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"{AXE_SCRIPT} is missing: run jlpm install in labextension/")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    result = page.evaluate(
+        """async selector => {
+            const result = await window.axe.run(selector, {
+                runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+                resultTypes: ['violations']
+            });
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({ target: n.target.join(' '), summary: n.failureSummary }))
+            }));
+        }""",
+        selector,
+    )
+    return [v for v in result if v["impact"] in impacts]
+
+
+def _page_config(html: str) -> dict:
+    start = html.index('id="jupyter-config-data"')
+    start = html.index(">", start) + 1
+    return json.loads(html[start : html.index("</script>", start)])
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import ARTIFACTS, LabServer
+from tests.ui.conftest import ARTIFACTS, TERMINAL_TEXT, LabServer
 
 pytestmark = pytest.mark.ui
 
@@ -104,12 +104,13 @@ def open_lab(session: Session):
 
 def container_row(session: Session):
     return session.page.locator(
-        f'#jp-ContainerManager-panel li[role="option"][data-container-id="{session.container_id}"]'
+        "#jp-ContainerManager-panel li.jp-ContainerManager-container"
+        f'[data-container-id="{session.container_id}"]'
     )
 
 
 def terminal_text(session: Session) -> str:
-    return session.page.locator(".jp-ContainerManager-terminal .xterm-rows").last.inner_text()
+    return session.page.locator(f".jp-ContainerManager-terminal {TERMINAL_TEXT}").last.inner_text()
 
 
 def pty_size(session: Session, terminal, tag: str) -> tuple[int, int]:
@@ -119,7 +120,7 @@ def pty_size(session: Session, terminal, tag: str) -> tuple[int, int]:
     terminal.click()
     session.page.keyboard.type(f"echo {tag}=$(stty size)")
     session.page.keyboard.press("Enter")
-    rows = terminal.locator(".xterm-rows")
+    rows = terminal.locator(TERMINAL_TEXT)
     expect(rows).to_contain_text(re.compile(rf"{tag}=\d+ \d+"))
     found = re.search(rf"{tag}=(\d+) (\d+)", rows.inner_text().replace("\n", ""))
     return int(found.group(1)), int(found.group(2))
@@ -140,7 +141,7 @@ def test_panel_loads_and_creates_a_container(ui: Session):
     ui.shot("create-dialog")
     dialog.get_by_role("button", name="Create", exact=True).click()
 
-    row = panel.locator('li[role="option"]', has_text=ui.name)
+    row = panel.locator('li.jp-ContainerManager-container', has_text=ui.name)
     expect(row).to_have_attribute("data-status", "running", timeout=LOAD_MS)
     ui.container_id = row.get_attribute("data-container-id")
     ui.server.created.append(ui.container_id)
@@ -206,13 +207,13 @@ def test_terminal_runs_node_and_survives_a_reload(ui: Session):
     page = ui.page
     container_row(ui).get_by_role("button", name="Open Terminal").click()
     terminal = page.locator(".jp-ContainerManager-terminal").last
-    expect(terminal.locator(".xterm-rows")).to_be_visible()
+    expect(terminal.locator(TERMINAL_TEXT)).to_be_visible()
     # The shell's prompt arrives.
     wait_until(lambda: terminal_text(ui).strip(), 30, "no prompt in the terminal")
     terminal.click()
     page.keyboard.type("node -e \"console.log(6 * 7 + '-from-node')\"")
     page.keyboard.press("Enter")
-    expect(terminal.locator(".xterm-rows")).to_contain_text("42-from-node", timeout=STEP_MS)
+    expect(terminal.locator(TERMINAL_TEXT)).to_contain_text("42-from-node", timeout=STEP_MS)
     terminal_id = terminal.get_attribute("data-terminal-id")
     assert terminal_id
     # The PTY has the size of the tab, not the 80x24 default.
@@ -233,12 +234,12 @@ def test_terminal_runs_node_and_survives_a_reload(ui: Session):
     page.wait_for_selector("#jp-main-dock-panel", timeout=LOAD_MS)
     restored = page.locator(f'.jp-ContainerManager-terminal[data-terminal-id="{terminal_id}"]')
     expect(restored).to_have_count(1, timeout=LOAD_MS)
-    expect(restored.locator(".xterm-rows")).to_contain_text("42-from-node", timeout=STEP_MS)
+    expect(restored.locator(TERMINAL_TEXT)).to_contain_text("42-from-node", timeout=STEP_MS)
     # Still the same shell: typing works after the re-attach.
     restored.click()
     page.keyboard.type("echo again-$((40 + 2))")
     page.keyboard.press("Enter")
-    expect(restored.locator(".xterm-rows")).to_contain_text("again-42", timeout=STEP_MS)
+    expect(restored.locator(TERMINAL_TEXT)).to_contain_text("again-42", timeout=STEP_MS)
     ui.shot("terminal-after-reload")
 
 
@@ -301,7 +302,7 @@ def test_preview_of_a_node_server(ui: Session):
     terminal.click()
     page.keyboard.type("node server.js &")
     page.keyboard.press("Enter")
-    expect(terminal.locator(".xterm-rows")).to_contain_text(
+    expect(terminal.locator(TERMINAL_TEXT)).to_contain_text(
         "Listening on port 3000", timeout=STEP_MS
     )
 

@@ -1,7 +1,12 @@
 /**
  * Container commands: list, create, start/stop/restart, delete, terminals.
  */
-import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  InputDialog,
+  Notification,
+  showDialog
+} from '@jupyterlab/apputils';
 import {
   addIcon,
   deleteIcon,
@@ -11,13 +16,16 @@ import {
   terminalIcon
 } from '@jupyterlab/ui-components';
 import { IDocumentManager } from '@jupyterlab/docmanager';
+import { nullTranslator } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { errorMessage } from '../api';
 import { DRIVE_NAME } from '../drive';
 import { CommandIDs } from '../panel/commandids';
 import { CreateContainerForm } from '../panel/createdialog';
-import { ContainerTerminal } from '../terminal';
+import { containerIcon } from '../icons';
+import { STARTER_TEMPLATES, findTemplate } from '../templates';
+import { ContainerTerminal, TerminalOptions } from '../terminal';
 import { CONTAINER_ARGS, describeArgs } from './args';
 import {
   ICommandContext,
@@ -32,11 +40,16 @@ export interface IContainerCommandContext extends ICommandContext {
   docManager: IDocumentManager;
   /** Shows the side panel. */
   showPanel: () => void;
+  /** The user's terminal settings (JupyterLab's terminal), read at open. */
+  terminalOptions?: () => TerminalOptions;
 }
 
 export function registerContainerCommands(ctx: IContainerCommandContext): void {
   const { app, docManager } = ctx;
   const { model, explorer } = ctx.manager;
+  const trans = (ctx.translator ?? nullTranslator).load(
+    'jupyter_container_manager'
+  );
   const { commands } = app;
   const containerIdOf = (args: ReadonlyPartialJSONObject) =>
     containerOf(ctx, args);
@@ -69,35 +82,59 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
   };
 
   commands.addCommand(CommandIDs.showPanel, {
-    label: 'Show Containers Panel',
+    label: trans.__('Show Containers Panel'),
     describedBy: describeArgs({}),
     execute: () => ctx.showPanel()
   });
 
   commands.addCommand(CommandIDs.refresh, {
-    label: 'Refresh Containers',
+    label: trans.__('Refresh Containers'),
     describedBy: describeArgs({}),
-    caption: 'Refresh the container list',
+    caption: trans.__('Refresh the container list'),
     icon: refreshIcon,
     execute: async () => {
       try {
         await model.refresh();
       } catch (error) {
-        notifyError('Could not list containers', error);
+        notifyError(trans.__('Could not list containers'), error);
       }
     }
   });
 
   commands.addCommand(CommandIDs.create, {
-    label: 'New Container…',
-    describedBy: describeArgs({}),
-    caption: 'Create a container',
-    icon: addIcon,
-    execute: async () => {
+    label: args =>
+      args.isLauncher
+        ? trans.__(findTemplate(args.template as string).label)
+        : args.template
+          ? trans.__(
+              'New Container: %1…',
+              trans.__(findTemplate(args.template as string).label)
+            )
+          : trans.__('New Container…'),
+    describedBy: describeArgs({
+      template: {
+        type: 'string',
+        description: 'The starter template chosen in the dialog',
+        enum: STARTER_TEMPLATES.map(t => t.id)
+      }
+    }),
+    caption: args =>
+      args.template
+        ? trans.__(findTemplate(args.template as string).description)
+        : trans.__('Create a container'),
+    icon: args => (args.isLauncher ? containerIcon : addIcon),
+    execute: async args => {
       const result = await showDialog({
-        title: 'New Container',
-        body: new CreateContainerForm(ctx.manager.settings.defaultImage),
-        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Create' })],
+        title: trans.__('New Container'),
+        body: new CreateContainerForm(
+          ctx.manager.settings.defaultImage,
+          args.template as string | undefined,
+          trans
+        ),
+        buttons: [
+          Dialog.cancelButton(),
+          Dialog.okButton({ label: trans.__('Create') })
+        ],
         focusNodeSelector: 'input'
       });
       if (!result.button.accept || !result.value) {
@@ -108,17 +145,23 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
         creating.then(info => ({ name: info.name })),
         {
           pending: {
-            message: 'Creating a container…',
+            message: trans.__('Creating a container…'),
             options: { autoClose: false }
           },
           success: {
             message: info =>
-              `Container "${(info as { name: string }).name}" is running`,
+              trans.__(
+                'Container "%1" is running',
+                (info as { name: string }).name
+              ),
             options: { autoClose: 3000 }
           },
           error: {
             message: error =>
-              `Could not create the container: ${errorMessage(error)}`,
+              trans.__(
+                'Could not create the container: %1',
+                errorMessage(error)
+              ),
             options: { autoClose: 10000 }
           }
         }
@@ -138,14 +181,14 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
     id: string,
     action: 'start' | 'stop' | 'restart',
     label: string,
-    icon: typeof runIcon
+    icon: typeof runIcon,
+    labelFor: (name: string) => string,
+    caption: string,
+    failed: (name: string) => string
   ) =>
     commands.addCommand(id, {
-      label: args =>
-        args.id
-          ? `${label} ${nameOf(args.id as string)}`
-          : `${label} Selected Container`,
-      caption: `${label} the container`,
+      label: args => (args.id ? labelFor(nameOf(args.id as string)) : label),
+      caption,
       describedBy: describeArgs(CONTAINER_ARGS),
       icon,
       isEnabled: args => containerIdOf(args) !== null,
@@ -157,20 +200,44 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
         try {
           await model.action(containerId, action);
         } catch (error) {
-          notifyError(`Could not ${action} "${nameOf(containerId)}"`, error);
+          notifyError(failed(nameOf(containerId)), error);
         }
       }
     });
-  lifecycle(CommandIDs.start, 'start', 'Start', runIcon);
-  lifecycle(CommandIDs.stop, 'stop', 'Stop', stopIcon);
-  lifecycle(CommandIDs.restart, 'restart', 'Restart', refreshIcon);
+  lifecycle(
+    CommandIDs.start,
+    'start',
+    trans.__('Start Selected Container'),
+    runIcon,
+    name => trans.__('Start %1', name),
+    trans.__('Start the container'),
+    name => trans.__('Could not start "%1"', name)
+  );
+  lifecycle(
+    CommandIDs.stop,
+    'stop',
+    trans.__('Stop Selected Container'),
+    stopIcon,
+    name => trans.__('Stop %1', name),
+    trans.__('Stop the container'),
+    name => trans.__('Could not stop "%1"', name)
+  );
+  lifecycle(
+    CommandIDs.restart,
+    'restart',
+    trans.__('Restart Selected Container'),
+    refreshIcon,
+    name => trans.__('Restart %1', name),
+    trans.__('Restart the container'),
+    name => trans.__('Could not restart "%1"', name)
+  );
 
   commands.addCommand(CommandIDs.deleteContainer, {
     label: args =>
       args.id
-        ? `Delete ${nameOf(args.id as string)}…`
-        : 'Delete Selected Container…',
-    caption: 'Delete the container',
+        ? trans.__('Delete %1…', nameOf(args.id as string))
+        : trans.__('Delete Selected Container…'),
+    caption: trans.__('Delete the container'),
     icon: deleteIcon,
     describedBy: describeArgs(CONTAINER_ARGS),
     isEnabled: args => containerIdOf(args) !== null,
@@ -181,9 +248,15 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
       }
       const name = nameOf(containerId);
       const result = await showDialog({
-        title: 'Delete Container',
-        body: `Delete "${name}"? Its files, processes and terminals are lost.`,
-        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+        title: trans.__('Delete Container'),
+        body: trans.__(
+          'Delete "%1"? Its files, processes and terminals are lost.',
+          name
+        ),
+        buttons: [
+          Dialog.cancelButton(),
+          Dialog.warnButton({ label: trans.__('Delete') })
+        ]
       });
       if (!result.button.accept) {
         return;
@@ -192,9 +265,11 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
         await model.remove(containerId);
         explorer.forget(containerId);
         closeWidgetsOf(containerId);
-        Notification.success(`Deleted "${name}"`, { autoClose: 3000 });
+        Notification.success(trans.__('Deleted "%1"', name), {
+          autoClose: 3000
+        });
       } catch (error) {
-        notifyError(`Could not delete "${name}"`, error);
+        notifyError(trans.__('Could not delete "%1"', name), error);
       }
     }
   });
@@ -202,9 +277,9 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
   commands.addCommand(CommandIDs.openTerminal, {
     label: args =>
       args.containerId || args.id
-        ? `Open Terminal in ${nameOf(containerIdOf(args)!)}`
-        : 'Open Terminal in Selected Container',
-    caption: 'Open a terminal in the container',
+        ? trans.__('Open Terminal in %1', nameOf(containerIdOf(args)!))
+        : trans.__('Open Terminal in Selected Container'),
+    caption: trans.__('Open a terminal in the container'),
     icon: terminalIcon,
     describedBy: describeArgs({
       ...CONTAINER_ARGS,
@@ -244,14 +319,16 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
       const widget = new ContainerTerminal({
         socket: ctx.manager.sockets.get(containerId),
         containerName: name,
+        serverSettings: app.serviceManager.serverSettings,
         terminalId,
-        key: (args.key as string) ?? undefined
+        key: (args.key as string) ?? undefined,
+        terminalOptions: ctx.terminalOptions?.() ?? {},
+        translator: ctx.translator
       });
       widget.id = `jp-ContainerManager-terminal-${Date.now()}-${Math.round(
         Math.random() * 1e6
       )}`;
       widget.title.icon = terminalIcon;
-      widget.node.dataset.containerId = containerId;
       widget.terminalIdChanged.connect(
         () => void ctx.manager.terminals.save(widget)
       );
@@ -259,9 +336,75 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
       app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);
       widget.ready.catch(error =>
-        notifyError('Could not open a terminal', error)
+        notifyError(trans.__('Could not open a terminal'), error)
       );
       return widget;
+    }
+  });
+
+  registerOpenTerminalIn(ctx);
+}
+
+/**
+ * "Open a terminal in a container" (the palette): pick one of the running
+ * containers, or create one when none runs.
+ */
+export function registerOpenTerminalIn(ctx: IContainerCommandContext): void {
+  const { app } = ctx;
+  const { model } = ctx.manager;
+  const trans = (ctx.translator ?? nullTranslator).load(
+    'jupyter_container_manager'
+  );
+  app.commands.addCommand(CommandIDs.openTerminalIn, {
+    label: trans.__('Open a Terminal in a Container…'),
+    caption: trans.__('Choose a running container and open a terminal in it'),
+    icon: terminalIcon,
+    describedBy: describeArgs({}),
+    execute: async () => {
+      await model.refresh().catch(() => undefined);
+      const running = model.containers.filter(c => c.status === 'running');
+      if (running.length === 0) {
+        const answer = await showDialog({
+          title: trans.__('Open a Terminal in a Container'),
+          body: trans.__('No container is running. Create one?'),
+          buttons: [
+            Dialog.cancelButton(),
+            Dialog.okButton({ label: trans.__('New Container…') })
+          ]
+        });
+        if (!answer.button.accept) {
+          return;
+        }
+        const id = await app.commands.execute(CommandIDs.create);
+        if (typeof id === 'string') {
+          return app.commands.execute(CommandIDs.openTerminal, {
+            containerId: id
+          });
+        }
+        return;
+      }
+      const label = (c: { name: string; id: string }) =>
+        `${c.name} (${c.id.slice(0, 12)})`;
+      const selected = model.selected;
+      const current =
+        selected && selected.status === 'running'
+          ? running.findIndex(c => c.id === selected.id)
+          : 0;
+      const choice = await InputDialog.getItem({
+        title: trans.__('Open a Terminal in a Container'),
+        label: trans.__('Container'),
+        items: running.map(label),
+        current: Math.max(current, 0)
+      });
+      if (!choice.button.accept || choice.value === null) {
+        return;
+      }
+      const container = running.find(c => label(c) === choice.value);
+      if (container) {
+        return app.commands.execute(CommandIDs.openTerminal, {
+          containerId: container.id
+        });
+      }
     }
   });
 }

@@ -5,6 +5,7 @@
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
+import { ITranslator } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { errorMessage } from '../api';
@@ -15,6 +16,8 @@ export interface ICommandContext {
   app: JupyterFrontEnd;
   /** The containers, their client, trackers and settings (read when a command runs). */
   manager: IContainerManager;
+  /** JupyterLab's translator (the user's language); English without it. */
+  translator?: ITranslator;
 }
 
 /** Show an error as a notification with the server's message. */

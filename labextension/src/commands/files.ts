@@ -2,6 +2,7 @@
  * File commands of the explorer: open, new file/folder, rename, delete,
  * download, upload.
  */
+import { nullTranslator } from '@jupyterlab/translation';
 import {
   Dialog,
   InputDialog,
@@ -73,6 +74,9 @@ export interface IFileCommandContext extends ICommandContext {
 
 export function registerFileCommands(ctx: IFileCommandContext): void {
   const { app, docManager, drive } = ctx;
+  const trans = (ctx.translator ?? nullTranslator).load(
+    'jupyter_container_manager'
+  );
   const { client, explorer } = ctx.manager;
   const { commands } = app;
   const nameOf = (id: string) => nameIn(ctx, id);
@@ -80,8 +84,8 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
   const hasExplorer = () => explorer.target !== null;
 
   commands.addCommand(CommandIDs.openFile, {
-    label: 'Open File',
-    caption: 'Open the file in an editor tab',
+    label: trans.__('Open File'),
+    caption: trans.__('Open the file in an editor tab'),
     describedBy: describeArgs({
       containerId: {
         type: 'string',
@@ -104,7 +108,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         (args.factory as string) ?? undefined
       );
       if (!widget) {
-        notifyError('Could not open', basename(path));
+        notifyError(trans.__('Could not open'), basename(path));
       }
       return widget;
     }
@@ -113,16 +117,18 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
   const askName = async (title: string, value = '') => {
     const result = await InputDialog.getText({
       title,
-      label: 'Name',
+      label: trans.__('Name'),
       text: value,
-      placeholder: value || 'name'
+      placeholder: value || trans.__('name')
     });
     if (!result.button.accept || result.value === null) {
       return null;
     }
     const name = result.value.trim();
     if (!isValidName(name)) {
-      Notification.error(`"${name}" is not a valid name`, { autoClose: 5000 });
+      Notification.error(trans.__('"%1" is not a valid name', name), {
+        autoClose: 5000
+      });
       return null;
     }
     return name;
@@ -141,7 +147,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
       const directory = (args.directory as string) ?? explorer.currentDirectory;
       const path = join(directory, name);
       if (explorer.tree?.has(path)) {
-        Notification.error(`EEXIST: "${path}" already exists`, {
+        Notification.error(trans.__('EEXIST: "%1" already exists', path), {
           autoClose: 5000
         });
         return;
@@ -157,13 +163,13 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         explorer.select(path);
         return path;
       } catch (error) {
-        notifyError(`Could not create ${basename(path)}`, error);
+        notifyError(trans.__('Could not create %1', basename(path)), error);
       }
     };
 
   commands.addCommand(CommandIDs.newFile, {
-    label: 'New File in Container…',
-    caption: 'New file',
+    label: trans.__('New File in Container…'),
+    caption: trans.__('New file'),
     icon: addIcon,
     describedBy: describeArgs({ directory: DIRECTORY_ARG }),
     isEnabled: hasExplorer,
@@ -171,8 +177,8 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
   });
 
   commands.addCommand(CommandIDs.newFolder, {
-    label: 'New Folder in Container…',
-    caption: 'New folder',
+    label: trans.__('New Folder in Container…'),
+    caption: trans.__('New folder'),
     icon: newFolderIcon,
     describedBy: describeArgs({ directory: DIRECTORY_ARG }),
     isEnabled: hasExplorer,
@@ -180,8 +186,8 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
   });
 
   commands.addCommand(CommandIDs.rename, {
-    label: 'Rename…',
-    caption: 'Rename the selected file or folder',
+    label: trans.__('Rename…'),
+    caption: trans.__('Rename the selected file or folder'),
     icon: editIcon,
     describedBy: describeArgs({ path: PATH_ARG }),
     isEnabled: () => hasExplorer() && explorer.selectedPath !== null,
@@ -204,14 +210,14 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         await explorer.list(dirname(path));
         explorer.select(target);
       } catch (error) {
-        notifyError(`Could not rename ${basename(path)}`, error);
+        notifyError(trans.__('Could not rename %1', basename(path)), error);
       }
     }
   });
 
   commands.addCommand(CommandIDs.deletePath, {
-    label: 'Delete…',
-    caption: 'Delete the selected file or folder',
+    label: trans.__('Delete…'),
+    caption: trans.__('Delete the selected file or folder'),
     icon: deleteIcon,
     describedBy: describeArgs({ path: PATH_ARG }),
     isEnabled: () => hasExplorer() && explorer.selectedPath !== null,
@@ -223,11 +229,14 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
       }
       const isDir = explorer.tree?.get(path)?.type === 'directory';
       const result = await showDialog({
-        title: isDir ? 'Delete Folder' : 'Delete File',
+        title: isDir ? trans.__('Delete Folder') : trans.__('Delete File'),
         body: `Delete ${isDir ? 'the folder' : ''} "${path}"${
           isDir ? ' and everything in it' : ''
         }?`,
-        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+        buttons: [
+          Dialog.cancelButton(),
+          Dialog.warnButton({ label: trans.__('Delete') })
+        ]
       });
       if (!result.button.accept) {
         return;
@@ -236,14 +245,14 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         await drive.delete(toLocalPath(containerId, path));
         await explorer.list(dirname(path));
       } catch (error) {
-        notifyError(`Could not delete ${basename(path)}`, error);
+        notifyError(trans.__('Could not delete %1', basename(path)), error);
       }
     }
   });
 
   commands.addCommand(CommandIDs.download, {
-    label: 'Download',
-    caption: 'Download the selected file (a folder as a zip)',
+    label: trans.__('Download'),
+    caption: trans.__('Download the selected file (a folder as a zip)'),
     icon: downloadIcon,
     describedBy: describeArgs({ path: PATH_ARG }),
     isEnabled: () => hasExplorer() && explorer.selectedPath !== null,
@@ -261,14 +270,14 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
           saveBlob(await client.readBlob(containerId, path), basename(path));
         }
       } catch (error) {
-        notifyError(`Could not download ${basename(path)}`, error);
+        notifyError(trans.__('Could not download %1', basename(path)), error);
       }
     }
   });
 
   commands.addCommand(CommandIDs.upload, {
-    label: 'Upload Files to Container…',
-    caption: 'Upload files',
+    label: trans.__('Upload Files to Container…'),
+    caption: trans.__('Upload files'),
     icon: fileUploadIcon,
     describedBy: describeArgs({
       directory: DIRECTORY_ARG,
@@ -300,23 +309,27 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         const items = await explorer.upload(directory, files);
         const failed = items.filter(item => item.status === 'error');
         for (const item of failed) {
-          Notification.error(`Could not upload ${item.path}: ${item.error}`, {
-            autoClose: 10000
-          });
+          Notification.error(
+            trans.__('Could not upload %1: %2', item.path, item.error),
+            { autoClose: 10000 }
+          );
         }
         const done = items.filter(item => item.status === 'done').length;
         if (done > 0 && failed.length === 0) {
-          Notification.success(`Uploaded ${done} file(s)`, { autoClose: 3000 });
+          Notification.success(
+            trans._n('Uploaded %1 file', 'Uploaded %1 files', done),
+            { autoClose: 3000 }
+          );
         }
       } catch (error) {
-        notifyError('Could not upload', error);
+        notifyError(trans.__('Could not upload'), error);
       }
     }
   });
 
   commands.addCommand(CommandIDs.refreshFiles, {
-    label: 'Refresh Container Files',
-    caption: 'Read the file tree again',
+    label: trans.__('Refresh Container Files'),
+    caption: trans.__('Read the file tree again'),
     icon: refreshIcon,
     describedBy: describeArgs({}),
     isEnabled: hasExplorer,
@@ -324,8 +337,8 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
   });
 
   commands.addCommand(CommandIDs.collapseAll, {
-    label: 'Collapse All Folders',
-    caption: 'Collapse all folders',
+    label: trans.__('Collapse All Folders'),
+    caption: trans.__('Collapse all folders'),
     icon: collapseAllIcon,
     describedBy: describeArgs({}),
     isEnabled: hasExplorer,

@@ -3,6 +3,7 @@
  * iframe) or a new browser tab.
  */
 import { InputDialog } from '@jupyterlab/apputils';
+import { nullTranslator } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { CommandIDs } from '../panel/commandids';
@@ -18,6 +19,9 @@ import {
 
 export function registerPreviewCommands(ctx: ICommandContext): void {
   const { app } = ctx;
+  const trans = (ctx.translator ?? nullTranslator).load(
+    'jupyter_container_manager'
+  );
   const { client, model } = ctx.manager;
   const { commands } = app;
   const containerIdOf = (args: ReadonlyPartialJSONObject) =>
@@ -28,7 +32,7 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
   commands.addCommand(CommandIDs.openPreview, {
     label: args =>
       args.port ? `Open Preview of Port ${args.port}` : 'Open Preview…',
-    caption: 'Open the preview of a port in the container',
+    caption: trans.__('Open the preview of a port in the container'),
     describedBy: describeArgs({
       ...CONTAINER_ARGS,
       port: {
@@ -57,8 +61,8 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
         if (!Number.isInteger(port) || port <= 0) {
           const ports = model.ports(containerId);
           const answer = await InputDialog.getNumber({
-            title: 'Open Preview',
-            label: 'Port',
+            title: trans.__('Open Preview'),
+            label: trans.__('Port'),
             value: ports[0]?.port ?? 3000
           });
           if (!answer.button.accept || answer.value === null) {
@@ -101,7 +105,10 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
         return widget;
       } catch (error) {
         early?.close();
-        notifyError(`Could not open the preview of port ${port}`, error);
+        notifyError(
+          trans.__('Could not open the preview of port %1', port),
+          error
+        );
       }
     }
   });

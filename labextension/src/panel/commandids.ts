@@ -8,6 +8,10 @@ export namespace CommandIDs {
   export const restart = 'container-manager:restart';
   export const deleteContainer = 'container-manager:delete';
   export const openTerminal = 'container-manager:open-terminal';
+  export const openTerminalIn = 'container-manager:open-terminal-in';
+  export const terminalCopy = 'container-manager:terminal-copy';
+  export const terminalPaste = 'container-manager:terminal-paste';
+  export const browseFiles = 'container-manager:browse-files';
   export const openFile = 'container-manager:open-file';
   export const newFile = 'container-manager:new-file';
   export const newFolder = 'container-manager:new-folder';

@@ -5,11 +5,17 @@ import { ReactWidget } from '@jupyterlab/apputils';
 import {
   PanelWithToolbar,
   deleteIcon,
+  folderIcon,
   refreshIcon,
   runIcon,
   stopIcon,
   terminalIcon
 } from '@jupyterlab/ui-components';
+import {
+  ITranslator,
+  TranslationBundle,
+  nullTranslator
+} from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Panel } from '@lumino/widgets';
 import React from 'react';
@@ -18,18 +24,31 @@ import { ContainerManagerModel } from '../model';
 import { IContainerInfo } from '../types';
 import { CommandIDs } from './commandids';
 
-const PENDING_LABEL = {
-  start: 'starting…',
-  stop: 'stopping…',
-  restart: 'restarting…',
-  delete: 'deleting…'
-};
+/** What a container is doing while an action runs, for people. */
+function pendingLabel(
+  trans: TranslationBundle,
+  pending: 'start' | 'stop' | 'restart' | 'delete'
+): string {
+  switch (pending) {
+    case 'start':
+      return trans.__('starting…');
+    case 'stop':
+      return trans.__('stopping…');
+    case 'restart':
+      return trans.__('restarting…');
+    default:
+      return trans.__('deleting…');
+  }
+}
 
 interface IRowProps {
   info: IContainerInfo;
   pending: 'start' | 'stop' | 'restart' | 'delete' | null;
   selected: boolean;
+  /** Whether the row's controls are in the tab order (the selected row's are). */
+  current: boolean;
   commands: CommandRegistry;
+  trans: TranslationBundle;
   onSelect: (id: string) => void;
 }
 
@@ -38,6 +57,7 @@ function ActionButton(props: {
   icon: typeof runIcon;
   onClick: () => void;
   disabled?: boolean;
+  current: boolean;
 }): JSX.Element {
   return (
     <button
@@ -46,6 +66,7 @@ function ActionButton(props: {
       title={props.label}
       aria-label={props.label}
       disabled={props.disabled}
+      tabIndex={props.current ? 0 : -1}
       onClick={event => {
         event.stopPropagation();
         props.onClick();
@@ -56,15 +77,21 @@ function ActionButton(props: {
   );
 }
 
+/**
+ * A container: a button that selects it (its name, status and image), then
+ * its actions. Only the current row's controls are in the tab order; the
+ * arrow keys move between rows (see ContainerListView).
+ */
 function ContainerRow(props: IRowProps): JSX.Element {
-  const { info, commands } = props;
+  const { info, commands, trans, current } = props;
   const running = info.status === 'running';
   const busy = info.status === 'creating' || props.pending !== null;
   const run = (id: string) => () => void commands.execute(id, { id: info.id });
+  const status = props.pending
+    ? pendingLabel(trans, props.pending)
+    : trans.__(info.status);
   return (
     <li
-      role="option"
-      aria-selected={props.selected}
       className={
         'jp-ContainerManager-container' +
         (props.selected ? ' jp-mod-selected' : '')
@@ -76,50 +103,76 @@ function ContainerRow(props: IRowProps): JSX.Element {
       onClick={() => props.onSelect(info.id)}
       onDoubleClick={run(CommandIDs.openTerminal)}
     >
-      <span
-        className={`jp-ContainerManager-status jp-ContainerManager-status-${info.status}`}
-        aria-label={`status: ${info.status}`}
-        title={info.reason ? `${info.status}: ${info.reason}` : info.status}
-      />
-      <span className="jp-ContainerManager-containerText">
-        <span className="jp-ContainerManager-containerName">{info.name}</span>
-        <span className="jp-ContainerManager-containerMeta">
-          {props.pending ? PENDING_LABEL[props.pending] : info.status} ·{' '}
-          {info.image}
+      <button
+        type="button"
+        className="jp-ContainerManager-containerSelect"
+        aria-pressed={props.selected}
+        tabIndex={current ? 0 : -1}
+        onClick={event => {
+          event.stopPropagation();
+          props.onSelect(info.id);
+        }}
+      >
+        <span
+          className={`jp-ContainerManager-status jp-ContainerManager-status-${info.status}`}
+          aria-hidden="true"
+          title={info.reason ? `${info.status}: ${info.reason}` : info.status}
+        />
+        <span className="jp-ContainerManager-containerText">
+          <span className="jp-ContainerManager-containerName">{info.name}</span>
+          <span className="jp-ContainerManager-containerMeta">
+            {status} · {info.image}
+          </span>
         </span>
-      </span>
-      <span className="jp-ContainerManager-actions">
+      </button>
+      <span
+        className="jp-ContainerManager-actions"
+        role="group"
+        aria-label={trans.__('Actions on %1', info.name)}
+      >
         {running ? (
           <ActionButton
-            label="Stop"
+            label={trans.__('Stop')}
             icon={stopIcon}
             disabled={busy}
+            current={current}
             onClick={run(CommandIDs.stop)}
           />
         ) : (
           <ActionButton
-            label="Start"
+            label={trans.__('Start')}
             icon={runIcon}
             disabled={busy}
+            current={current}
             onClick={run(CommandIDs.start)}
           />
         )}
         <ActionButton
-          label="Restart"
+          label={trans.__('Restart')}
           icon={refreshIcon}
           disabled={busy}
+          current={current}
           onClick={run(CommandIDs.restart)}
         />
         <ActionButton
-          label="Open Terminal"
+          label={trans.__('Open Terminal')}
           icon={terminalIcon}
           disabled={!running}
+          current={current}
           onClick={run(CommandIDs.openTerminal)}
         />
         <ActionButton
-          label="Delete"
+          label={trans.__('Browse Files')}
+          icon={folderIcon}
+          disabled={!running}
+          current={current}
+          onClick={run(CommandIDs.browseFiles)}
+        />
+        <ActionButton
+          label={trans.__('Delete')}
           icon={deleteIcon}
           disabled={busy}
+          current={current}
           onClick={run(CommandIDs.deleteContainer)}
         />
       </span>
@@ -130,7 +183,8 @@ function ContainerRow(props: IRowProps): JSX.Element {
 class ContainerListView extends ReactWidget {
   constructor(
     private readonly _model: ContainerManagerModel,
-    private readonly _commands: CommandRegistry
+    private readonly _commands: CommandRegistry,
+    private readonly _trans: TranslationBundle
   ) {
     super();
     this.addClass('jp-ContainerManager-containerList');
@@ -139,6 +193,7 @@ class ContainerListView extends ReactWidget {
 
   render(): JSX.Element {
     const model = this._model;
+    const trans = this._trans;
     if (model.error && model.containers.length === 0) {
       return (
         <div className="jp-ContainerManager-error" role="alert">
@@ -148,35 +203,41 @@ class ContainerListView extends ReactWidget {
             className="jp-mod-styled jp-mod-accept"
             onClick={() => void this._commands.execute(CommandIDs.refresh)}
           >
-            Retry
+            {trans.__('Retry')}
           </button>
         </div>
       );
     }
     if (!model.loaded) {
       return (
-        <div className="jp-ContainerManager-empty">Loading containers…</div>
+        <div className="jp-ContainerManager-empty">
+          {trans.__('Loading containers…')}
+        </div>
       );
     }
     if (model.containers.length === 0) {
       return (
         <div className="jp-ContainerManager-empty">
-          <p>No containers yet.</p>
+          <p>{trans.__('No containers yet.')}</p>
           <button
             type="button"
             className="jp-mod-styled jp-mod-accept"
             onClick={() => void this._commands.execute(CommandIDs.create)}
           >
-            New Container
+            {trans.__('New Container')}
           </button>
         </div>
       );
     }
+    const currentId =
+      model.selectedId && model.find(model.selectedId)
+        ? model.selectedId
+        : model.containers[0].id;
     return (
       <ul
-        role="listbox"
-        aria-label="Containers"
+        aria-label={trans.__('Containers')}
         className="jp-ContainerManager-list"
+        onKeyDown={event => this._onKeyDown(event, currentId)}
       >
         {model.containers.map(info => (
           <ContainerRow
@@ -184,11 +245,58 @@ class ContainerListView extends ReactWidget {
             info={info}
             pending={model.pendingAction(info.id)}
             selected={info.id === model.selectedId}
+            current={info.id === currentId}
             commands={this._commands}
+            trans={trans}
             onSelect={id => model.select(id)}
           />
         ))}
       </ul>
+    );
+  }
+
+  /**
+   * The keyboard on the list: Up and Down (Home, End) select the previous or
+   * next container and move the focus to it; Delete deletes the selected one
+   * (after a confirmation). Tab reaches the selected container's actions.
+   */
+  private _onKeyDown(event: React.KeyboardEvent, currentId: string): void {
+    const model = this._model;
+    const ids = model.containers.map(c => c.id);
+    const index = ids.indexOf(currentId);
+    let next: number | null = null;
+    switch (event.key) {
+      case 'ArrowDown':
+        next = Math.min(index + 1, ids.length - 1);
+        break;
+      case 'ArrowUp':
+        next = Math.max(index - 1, 0);
+        break;
+      case 'Home':
+        next = 0;
+        break;
+      case 'End':
+        next = ids.length - 1;
+        break;
+      case 'Delete':
+        event.preventDefault();
+        void this._commands.execute(CommandIDs.deleteContainer, {
+          id: currentId
+        });
+        return;
+      default:
+        return;
+    }
+    event.preventDefault();
+    const id = ids[next];
+    model.select(id);
+    // Focus the row once it is drawn as the current one.
+    requestAnimationFrame(() =>
+      this.node
+        .querySelector<HTMLElement>(
+          `[data-container-id="${id}"] .jp-ContainerManager-containerSelect`
+        )
+        ?.focus()
     );
   }
 }
@@ -197,15 +305,17 @@ class ContainerListView extends ReactWidget {
 export function createContainersSection(
   model: ContainerManagerModel,
   commands: CommandRegistry,
-  toolbarItems: { name: string; widget: import('@lumino/widgets').Widget }[]
+  toolbarItems: { name: string; widget: import('@lumino/widgets').Widget }[],
+  translator: ITranslator = nullTranslator
 ): Panel {
+  const trans = translator.load('jupyter_container_manager');
   const section = new PanelWithToolbar();
   section.id = 'jp-ContainerManager-containers';
-  section.title.label = 'Containers';
+  section.title.label = trans.__('Containers');
   section.addClass('jp-ContainerManager-section');
   for (const item of toolbarItems) {
     section.toolbar.addItem(item.name, item.widget);
   }
-  section.addWidget(new ContainerListView(model, commands));
+  section.addWidget(new ContainerListView(model, commands, trans));
   return section;
 }

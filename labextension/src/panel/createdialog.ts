@@ -2,6 +2,7 @@
  * The "New Container" dialog body: name, image and a starter template.
  */
 import { Dialog } from '@jupyterlab/apputils';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { STARTER_TEMPLATES, createOptionsFrom } from '../templates';
@@ -11,32 +12,39 @@ export class CreateContainerForm
   extends Widget
   implements Dialog.IBodyWidget<ICreateContainerOptions>
 {
-  constructor(defaultImage: string) {
+  constructor(
+    defaultImage: string,
+    template?: string,
+    trans: TranslationBundle = nullTranslator.load('jupyter_container_manager')
+  ) {
     super({ node: document.createElement('form') });
     this.addClass('jp-ContainerManager-createForm');
     const form = this.node as HTMLFormElement;
     form.addEventListener('submit', event => event.preventDefault());
 
-    this._name = this._field('Name', 'input') as HTMLInputElement;
-    this._name.placeholder = 'my-app (optional)';
+    this._name = this._field(trans.__('Name'), 'input') as HTMLInputElement;
+    this._name.placeholder = trans.__('my-app (optional)');
     this._name.name = 'name';
 
-    this._image = this._field('Image', 'input') as HTMLInputElement;
-    this._image.placeholder = 'the server default image';
+    this._image = this._field(trans.__('Image'), 'input') as HTMLInputElement;
+    this._image.placeholder = trans.__('the server default image');
     this._image.value = defaultImage;
     this._image.name = 'image';
 
     this._template = this._field(
-      'Starter template',
+      trans.__('Starter template'),
       'select'
     ) as HTMLSelectElement;
     this._template.name = 'template';
     for (const template of STARTER_TEMPLATES) {
       const option = document.createElement('option');
       option.value = template.id;
-      option.textContent = template.label;
-      option.title = template.description;
+      option.textContent = trans.__(template.label);
+      option.title = trans.__(template.description);
       this._template.appendChild(option);
+    }
+    if (template && STARTER_TEMPLATES.some(t => t.id === template)) {
+      this._template.value = template;
     }
   }
 

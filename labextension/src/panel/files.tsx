@@ -12,6 +12,11 @@ import {
   folderIcon,
   linkIcon
 } from '@jupyterlab/ui-components';
+import {
+  ITranslator,
+  TranslationBundle,
+  nullTranslator
+} from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Panel, Widget } from '@lumino/widgets';
 import React from 'react';
@@ -38,19 +43,25 @@ export function formatBytes(bytes: number): string {
 }
 
 function UploadBar(props: {
+  trans: TranslationBundle;
   progress: IUploadProgress;
   onCancel: () => void;
   onDismiss: () => void;
 }): JSX.Element | null {
-  const { progress } = props;
+  const { progress, trans } = props;
   const busy = progress.active + progress.queued > 0;
   const percent = Math.round(progress.fraction * 100);
   const label = busy
-    ? `Uploading ${progress.active + progress.queued} file(s): ${formatBytes(
-        progress.loaded
-      )} of ${formatBytes(progress.total)}`
-    : `Uploaded ${progress.done} file(s)` +
-      (progress.failed ? `, ${progress.failed} failed` : '');
+    ? trans._n(
+        'Uploading %1 file: %2 of %3',
+        'Uploading %1 files: %2 of %3',
+        progress.active + progress.queued,
+        formatBytes(progress.loaded),
+        formatBytes(progress.total)
+      )
+    : trans._n('Uploaded %1 file', 'Uploaded %1 files', progress.done) +
+      (progress.failed ? trans.__(', %1 failed', progress.failed) : '');
+  const dismiss = busy ? trans.__('Cancel uploads') : trans.__('Dismiss');
   return (
     <div className="jp-ContainerManager-upload" aria-live="polite">
       <div className="jp-ContainerManager-uploadLabel">
@@ -58,8 +69,8 @@ function UploadBar(props: {
         <button
           type="button"
           className="jp-ContainerManager-iconButton"
-          title={busy ? 'Cancel uploads' : 'Dismiss'}
-          aria-label={busy ? 'Cancel uploads' : 'Dismiss'}
+          title={dismiss}
+          aria-label={dismiss}
           onClick={busy ? props.onCancel : props.onDismiss}
         >
           <closeIcon.react tag="span" elementSize="small" />
@@ -69,7 +80,7 @@ function UploadBar(props: {
         className="jp-ContainerManager-progress"
         max={100}
         value={percent}
-        aria-label="Upload progress"
+        aria-label={trans.__('Upload progress')}
       />
     </div>
   );
@@ -78,7 +89,8 @@ function UploadBar(props: {
 class FileTreeView extends ReactWidget {
   constructor(
     private readonly _controller: ExplorerController,
-    private readonly _commands: CommandRegistry
+    private readonly _commands: CommandRegistry,
+    private readonly _trans: TranslationBundle
   ) {
     super();
     this.addClass('jp-ContainerManager-files');
@@ -87,11 +99,12 @@ class FileTreeView extends ReactWidget {
 
   render(): JSX.Element {
     const controller = this._controller;
+    const trans = this._trans;
     const target = controller.target;
     if (!target) {
       return (
         <div className="jp-ContainerManager-empty">
-          Select a running container to see its files.
+          {trans.__('Select a running container to see its files.')}
         </div>
       );
     }
@@ -104,6 +117,7 @@ class FileTreeView extends ReactWidget {
     }
     const tree = controller.tree!;
     const rows = tree.rows();
+    const active = rows.findIndex(r => r.path === controller.selectedPath);
     const loaded = tree.isLoaded('/');
     const progress = controller.uploads.progress;
     return (
@@ -115,8 +129,6 @@ class FileTreeView extends ReactWidget {
         onDragOver={event => this._onDragOver(event, '/')}
         onDragLeave={() => this._setDropTarget(null)}
         onDrop={event => void this._onDrop(event, '/')}
-        onKeyDown={event => this._onKeyDown(event)}
-        tabIndex={0}
         data-container-id={target.id}
       >
         <div
@@ -127,21 +139,37 @@ class FileTreeView extends ReactWidget {
         </div>
         {controller.reconnecting ? (
           <div className="jp-ContainerManager-notice" role="status">
-            Connection lost: reconnecting… (changes show once it is back)
+            {trans.__(
+              'Connection lost: reconnecting… (changes show once it is back)'
+            )}
           </div>
         ) : null}
         {!loaded ? (
-          <div className="jp-ContainerManager-empty">Loading…</div>
+          <div className="jp-ContainerManager-empty">
+            {trans.__('Loading…')}
+          </div>
         ) : rows.length === 0 ? (
           <div className="jp-ContainerManager-empty">
-            Empty. Create a file or drop files here.
+            {trans.__('Empty. Create a file or drop files here.')}
           </div>
         ) : null}
-        <ul role="tree" aria-label="Files" className="jp-ContainerManager-tree">
-          {rows.map(row => this._renderRow(row))}
-        </ul>
+        {rows.length > 0 ? (
+          <ul
+            role="tree"
+            aria-label={trans.__('Files of %1', target.name)}
+            aria-activedescendant={
+              active >= 0 ? this._rowId(target.id, active) : undefined
+            }
+            className="jp-ContainerManager-tree"
+            tabIndex={0}
+            onKeyDown={event => this._onKeyDown(event, rows)}
+          >
+            {rows.map((row, index) => this._renderRow(row, index, target.id))}
+          </ul>
+        ) : null}
         {controller.uploads.items.length > 0 ? (
           <UploadBar
+            trans={trans}
             progress={progress}
             onCancel={() => controller.uploads.cancelAll()}
             onDismiss={() => controller.uploads.clearFinished()}
@@ -151,7 +179,16 @@ class FileTreeView extends ReactWidget {
     );
   }
 
-  private _renderRow(row: ITreeRow): JSX.Element {
+  /** The DOM id of a row (the tree's active descendant when selected). */
+  private _rowId(containerId: string, index: number): string {
+    return `jp-ContainerManager-tree-${containerId}-${index}`;
+  }
+
+  private _renderRow(
+    row: ITreeRow,
+    index: number,
+    containerId: string
+  ): JSX.Element {
     const controller = this._controller;
     const isDir = row.type === 'directory';
     const selected = controller.selectedPath === row.path;
@@ -165,6 +202,7 @@ class FileTreeView extends ReactWidget {
     return (
       <li
         key={row.path}
+        id={this._rowId(containerId, index)}
         role="treeitem"
         aria-level={row.depth + 1}
         aria-selected={selected}
@@ -217,26 +255,86 @@ class FileTreeView extends ReactWidget {
     );
   }
 
-  private _onKeyDown(event: React.KeyboardEvent): void {
-    const path = this._controller.selectedPath;
-    if (!path) {
-      return;
-    }
-    if (event.key === 'Delete') {
-      event.preventDefault();
-      void this._commands.execute(CommandIDs.deletePath, { path });
-    } else if (event.key === 'F2') {
-      event.preventDefault();
-      void this._commands.execute(CommandIDs.rename, { path });
-    } else if (event.key === 'Enter') {
-      event.preventDefault();
-      const node = this._controller.tree?.get(path);
-      if (node?.type === 'directory') {
-        void this._controller.toggle(path);
-      } else {
-        void this._commands.execute(CommandIDs.openFile, { path });
+  /**
+   * The keyboard on the tree (the focus stays on it; the selected row is its
+   * active descendant): Up and Down (Home, End) move the selection, Right
+   * opens a folder or goes to its first entry, Left closes it or goes to the
+   * parent folder, Enter opens a file or toggles a folder, F2 renames,
+   * Delete deletes (after a confirmation).
+   */
+  private _onKeyDown(event: React.KeyboardEvent, rows: ITreeRow[]): void {
+    const controller = this._controller;
+    const path = controller.selectedPath;
+    const index = rows.findIndex(r => r.path === path);
+    const row = index >= 0 ? rows[index] : null;
+    const selectAt = (i: number) => {
+      const target = rows[Math.max(0, Math.min(i, rows.length - 1))];
+      if (target) {
+        controller.select(target.path);
+        requestAnimationFrame(() =>
+          this.node
+            .querySelector(`[data-path="${CSS.escape(target.path)}"]`)
+            ?.scrollIntoView({ block: 'nearest' })
+        );
       }
+    };
+    const isDir = row?.type === 'directory';
+    switch (event.key) {
+      case 'ArrowDown':
+        selectAt(index + 1);
+        break;
+      case 'ArrowUp':
+        selectAt(index < 0 ? 0 : index - 1);
+        break;
+      case 'Home':
+        selectAt(0);
+        break;
+      case 'End':
+        selectAt(rows.length - 1);
+        break;
+      case 'ArrowRight':
+        if (row && isDir && !row.expanded) {
+          void controller.toggle(row.path);
+        } else if (row && isDir) {
+          selectAt(index + 1);
+        }
+        break;
+      case 'ArrowLeft':
+        if (row && isDir && row.expanded) {
+          void controller.toggle(row.path);
+        } else if (row) {
+          const parent = rows.findIndex(r => r.path === dirname(row.path));
+          if (parent >= 0) {
+            selectAt(parent);
+          }
+        }
+        break;
+      case 'Enter':
+        if (!row) {
+          return;
+        }
+        if (isDir) {
+          void controller.toggle(row.path);
+        } else {
+          void this._commands.execute(CommandIDs.openFile, { path: row.path });
+        }
+        break;
+      case 'Delete':
+        if (!row) {
+          return;
+        }
+        void this._commands.execute(CommandIDs.deletePath, { path: row.path });
+        break;
+      case 'F2':
+        if (!row) {
+          return;
+        }
+        void this._commands.execute(CommandIDs.rename, { path: row.path });
+        break;
+      default:
+        return;
     }
+    event.preventDefault();
   }
 
   private _onDragOver(event: React.DragEvent, dir: string): void {
@@ -295,15 +393,17 @@ export function takeDroppedFiles<T>(id: number): T | undefined {
 export function createFilesSection(
   controller: ExplorerController,
   commands: CommandRegistry,
-  toolbarItems: { name: string; widget: Widget }[]
+  toolbarItems: { name: string; widget: Widget }[],
+  translator: ITranslator = nullTranslator
 ): Panel {
+  const trans = translator.load('jupyter_container_manager');
   const section = new PanelWithToolbar();
   section.id = 'jp-ContainerManager-filesSection';
-  section.title.label = 'Files';
+  section.title.label = trans.__('Files');
   section.addClass('jp-ContainerManager-section');
   for (const item of toolbarItems) {
     section.toolbar.addItem(item.name, item.widget);
   }
-  section.addWidget(new FileTreeView(controller, commands));
+  section.addWidget(new FileTreeView(controller, commands, trans));
   return section;
 }

@@ -8,6 +8,11 @@ import {
   launchIcon,
   tabIcon
 } from '@jupyterlab/ui-components';
+import {
+  ITranslator,
+  TranslationBundle,
+  nullTranslator
+} from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Panel } from '@lumino/widgets';
 import React from 'react';
@@ -19,7 +24,8 @@ class PreviewListView extends ReactWidget {
   constructor(
     private readonly _model: ContainerManagerModel,
     private readonly _commands: CommandRegistry,
-    private readonly _absoluteUrl: (url: string) => string
+    private readonly _absoluteUrl: (url: string) => string,
+    private readonly _trans: TranslationBundle
   ) {
     super();
     this.addClass('jp-ContainerManager-previews');
@@ -27,18 +33,23 @@ class PreviewListView extends ReactWidget {
   }
 
   render(): JSX.Element {
+    const trans = this._trans;
     const selected = this._model.selected;
     if (!selected) {
       return (
-        <div className="jp-ContainerManager-empty">No container selected.</div>
+        <div className="jp-ContainerManager-empty">
+          {trans.__('No container selected.')}
+        </div>
       );
     }
     const ports = this._model.ports(selected.id).filter(p => p.url);
     if (ports.length === 0) {
       return (
         <div className="jp-ContainerManager-empty">
-          No server is listening yet. Start one in a terminal, e.g.{' '}
-          <code>node server.js</code>: its port shows here with a preview link.
+          {trans.__(
+            'No server is listening yet. Start one in a terminal, e.g. %1: its port shows here with a preview link.',
+            'node server.js'
+          )}
         </div>
       );
     }
@@ -50,7 +61,10 @@ class PreviewListView extends ReactWidget {
         ...(target ? { target } : {})
       });
     return (
-      <ul className="jp-ContainerManager-portList" aria-label="Previews">
+      <ul
+        className="jp-ContainerManager-portList"
+        aria-label={trans.__('Previews')}
+      >
         {ports.map(({ port, url }) => (
           <li key={port} className="jp-ContainerManager-port" data-port={port}>
             <a
@@ -64,14 +78,14 @@ class PreviewListView extends ReactWidget {
                 open(port, url);
               }}
             >
-              Port {port}
+              {trans.__('Port %1', port)}
             </a>
             <span className="jp-ContainerManager-actions">
               <button
                 type="button"
                 className="jp-ContainerManager-iconButton"
-                title={`Open port ${port} in a JupyterLab tab`}
-                aria-label={`Open port ${port} in a JupyterLab tab`}
+                title={trans.__('Open port %1 in a JupyterLab tab', port)}
+                aria-label={trans.__('Open port %1 in a JupyterLab tab', port)}
                 onClick={() => open(port, url, 'tab')}
               >
                 <tabIcon.react tag="span" elementSize="small" />
@@ -79,8 +93,8 @@ class PreviewListView extends ReactWidget {
               <button
                 type="button"
                 className="jp-ContainerManager-iconButton"
-                title={`Open port ${port} in a new browser tab`}
-                aria-label={`Open port ${port} in a new browser tab`}
+                title={trans.__('Open port %1 in a new browser tab', port)}
+                aria-label={trans.__('Open port %1 in a new browser tab', port)}
                 onClick={() => open(port, url, 'browser')}
               >
                 <launchIcon.react tag="span" elementSize="small" />
@@ -96,12 +110,14 @@ class PreviewListView extends ReactWidget {
 export function createPreviewsSection(
   model: ContainerManagerModel,
   commands: CommandRegistry,
-  absoluteUrl: (url: string) => string
+  absoluteUrl: (url: string) => string,
+  translator: ITranslator = nullTranslator
 ): Panel {
+  const trans = translator.load('jupyter_container_manager');
   const section = new PanelWithToolbar();
   section.id = 'jp-ContainerManager-previewsSection';
-  section.title.label = 'Previews';
+  section.title.label = trans.__('Previews');
   section.addClass('jp-ContainerManager-section');
-  section.addWidget(new PreviewListView(model, commands, absoluteUrl));
+  section.addWidget(new PreviewListView(model, commands, absoluteUrl, trans));
   return section;
 }

@@ -9,6 +9,7 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { registerFileCommands } from '../commands';
 import { ContainerDrive } from '../drive';
@@ -22,11 +23,22 @@ function activate(
   app: JupyterFrontEnd,
   manager: IContainerManager,
   docManager: IDocumentManager,
-  palette: ICommandPalette | null
+  palette: ICommandPalette | null,
+  translator: ITranslator | null
 ): void {
-  const drive = new ContainerDrive(manager.client, manager.sockets);
+  const drive = new ContainerDrive(
+    manager.client,
+    manager.sockets,
+    () => manager.model.containers
+  );
   app.serviceManager.contents.addDrive(drive);
-  registerFileCommands({ app, manager, docManager, drive });
+  registerFileCommands({
+    app,
+    manager,
+    docManager,
+    drive,
+    translator: translator ?? nullTranslator
+  });
 
   // Context menus of the file tree.
   const treeRow = '.jp-ContainerManager-treeRow';
@@ -68,6 +80,6 @@ export const drivePlugin: JupyterFrontEndPlugin<void> = {
     'Container files in JupyterLab (a contents drive) and the file commands of the explorer.',
   autoStart: true,
   requires: [IContainerManager, IDocumentManager],
-  optional: [ICommandPalette],
+  optional: [ICommandPalette, ITranslator],
   activate
 };

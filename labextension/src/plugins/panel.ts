@@ -8,6 +8,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { CommandToolbarButton } from '@jupyterlab/apputils';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { SidePanel } from '@jupyterlab/ui-components';
 
 import { containerIcon } from '../icons';
@@ -25,13 +26,18 @@ export const PANEL_ID = 'jp-ContainerManager-panel';
 function activate(
   app: JupyterFrontEnd,
   manager: IContainerManager,
-  restorer: ILayoutRestorer | null
+  restorer: ILayoutRestorer | null,
+  translator: ITranslator | null
 ): void {
+  translator = translator ?? nullTranslator;
+  const trans = translator.load('jupyter_container_manager');
   const { client, model, explorer } = manager;
-  const panel = new SidePanel();
+  const panel = new SidePanel({ translator });
   panel.id = PANEL_ID;
   panel.title.icon = containerIcon;
-  panel.title.caption = 'Containers';
+  panel.title.caption = trans.__('Containers');
+  panel.node.setAttribute('role', 'region');
+  panel.node.setAttribute('aria-label', trans.__('Containers'));
   panel.addClass('jp-ContainerManager');
 
   const button = (id: string) => ({
@@ -39,22 +45,34 @@ function activate(
     widget: new CommandToolbarButton({ commands: app.commands, id, label: '' })
   });
   panel.addWidget(
-    createContainersSection(model, app.commands, [
-      button(CommandIDs.create),
-      button(CommandIDs.refresh)
-    ])
+    createContainersSection(
+      model,
+      app.commands,
+      [button(CommandIDs.create), button(CommandIDs.refresh)],
+      translator
+    )
   );
   panel.addWidget(
-    createFilesSection(explorer, app.commands, [
-      button(CommandIDs.newFile),
-      button(CommandIDs.newFolder),
-      button(CommandIDs.upload),
-      button(CommandIDs.refreshFiles),
-      button(CommandIDs.collapseAll)
-    ])
+    createFilesSection(
+      explorer,
+      app.commands,
+      [
+        button(CommandIDs.newFile),
+        button(CommandIDs.newFolder),
+        button(CommandIDs.upload),
+        button(CommandIDs.refreshFiles),
+        button(CommandIDs.collapseAll)
+      ],
+      translator
+    )
   );
   panel.addWidget(
-    createPreviewsSection(model, app.commands, url => client.absoluteUrl(url))
+    createPreviewsSection(
+      model,
+      app.commands,
+      url => client.absoluteUrl(url),
+      translator
+    )
   );
   app.shell.add(panel, 'left', { rank: 250 });
   // The toolbar buttons show commands that the extension's other plugins
@@ -71,6 +89,6 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
     'The left side panel: containers, the files of the selected container, previews.',
   autoStart: true,
   requires: [IContainerManager],
-  optional: [ILayoutRestorer],
+  optional: [ILayoutRestorer, ITranslator],
   activate
 };

@@ -9,6 +9,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { registerPreviewCommands } from '../commands';
 import { CommandIDs } from '../panel/commandids';
@@ -21,27 +22,33 @@ function activate(
   app: JupyterFrontEnd,
   manager: IContainerManager,
   palette: ICommandPalette | null,
-  restorer: ILayoutRestorer | null
+  restorer: ILayoutRestorer | null,
+  translator: ITranslator | null
 ): void {
   const { model, previews } = manager;
-  registerPreviewCommands({ app, manager });
+  translator = translator ?? nullTranslator;
+  const trans = translator.load('jupyter_container_manager');
+  registerPreviewCommands({ app, manager, translator });
 
   model.serverReady.connect((_, { containerId, port }) => {
     const name = model.find(containerId)?.name ?? containerId.slice(0, 8);
-    Notification.info(`${name}: a server is listening on port ${port.port}`, {
-      autoClose: 5000,
-      actions: [
-        {
-          label: 'Open preview',
-          callback: () =>
-            void app.commands.execute(CommandIDs.openPreview, {
-              containerId,
-              port: port.port,
-              url: port.url
-            })
-        }
-      ]
-    });
+    Notification.info(
+      trans.__('%1: a server is listening on port %2', name, port.port),
+      {
+        autoClose: 5000,
+        actions: [
+          {
+            label: trans.__('Open preview'),
+            callback: () =>
+              void app.commands.execute(CommandIDs.openPreview, {
+                containerId,
+                port: port.port,
+                url: port.url
+              })
+          }
+        ]
+      }
+    );
   });
 
   palette?.addItem({ command: CommandIDs.openPreview, category: CATEGORY });
@@ -66,6 +73,6 @@ export const previewsPlugin: JupyterFrontEndPlugin<void> = {
     'Previews of container ports in JupyterLab tabs or browser tabs.',
   autoStart: true,
   requires: [IContainerManager],
-  optional: [ICommandPalette, ILayoutRestorer],
+  optional: [ICommandPalette, ILayoutRestorer, ITranslator],
   activate
 };
