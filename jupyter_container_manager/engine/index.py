@@ -220,12 +220,12 @@ class ContainerIndex:
             finally:
                 for task in (follow, gap):
                     task.cancel()
-                for task in (follow, gap):
-                    with contextlib.suppress(asyncio.CancelledError):
-                        try:
-                            await task
-                        except Exception as err:  # noqa: BLE001 - the engine went away
-                            self.log.debug("container index: event stream ended: %r", err)
+                # Wait for both to end without taking their outcome as ours: a cancel of
+                # this task while they end must still end it (never swallowed here).
+                await asyncio.wait({follow, gap})
+                if not follow.cancelled() and follow.exception() is not None:
+                    self.log.debug("container index: event stream ended: %r",
+                                   follow.exception())
             self.gap("the engine's event stream ended")
             delay = RETRY_FIRST if self.rebuilds > rebuilds else min(delay * 2, RETRY_MOST)
             await asyncio.sleep(delay)

@@ -114,7 +114,8 @@ async def test_a_workdir_the_image_gives_the_user_is_left_as_it_is(user_images, 
     roots = "jupyter-container-manager/test-workdir-roots:latest"
     recipes = {
         owned: f"FROM {NODE_USER_IMAGE}\nRUN mkdir -p /workspace && chown 1000:1000 /workspace\n",
-        roots: f"FROM {NODE_USER_IMAGE}\nRUN mkdir -p /workspace && chmod 700 /workspace\n",
+        roots: f"FROM {NODE_USER_IMAGE}\n"
+               "RUN mkdir -p /workspace && chown 0:0 /workspace && chmod 700 /workspace\n",
     }
     try:
         for tag, recipe in recipes.items():
