@@ -1,0 +1,143 @@
+"""More of the panel end to end in headless Chromium, against a real ``jupyter lab`` and
+real containers: the selected container's live metrics. The steps share one page;
+screenshots land in tests/ui/artifacts/ and are copied to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import ARTIFACTS, LabServer, launch_lab
+
+pytestmark = pytest.mark.ui
+
+LOAD_MS = 90_000
+STEP_MS = 30_000
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+LABEL_ID = "jupyter-container-manager.id"
+
+
+@dataclass
+class More:
+    server: LabServer
+    page: object
+    docker: object
+    console: list[str] = field(default_factory=list)
+
+    def shot(self, name: str) -> Path:
+        """A screenshot in the artifacts, copied to docs/screenshots/<name>.png."""
+        path = ARTIFACTS / f"more-{name}.png"
+        self.page.screenshot(path=str(path))
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, SCREENSHOTS / f"{name}.png")
+        return path
+
+    def create(self, name: str) -> str:
+        answer = self.server.api("POST", "containers", json={"name": name})
+        assert answer.status_code in (200, 201), answer.text
+        container_id = answer.json()["id"]
+        self.server.created.append(container_id)
+        return container_id
+
+    def engine_container(self, container_id: str):
+        found = self.docker.containers.list(filters={"label": f"{LABEL_ID}={container_id}"})
+        assert found, f"no engine container for {container_id}"
+        return found[0]
+
+
+@pytest.fixture(scope="module")
+def more_lab(tmp_path_factory, chromium_path, docker_client) -> Iterator[LabServer]:
+    with launch_lab(tmp_path_factory, log_name="jupyter-lab-more.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def more(more_lab: LabServer, browser, docker_client, artifacts: Path) -> Iterator[More]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(STEP_MS)
+    page = context.new_page()
+    session = More(more_lab, page, docker_client)
+    page.on("console", lambda m: session.console.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: session.console.append(f"pageerror: {e}\n{e.stack}"))
+    try:
+        yield session
+    finally:
+        (artifacts / "browser-console-more.log").write_text("\n".join(session.console))
+        context.close()
+
+
+def open_lab(more: More):
+    page = more.page
+    page.goto(more.server.lab_url(), timeout=LOAD_MS)
+    page.wait_for_selector("#jp-main-dock-panel", timeout=LOAD_MS)
+    tab = page.locator('.jp-SideBar li[data-id="jp-ContainerManager-panel"]')
+    tab.wait_for(timeout=LOAD_MS)
+    panel = page.locator("#jp-ContainerManager-panel")
+    if not panel.is_visible():
+        tab.click()
+    panel.wait_for(state="visible")
+    return panel
+
+
+def select(panel, container_id: str):
+    from playwright.sync_api import expect
+
+    row = panel.locator(f'li.jp-ContainerManager-container[data-container-id="{container_id}"]')
+    expect(row).to_have_attribute("data-status", "running", timeout=LOAD_MS)
+    row.locator(".jp-ContainerManager-containerSelect").click()
+    expect(row).to_have_class(re.compile("jp-mod-selected"))
+
+
+def cpu_percent(metrics) -> float:
+    text = metrics.locator('[data-metric="cpu"] .jp-ContainerManager-metricValue').inner_text()
+    return float(text.split()[0])
+
+
+def test_live_metrics_of_the_selected_container(more: More):
+    from playwright.sync_api import expect
+
+    idle = more.create(f"idle-{int(time.time())}")
+    busy = more.create(f"busy-{int(time.time())}")
+    panel = open_lab(more)
+    metrics = panel.locator(".jp-ContainerManager-metrics")
+
+    select(panel, idle)
+    expect(metrics.locator(f'[data-container-id="{idle}"]')).to_be_visible(timeout=STEP_MS)
+    memory = metrics.locator('[data-metric="memory"] .jp-ContainerManager-metricValue')
+    expect(memory).to_contain_text(re.compile(r"[KMG]iB / .*[MG]iB"))
+
+    # A process keeping one core busy shows in the numbers and the plot of that
+    # container, and only there.
+    more.engine_container(busy).exec_run(["sh", "-c", "while :; do :; done"], detach=True)
+    select(panel, busy)
+    expect(metrics.locator(f'[data-container-id="{busy}"]')).to_be_visible(timeout=STEP_MS)
+    deadline = time.monotonic() + 30
+    while cpu_percent(metrics) < 30:
+        assert time.monotonic() < deadline, f"CPU stays at {cpu_percent(metrics)} %"
+        time.sleep(0.5)
+    # A reading about once a second: the sparkline grows.
+    cpu_line = metrics.locator('[data-metric="cpu"] polyline')
+    deadline = time.monotonic() + 30
+    while len(cpu_line.get_attribute("points").split()) < 12:
+        assert time.monotonic() < deadline, cpu_line.get_attribute("points")
+        time.sleep(0.5)
+    expect(metrics.get_by_role("img", name=re.compile("CPU over the last minute"))).to_be_visible()
+    expect(metrics.locator('[data-metric="processes"]')).to_contain_text("Processes:")
+    more.shot("metrics")
+
+    # Back to the idle one: its own readings, and the busy one's history is gone.
+    select(panel, idle)
+    expect(metrics.locator(f'[data-container-id="{idle}"]')).to_be_visible(timeout=STEP_MS)
+    time.sleep(2.5)
+    assert cpu_percent(metrics) < 30
+
+    # A stopped container shows no readings.
+    assert more.server.api("POST", f"containers/{idle}/stop").ok
+    expect(metrics).to_contain_text("is not running", timeout=STEP_MS)
