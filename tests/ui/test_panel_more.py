@@ -1,12 +1,15 @@
 """More of the panel end to end in headless Chromium, against a real ``jupyter lab`` and
-real containers: the selected container's live metrics. The steps share one page;
+real containers: the selected container's live metrics; an image pull from a local
+registry as a notification with a progress bar. The steps share one page;
 screenshots land in tests/ui/artifacts/ and are copied to docs/screenshots/.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.registry import Registry
 from tests.ui.conftest import ARTIFACTS, LabServer, launch_lab
 
 pytestmark = pytest.mark.ui
@@ -54,7 +58,11 @@ class More:
 
 @pytest.fixture(scope="module")
 def more_lab(tmp_path_factory, chromium_path, docker_client) -> Iterator[LabServer]:
-    with launch_lab(tmp_path_factory, log_name="jupyter-lab-more.log") as server:
+    with launch_lab(
+        tmp_path_factory,
+        manager={"pull_missing_images": True},
+        log_name="jupyter-lab-more.log",
+    ) as server:
         yield server
 
 
@@ -141,3 +149,75 @@ def test_live_metrics_of_the_selected_container(more: More):
     # A stopped container shows no readings.
     assert more.server.api("POST", f"containers/{idle}/stop").ok
     expect(metrics).to_contain_text("is not running", timeout=STEP_MS)
+    more.server.api("DELETE", f"containers/{busy}")  # its busy loop ends with it
+
+
+@pytest.fixture
+def registry(docker_client, more_lab: LabServer):
+    """A slow local registry; its images leave the engine afterwards."""
+    import docker
+
+    with Registry(pause=0.1) as running:
+        yield running
+    from tests.ui.conftest import _remove_containers
+
+    _remove_containers(more_lab)  # first: an image in use would stay, untagged
+    prefix = f"127.0.0.1:{running.port}/"
+    for image in docker_client.images.list():
+        for tag in image.tags:
+            if tag.startswith(prefix):
+                with contextlib.suppress(docker.errors.APIError):
+                    docker_client.images.remove(tag, force=True)
+
+
+def test_image_pull_progress_as_a_notification(more: More, registry: Registry):
+    from playwright.sync_api import expect
+
+    page = more.page
+    panel = open_lab(more)
+    image = registry.add("jcm-test/ui-pulled", f"t{int(time.time())}", filler=8 * 1024**2)
+
+    # The create waits for the pull; the page hears of it on its own socket.
+    answers = []
+    create = threading.Thread(
+        target=lambda: answers.append(
+            more.server.api("POST", "containers", json={"name": "pulled", "image": image})
+        )
+    )
+    create.start()
+    try:
+        toast = page.locator(".Toastify__toast", has_text=f"Pulling image {image}")
+        expect(toast).to_be_visible(timeout=STEP_MS)
+        expect(toast).to_contain_text(re.compile(r"[▰▱]{10} \d+ %, \d of 2 layers, .*iB of .*iB"))
+
+        def percent() -> int:
+            with contextlib.suppress(Exception):
+                text = toast.inner_text(timeout=1000)
+                return int(re.search(r"[▰▱]{10} (\d+) %", text).group(1))
+            return -1
+
+        # Updated in place: one notification for the image while its bar moves on.
+        first = percent()
+        deadline = time.monotonic() + 30
+        while percent() <= max(first, 30):
+            assert time.monotonic() < deadline, f"the pull stays at {percent()} %"
+            expect(page.locator(".Toastify__toast", has_text=image)).to_have_count(1)
+            time.sleep(0.2)
+        more.shot("pull-progress")
+    finally:
+        create.join(timeout=60)
+    assert answers and answers[0].status_code in (200, 201), answers and answers[0].text
+    more.server.created.append(answers[0].json()["id"])
+    done = page.locator(".Toastify__toast", has_text=f"Pulled image {image}")
+    expect(done).to_be_visible(timeout=STEP_MS)
+    expect(page.locator(".Toastify__toast", has_text=image)).to_have_count(1)
+    row = panel.locator("li.jp-ContainerManager-container", has_text="pulled")
+    expect(row).to_have_attribute("data-status", "running", timeout=STEP_MS)
+
+    # A pull that fails says why, and stays until dismissed.
+    missing = f"127.0.0.1:{registry.port}/jcm-test/absent-{int(time.time())}:1"
+    answer = more.server.api("POST", "containers", json={"image": missing})
+    assert answer.status_code == 503, answer.text
+    failed = page.locator(".Toastify__toast", has_text=f"Could not pull image {missing}")
+    expect(failed).to_be_visible(timeout=STEP_MS)
+    expect(failed).to_contain_text("registry has no image")
