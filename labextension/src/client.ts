@@ -78,6 +78,17 @@ async function viaClient<T>(work: Promise<T>): Promise<T> {
 }
 
 /** The REST client of one Jupyter server. */
+/** What `POST /containers/{id}/kernels` answers. */
+export interface IContainerKernel {
+  containerId: string;
+  /** The Jupyter kernel model. */
+  kernel: { id: string; name: string };
+  /** The notebook session of `path`. */
+  session: { id: string; path: string } | null;
+  /** The notebook, relative to the server's root. */
+  path: string;
+}
+
 export class ContainerClient {
   constructor(
     readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
@@ -152,6 +163,17 @@ export class ContainerClient {
   ): Promise<IContainerInfo> {
     return this.post<IContainerInfo>(
       `containers/${encodeURIComponent(id)}/${action}`
+    );
+  }
+
+  /**
+   * Start a kernel in a running container with a notebook session for
+   * `path` (the server creates the notebook if missing).
+   */
+  openKernel(id: string, path: string): Promise<IContainerKernel> {
+    return this.post<IContainerKernel>(
+      `containers/${encodeURIComponent(id)}/kernels`,
+      { path }
     );
   }
 

@@ -1,6 +1,7 @@
 """More of the panel end to end in headless Chromium, against a real ``jupyter lab`` and
 real containers: the selected container's live metrics; an image pull from a local
-registry as a notification with a progress bar. The steps share one page;
+registry as a notification with a progress bar; a notebook whose kernel runs in a
+container. The steps share one page;
 screenshots land in tests/ui/artifacts/ and are copied to docs/screenshots/.
 """
 
@@ -221,3 +222,41 @@ def test_image_pull_progress_as_a_notification(more: More, registry: Registry):
     failed = page.locator(".Toastify__toast", has_text=f"Could not pull image {missing}")
     expect(failed).to_be_visible(timeout=STEP_MS)
     expect(failed).to_contain_text("registry has no image")
+
+
+def test_open_a_notebook_in_this_container(more: More):
+    from playwright.sync_api import expect
+
+    page = more.page
+    name = f"nb-{int(time.time())}"
+    container_id = more.create(name)
+    workdir = more.server.api("GET", f"containers/{container_id}").json()["workdir"]
+    marker = f"only-in-{container_id[:8]}.txt"
+    answer = more.server.api(
+        "POST", f"webcontainer/{container_id}/fs/writeFile", json={"path": marker, "contents": "x"}
+    )
+    assert answer.status_code == 204, answer.text
+
+    panel = open_lab(more)
+    select(panel, container_id)
+    row = panel.locator(f'li.jp-ContainerManager-container[data-container-id="{container_id}"]')
+    row.get_by_role("button", name="Open a Notebook in this Container").click()
+
+    notebook = page.locator(".jp-NotebookPanel").last
+    expect(notebook).to_be_visible(timeout=STEP_MS)
+    expect(page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")).to_contain_text(
+        f"{name}.ipynb"
+    )
+    cell = notebook.locator(".jp-Cell .cm-content").first
+    cell.click()
+    page.keyboard.type("import os; print(os.getcwd(), sorted(os.listdir()))")
+    page.keyboard.press("Shift+Enter")
+    output = notebook.locator(".jp-OutputArea-output").first
+    expect(output).to_contain_text(workdir, timeout=LOAD_MS)
+    expect(output).to_contain_text(marker)
+    more.shot("notebook-in-container")
+
+    # The session JupyterLab uses is the one the server made for the container.
+    sessions = more.server.api("GET", "api/sessions").json()
+    paths = [s["path"] for s in sessions]
+    assert f"{name}.ipynb" in paths, paths

@@ -5,6 +5,7 @@
  * message.
  */
 export { registerContainerCommands } from './containers';
+export { registerNotebookCommands } from './notebooks';
 export type { IContainerCommandContext } from './containers';
 export { registerFileCommands } from './files';
 export type { IFileCommandContext } from './files';

@@ -22,4 +22,5 @@ export namespace CommandIDs {
   export const refreshFiles = 'container-manager:refresh-files';
   export const collapseAll = 'container-manager:collapse-all';
   export const openPreview = 'container-manager:open-preview';
+  export const openNotebook = 'container-manager:open-notebook';
 }

@@ -19,7 +19,10 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { copyIcon, pasteIcon } from '@jupyterlab/ui-components';
 
-import { registerContainerCommands } from '../commands';
+import {
+  registerContainerCommands,
+  registerNotebookCommands
+} from '../commands';
 import { CommandIDs } from '../panel/commandids';
 import { TerminalOptions } from '../terminal';
 import { IContainerManager } from '../tokens';
@@ -77,6 +80,12 @@ function activate(
     translator: translator ?? nullTranslator,
     showPanel: () => app.shell.activateById(PANEL_ID),
     terminalOptions: () => terminalOptions
+  });
+  registerNotebookCommands({
+    app,
+    manager,
+    docManager,
+    translator: translator ?? nullTranslator
   });
 
   // The user's terminal settings, as JupyterLab's own terminals get them.
@@ -167,7 +176,8 @@ function activate(
       CommandIDs.restart,
       CommandIDs.deleteContainer,
       CommandIDs.openTerminal,
-      CommandIDs.openTerminalIn
+      CommandIDs.openTerminalIn,
+      CommandIDs.openNotebook
     ]) {
       palette.addItem({ command, category: CATEGORY });
     }
