@@ -15,7 +15,9 @@ import { ERRNO, ITransport, WebContainer } from './webcontainer';
 import { ContainerSocket } from './webcontainer/socket';
 import {
   ICreateContainerOptions,
+  ICheckpointInfo,
   IContainerInfo,
+  ISnapshotInfo,
   IDirEntry,
   IPortInfo
 } from './types';
@@ -174,6 +176,49 @@ export class ContainerClient {
     return this.post<IContainerKernel>(
       `containers/${encodeURIComponent(id)}/kernels`,
       { path }
+    );
+  }
+
+  // Snapshots, forks and checkpoints
+
+  createSnapshot(id: string, name?: string): Promise<ISnapshotInfo> {
+    return this.post<ISnapshotInfo>(
+      `containers/${encodeURIComponent(id)}/snapshots`,
+      name ? { name } : {}
+    );
+  }
+
+  listSnapshots(): Promise<ISnapshotInfo[]> {
+    return this.request<ISnapshotInfo[]>('containers/snapshots');
+  }
+
+  fork(id: string, count: number): Promise<{ containers: IContainerInfo[] }> {
+    return this.post<{ containers: IContainerInfo[] }>(
+      `containers/${encodeURIComponent(id)}/fork`,
+      { count }
+    );
+  }
+
+  createCheckpoint(id: string): Promise<ICheckpointInfo> {
+    return this.post<ICheckpointInfo>(
+      `containers/${encodeURIComponent(id)}/checkpoints`
+    );
+  }
+
+  listCheckpoints(id: string): Promise<ICheckpointInfo[]> {
+    return this.request<ICheckpointInfo[]>(
+      `containers/${encodeURIComponent(id)}/checkpoints`
+    );
+  }
+
+  restoreCheckpoint(
+    id: string,
+    checkpoint: string,
+    paths?: string[]
+  ): Promise<{ restored: { path: string; kind: string }[] }> {
+    return this.post<{ restored: { path: string; kind: string }[] }>(
+      `containers/${encodeURIComponent(id)}/checkpoints/${encodeURIComponent(checkpoint)}/restore`,
+      paths ? { paths } : {}
     );
   }
 

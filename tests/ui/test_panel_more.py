@@ -1,7 +1,7 @@
 """More of the panel end to end in headless Chromium, against a real ``jupyter lab`` and
 real containers: the selected container's live metrics; an image pull from a local
 registry as a notification with a progress bar; a notebook whose kernel runs in a
-container. The steps share one page;
+container; checkpoints, snapshots and forks from the History section. The steps share one page;
 screenshots land in tests/ui/artifacts/ and are copied to docs/screenshots/.
 """
 
@@ -260,3 +260,110 @@ def test_open_a_notebook_in_this_container(more: More):
     sessions = more.server.api("GET", "api/sessions").json()
     paths = [s["path"] for s in sessions]
     assert f"{name}.ipynb" in paths, paths
+
+
+def test_checkpoints_snapshots_and_forks(more: More):
+    from playwright.sync_api import expect
+
+    page = more.page
+    name = f"hist-{int(time.time())}"
+    container_id = more.create(name)
+
+    def write(path: str, contents: str) -> None:
+        answer = more.server.api(
+            "POST",
+            f"webcontainer/{container_id}/fs/writeFile",
+            json={"path": path, "contents": contents},
+        )
+        assert answer.status_code == 204, answer.text
+
+    def read(cid: str, path: str) -> str | None:
+        answer = more.server.api("GET", f"webcontainer/{cid}/fs/readFile/{path}?encoding=utf-8")
+        return None if answer.status_code == 404 else answer.text
+
+    snapshot_ids = []
+    try:
+        write("app.js", "v1")
+        panel = open_lab(more)
+        select(panel, container_id)
+        # Room for the History section: fold the others below the list.
+        for section in ("Files Section", "Previews Section", "Metrics Section"):
+            title = panel.locator(f'h3[aria-label="{section}"]')
+            if title.get_attribute("aria-expanded") == "true":
+                title.click(position={"x": 12, "y": 8})  # not on its toolbar
+        history = panel.locator(".jp-ContainerManager-history")
+        expect(history.locator(f'[data-container-id="{container_id}"]')).to_be_visible()
+        checkpoints = history.locator("li.jp-ContainerManager-checkpoint")
+
+        # Two checkpoints: app.js at v1, then app.js at v2 and a new notes.md.
+        history.get_by_role("button", name="Checkpoint", exact=True).click()
+        expect(checkpoints).to_have_count(1)
+        expect(checkpoints.first.locator('[data-path="/app.js"]')).to_be_visible()
+        write("app.js", "v2")
+        write("notes.md", "new")
+        history.get_by_role("button", name="Checkpoint", exact=True).click()
+        expect(checkpoints).to_have_count(2)
+        newest, oldest = checkpoints.nth(0), checkpoints.nth(1)
+        expect(newest.locator('[data-path="/notes.md"]')).to_be_visible()
+        write("app.js", "v3")
+        more.shot("checkpoints")
+
+        # One file from the newest checkpoint.
+        newest.locator('[data-path="/app.js"]').get_by_role("button").click()
+        page.locator(".jp-Dialog").get_by_role("button", name="Restore").click()
+        wait = time.monotonic() + 15
+        while read(container_id, "app.js") != "v2":
+            assert time.monotonic() < wait, read(container_id, "app.js")
+            time.sleep(0.2)
+        assert read(container_id, "notes.md") == "new"
+
+        # All of the workdir from the oldest: notes.md, made since, goes.
+        oldest.get_by_role("button", name=re.compile("Restore all files")).click()
+        page.locator(".jp-Dialog").get_by_role("button", name="Restore").click()
+        wait = time.monotonic() + 15
+        while read(container_id, "app.js") != "v1" or read(container_id, "notes.md") is not None:
+            assert time.monotonic() < wait, (read(container_id, "app.js"), "notes.md")
+            time.sleep(0.2)
+
+        # A snapshot, named; then a new container from it in the create dialog.
+        history.get_by_role("button", name="Snapshot…").click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.locator("input").fill("after v1")
+        dialog.get_by_role("button", name="Save Snapshot").click()
+        saved = page.locator(".Toastify__toast", has_text='Snapshot "after v1" saved')
+        expect(saved).to_be_visible(timeout=LOAD_MS)
+        listed = more.server.api("GET", "containers/snapshots").json()
+        snapshot_ids += [s["id"] for s in listed]
+        snapshot = next(s for s in listed if s["name"] == "after v1")
+
+        panel.get_by_role("button", name="Create a container").click()
+        dialog = page.locator(".jp-Dialog")
+        picker = dialog.get_by_label("Start from snapshot")
+        expect(picker.locator(f'option[value="{snapshot["id"]}"]')).to_have_count(1)
+        picker.select_option(snapshot["id"])
+        expect(dialog.get_by_label("Image")).to_be_disabled()
+        dialog.get_by_label("Name").fill(f"{name}-from-snap")
+        more.shot("snapshots")
+        dialog.get_by_role("button", name="Create", exact=True).click()
+        row = panel.locator("li.jp-ContainerManager-container", has_text=f"{name}-from-snap")
+        expect(row).to_have_attribute("data-status", "running", timeout=LOAD_MS)
+        restored_id = row.get_attribute("data-container-id")
+        more.server.created.append(restored_id)
+        assert read(restored_id, "app.js") == "v1"
+
+        # Fork the first container into two running copies with its files.
+        select(panel, container_id)
+        history.get_by_role("button", name="Fork…").click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.locator("input").fill("2")
+        dialog.get_by_role("button", name="Fork", exact=True).click()
+        forks = panel.locator("li.jp-ContainerManager-container", has_text=f"{name}-fork-")
+        expect(forks).to_have_count(2, timeout=LOAD_MS)
+        for index in range(2):
+            fork_id = forks.nth(index).get_attribute("data-container-id")
+            more.server.created.append(fork_id)
+            expect(forks.nth(index)).to_have_attribute("data-status", "running")
+            assert read(fork_id, "app.js") == "v1"
+    finally:
+        for snapshot_id in snapshot_ids:
+            more.server.api("DELETE", f"containers/snapshots/{snapshot_id}")

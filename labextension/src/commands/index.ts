@@ -6,6 +6,7 @@
  */
 export { registerContainerCommands } from './containers';
 export { registerNotebookCommands } from './notebooks';
+export { registerHistoryCommands } from './history';
 export type { IContainerCommandContext } from './containers';
 export { registerFileCommands } from './files';
 export type { IFileCommandContext } from './files';

@@ -21,6 +21,7 @@ import { copyIcon, pasteIcon } from '@jupyterlab/ui-components';
 
 import {
   registerContainerCommands,
+  registerHistoryCommands,
   registerNotebookCommands
 } from '../commands';
 import { CommandIDs } from '../panel/commandids';
@@ -85,6 +86,11 @@ function activate(
     app,
     manager,
     docManager,
+    translator: translator ?? nullTranslator
+  });
+  registerHistoryCommands({
+    app,
+    manager,
     translator: translator ?? nullTranslator
   });
 
@@ -177,7 +183,10 @@ function activate(
       CommandIDs.deleteContainer,
       CommandIDs.openTerminal,
       CommandIDs.openTerminalIn,
-      CommandIDs.openNotebook
+      CommandIDs.openNotebook,
+      CommandIDs.snapshot,
+      CommandIDs.fork,
+      CommandIDs.checkpoint
     ]) {
       palette.addItem({ command, category: CATEGORY });
     }

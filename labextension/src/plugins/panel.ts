@@ -15,6 +15,7 @@ import { containerIcon } from '../icons';
 import { CommandIDs } from '../panel/commandids';
 import { createContainersSection } from '../panel/containers';
 import { createFilesSection } from '../panel/files';
+import { createHistorySection } from '../panel/history';
 import { createMetricsSection } from '../panel/metrics';
 import { MetricsFeed } from '../metrics';
 import { createPreviewsSection } from '../panel/previews';
@@ -75,6 +76,9 @@ function activate(
       url => client.absoluteUrl(url),
       translator
     )
+  );
+  panel.addWidget(
+    createHistorySection(model, client, app.commands, translator)
   );
   panel.addWidget(
     createMetricsSection(model, new MetricsFeed(sockets), translator)
