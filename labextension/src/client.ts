@@ -15,7 +15,9 @@ import { ERRNO, ITransport, WebContainer } from './webcontainer';
 import { ContainerSocket } from './webcontainer/socket';
 import {
   ICreateContainerOptions,
+  ICheckpointInfo,
   IContainerInfo,
+  ISnapshotInfo,
   IDirEntry,
   IPortInfo
 } from './types';
@@ -78,6 +80,17 @@ async function viaClient<T>(work: Promise<T>): Promise<T> {
 }
 
 /** The REST client of one Jupyter server. */
+/** What `POST /containers/{id}/kernels` answers. */
+export interface IContainerKernel {
+  containerId: string;
+  /** The Jupyter kernel model. */
+  kernel: { id: string; name: string };
+  /** The notebook session of `path`. */
+  session: { id: string; path: string } | null;
+  /** The notebook, relative to the server's root. */
+  path: string;
+}
+
 export class ContainerClient {
   constructor(
     readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
@@ -152,6 +165,60 @@ export class ContainerClient {
   ): Promise<IContainerInfo> {
     return this.post<IContainerInfo>(
       `containers/${encodeURIComponent(id)}/${action}`
+    );
+  }
+
+  /**
+   * Start a kernel in a running container with a notebook session for
+   * `path` (the server creates the notebook if missing).
+   */
+  openKernel(id: string, path: string): Promise<IContainerKernel> {
+    return this.post<IContainerKernel>(
+      `containers/${encodeURIComponent(id)}/kernels`,
+      { path }
+    );
+  }
+
+  // Snapshots, forks and checkpoints
+
+  createSnapshot(id: string, name?: string): Promise<ISnapshotInfo> {
+    return this.post<ISnapshotInfo>(
+      `containers/${encodeURIComponent(id)}/snapshots`,
+      name ? { name } : {}
+    );
+  }
+
+  listSnapshots(): Promise<ISnapshotInfo[]> {
+    return this.request<ISnapshotInfo[]>('containers/snapshots');
+  }
+
+  fork(id: string, count: number): Promise<{ containers: IContainerInfo[] }> {
+    return this.post<{ containers: IContainerInfo[] }>(
+      `containers/${encodeURIComponent(id)}/fork`,
+      { count }
+    );
+  }
+
+  createCheckpoint(id: string): Promise<ICheckpointInfo> {
+    return this.post<ICheckpointInfo>(
+      `containers/${encodeURIComponent(id)}/checkpoints`
+    );
+  }
+
+  listCheckpoints(id: string): Promise<ICheckpointInfo[]> {
+    return this.request<ICheckpointInfo[]>(
+      `containers/${encodeURIComponent(id)}/checkpoints`
+    );
+  }
+
+  restoreCheckpoint(
+    id: string,
+    checkpoint: string,
+    paths?: string[]
+  ): Promise<{ restored: { path: string; kind: string }[] }> {
+    return this.post<{ restored: { path: string; kind: string }[] }>(
+      `containers/${encodeURIComponent(id)}/checkpoints/${encodeURIComponent(checkpoint)}/restore`,
+      paths ? { paths } : {}
     );
   }
 

@@ -12,6 +12,7 @@ import { commandsPlugin } from './plugins/commands';
 import { corePlugin } from './plugins/core';
 import { drivePlugin } from './plugins/drive';
 import { fileBrowserPlugin } from './plugins/filebrowser';
+import { imagePullsPlugin } from './plugins/imagepulls';
 import { launcherPlugin } from './plugins/launcher';
 import { panelPlugin } from './plugins/panel';
 import { previewsPlugin } from './plugins/previews';
@@ -29,7 +30,8 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   previewsPlugin,
   panelPlugin,
   launcherPlugin,
-  fileBrowserPlugin
+  fileBrowserPlugin,
+  imagePullsPlugin
 ];
 
 export default plugins;

@@ -51,6 +51,26 @@ export interface ICreateContainerOptions {
   env?: Record<string, string>;
   files?: FileSystemTree;
   ports?: number[];
+  /** Start from this snapshot (its image and workdir). */
+  snapshot?: string;
+}
+
+/** A snapshot (`GET /containers/snapshots`). */
+export interface ISnapshotInfo {
+  id: string;
+  /** The container it was taken of. */
+  container: string;
+  name: string;
+  created: string;
+  size: number;
+}
+
+/** A checkpoint of a container's workdir and the files it recorded. */
+export interface ICheckpointInfo {
+  id: string;
+  created: string;
+  size: number;
+  files: { path: string; change: string }[];
 }
 
 // The file system's wire shapes live with the browser WebContainer client, which

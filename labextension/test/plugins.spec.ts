@@ -49,7 +49,8 @@ describe('plugins', () => {
       'jupyter-container-manager:previews',
       'jupyter-container-manager:panel',
       'jupyter-container-manager:launcher',
-      'jupyter-container-manager:filebrowser'
+      'jupyter-container-manager:filebrowser',
+      'jupyter-container-manager:image-pulls'
     ]);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) {

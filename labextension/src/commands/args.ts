@@ -5,9 +5,10 @@
 import { ReadonlyJSONObject } from '@lumino/coreutils';
 
 type Argument = {
-  type: 'string' | 'number';
+  type: 'string' | 'number' | 'array';
   description: string;
   enum?: string[];
+  items?: { type: 'string' };
 };
 
 /** A command description whose arguments are these optional properties. */

@@ -129,7 +129,8 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
         body: new CreateContainerForm(
           ctx.manager.settings.defaultImage,
           args.template as string | undefined,
-          trans
+          trans,
+          ctx.manager.client.listSnapshots()
         ),
         buttons: [
           Dialog.cancelButton(),

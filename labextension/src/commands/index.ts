@@ -5,6 +5,8 @@
  * message.
  */
 export { registerContainerCommands } from './containers';
+export { registerNotebookCommands } from './notebooks';
+export { registerHistoryCommands } from './history';
 export type { IContainerCommandContext } from './containers';
 export { registerFileCommands } from './files';
 export type { IFileCommandContext } from './files';

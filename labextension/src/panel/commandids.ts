@@ -22,4 +22,9 @@ export namespace CommandIDs {
   export const refreshFiles = 'container-manager:refresh-files';
   export const collapseAll = 'container-manager:collapse-all';
   export const openPreview = 'container-manager:open-preview';
+  export const openNotebook = 'container-manager:open-notebook';
+  export const snapshot = 'container-manager:snapshot';
+  export const fork = 'container-manager:fork';
+  export const checkpoint = 'container-manager:checkpoint';
+  export const restoreCheckpoint = 'container-manager:restore-checkpoint';
 }

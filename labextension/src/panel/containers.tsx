@@ -6,6 +6,7 @@ import {
   PanelWithToolbar,
   deleteIcon,
   folderIcon,
+  notebookIcon,
   refreshIcon,
   runIcon,
   stopIcon,
@@ -160,6 +161,13 @@ function ContainerRow(props: IRowProps): JSX.Element {
           disabled={!running}
           current={current}
           onClick={run(CommandIDs.openTerminal)}
+        />
+        <ActionButton
+          label={trans.__('Open a Notebook in this Container')}
+          icon={notebookIcon}
+          disabled={!running}
+          current={current}
+          onClick={run(CommandIDs.openNotebook)}
         />
         <ActionButton
           label={trans.__('Browse Files')}

@@ -1,12 +1,13 @@
 /**
- * The "New Container" dialog body: name, image and a starter template.
+ * The "New Container" dialog body: name, image and a starter template, or a
+ * snapshot to start from.
  */
 import { Dialog } from '@jupyterlab/apputils';
 import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { STARTER_TEMPLATES, createOptionsFrom } from '../templates';
-import { ICreateContainerOptions } from '../types';
+import { ICreateContainerOptions, ISnapshotInfo } from '../types';
 
 export class CreateContainerForm
   extends Widget
@@ -15,7 +16,8 @@ export class CreateContainerForm
   constructor(
     defaultImage: string,
     template?: string,
-    trans: TranslationBundle = nullTranslator.load('jupyter_container_manager')
+    trans: TranslationBundle = nullTranslator.load('jupyter_container_manager'),
+    snapshots?: Promise<ISnapshotInfo[]>
   ) {
     super({ node: document.createElement('form') });
     this.addClass('jp-ContainerManager-createForm');
@@ -46,9 +48,48 @@ export class CreateContainerForm
     if (template && STARTER_TEMPLATES.some(t => t.id === template)) {
       this._template.value = template;
     }
+
+    this._snapshot = this._field(
+      trans.__('Start from snapshot'),
+      'select'
+    ) as HTMLSelectElement;
+    this._snapshot.name = 'snapshot';
+    const none = document.createElement('option');
+    none.value = '';
+    none.textContent = trans.__('None: the image and template above');
+    this._snapshot.appendChild(none);
+    this._snapshot.addEventListener('change', () => {
+      // A snapshot brings its own image and files.
+      const fromSnapshot = this._snapshot.value !== '';
+      this._image.disabled = fromSnapshot;
+      this._template.disabled = fromSnapshot;
+    });
+    void snapshots
+      ?.then(list => {
+        for (const snapshot of [...list].sort((a, b) =>
+          b.created.localeCompare(a.created)
+        )) {
+          const option = document.createElement('option');
+          option.value = snapshot.id;
+          option.textContent = snapshot.name
+            ? trans.__('%1 (%2)', snapshot.name, snapshot.id.slice(0, 8))
+            : snapshot.id.slice(0, 12);
+          option.title = snapshot.created;
+          this._snapshot.appendChild(option);
+        }
+      })
+      .catch(() => {
+        // No snapshots (e.g. the swarm backend): a plain create only.
+      });
   }
 
   getValue(): ICreateContainerOptions {
+    if (this._snapshot.value) {
+      const name = this._name.value.trim();
+      return name
+        ? { name, snapshot: this._snapshot.value }
+        : { snapshot: this._snapshot.value };
+    }
     return createOptionsFrom({
       name: this._name.value,
       image: this._image.value,
@@ -76,4 +117,5 @@ export class CreateContainerForm
   private _name: HTMLInputElement;
   private _image: HTMLInputElement;
   private _template: HTMLSelectElement;
+  private _snapshot: HTMLSelectElement;
 }

@@ -19,7 +19,11 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { copyIcon, pasteIcon } from '@jupyterlab/ui-components';
 
-import { registerContainerCommands } from '../commands';
+import {
+  registerContainerCommands,
+  registerHistoryCommands,
+  registerNotebookCommands
+} from '../commands';
 import { CommandIDs } from '../panel/commandids';
 import { TerminalOptions } from '../terminal';
 import { IContainerManager } from '../tokens';
@@ -77,6 +81,17 @@ function activate(
     translator: translator ?? nullTranslator,
     showPanel: () => app.shell.activateById(PANEL_ID),
     terminalOptions: () => terminalOptions
+  });
+  registerNotebookCommands({
+    app,
+    manager,
+    docManager,
+    translator: translator ?? nullTranslator
+  });
+  registerHistoryCommands({
+    app,
+    manager,
+    translator: translator ?? nullTranslator
   });
 
   // The user's terminal settings, as JupyterLab's own terminals get them.
@@ -167,7 +182,11 @@ function activate(
       CommandIDs.restart,
       CommandIDs.deleteContainer,
       CommandIDs.openTerminal,
-      CommandIDs.openTerminalIn
+      CommandIDs.openTerminalIn,
+      CommandIDs.openNotebook,
+      CommandIDs.snapshot,
+      CommandIDs.fork,
+      CommandIDs.checkpoint
     ]) {
       palette.addItem({ command, category: CATEGORY });
     }

@@ -15,6 +15,9 @@ import { containerIcon } from '../icons';
 import { CommandIDs } from '../panel/commandids';
 import { createContainersSection } from '../panel/containers';
 import { createFilesSection } from '../panel/files';
+import { createHistorySection } from '../panel/history';
+import { createMetricsSection } from '../panel/metrics';
+import { MetricsFeed } from '../metrics';
 import { createPreviewsSection } from '../panel/previews';
 import { IContainerManager } from '../tokens';
 
@@ -31,7 +34,7 @@ function activate(
 ): void {
   translator = translator ?? nullTranslator;
   const trans = translator.load('jupyter_container_manager');
-  const { client, model, explorer } = manager;
+  const { client, model, explorer, sockets } = manager;
   const panel = new SidePanel({ translator });
   panel.id = PANEL_ID;
   panel.title.icon = containerIcon;
@@ -73,6 +76,12 @@ function activate(
       url => client.absoluteUrl(url),
       translator
     )
+  );
+  panel.addWidget(
+    createHistorySection(model, client, app.commands, translator)
+  );
+  panel.addWidget(
+    createMetricsSection(model, new MetricsFeed(sockets), translator)
   );
   app.shell.add(panel, 'left', { rank: 250 });
   // The toolbar buttons show commands that the extension's other plugins
