@@ -674,6 +674,9 @@ class ContainerManager(LoggingConfigurable):
         super().__init__(**kwargs)
         self.tasks = TaskOwner(self.log)
         self._removal_hooks: list[RemovalHook] = []
+        # Ports of a container that serve us, not the user (a kernel's ZMQ ports): never
+        # announced as previews. Container id -> owner (e.g. a kernel id) -> ports.
+        self._private_ports: dict[str, dict[str, frozenset[int]]] = {}
         self._pull_listeners: list[Callable[[dict], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None  # where pull progress is told
         self._stop_hooks: list[RemovalHook] = []
@@ -1200,21 +1203,49 @@ class ContainerManager(LoggingConfigurable):
         watcher.start()
         return watcher
 
+    def hide_ports(self, container_id: str, owner: str, ports) -> None:
+        """Ports of the container that serve this server (e.g. a kernel's, ``owner`` its
+        id), not the user: left out of port announcements and listings until shown
+        again by :meth:`show_ports` with the same ``owner``."""
+        self._private_ports.setdefault(container_id, {})[owner] = frozenset(ports)
+
+    def show_ports(self, container_id: str, owner: str) -> None:
+        owners = self._private_ports.get(container_id, {})
+        owners.pop(owner, None)
+        if not owners:
+            self._private_ports.pop(container_id, None)
+
+    def private_ports(self, container_id: str) -> frozenset[int]:
+        owners = self._private_ports.get(container_id)
+        return frozenset().union(*owners.values()) if owners else frozenset()
+
     def watch_ports(self, info: ContainerInfo, on_change: Callable, on_end: Callable
                     ) -> PortWatcher:
-        """A started watcher of the container's listening ports (``ports_interval``)."""
+        """A started watcher of the container's listening ports (``ports_interval``);
+        its private ports (:meth:`hide_ports`) are never reported."""
         from .engine.ports import PortWatcher
 
-        watcher = PortWatcher(self._backend, info, self.ports_interval, on_change, on_end,
-                              tasks=self.tasks)
+        def public_change(opened, closed):
+            private = self.private_ports(info.id)
+            opened = [port for port in opened if port not in private]
+            closed = [port for port in closed if port not in private]
+            if opened or closed:
+                return on_change(opened, closed)
+            return None
+
+        watcher = PortWatcher(self._backend, info, self.ports_interval, public_change,
+                              on_end, tasks=self.tasks)
         watcher.start()
         return watcher
 
     async def listening_ports(self, info: ContainerInfo) -> list[int]:
-        """The ports something listens on in the container now (running ones only)."""
+        """The ports something listens on in the container now (running ones only),
+        its private ones (:meth:`hide_ports`) left out."""
         from .engine.ports import listening_ports
 
-        return await listening_ports(self._backend, info)
+        private = self.private_ports(info.id)
+        return [port for port in await listening_ports(self._backend, info)
+                if port not in private]
 
     async def open_port(self, info: ContainerInfo, port: int, timeout: float):
         """A stream (Tornado IOStream) to ``port`` in a running container, whether its

@@ -407,7 +407,8 @@ class ContainerRooms:
         async def one(info: ContainerInfo) -> list[int]:
             room = self.live_room(info.id)
             if room is not None and room.ports is not None and room.ports.has_read:
-                return sorted(room.ports.ports)
+                private = self.manager.private_ports(info.id)
+                return sorted(port for port in room.ports.ports if port not in private)
             return await self.manager.listening_ports(info)
 
         found = await asyncio.gather(*(one(info) for info in infos))

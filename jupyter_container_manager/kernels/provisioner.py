@@ -167,6 +167,8 @@ class ContainerProvisioner(KernelProvisionerBase):
         if self._ports is None:  # kept across restarts: clients keep their connections
             self._ports = kernel_launch.choose_ports()
             self._key = kernel_launch.new_key()
+        # The kernel's ports are the server's, not previews of the user's.
+        manager.hide_ports(info.id, self._port_owner, self._ports.values())
         passed = {name: value for name, value in (kwargs.get("env") or {}).items()
                   if name in SPAWN_ENV_PASSED}
         spec_env = {name: value for name, value in (kwargs.get("env") or {}).items()
@@ -203,6 +205,10 @@ class ContainerProvisioner(KernelProvisionerBase):
                 standbys.prepare(info, self.python)
         self.connection_info = kernel_launch.server_side(self._ports, self._key, address)
         return self.connection_info
+
+    @property
+    def _port_owner(self) -> str:
+        return f"kernel {self.kernel_id or id(self)}"
 
     async def _follow(self, process) -> None:
         """Read the kernel's own output (its crash messages) until it ends."""
@@ -307,6 +313,8 @@ class ContainerProvisioner(KernelProvisionerBase):
         if restart:
             return
         manager, info = self._manager, self._info
+        if manager is not None and info is not None:
+            manager.show_ports(info.id, self._port_owner)
         if manager is not None and info is not None and self._counted:
             self._counted = False
             await standbys_of(manager).kernel_ended(info.id)

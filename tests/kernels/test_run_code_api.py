@@ -113,6 +113,13 @@ async def test_open_a_notebook_in_an_existing_container(api, jp_serverapp, jp_ro
             output_hook=lambda m: seen.append(m["content"].get("text", "")))
         assert reply["content"]["status"] == "ok"
         assert "".join(seen).strip() == "from the container"
+        # The kernel's ports are the server's: never listed as the user's previews.
+        kernel_ports = set(km.provisioner.connection_info[name] for name in
+                           ("shell_port", "iopub_port", "stdin_port", "control_port",
+                            "hb_port"))
+        listed = {entry["port"] for entry in
+                  (await api.get("containers", info["id"])).json()["ports"]}
+        assert not kernel_ports & listed, listed
     finally:
         client.stop_channels()
     assert (await api.delete("api", "kernels", kernel_id)).status == 204
