@@ -296,6 +296,20 @@ def assert_serves_checkout_build(server: LabServer) -> None:
 AXE_SCRIPT = Path(__file__).resolve().parents[2] / "labextension/node_modules/axe-core/axe.min.js"
 
 
+def open_container_panel(page, lab_url: str, load_ms: int = 90_000):
+    """Load JupyterLab at ``lab_url`` and show the container panel (the side bar's cube);
+    the panel's locator."""
+    page.goto(lab_url, timeout=load_ms)
+    page.wait_for_selector("#jp-main-dock-panel", timeout=load_ms)
+    tab = page.locator('.jp-SideBar li[data-id="jp-ContainerManager-panel"]')
+    tab.wait_for(timeout=load_ms)
+    panel = page.locator("#jp-ContainerManager-panel")
+    if not panel.is_visible():
+        tab.click()
+    panel.wait_for(state="visible")
+    return panel
+
+
 def axe_violations(page, selector: str, impacts=("serious", "critical")) -> list[dict]:
     """axe-core's violations of WCAG 2.x A and AA rules in the part of the page that
     `selector` names, of these impacts (axe-core from npm, injected into the page)."""

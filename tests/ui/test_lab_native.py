@@ -23,6 +23,7 @@ from tests.ui.conftest import (
     LabServer,
     axe_violations,
     launch_lab,
+    open_container_panel,
 )
 
 pytestmark = pytest.mark.ui
@@ -110,16 +111,7 @@ def native(native_lab: LabServer, browser, artifacts: Path) -> Iterator[Native]:
 
 
 def open_lab(native: Native):
-    page = native.page
-    page.goto(native.server.lab_url(), timeout=LOAD_MS)
-    page.wait_for_selector("#jp-main-dock-panel", timeout=LOAD_MS)
-    tab = page.locator('.jp-SideBar li[data-id="jp-ContainerManager-panel"]')
-    tab.wait_for(timeout=LOAD_MS)
-    panel = page.locator("#jp-ContainerManager-panel")
-    if not panel.is_visible():
-        tab.click()
-    panel.wait_for(state="visible")
-    return panel
+    return open_container_panel(native.page, native.server.lab_url(), LOAD_MS)
 
 
 def test_launcher_tile_creates_a_container_from_a_template(native: Native):

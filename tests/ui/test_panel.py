@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import ARTIFACTS, TERMINAL_TEXT, LabServer
+from tests.ui.conftest import ARTIFACTS, TERMINAL_TEXT, LabServer, open_container_panel
 
 pytestmark = pytest.mark.ui
 
@@ -90,16 +90,7 @@ def ui(lab_server: LabServer, browser, artifacts: Path) -> Iterator[Session]:
 
 
 def open_lab(session: Session):
-    page = session.page
-    page.goto(session.server.lab_url(), timeout=LOAD_MS)
-    page.wait_for_selector("#jp-main-dock-panel", timeout=LOAD_MS)
-    tab = page.locator('.jp-SideBar li[data-id="jp-ContainerManager-panel"]')
-    tab.wait_for(timeout=LOAD_MS)
-    panel = page.locator("#jp-ContainerManager-panel")
-    if not panel.is_visible():
-        tab.click()
-    panel.wait_for(state="visible")
-    return panel
+    return open_container_panel(session.page, session.server.lab_url(), LOAD_MS)
 
 
 def container_row(session: Session):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.registry import Registry
-from tests.ui.conftest import ARTIFACTS, LabServer, launch_lab
+from tests.ui.conftest import ARTIFACTS, LabServer, launch_lab, open_container_panel
 
 pytestmark = pytest.mark.ui
 
@@ -83,16 +83,7 @@ def more(more_lab: LabServer, browser, docker_client, artifacts: Path) -> Iterat
 
 
 def open_lab(more: More):
-    page = more.page
-    page.goto(more.server.lab_url(), timeout=LOAD_MS)
-    page.wait_for_selector("#jp-main-dock-panel", timeout=LOAD_MS)
-    tab = page.locator('.jp-SideBar li[data-id="jp-ContainerManager-panel"]')
-    tab.wait_for(timeout=LOAD_MS)
-    panel = page.locator("#jp-ContainerManager-panel")
-    if not panel.is_visible():
-        tab.click()
-    panel.wait_for(state="visible")
-    return panel
+    return open_container_panel(more.page, more.server.lab_url(), LOAD_MS)
 
 
 def select(panel, container_id: str):
