@@ -2,12 +2,14 @@
 real containers: the selected container's live metrics; an image pull from a local
 registry as a notification with a progress bar; a notebook whose kernel runs in a
 container; checkpoints, snapshots and forks from the History section. The steps share one page;
-screenshots land in tests/ui/artifacts/ and are copied to docs/screenshots/.
+screenshots land in tests/ui/artifacts/ (and in docs/screenshots/ with
+JCM_UPDATE_SCREENSHOTS=1: a test run leaves the checkout as it was).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import threading
@@ -37,11 +39,13 @@ class More:
     console: list[str] = field(default_factory=list)
 
     def shot(self, name: str) -> Path:
-        """A screenshot in the artifacts, copied to docs/screenshots/<name>.png."""
+        """A screenshot in the artifacts (copied to docs/screenshots/<name>.png when
+        JCM_UPDATE_SCREENSHOTS=1)."""
         path = ARTIFACTS / f"more-{name}.png"
         self.page.screenshot(path=str(path))
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, SCREENSHOTS / f"{name}.png")
+        if os.environ.get("JCM_UPDATE_SCREENSHOTS") == "1":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, SCREENSHOTS / f"{name}.png")
         return path
 
     def create(self, name: str) -> str:
