@@ -7,10 +7,8 @@ there), and the sockets get ``failed`` with the same words."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 
-import docker
 import pytest
 
 from tests.conftest import RUN_ID, remove_run_containers
@@ -28,12 +26,7 @@ def registry(docker_client):
     with Registry(pause=0.04) as running:
         yield running
     remove_run_containers(docker_client)  # first: an image in use would stay, untagged
-    prefix = f"127.0.0.1:{running.port}/"
-    for image in docker_client.images.list():
-        for tag in image.tags:
-            if tag.startswith(prefix):
-                with contextlib.suppress(docker.errors.APIError):
-                    docker_client.images.remove(tag, force=True)
+    running.remove_pulled_images(docker_client)
 
 
 async def test_pull_progress_reaches_every_socket_then_the_container_runs(api, ws, registry,

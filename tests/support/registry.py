@@ -144,6 +144,20 @@ class Registry:
         self.manifests[(name, _digest(manifest))] = manifest
         return f"127.0.0.1:{self.port}/{name}:{tag}"
 
+    def remove_pulled_images(self, docker_client) -> None:
+        """Remove the engine's images pulled from this registry (after the containers
+        using them are gone: an image in use would stay, untagged)."""
+        import docker.errors
+
+        prefix = f"127.0.0.1:{self.port}/"
+        for image in docker_client.images.list():
+            for tag in image.tags:
+                if tag.startswith(prefix):
+                    try:
+                        docker_client.images.remove(tag, force=True)
+                    except docker.errors.APIError:
+                        pass
+
     def __enter__(self) -> Registry:
         self._thread.start()
         return self

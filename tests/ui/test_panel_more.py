@@ -151,19 +151,13 @@ def test_live_metrics_of_the_selected_container(more: More):
 @pytest.fixture
 def registry(docker_client, more_lab: LabServer):
     """A slow local registry; its images leave the engine afterwards."""
-    import docker
 
     with Registry(pause=0.1) as running:
         yield running
     from tests.ui.conftest import _remove_containers
 
     _remove_containers(more_lab)  # first: an image in use would stay, untagged
-    prefix = f"127.0.0.1:{running.port}/"
-    for image in docker_client.images.list():
-        for tag in image.tags:
-            if tag.startswith(prefix):
-                with contextlib.suppress(docker.errors.APIError):
-                    docker_client.images.remove(tag, force=True)
+    running.remove_pulled_images(docker_client)
 
 
 def test_image_pull_progress_as_a_notification(more: More, registry: Registry):
