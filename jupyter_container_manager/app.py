@@ -18,6 +18,7 @@ from .logs import follow_server_log, leave_server_log
 from .manager import ContainerManager
 from .proxy.origin import add_preview_origins
 from .routes import route_table
+from .server_heap import freeze_startup_heap
 
 
 class ContainerManagerApp(ExtensionApp):
@@ -104,6 +105,8 @@ class ContainerManagerApp(ExtensionApp):
     async def _start_jupyter_server_extension(self, serverapp) -> None:
         if self.manager is not None:
             self.manager.start()
+            if self.manager.freeze_startup_heap:  # after every extension has loaded
+                freeze_startup_heap(self.log)
 
     async def stop_extension(self) -> None:
         if self.warm_kernels is not None:
