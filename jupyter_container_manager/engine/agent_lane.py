@@ -166,19 +166,20 @@ async def _open(agents: Agents, agent: Agent, container_id: str, address: str) -
     try:
         for _ in range(PORT_ATTEMPTS):
             port = PORTS[secrets.randbelow(len(PORTS))]
-            # Private before it listens, so never reported as opened; the ports of its
-            # earlier lanes stay private while the agent lives (it closes them itself).
+            # Private before it listens, so never reported as opened. The agent closes
+            # its earlier listener first; its port stays private until the answer.
             agent.lane_ports.add(port)
             agents.hide_lane_ports(agent, container_id)
             reply, _ = await agent.request(
                 LANE, {"host": address, "port": port, "secret": secret.hex()})
-            if not reply.get("code"):
-                break
-            agent.lane_ports.discard(port)  # taken (by a server of the user's) or refused
+            listening = not reply.get("code") and reply.get("port") == port
+            # Only this port may be listening now (else none: taken by a server of the
+            # user's, or refused).
+            agent.lane_ports.intersection_update({port} if listening else ())
             agents.hide_lane_ports(agent, container_id)
-            if reply["code"] != "EADDRINUSE":
+            if listening or reply.get("code") != "EADDRINUSE":
                 break
-        if reply.get("code") or reply.get("port") != port:
+        if not listening:
             raise ConnectionRefusedError(f"the agent did not listen: {reply.get('code')}")
 
         def ended(lane: AgentLane) -> None:
@@ -191,6 +192,8 @@ async def _open(agents: Agents, agent: Agent, container_id: str, address: str) -
         except (OSError, asyncio.TimeoutError):
             with contextlib.suppress(AgentGone):  # not reachable from here: stop listening
                 await agent.request(LANE, {"close": True})
+                agent.lane_ports.clear()
+                agents.hide_lane_ports(agent, container_id)
             raise
         if not agent.alive:
             lane.close()

@@ -247,3 +247,27 @@ async def test_the_lane_can_be_turned_off(without_lane, api, docker_client, jp_s
     await some_operations(wc)
     agent = manager._agents.running(wc.container.id)
     assert agent is not None and agent.lane is None and agent.lane_opening is None
+
+
+async def test_a_port_taken_by_the_user_stays_theirs(api, docker_client, jp_serverapp,
+                                                     monkeypatch):
+    from jupyter_container_manager.engine import agent_lane
+
+    manager = manager_of(jp_serverapp)
+    wc = await boot(api, docker_client)
+    port = 45678
+    wc.container.exec_run(
+        ["node", "-e", f"require('net').createServer().listen({port}, '0.0.0.0')"],
+        detach=True)
+    info = await manager.require_running(wc.id)
+    deadline = time.monotonic() + 10
+    while port not in await manager.listening_ports(info) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    monkeypatch.setattr(agent_lane, "PORTS", range(port, port + 1))  # the lane wants it too
+    assert (await wc.readdir()).status == 200
+    agent = manager._agents.running(wc.container.id)
+    if agent.lane_opening is not None:
+        await agent.lane_opening
+    assert agent.lane is None and not agent.lane_ports  # EADDRINUSE each time: no lane
+    assert port in await manager.listening_ports(info)  # still the user's port
+    assert (await wc.readdir()).status == 200
