@@ -352,6 +352,18 @@ def run(rounds: int, quick: bool, only: set[str] | None = None) -> list[dict]:
             rows.append(time_row("HTTP floor: GET /api/status", status, status, "-", None)
                         | {"raw_p50": None, "raw_p95": None, "ratio": None})
             floor = summary(status)["p50"]
+            if want("files"):
+                # The file rows' samples each follow a raw docker exec (their raw side,
+                # interleaved): the same floor taken in that rhythm, to read them by.
+                box = client.containers.get(docker_id)
+                after_exec = []
+                for _ in range(rounds):
+                    box.exec_run(["true"])
+                    after_exec.append(timed(ours.session.get, f"{server.url}/api/status",
+                                            timeout=30))
+                rows.append(time_row("HTTP floor after a raw exec", after_exec,
+                                     after_exec, "-", None)
+                            | {"raw_p50": None, "raw_p95": None, "ratio": None})
 
             def at_floor(name: str, ours_s: list, raw_s: list, times: int) -> dict:
                 """A row whose target is ``times`` the HTTP floor of this run (p50)."""

@@ -80,6 +80,15 @@ class ContainerManager(LoggingConfigurable):
         to `docker exec` with the same behaviour. False: always `docker exec`.""",
     ).tag(config=True)
 
+    agent_lane = Bool(
+        True,
+        help="""Send the agent's file operations over a direct TCP connection to the
+        container's address (a private port, for this server alone, behind a random
+        secret) instead of through the engine's exec stream, where this server reaches
+        that address (a single engine on this host). Any failure of it falls back to the
+        exec stream. False: always the exec stream.""",
+    ).tag(config=True)
+
     warm_pool_size = Int(
         1,
         min=0,
@@ -756,7 +765,7 @@ class ContainerManager(LoggingConfigurable):
         # start(), or by the first call that reads them).
         self._index = ContainerIndex(backend, self.owner, self.log)
         self._lifecycle = ContainerLifecycle(backend, self, self._network, self._index)
-        self._agents = Agents(backend, enabled=self.agent)
+        self._agents = Agents(backend, enabled=self.agent, lanes=self.agent_lane, ports=self)
         self._files = ContainerFiles(backend, self, self._agents, tasks=self.tasks)
         self._processes = ContainerProcesses(backend, self._agents)
         self._tunnels = PortTunnels(self._agents)

@@ -10,7 +10,9 @@
 // Agent -> server: HELLO, STDOUT data, STDERR data, EXIT code (text), FAILED message,
 // CONNECTED (the connection of a CONNECT is open; its bytes then come as STDOUT).
 // File operations, done in this process without a fork (agent_fs.js, appended to this
-// source): FS request -> one FS_REPLY on the same channel number.
+// source): FS request -> one FS_REPLY on the same channel number. LANE {host, port,
+// secret} (or {close: true}) opens the lane (agent_lane.js): one FS_REPLY, {port} or
+// {code}; FS requests then also come over it.
 // Output is sent while less than WINDOW bytes of a channel are unacknowledged; then the
 // child's pipe (or the socket) is paused, so a reader that stops reading stops the
 // child, as with exec.
@@ -20,12 +22,17 @@ const { spawn } = require('child_process');
 const net = require('net');
 
 const T = { HELLO: 1, STDOUT: 2, STDERR: 3, EXIT: 4, FAILED: 5, CONNECTED: 6, FS_REPLY: 7,
-            SPAWN: 10, STDIN: 11, STDIN_EOF: 12, ACK: 13, CLOSE: 14, CONNECT: 15, FS: 16 };
+            SPAWN: 10, STDIN: 11, STDIN_EOF: 12, ACK: 13, CLOSE: 14, CONNECT: 15, FS: 16,
+            LANE: 17 };
 const WINDOW = 4 << 20;
 const SMALL_FRAME = 64 << 10; // copied behind its header: one write instead of two
 const channels = new Map();
 
 function send(type, channel, payload) {
+  sendTo(process.stdout, type, channel, payload);
+}
+
+function sendTo(out, type, channel, payload) {
   const body = payload === undefined ? Buffer.alloc(0)
     : Buffer.isBuffer(payload) ? payload : Buffer.from(String(payload));
   const head = Buffer.alloc(9);
@@ -33,10 +40,10 @@ function send(type, channel, payload) {
   head.writeUInt32BE(channel, 1);
   head.writeUInt32BE(body.length, 5);
   if (body.length > SMALL_FRAME) {
-    process.stdout.write(head);
-    process.stdout.write(body);
+    out.write(head);
+    out.write(body);
   } else {
-    process.stdout.write(body.length ? Buffer.concat([head, body]) : head); // one write, one frame
+    out.write(body.length ? Buffer.concat([head, body]) : head); // one write, one frame
   }
 }
 
@@ -121,6 +128,7 @@ function handle(type, channel, payload) {
   if (type === T.SPAWN) return start(channel, JSON.parse(payload.toString('utf8')));
   if (type === T.CONNECT) return connect(channel, JSON.parse(payload.toString('utf8')), 0);
   if (type === T.FS) return void fsRequest(channel, payload);
+  if (type === T.LANE) return void laneRequest(channel, payload);
   if (!state) return;
   if (type === T.STDIN) state.write(payload);
   else if (type === T.STDIN_EOF) state.end();
@@ -145,4 +153,4 @@ process.stdin.on('data', (data) => {
 });
 process.stdin.on('end', () => process.exit(0));
 process.stdout.on('error', () => process.exit(0));
-send(T.HELLO, 0, 'jcm-agent 2');
+send(T.HELLO, 0, 'jcm-agent 3');

@@ -10,7 +10,8 @@ back to ``docker exec``, with the same behaviour.
 
 File operations need no command at all: the agent does them itself with Node's ``fs``
 (engine/agent_fs.js, the checks of fs_scripts.py in one process) and answers each request
-with one reply (:meth:`Agent.fs`).
+with one reply (:meth:`Agent.fs`), over its lane when it has one (agent_lane.py: a direct
+connection where this server reaches the container's address), else over the exec stream.
 
 Flow control: the agent sends at most a window of unacknowledged bytes per command; the
 server acknowledges what its reader consumed, so a reader that stops reading stops the
@@ -32,7 +33,7 @@ from .backend import EngineBackend
 from .docker_backend import STDERR, STDOUT, ExecStartError, ExecStream
 
 HELLO, OUT, ERR, EXIT, FAILED, CONNECTED, FS_REPLY = 1, 2, 3, 4, 5, 6, 7
-SPAWN, STDIN, STDIN_EOF, ACK, CLOSE, CONNECT, FS = 10, 11, 12, 13, 14, 15, 16
+SPAWN, STDIN, STDIN_EOF, ACK, CLOSE, CONNECT, FS, LANE = 10, 11, 12, 13, 14, 15, 16, 17
 LOOPBACK_HOSTS = ["127.0.0.1", "::1"]
 HEADER = struct.Struct(">BLL")
 ACK_EVERY = 256 * 1024
@@ -42,8 +43,9 @@ START_TIMEOUT = 5.0
 _HERE = resources.files("jupyter_container_manager.engine")
 AGENT_SOURCE = "\n".join(  # checkpoints (agent_checkpoints.js) are file operations too
     _HERE.joinpath(name).read_text()
-    for name in ("agent.js", "agent_fs.js", "agent_checkpoints.js"))
+    for name in ("agent.js", "agent_fs.js", "agent_checkpoints.js", "agent_lane.js"))
 FS_VERSION = 2  # the first agent that does file operations itself
+LANE_VERSION = 3  # the first with a lane (agent_lane.py)
 
 AGENT_BOOT = "/* jupyter-container-manager agent */ eval(process.env.JCM_AGENT_SOURCE)"
 log = logging.getLogger(__name__)
@@ -196,6 +198,14 @@ class Agent:
         self._requests: dict[int, asyncio.Future] = {}  # file operations awaiting a reply
         self.version = 0  # from its hello
         self.alive = True
+        # Its lane (agent_lane.py): the connection, the task opening one, when to try
+        # again after one failed, the ports its lanes listened on (private ports).
+        self.lane = None
+        self.lane_opening: asyncio.Future | None = None
+        self.lane_retry_at = 0.0
+        self.lane_ports: set[int] = set()
+        self.lane_container = ""  # the container id those ports are private in
+        self.lane_owner = f"agent-lane-{id(self):x}"  # their owner among its private ports
 
     @property
     def does_files(self) -> bool:
@@ -248,13 +258,24 @@ class Agent:
 
     async def fs(self, request: dict, data: bytes = b"") -> tuple[dict, bytes]:
         """One file operation done by the agent (agent_fs.js): its JSON answer and the
-        bytes that follow it. Raises AgentGone when the agent ended first."""
+        bytes that follow it. Raises AgentGone when the agent ended first. Over the lane
+        when it has one; one that broke before the reply leaves the operation to the exec
+        stream (as an agent that died leaves it to a script: a request it had done may be
+        done again, as there)."""
+        lane = self.lane
+        if lane is not None and lane.alive:
+            with contextlib.suppress(ConnectionError):  # LaneBroken
+                return await lane.fs(request, data)
+        return await self.request(FS, request, data)
+
+    async def request(self, kind: int, request: dict, data: bytes = b"") -> tuple[dict, bytes]:
+        """A request over the exec stream answered by one FS_REPLY (FS, LANE)."""
         number = self._next
         self._next += 1
         reply = asyncio.get_running_loop().create_future()
         self._requests[number] = reply
         try:
-            await self.write(frame(FS, number, json.dumps(request).encode() + b"\0" + data))
+            await self.write(frame(kind, number, json.dumps(request).encode() + b"\0" + data))
             return await reply
         except BrokenPipeError as err:
             raise AgentGone(str(err)) from err
@@ -326,6 +347,7 @@ class Agent:
             for channel in list(self.channels.values()):
                 channel._end(-1, agent_died=True)
             self.channels.clear()
+            self._close_lane()  # the agent ended: its lane with it
             self.stream.close()
             if self.on_end is not None:
                 self.on_end(self)
@@ -358,19 +380,37 @@ class Agent:
         self.alive = False
         if self._reader is not None:
             self._reader.cancel()
+        self._close_lane()
         self.stream.close()
+
+    def _close_lane(self) -> None:
+        if self.lane_opening is not None:
+            self.lane_opening.cancel()
+        lane, self.lane = self.lane, None
+        if lane is not None:
+            lane.close()
 
 
 class Agents:
     """The agents of the containers, started on first use; a container whose agent
     cannot run is remembered so it is not tried again (until it is removed)."""
 
-    def __init__(self, engine: EngineBackend, enabled: bool = True):
+    def __init__(self, engine: EngineBackend, enabled: bool = True, *, lanes: bool = True,
+                 ports=None):
         self.engine = engine
         self.enabled = enabled
+        self.lanes = lanes  # file operations over a lane where the container is reachable
+        # hide_ports(container_id, owner, ports) and show_ports(container_id, owner): the
+        # manager's private ports, which port listings and announcements leave out.
+        self.ports = ports
         self._agents: dict[str, Agent] = {}
         self._starting: dict[str, asyncio.Future] = {}
         self._without: set[str] = set()
+
+    def running(self, docker_id: str) -> Agent | None:
+        """The container's agent if it runs now (none is started)."""
+        agent = self._agents.get(docker_id)
+        return agent if agent is not None and agent.alive else None
 
     async def get(self, docker_id: str) -> Agent | None:
         """The container's running agent, started if need be; None: use docker exec."""
@@ -419,12 +459,26 @@ class Agents:
     def _ended(self, docker_id: str, agent: Agent) -> None:
         if self._agents.get(docker_id) is agent:
             del self._agents[docker_id]
+        self._show_lane_ports(agent)
 
     def forget(self, docker_id: str) -> None:
         agent = self._agents.pop(docker_id, None)
         if agent is not None:
             agent.close()
+            self._show_lane_ports(agent)
         self._without.discard(docker_id)
+
+    def hide_lane_ports(self, agent: Agent, container_id: str) -> None:
+        """The ports of the agent's lanes are the server's, not the user's."""
+        agent.lane_container = container_id
+        if self.ports is not None:
+            self.ports.hide_ports(container_id, agent.lane_owner, set(agent.lane_ports))
+
+    def _show_lane_ports(self, agent: Agent) -> None:
+        """The agent ended: its lanes' ports are closed, free for the user's servers."""
+        if agent.lane_container and self.ports is not None:
+            self.ports.show_ports(agent.lane_container, agent.lane_owner)
+        agent.lane_ports.clear()
 
     def close(self) -> None:
         for docker_id in list(self._agents):

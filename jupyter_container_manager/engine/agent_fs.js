@@ -316,9 +316,9 @@ function stat(ctx, req) {
 
 const FS_OPS = { read, write, mkdir, rm, rename, readdir, stat };
 
-function fsAnswer(channel, reply) {
+function fsAnswer(channel, reply, out) {
   const head = Buffer.from(JSON.stringify(reply[0]) + '\0');
-  send(T.FS_REPLY, channel, reply[1] ? Buffer.concat([head, reply[1]]) : head);
+  out(T.FS_REPLY, channel, reply[1] ? Buffer.concat([head, reply[1]]) : head);
 }
 
 function fsError(err) {
@@ -326,7 +326,8 @@ function fsError(err) {
     : [{ code: nodeCode(err) }];
 }
 
-function fsRequest(channel, payload) {
+// `out` sends the reply: over the exec stream (send), or over the lane it came on.
+function fsRequest(channel, payload, out = send) {
   let reply;
   try {
     const cut = payload.indexOf(0);
@@ -339,8 +340,9 @@ function fsRequest(channel, payload) {
     reply = fsError(err);
   }
   if (reply instanceof Promise) {
-    reply.then((done) => fsAnswer(channel, done), (err) => fsAnswer(channel, fsError(err)));
+    reply.then((done) => fsAnswer(channel, done, out),
+      (err) => fsAnswer(channel, fsError(err), out));
   } else {
-    fsAnswer(channel, reply);
+    fsAnswer(channel, reply, out);
   }
 }

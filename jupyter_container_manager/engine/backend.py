@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 
 
 SUBSCRIBED = "subscribed"  # the status of the first item of ``events``
+# The events that change what a container's inspect says, the only ones ``events`` asks
+# for: an exec (three events each: create, start, die), an attach or an archive changes
+# nothing of it, and the engine need not send them nor this server decode them.
+STATE_EVENTS = ("create", "start", "restart", "die", "stop", "pause", "unpause", "rename",
+                "oom", "update", "destroy")
 
 
 class BackendNotFound(Exception):
@@ -126,10 +131,10 @@ class EngineBackend(Protocol):
 
     def events(self, labels: dict[str, str | None]) -> AsyncIterator[dict]:
         """The engine's container events (``{"status", "id", "Actor": {"Attributes"}}``)
-        of containers with these labels, as they happen, until the iterator is closed.
-        The first item is ``{"status": SUBSCRIBED}``, once the engine has the
-        subscription: every change after it is in the stream (a reader that lists then
-        misses nothing). The iterator ends, or raises, when the stream breaks."""
+        of containers with these labels, those of STATE_EVENTS, as they happen, until the
+        iterator is closed. The first item is ``{"status": SUBSCRIBED}``, once the engine
+        has the subscription: every change after it is in the stream (a reader that lists
+        then misses nothing). The iterator ends, or raises, when the stream breaks."""
         ...
 
     def stats(self, ref: str, *, stream: bool = True) -> AsyncIterator[dict]:

@@ -28,6 +28,7 @@ import requests.exceptions
 from ..core.errors import EngineUnavailable
 from ..core.models import LABEL_DISK, LABEL_ID, ContainerInfo
 from .backend import (
+    STATE_EVENTS,
     SUBSCRIBED,
     BackendConflict,
     BackendNotFound,
@@ -377,7 +378,7 @@ class DockerBackend:
         return await self.run(self._translated(get))
 
     async def events(self, labels: dict[str, str | None]) -> AsyncIterator[dict]:
-        filters = {"type": "container",
+        filters = {"type": "container", "event": list(STATE_EVENTS),
                    "label": [k if v is None else f"{k}={v}" for k, v in labels.items()]}
         # The engine's stream blocks: it is read on a thread of its own, never the pool's
         # (nor asyncio's default one, which it would hold for good).

@@ -25,6 +25,7 @@ from ..core.paths import TEMP_PREFIX, relative, resolve
 from ..tasks import TaskOwner
 from . import fs_scripts as scripts
 from .agent import AgentGone, Agents
+from .agent_lane import use_lane
 from .backend import BackendConflict, BackendNotFound, BackendRefused, EngineBackend
 from .exec_output import (
     ScriptOutput,
@@ -118,6 +119,7 @@ class ContainerFiles:
         agent = await self.agents.get(info.docker_id)
         if agent is None or not agent.does_files:
             return None
+        use_lane(self.agents, agent, info.id, self.engine.address_of(info))
         try:
             reply, payload = await agent.fs({"workdir": info.workdir, **request}, data)
         except AgentGone:
