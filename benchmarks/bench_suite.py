@@ -364,9 +364,13 @@ def run(rounds: int, quick: bool, only: set[str] | None = None) -> list[dict]:
                 rows.append(time_row("HTTP floor after a raw exec", after_exec,
                                      after_exec, "-", None)
                             | {"raw_p50": None, "raw_p95": None, "ratio": None})
+                # Judged by the floor taken in their own rhythm: a request right after a
+                # raw exec costs more, the floor's as much as ours.
+                floor = summary(after_exec)["p50"]
 
             def at_floor(name: str, ours_s: list, raw_s: list, times: int) -> dict:
-                """A row whose target is ``times`` the HTTP floor of this run (p50)."""
+                """A row whose target is ``times`` the HTTP floor of this run (p50), the
+                floor taken after a raw exec as these rows' samples are."""
                 return time_row(name, ours_s, raw_s,
                                 f"p50 <= {times}x floor ({times * floor * 1000:.1f} ms)",
                                 summary(ours_s)["p50"] <= times * floor)
@@ -386,7 +390,7 @@ def run(rounds: int, quick: bool, only: set[str] | None = None) -> list[dict]:
                 for key, name in (("w", "writeFile 16 MiB"), ("r", "readFile 16 MiB")):
                     rows.append(throughput_row(
                         name, [16 / s for s in large[f"ours_{key}"]],
-                        [16 / s for s in large[f"raw_{key}"]], "(none; >= 0.8x raw)", 0.8))
+                        [16 / s for s in large[f"raw_{key}"]], ">= 0.85x raw archive", 0.85))
             if want("files"):
                 ours_s, raw_s = readdir_rounds(ours, client, docker_id, rounds)
                 rows.append(at_floor(f"readdir {READDIR_ENTRIES:,} entries", ours_s, raw_s, 3))
