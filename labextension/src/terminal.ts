@@ -44,7 +44,8 @@ export class ContainerTerminal extends MainAreaWidget<Terminal> {
     const connection = new PtyTerminalConnection({
       session,
       name: options.containerName,
-      serverSettings: options.serverSettings
+      serverSettings: options.serverSettings,
+      translator: options.translator
     });
     const content = new Terminal(
       connection,

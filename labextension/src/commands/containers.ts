@@ -24,7 +24,7 @@ import { DRIVE_NAME } from '../drive';
 import { CommandIDs } from '../panel/commandids';
 import { CreateContainerForm } from '../panel/createdialog';
 import { containerIcon } from '../icons';
-import { STARTER_TEMPLATES, findTemplate } from '../templates';
+import { STARTER_TEMPLATES, findTemplate, templateText } from '../templates';
 import { ContainerTerminal, TerminalOptions } from '../terminal';
 import { CONTAINER_ARGS, describeArgs } from './args';
 import {
@@ -104,11 +104,11 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
   commands.addCommand(CommandIDs.create, {
     label: args =>
       args.isLauncher
-        ? trans.__(findTemplate(args.template as string).label)
+        ? templateText(trans, findTemplate(args.template as string)).label
         : args.template
           ? trans.__(
               'New Container: %1…',
-              trans.__(findTemplate(args.template as string).label)
+              templateText(trans, findTemplate(args.template as string)).label
             )
           : trans.__('New Container…'),
     describedBy: describeArgs({
@@ -120,7 +120,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
     }),
     caption: args =>
       args.template
-        ? trans.__(findTemplate(args.template as string).description)
+        ? templateText(trans, findTemplate(args.template as string)).description
         : trans.__('Create a container'),
     icon: args => (args.isLauncher ? containerIcon : addIcon),
     execute: async args => {

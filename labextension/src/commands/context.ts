@@ -20,9 +20,11 @@ export interface ICommandContext {
   translator?: ITranslator;
 }
 
-/** Show an error as a notification with the server's message. */
+/** Show an error as a notification: a translated title, the server's message. */
 export function notifyError(title: string, error: unknown): void {
   console.error(`jupyter-container-manager: ${title}`, error);
+  // The title is the caller's trans.__ text; the message is the server's.
+  // eslint-disable-next-line no-restricted-syntax
   Notification.error(`${title}: ${errorMessage(error)}`, { autoClose: 10000 });
 }
 

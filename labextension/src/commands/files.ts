@@ -140,7 +140,9 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
       if (!containerId) {
         return;
       }
-      const name = await askName(kind === 'file' ? 'New File' : 'New Folder');
+      const name = await askName(
+        kind === 'file' ? trans.__('New File') : trans.__('New Folder')
+      );
       if (!name) {
         return;
       }
@@ -197,7 +199,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
       if (!containerId || !path || path === '/') {
         return;
       }
-      const name = await askName('Rename', basename(path));
+      const name = await askName(trans.__('Rename'), basename(path));
       if (!name || name === basename(path)) {
         return;
       }
@@ -230,9 +232,9 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
       const isDir = explorer.tree?.get(path)?.type === 'directory';
       const result = await showDialog({
         title: isDir ? trans.__('Delete Folder') : trans.__('Delete File'),
-        body: `Delete ${isDir ? 'the folder' : ''} "${path}"${
-          isDir ? ' and everything in it' : ''
-        }?`,
+        body: isDir
+          ? trans.__('Delete the folder "%1" and everything in it?', path)
+          : trans.__('Delete "%1"?', path),
         buttons: [
           Dialog.cancelButton(),
           Dialog.warnButton({ label: trans.__('Delete') })

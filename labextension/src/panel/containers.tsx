@@ -42,6 +42,29 @@ function pendingLabel(
   }
 }
 
+/** A container's status, for people. */
+function statusLabel(
+  trans: TranslationBundle,
+  status: IContainerInfo['status']
+): string {
+  switch (status) {
+    case 'creating':
+      return trans.__('creating');
+    case 'running':
+      return trans.__('running');
+    case 'stopped':
+      return trans.__('stopped');
+    case 'exited':
+      return trans.__('exited');
+    case 'error':
+      return trans.__('error');
+    case 'lost':
+      return trans.__('lost');
+    default:
+      return trans.__('unknown');
+  }
+}
+
 interface IRowProps {
   info: IContainerInfo;
   pending: 'start' | 'stop' | 'restart' | 'delete' | null;
@@ -90,7 +113,7 @@ function ContainerRow(props: IRowProps): JSX.Element {
   const run = (id: string) => () => void commands.execute(id, { id: info.id });
   const status = props.pending
     ? pendingLabel(trans, props.pending)
-    : trans.__(info.status);
+    : statusLabel(trans, info.status);
   return (
     <li
       className={
@@ -117,7 +140,11 @@ function ContainerRow(props: IRowProps): JSX.Element {
         <span
           className={`jp-ContainerManager-status jp-ContainerManager-status-${info.status}`}
           aria-hidden="true"
-          title={info.reason ? `${info.status}: ${info.reason}` : info.status}
+          title={
+            info.reason
+              ? trans.__('%1: %2', statusLabel(trans, info.status), info.reason)
+              : statusLabel(trans, info.status)
+          }
         />
         <span className="jp-ContainerManager-containerText">
           <span className="jp-ContainerManager-containerName">{info.name}</span>
