@@ -19,7 +19,7 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { nullTranslator } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { errorMessage } from '../api';
+import { errorText } from '../api';
 import { DRIVE_NAME } from '../drive';
 import { CommandIDs } from '../panel/commandids';
 import { CreateContainerForm } from '../panel/createdialog';
@@ -96,7 +96,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
       try {
         await model.refresh();
       } catch (error) {
-        notifyError(trans.__('Could not list containers'), error);
+        notifyError(trans.__('Could not list containers'), error, trans);
       }
     }
   });
@@ -161,7 +161,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
             message: error =>
               trans.__(
                 'Could not create the container: %1',
-                errorMessage(error)
+                errorText(trans, error)
               ),
             options: { autoClose: 10000 }
           }
@@ -201,7 +201,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
         try {
           await model.action(containerId, action);
         } catch (error) {
-          notifyError(failed(nameOf(containerId)), error);
+          notifyError(failed(nameOf(containerId)), error, trans);
         }
       }
     });
@@ -270,7 +270,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
           autoClose: 3000
         });
       } catch (error) {
-        notifyError(trans.__('Could not delete "%1"', name), error);
+        notifyError(trans.__('Could not delete "%1"', name), error, trans);
       }
     }
   });
@@ -337,7 +337,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
       app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);
       widget.ready.catch(error =>
-        notifyError(trans.__('Could not open a terminal'), error)
+        notifyError(trans.__('Could not open a terminal'), error, trans)
       );
       return widget;
     }

@@ -108,7 +108,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         (args.factory as string) ?? undefined
       );
       if (!widget) {
-        notifyError(trans.__('Could not open'), basename(path));
+        notifyError(trans.__('Could not open'), basename(path), trans);
       }
       return widget;
     }
@@ -165,7 +165,11 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         explorer.select(path);
         return path;
       } catch (error) {
-        notifyError(trans.__('Could not create %1', basename(path)), error);
+        notifyError(
+          trans.__('Could not create %1', basename(path)),
+          error,
+          trans
+        );
       }
     };
 
@@ -212,7 +216,11 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         await explorer.list(dirname(path));
         explorer.select(target);
       } catch (error) {
-        notifyError(trans.__('Could not rename %1', basename(path)), error);
+        notifyError(
+          trans.__('Could not rename %1', basename(path)),
+          error,
+          trans
+        );
       }
     }
   });
@@ -247,7 +255,11 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         await drive.delete(toLocalPath(containerId, path));
         await explorer.list(dirname(path));
       } catch (error) {
-        notifyError(trans.__('Could not delete %1', basename(path)), error);
+        notifyError(
+          trans.__('Could not delete %1', basename(path)),
+          error,
+          trans
+        );
       }
     }
   });
@@ -272,7 +284,11 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
           saveBlob(await client.readBlob(containerId, path), basename(path));
         }
       } catch (error) {
-        notifyError(trans.__('Could not download %1', basename(path)), error);
+        notifyError(
+          trans.__('Could not download %1', basename(path)),
+          error,
+          trans
+        );
       }
     }
   });
@@ -324,7 +340,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
           );
         }
       } catch (error) {
-        notifyError(trans.__('Could not upload'), error);
+        notifyError(trans.__('Could not upload'), error, trans);
       }
     }
   });

@@ -110,7 +110,8 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
         early?.close();
         notifyError(
           trans.__('Could not open the preview of port %1', port),
-          error
+          error,
+          trans
         );
       }
     }

@@ -21,6 +21,7 @@ import { CommandRegistry } from '@lumino/commands';
 import { Panel } from '@lumino/widgets';
 import React from 'react';
 
+import { errorText } from '../api';
 import { ContainerManagerModel } from '../model';
 import { IContainerInfo } from '../types';
 import { CommandIDs } from './commandids';
@@ -232,7 +233,7 @@ class ContainerListView extends ReactWidget {
     if (model.error && model.containers.length === 0) {
       return (
         <div className="jp-ContainerManager-error" role="alert">
-          <p>{model.error.message}</p>
+          <p>{errorText(trans, model.error)}</p>
           <button
             type="button"
             className="jp-mod-styled jp-mod-accept"

@@ -43,7 +43,7 @@ function activate(
   model.refreshFailed.connect((_, error) => {
     if (error.message !== lastRefreshError) {
       lastRefreshError = error.message;
-      notifyError(trans.__('Could not list containers'), error);
+      notifyError(trans.__('Could not list containers'), error, trans);
     }
   });
   model.changed.connect(() => {
@@ -52,7 +52,7 @@ function activate(
     }
   });
   explorer.failed.connect((_, error) =>
-    notifyError(trans.__('File explorer'), error)
+    notifyError(trans.__('File explorer'), error, trans)
   );
   // Errors pushed by a socket (no request waits for them): the same message at
   // most once every 10 s, so a dead terminal does not flood the notifications.
@@ -68,7 +68,8 @@ function activate(
       const name = model.find(socket.containerId)?.name;
       notifyError(
         name ? trans.__('Container %1', name) : trans.__('Container'),
-        error
+        error,
+        trans
       );
     });
   });
@@ -76,7 +77,7 @@ function activate(
   void app.restored.then(() =>
     model.refresh().catch(error => {
       lastRefreshError = error.message;
-      notifyError(trans.__('Could not list containers'), error);
+      notifyError(trans.__('Could not list containers'), error, trans);
     })
   );
   return manager;
