@@ -14,8 +14,12 @@ connections went through it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
+import time
+from pathlib import Path
 
 import docker
 import pytest
@@ -35,16 +39,20 @@ def sshd(docker_client, tmp_path_factory):
         yield server
 
 
-@pytest.fixture(scope="module")
-def server(sshd):
+def ssh_server_process(sshd: SshServer, owner: str) -> EnvServer:
     config = {
-        "owner": f"test-{RUN_ID}-ssh",
+        "owner": f"test-{RUN_ID}-{owner}",
         "image": TEST_IMAGE,
         "pull_missing_images": False,
         "extra_labels": {RUN_LABEL: RUN_ID},
         "docker_timeout": 30.0,
     }
-    with EnvServer(config, sshd.environ({"DOCKER_HOST": sshd.url})) as running:
+    return EnvServer(config, sshd.environ({"DOCKER_HOST": sshd.url}))
+
+
+@pytest.fixture(scope="module")
+def server(sshd):
+    with ssh_server_process(sshd, "ssh") as running:
         yield running
 
 
@@ -52,6 +60,18 @@ def server(sshd):
 def api(server):
     with server_api(server) as api:
         yield api
+
+
+def ssh_clients_of(sshd: SshServer) -> list[int]:
+    """The pids of the ``ssh`` processes that use this server's client configuration."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                if str(sshd.client_config).encode() in argv:
+                    found.append(int(entry.name))
+    return found
 
 
 def accepted_logins(sshd: SshServer) -> int:
@@ -82,3 +102,32 @@ async def test_the_api_runs_on_an_ssh_engine_named_by_the_environment(sshd, serv
     # (the client's pooled ones, then one per exec stream: the upload, the reads, the
     # spawn, the PTY).
     assert accepted_logins(sshd) - logins >= 4
+
+
+def test_a_server_on_an_ssh_engine_stops_at_once_and_leaves_no_ssh_behind(sshd, tmp_path):
+    """The engine's event stream (read on a thread of its own) ends when the server
+    stops: over ssh, docker-py cannot close it, so its ``ssh`` is ended instead. (An sshd
+    of the test's own, so that the ssh clients counted are this server's alone.)"""
+    with SshServer(tmp_path / "sshd") as own:
+        running = ssh_server_process(own, "ssh-stop").start()
+        try:
+            created = running.request("POST", "webcontainer/boot", json={"files": {}})
+            assert created.status_code == 201, created.text
+            cid = created.json()["containerId"]
+            spawned = running.request("POST", f"webcontainer/{cid}/spawn",
+                                      json={"command": "echo", "args": ["hi"]})
+            assert spawned.json() == {"exitCode": 0, "output": "hi\n"}, spawned.text
+            assert running.request("DELETE", f"containers/{cid}").status_code == 204
+            assert ssh_clients_of(own), "the server reaches the engine through no ssh"
+        finally:
+            process = running.process
+            started = time.monotonic()
+            running.stop(timeout=15)
+        # SIGTERM was enough (stop() sends SIGKILL after 15 s).
+        assert process.returncode != -signal.SIGKILL, running.log_tail()
+        assert time.monotonic() - started < 10
+        for _ in range(50):
+            if not ssh_clients_of(own):
+                break
+            time.sleep(0.1)
+        assert not ssh_clients_of(own)

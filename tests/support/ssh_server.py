@@ -3,8 +3,8 @@ key it authorizes, its own configuration, all in a temporary directory.
 
 ``SshServer(root)`` is a context manager: on enter it makes the keys (``ssh-keygen``),
 writes ``sshd_config`` and starts ``sshd -D`` as the current user (root on the test
-machines) on 127.0.0.1:<port>, waiting until it answers; on exit it stops it. ``url`` is
-``ssh://<user>@127.0.0.1:<port>``.
+machines) on 127.0.0.1:<port>, waiting until it answers; on exit it stops it and what its
+sessions still run. ``url`` is ``ssh://<user>@127.0.0.1:<port>``.
 
 OpenSSH reads the client's configuration from the user's passwd home, not from ``$HOME``,
 so a process is pointed at this server by ``bin_dir``: a directory with an ``ssh`` that runs
@@ -19,6 +19,7 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -132,7 +133,22 @@ class SshServer:
             [str(self.bin_dir / "ssh"), "-p", str(self.port), "-l", self.user, "127.0.0.1",
              *command], capture_output=True, timeout=timeout, check=False)
 
+    def sessions(self) -> list[int]:
+        """The pids of the commands run through this server that still run (sshd gives
+        them ``SSH_CONNECTION=... 127.0.0.1 <port>``): a ``docker system dial-stdio``
+        whose client went away without closing lingers while its engine stream is idle."""
+        mark = f" 127.0.0.1 {self.port}".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    for variable in (entry / "environ").read_bytes().split(b"\0"):
+                        if variable.startswith(b"SSH_CONNECTION=") and variable.endswith(mark):
+                            found.append(int(entry.name))
+        return found
+
     def stop(self) -> None:
+        """Stop sshd, then what its sessions still run."""
         if self.process is None:
             return
         if self.process.poll() is None:
@@ -143,6 +159,17 @@ class SshServer:
                 self.process.kill()
                 self.process.wait(10)
         self.process = None
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            left = self.sessions()
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + 5
+            while left and time.monotonic() < deadline:
+                time.sleep(0.1)
+                left = self.sessions()
+            if not left:
+                return
 
     def __enter__(self) -> SshServer:
         return self.start()
