@@ -9,7 +9,8 @@ runs the API through it: docker-py's requests (its ``ssh`` client transport) and
 exec stream (``ssh ... docker system dial-stdio`` of engine_streams.py): create, a file
 written (a streamed upload whose end is ssh's end of stdin) and read back, a spawn with
 streamed output, a PTY on the ``/container`` socket, delete. sshd's log shows that the
-connections went through it.
+connections went through it. A server on such an engine stops at once on SIGTERM and
+leaves no ``ssh`` behind (the engine's event stream is ended through its ssh).
 """
 
 from __future__ import annotations
