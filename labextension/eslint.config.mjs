@@ -5,6 +5,25 @@ import prettierRecommended from 'eslint-plugin-prettier/recommended';
 import globals from 'globals';
 import jupyterPlugin from '@jupyter/eslint-plugin';
 
+/**
+ * A notification's message, or the title notifyError puts before an error,
+ * written as a raw string or template instead of a trans.__ call (the
+ * jupyter/no-untranslated-string rule does not look at these calls).
+ */
+const UNTRANSLATED_MESSAGES = [
+  ["CallExpression[callee.object.name='Notification']", 'a notification'],
+  ["CallExpression[callee.name='notifyError']", 'notifyError']
+].flatMap(([call, what]) => [
+  {
+    selector: `${call}[arguments.0.type='Literal'][arguments.0.value=/[A-Za-z]/]`,
+    message: `The message of ${what} is a raw string: wrap it with trans.__().`
+  },
+  {
+    selector: `${call}[arguments.0.type='TemplateLiteral']`,
+    message: `The message of ${what} is a template string: use trans.__('… %1', value).`
+  }
+]);
+
 export default defineConfig([
   {
     ignores: ['node_modules', 'dist', 'coverage', 'lib', '**/*.js', '**/*.d.ts']
@@ -55,6 +74,21 @@ export default defineConfig([
       curly: ['error', 'all'],
       eqeqeq: 'error',
       'prefer-arrow-callback': 'error'
+    }
+  },
+  {
+    // Every text people read goes through JupyterLab's translator
+    // (trans.__ / trans._n with a literal): JSX text, titles, labels,
+    // captions, tooltips, dialog titles and bodies, notifications.
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    ignores: ['src/webcontainer/**'],
+    rules: {
+      'jupyter/no-untranslated-string': 'error',
+      'jupyter/no-dynamic-translation': 'error',
+      'no-restricted-syntax': [
+        'error',
+        ...UNTRANSLATED_MESSAGES
+      ]
     }
   },
   {

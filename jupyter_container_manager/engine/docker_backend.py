@@ -36,7 +36,7 @@ from .backend import (
     ContainerSpec,
 )
 from .disk import DiskQuota
-from .engine_address import EngineAddress, resolve_engine
+from .engine_address import EngineAddress, close_docker_stream, resolve_engine
 from .engine_streams import open_engine_stream
 
 if TYPE_CHECKING:
@@ -400,7 +400,7 @@ class DockerBackend:
                     return
                 yield event
         finally:
-            stream.close()
+            close_docker_stream(stream)
             reader.shutdown(wait=False)
 
     async def stats(self, ref: str, *, stream: bool = True) -> AsyncIterator[dict]:

@@ -14,6 +14,7 @@ client (``docker system dial-stdio`` on the remote host, as the CLI does).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import ssl
 from collections.abc import Mapping
@@ -132,6 +133,25 @@ def _from_context(name: str) -> EngineAddress | None:
         return None
     tls = found.TLSConfig
     return EngineAddress(found.Host, tls if tls else None, f"Docker context {found.name}")
+
+
+def close_docker_stream(stream) -> None:
+    """End a stream docker-py is reading (``client.events()``), from another thread: the
+    blocked read returns and the stream stops. docker-py's own ``close`` shuts the socket
+    down; over the ``ssh`` client there is no socket but a pipe from the ``ssh`` process, which
+    it cannot find (it raises, and the read would block for good, holding its thread and
+    the server's exit): that ``ssh`` is ended instead, so its pipe reaches end-of-file."""
+    try:
+        stream.close()
+        return
+    except Exception:  # noqa: BLE001 - docker-py finds no socket behind the ssh pipe
+        pass
+    try:
+        channel = stream._response.raw._fp.fp.channel  # docker-py's SSHSocket (makefile)
+    except AttributeError:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        channel.close()
 
 
 def _keep_engine_ca(session) -> None:

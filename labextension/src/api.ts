@@ -5,6 +5,7 @@
  * `{message, reason, code}`.
  */
 import { ServerConnection } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
 
 import {
   failedRequestMessage,
@@ -42,6 +43,9 @@ export const SERVER_EXTENSION_MISSING =
   'enabled on this Jupyter server. Install it with `pip install ' +
   'jupyter-container-manager`, check `jupyter server extension list`, ' +
   'then restart Jupyter.';
+
+/** The start of the message of a request that reached no server. */
+const NETWORK_ERROR = 'Cannot reach the Jupyter server: ';
 
 /** How the body of a successful answer is read. */
 export type ResponseType = 'json' | 'text' | 'blob' | 'arraybuffer';
@@ -106,7 +110,7 @@ export async function requestAPI<T>(
     response = await ServerConnection.makeRequest(url, init, settings);
   } catch (error) {
     throw new ApiError(
-      `Cannot reach the Jupyter server: ${(error as Error).message ?? error}`,
+      NETWORK_ERROR + ((error as Error).message ?? error),
       0,
       'Network Error',
       'ENETWORK'
@@ -152,4 +156,30 @@ export function errorMessage(error: unknown): string {
     return error.message;
   }
   return String(error);
+}
+
+/**
+ * errorMessage in the user's language: the errors the front end makes itself
+ * (no server, no server extension, a cancelled or failed upload) are
+ * translated; the server's own messages are shown as it wrote them.
+ */
+export function errorText(trans: TranslationBundle, error: unknown): string {
+  if (error instanceof ApiError) {
+    switch (error.code) {
+      case 'EXTENSION_MISSING':
+        return trans.__(
+          'The jupyter-container-manager server extension is not installed or not enabled on this Jupyter server. Install it with `pip install jupyter-container-manager`, check `jupyter server extension list`, then restart Jupyter.'
+        );
+      case 'ECANCELED':
+        return trans.__('Upload cancelled');
+      case 'ENETWORK':
+        return error.message.startsWith(NETWORK_ERROR)
+          ? trans.__(
+              'Cannot reach the Jupyter server: %1',
+              error.message.slice(NETWORK_ERROR.length)
+            )
+          : trans.__('Upload failed: network error');
+    }
+  }
+  return errorMessage(error);
 }

@@ -6,6 +6,11 @@
  * Paths: `container:<containerId>/<path in the workdir>`.
  */
 import { Contents, ServerConnection } from '@jupyterlab/services';
+import {
+  ITranslator,
+  TranslationBundle,
+  nullTranslator
+} from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError } from './api';
@@ -154,12 +159,18 @@ export class ContainerDrive implements Contents.IDrive {
   /**
    * @param containers - the containers the drive root lists (running ones
    *   show as folders named after the container, at the container's id).
+   * @param translator - JupyterLab's, for the errors the drive makes itself.
    */
   constructor(
     private readonly _client: ContainerClient,
     private readonly _sockets: SocketPool,
-    private readonly _containers: () => readonly IDriveContainer[] = () => []
-  ) {}
+    private readonly _containers: () => readonly IDriveContainer[] = () => [],
+    translator: ITranslator = nullTranslator
+  ) {
+    this._trans = translator.load('jupyter_container_manager');
+  }
+
+  private readonly _trans: TranslationBundle;
 
   readonly name = DRIVE_NAME;
 
@@ -229,7 +240,7 @@ export class ContainerDrive implements Contents.IDrive {
     } else {
       if (format === 'text' || format === 'json') {
         throw new ApiError(
-          `${basename(path)} is not UTF-8 text`,
+          this._trans.__('%1 is not UTF-8 text', basename(path)),
           400,
           'Bad Request',
           'EINVAL'
@@ -303,7 +314,7 @@ export class ContainerDrive implements Contents.IDrive {
     const to = splitLocalPath(newLocalPath);
     if (from.containerId !== to.containerId) {
       throw new ApiError(
-        'Files cannot be moved between containers',
+        this._trans.__('Files cannot be moved between containers'),
         400,
         'Bad Request',
         'EXDEV'
@@ -422,7 +433,12 @@ export class ContainerDrive implements Contents.IDrive {
   ): Promise<void> {
     const checkpoint = this._checkpoints.get(localPath);
     if (!checkpoint || checkpoint.id !== checkpointID) {
-      throw new ApiError('No such checkpoint', 404, 'Not Found', 'ENOENT');
+      throw new ApiError(
+        this._trans.__('No such checkpoint'),
+        404,
+        'Not Found',
+        'ENOENT'
+      );
     }
     const { containerId, path } = splitLocalPath(localPath);
     await this._client.writeBytes(

@@ -11,6 +11,7 @@ import {
   launchIcon,
   refreshIcon
 } from '@jupyterlab/ui-components';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 export const PREVIEW_SANDBOX: IFrame.SandboxExceptions[] = [
@@ -27,6 +28,8 @@ export interface IPreviewOptions {
   port: number;
   /** The absolute URL of the preview. */
   url: string;
+  /** JupyterLab's translator (the user's language); English without it. */
+  translator?: ITranslator;
 }
 
 /**
@@ -53,6 +56,9 @@ export class PreviewWidget extends MainAreaWidget<IFrame> {
       referrerPolicy: 'no-referrer'
     });
     super({ content });
+    const trans = (options.translator ?? nullTranslator).load(
+      'jupyter_container_manager'
+    );
     this.containerId = options.containerId;
     this.port = options.port;
     this.url = options.url;
@@ -67,7 +73,7 @@ export class PreviewWidget extends MainAreaWidget<IFrame> {
       'reload',
       new ToolbarButton({
         icon: refreshIcon,
-        tooltip: 'Reload the preview',
+        tooltip: trans.__('Reload the preview'),
         onClick: () => this.reload()
       })
     );
@@ -75,7 +81,7 @@ export class PreviewWidget extends MainAreaWidget<IFrame> {
       'open-in-browser',
       new ToolbarButton({
         icon: launchIcon,
-        tooltip: 'Open in a new browser tab',
+        tooltip: trans.__('Open in a new browser tab'),
         onClick: () => window.open(this.url, '_blank', 'noopener,noreferrer')
       })
     );

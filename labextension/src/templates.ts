@@ -2,12 +2,13 @@
  * Starter templates offered when creating a container: FileSystemTrees sent
  * as `files` in `POST /containers`.
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
+
 import { FileSystemTree, ICreateContainerOptions } from './types';
 
+/** A starter template; its label and description are templateText's. */
 export interface IStarterTemplate {
   id: string;
-  label: string;
-  description: string;
   files: FileSystemTree;
   /** Ports the template's server listens on, announced at create. */
   ports?: number[];
@@ -58,14 +59,10 @@ http
 export const STARTER_TEMPLATES: IStarterTemplate[] = [
   {
     id: 'blank',
-    label: 'Blank',
-    description: 'An empty workdir',
     files: {}
   },
   {
     id: 'node-http',
-    label: 'Node.js HTTP server',
-    description: 'server.js on port 3000: run `node server.js`',
     ports: [3000],
     files: {
       'package.json': {
@@ -95,8 +92,6 @@ export const STARTER_TEMPLATES: IStarterTemplate[] = [
   },
   {
     id: 'static-site',
-    label: 'Static site',
-    description: 'public/index.html served by server.js on port 8080',
     ports: [8080],
     files: {
       'server.js': { file: { contents: STATIC_SERVER } },
@@ -120,6 +115,35 @@ export const STARTER_TEMPLATES: IStarterTemplate[] = [
     }
   }
 ];
+
+/**
+ * A template's label and description in the user's language. Each text is a
+ * literal of its own `trans.__` call, so that translation tools find it.
+ */
+export function templateText(
+  trans: TranslationBundle,
+  template: IStarterTemplate
+): { label: string; description: string } {
+  switch (template.id) {
+    case 'node-http':
+      return {
+        label: trans.__('Node.js HTTP server'),
+        description: trans.__('server.js on port 3000: run `node server.js`')
+      };
+    case 'static-site':
+      return {
+        label: trans.__('Static site'),
+        description: trans.__(
+          'public/index.html served by server.js on port 8080'
+        )
+      };
+    default:
+      return {
+        label: trans.__('Blank'),
+        description: trans.__('An empty workdir')
+      };
+  }
+}
 
 export function findTemplate(id: string | undefined): IStarterTemplate {
   return STARTER_TEMPLATES.find(t => t.id === id) ?? STARTER_TEMPLATES[0];

@@ -8,12 +8,16 @@
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import type { ServerConnection } from '@jupyterlab/services';
 import { ITerminal, Terminal } from '@jupyterlab/terminal';
-import { ITranslator } from '@jupyterlab/translation';
+import {
+  ITranslator,
+  TranslationBundle,
+  nullTranslator
+} from '@jupyterlab/translation';
 import { UUID } from '@lumino/coreutils';
 import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { errorMessage } from './api';
+import { errorText } from './api';
 import { PtySession } from './pty';
 import { ContainerSocket } from './socket';
 import { PtyTerminalConnection } from './terminalconnection';
@@ -44,7 +48,8 @@ export class ContainerTerminal extends MainAreaWidget<Terminal> {
     const connection = new PtyTerminalConnection({
       session,
       name: options.containerName,
-      serverSettings: options.serverSettings
+      serverSettings: options.serverSettings,
+      translator: options.translator
     });
     const content = new Terminal(
       connection,
@@ -57,6 +62,9 @@ export class ContainerTerminal extends MainAreaWidget<Terminal> {
       options.translator
     );
     super({ content, reveal: content.ready });
+    this._trans = (options.translator ?? nullTranslator).load(
+      'jupyter_container_manager'
+    );
     this.addClass('jp-ContainerManager-terminal');
     this.title.closable = true;
     this.socket = options.socket;
@@ -144,13 +152,17 @@ export class ContainerTerminal extends MainAreaWidget<Terminal> {
     try {
       await this.connection.open();
     } catch (error) {
+      const trans = this._trans;
       this.connection.notice(
-        `\r\n\x1b[31mCould not open a terminal: ${errorMessage(error)}\x1b[0m\r\n`
+        '\r\n\x1b[31m' +
+          trans.__('Could not open a terminal: %1', errorText(trans, error)) +
+          '\x1b[0m\r\n'
       );
       throw error;
     }
   }
 
+  private _trans: TranslationBundle;
   private _ready: Promise<void>;
   private _terminalIdChanged = new Signal<this, string>(this);
 }

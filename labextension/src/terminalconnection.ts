@@ -10,6 +10,11 @@
  * output, so the view is reset first (`ESC c`).
  */
 import type { ServerConnection, Terminal } from '@jupyterlab/services';
+import {
+  ITranslator,
+  TranslationBundle,
+  nullTranslator
+} from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { PtySession } from './pty';
@@ -23,6 +28,8 @@ export interface IPtyTerminalConnectionOptions {
   /** The name JupyterLab's terminal shows in its title: the container's. */
   name: string;
   serverSettings: ServerConnection.ISettings;
+  /** JupyterLab's translator (the user's language); English without it. */
+  translator?: ITranslator;
 }
 
 export class PtyTerminalConnection implements Terminal.ITerminalConnection {
@@ -30,6 +37,9 @@ export class PtyTerminalConnection implements Terminal.ITerminalConnection {
     this.session = options.session;
     this.name = options.name;
     this.serverSettings = options.serverSettings;
+    this._trans = (options.translator ?? nullTranslator).load(
+      'jupyter_container_manager'
+    );
     const { session } = this;
     session.output.connect((_, data) =>
       this._messageReceived.emit({ type: 'stdout', content: [data] })
@@ -40,7 +50,10 @@ export class PtyTerminalConnection implements Terminal.ITerminalConnection {
     });
     session.opened.connect(() => this._setStatus('connected'));
     session.exited.connect((_, code) => {
-      this.notice(`\r\n[process exited with code ${code ?? '?'}]`);
+      this.notice(
+        '\r\n' +
+          this._trans.__('[process exited with code %1]', String(code ?? '?'))
+      );
       this._messageReceived.emit({ type: 'disconnect' });
       this._setStatus('disconnected');
       // As JupyterLab's own terminal session: the widget closes with it when
@@ -142,7 +155,11 @@ export class PtyTerminalConnection implements Terminal.ITerminalConnection {
       !this.session.hasExited
     ) {
       // Cleared when the terminal is attached again and its output replayed.
-      this.notice('\r\n\x1b[2m[connection lost: reconnecting…]\x1b[0m');
+      this.notice(
+        '\r\n\x1b[2m' +
+          this._trans.__('[connection lost: reconnecting…]') +
+          '\x1b[0m'
+      );
       this._setStatus('connecting');
     }
   }
@@ -155,6 +172,7 @@ export class PtyTerminalConnection implements Terminal.ITerminalConnection {
     this._statusChanged.emit(status);
   }
 
+  private _trans: TranslationBundle;
   private _status: Terminal.ConnectionStatus = 'connecting';
   private _isDisposed = false;
   private _messageReceived = new Signal<this, Terminal.IMessage>(this);

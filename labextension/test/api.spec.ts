@@ -6,6 +6,7 @@ import {
   SERVER_EXTENSION_MISSING,
   ServerExtensionMissingError,
   errorFromResponse,
+  errorText,
   requestAPI
 } from '../src/api';
 import { ContainerClient } from '../src/client';
@@ -287,5 +288,51 @@ describe('ContainerClient file work without the server extension', () => {
       'ENOCONTAINER',
       'No container x'
     ]);
+  });
+});
+
+describe('errorText', () => {
+  /** A translation bundle that marks what it translated. */
+  const marking = {
+    __: (text: string, ...args: unknown[]) =>
+      '«' +
+      text.replace(/%(\d+)/g, (_, n: string) => String(args[Number(n) - 1])) +
+      '»'
+  } as any;
+
+  it('translates the errors the front end makes itself', async () => {
+    expect(errorText(marking, new ServerExtensionMissingError())).toBe(
+      `«${SERVER_EXTENSION_MISSING}»`
+    );
+    const { settings } = settingsAnswering(() => {
+      throw new TypeError('Failed to fetch');
+    });
+    const offline = await requestAPI<never>(
+      'containers',
+      {},
+      { settings }
+    ).catch((e: ApiError) => e);
+    expect(errorText(marking, offline)).toBe(
+      '«Cannot reach the Jupyter server: Failed to fetch»'
+    );
+    expect(
+      errorText(
+        marking,
+        new ApiError('Upload cancelled', 0, 'Cancelled', 'ECANCELED')
+      )
+    ).toBe('«Upload cancelled»');
+  });
+
+  it("shows the server's own message as it wrote it", () => {
+    const error = errorFromResponse(
+      404,
+      JSON.stringify({
+        message: 'No container x',
+        reason: 'Not Found',
+        code: 'ENOCONTAINER'
+      })
+    );
+    expect(errorText(marking, error)).toBe('No container x');
+    expect(errorText(marking, 'plain')).toBe('plain');
   });
 });

@@ -1,45 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { PtySession } from '../src/pty';
-import { ContainerSocket } from '../src/socket';
-import { FakeSocket, socketFactory } from './fakes';
-
-const ID = 'a6f1b7f0-2f0e-4c7d-8f55-0d3c4e5f6a7b';
+import { useContainerSocket } from './socketfixture';
 
 describe('PtySession', () => {
-  let fakes: ReturnType<typeof socketFactory>;
-  let socket: ContainerSocket;
-
-  beforeEach(() => {
-    vi.useFakeTimers();
-    fakes = socketFactory();
-    socket = new ContainerSocket(ID, {
-      url: 'ws://server/container',
-      factory: fakes.factory,
-      random: () => 0,
-      backoff: { initial: 100, max: 1000, factor: 2 }
-    });
-  });
-
-  afterEach(() => {
-    socket.dispose();
-    vi.useRealTimers();
-  });
-
-  async function joinedSocket(): Promise<FakeSocket> {
-    const joined = socket.connect();
-    fakes.current().open();
-    fakes.current().acceptJoin();
-    await joined;
-    return fakes.current();
-  }
-
-  /** Let promise continuations run. */
-  const settle = () => vi.advanceTimersByTimeAsync(0);
+  const fixture = useContainerSocket();
+  const { joinedSocket, settle } = fixture;
 
   it('opens a terminal with its size and learns the id', async () => {
     const ws = await joinedSocket();
-    const session = new PtySession(socket, { cols: 100, rows: 30 });
+    const session = new PtySession(fixture.socket, { cols: 100, rows: 30 });
     const opened = session.open();
     await settle();
     const frame = ws.last('pty-open')!;
@@ -55,7 +25,7 @@ describe('PtySession', () => {
 
   it('shows only its own output, including output that came before the id', async () => {
     const ws = await joinedSocket();
-    const session = new PtySession(socket, { cols: 80, rows: 24 });
+    const session = new PtySession(fixture.socket, { cols: 80, rows: 24 });
     const output: string[] = [];
     session.output.connect((_, data) => output.push(data));
     const opened = session.open();
@@ -81,7 +51,7 @@ describe('PtySession', () => {
 
   it('sends input and resizes with its id, skipping repeated sizes', async () => {
     const ws = await joinedSocket();
-    const session = new PtySession(socket, { cols: 80, rows: 24 });
+    const session = new PtySession(fixture.socket, { cols: 80, rows: 24 });
     const opened = session.open();
     await settle();
     ws.receive({
@@ -109,7 +79,7 @@ describe('PtySession', () => {
 
   it('re-attaches with the same id after a reconnect, asking the view to clear', async () => {
     const ws = await joinedSocket();
-    const session = new PtySession(socket, { cols: 80, rows: 24 });
+    const session = new PtySession(fixture.socket, { cols: 80, rows: 24 });
     const opened = session.open();
     await settle();
     ws.receive({
@@ -125,7 +95,7 @@ describe('PtySession', () => {
 
     ws.drop();
     await vi.advanceTimersByTimeAsync(50);
-    const ws2 = fakes.current();
+    const ws2 = fixture.fakes.current();
     expect(ws2).not.toBe(ws);
     ws2.open();
     ws2.acceptJoin({ terminals: ['T1'] });
@@ -148,7 +118,7 @@ describe('PtySession', () => {
 
   it('re-attaches to a remembered terminal id (page reload)', async () => {
     const ws = await joinedSocket();
-    const session = new PtySession(socket, {
+    const session = new PtySession(fixture.socket, {
       cols: 80,
       rows: 24,
       terminalId: 'T9'
@@ -174,7 +144,7 @@ describe('PtySession', () => {
 
   it('opens a new terminal when the remembered one is gone', async () => {
     const ws = await joinedSocket();
-    const session = new PtySession(socket, {
+    const session = new PtySession(fixture.socket, {
       cols: 80,
       rows: 24,
       terminalId: 'GONE'
@@ -199,7 +169,7 @@ describe('PtySession', () => {
 
   it('reports the exit and stops sending input', async () => {
     const ws = await joinedSocket();
-    const session = new PtySession(socket, { cols: 80, rows: 24 });
+    const session = new PtySession(fixture.socket, { cols: 80, rows: 24 });
     const opened = session.open();
     await settle();
     ws.receive({
@@ -219,20 +189,13 @@ describe('PtySession', () => {
 });
 
 describe('PtySession.close', () => {
+  const fixture = useContainerSocket();
+
   it('sends pty-close with kill and stops sending input', async () => {
-    const fakes = socketFactory();
-    const socket = new ContainerSocket(ID, {
-      url: 'ws://s/container',
-      factory: fakes.factory
-    });
-    const joined = socket.connect();
-    fakes.current().open();
-    fakes.current().acceptJoin();
-    await joined;
-    const ws = fakes.current();
-    const session = new PtySession(socket, { cols: 80, rows: 24 });
+    const ws = await fixture.joinedSocket();
+    const session = new PtySession(fixture.socket, { cols: 80, rows: 24 });
     const opened = session.open();
-    await new Promise(resolve => setTimeout(resolve, 0));
+    await fixture.settle();
     ws.receive({
       event: 'pty-opened',
       id: ws.last('pty-open')!.id,
@@ -244,6 +207,5 @@ describe('PtySession.close', () => {
     expect(
       ws.sent.filter(f => f.event.startsWith('pty-') && f.event !== 'pty-open')
     ).toEqual([{ event: 'pty-close', data: { terminalId: 'T1', kill: true } }]);
-    socket.dispose();
   });
 });

@@ -3,37 +3,17 @@
  * (stdin, set_size, stdout, disconnect) over our PTY frames.
  */
 import type { Terminal } from '@jupyterlab/services';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { PtySession } from '../src/pty';
-import { ContainerSocket } from '../src/socket';
 import { FULL_RESET, PtyTerminalConnection } from '../src/terminalconnection';
-import { FakeSocket, socketFactory } from './fakes';
-
-const ID = 'a6f1b7f0-2f0e-4c7d-8f55-0d3c4e5f6a7b';
+import { FakeSocket } from './fakes';
+import { useContainerSocket } from './socketfixture';
 const SETTINGS = {} as any;
 
 describe('PtyTerminalConnection', () => {
-  let fakes: ReturnType<typeof socketFactory>;
-  let socket: ContainerSocket;
-
-  beforeEach(() => {
-    vi.useFakeTimers();
-    fakes = socketFactory();
-    socket = new ContainerSocket(ID, {
-      url: 'ws://server/container',
-      factory: fakes.factory,
-      random: () => 0,
-      backoff: { initial: 100, max: 1000, factor: 2 }
-    });
-  });
-
-  afterEach(() => {
-    socket.dispose();
-    vi.useRealTimers();
-  });
-
-  const settle = () => vi.advanceTimersByTimeAsync(0);
+  const fixture = useContainerSocket();
+  const { joinedSocket, settle } = fixture;
 
   async function opened(terminalId: string | null = null): Promise<{
     ws: FakeSocket;
@@ -41,12 +21,12 @@ describe('PtyTerminalConnection', () => {
     messages: Terminal.IMessage[];
     statuses: string[];
   }> {
-    const joined = socket.connect();
-    fakes.current().open();
-    fakes.current().acceptJoin();
-    await joined;
-    const ws = fakes.current();
-    const session = new PtySession(socket, { cols: 80, rows: 24, terminalId });
+    const ws = await joinedSocket();
+    const session = new PtySession(fixture.socket, {
+      cols: 80,
+      rows: 24,
+      terminalId
+    });
     const connection = new PtyTerminalConnection({
       session,
       name: 'web',

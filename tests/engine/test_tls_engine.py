@@ -10,35 +10,35 @@ namespace (socket activation) and its plain unix socket, which only the test's o
 and the image load use. A real Jupyter server subprocess, configured by those environment
 variables alone, then runs the API on it: create, a file written (a streamed upload whose
 end is TLS's close_notify) and read back, a spawn with streamed output, a PTY on the
-``/container`` socket, delete.
+``/container`` socket, delete (tests/support/engine_round_trip.py).
+
+The same engine is then reached through a Docker context that the real ``docker context
+create`` made in a DOCKER_CONFIG of the test's own (the certificates copied into the
+context's store): a server given that DOCKER_CONFIG alone uses the CLI's current context,
+or the one DOCKER_CONTEXT names, and runs the same API on it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import hashlib
-import json
 import os
 import shutil
 import socket
 import ssl
 import subprocess
-import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import docker
 import pytest
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-from tornado.websocket import websocket_connect
 
 from tests.conftest import RUN_ID, RUN_LABEL, TEST_IMAGE
-from tests.support.gateway_client import GatewayClient
-from tests.support.helpers import Api
+from tests.support.engine_round_trip import (
+    DOCKER_VARIABLES,
+    EnvServer,
+    run_the_api,
+    server_api,
+)
 from tests.support.private_engine import PrivateEngine
-from tests.support.servers import ServerProcess
-from tests.support.webcontainer_support import ndjson_lines
 
 
 def openssl(*args: str, cwd: Path) -> None:
@@ -89,20 +89,6 @@ def tls_engine(docker_client, tmp_path_factory):
         listener.close()
 
 
-class EnvServer(ServerProcess):
-    """A server subprocess with more environment variables."""
-
-    def __init__(self, config: dict, env: dict[str, str]):
-        super().__init__(config)
-        self.extra_env = env
-
-    def environ(self) -> dict[str, str]:
-        env = super().environ()
-        for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT"):
-            env.pop(name, None)
-        return {**env, **self.extra_env}
-
-
 @pytest.fixture(scope="module")
 def server(tls_engine):
     _, port, client_certs = tls_engine
@@ -121,18 +107,36 @@ def server(tls_engine):
 
 @pytest.fixture
 def api(server):
-    http = AsyncHTTPClient(force_instance=True)
+    with server_api(server) as api:
+        yield api
 
-    async def fetch(*parts, method="GET", headers=None, params=None, body=None, **options):
-        url = server.url + "/" + "/".join(part.strip("/") for part in parts)
-        if params:
-            url += "?" + urlencode(params)
-        return await http.fetch(HTTPRequest(
-            url, method=method, headers={**server.headers, **(headers or {})}, body=body,
-            request_timeout=60, **options))
 
-    yield Api(fetch)
-    http.close()
+def docker_cli(*args: str, config: Path) -> str:
+    """The real ``docker`` CLI with its configuration in ``config`` (and no DOCKER_HOST)."""
+    env = {name: value for name, value in os.environ.items() if name not in DOCKER_VARIABLES}
+    done = subprocess.run(["docker", *args], env={**env, "DOCKER_CONFIG": str(config)},
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def docker_config(tls_engine, tmp_path_factory):
+    """A DOCKER_CONFIG whose contexts the ``docker`` CLI made: ``jcm-tls``, the TLS engine
+    with the client certificate (copied into the context's own store, as the CLI does), the
+    current one (``docker context use``); and ``jcm-nowhere``, an engine that is not there."""
+    if shutil.which("docker") is None:
+        pytest.skip("the Docker contexts are made by the docker CLI")
+    _, port, client_certs = tls_engine
+    config = tmp_path_factory.mktemp("docker-config")
+    docker_cli("context", "create", "jcm-tls", "--description", "the TLS test engine",
+               "--docker", f"host=tcp://127.0.0.1:{port},ca={client_certs / 'ca.pem'},"
+               f"cert={client_certs / 'cert.pem'},key={client_certs / 'key.pem'}",
+               config=config)
+    docker_cli("context", "create", "jcm-nowhere", "--docker", "host=tcp://127.0.0.1:9",
+               config=config)
+    docker_cli("context", "use", "jcm-tls", config=config)
+    return config
 
 
 def test_the_engine_speaks_only_tls_with_our_certificates(tls_engine):
@@ -153,69 +157,42 @@ def test_the_engine_speaks_only_tls_with_our_certificates(tls_engine):
 
 async def test_the_api_runs_on_a_tls_engine_named_by_the_environment(tls_engine, server, api):
     engine, _, _ = tls_engine
-    started = time.monotonic()
-    created = await api.post("webcontainer", "boot", body={"files": {}})
-    assert created.status == 201, created.text
-    cid, workdir = created.json()["containerId"], created.json()["workdir"]
+    # It runs on the TLS engine, not on the suite's.
+    await run_the_api(server, api, engine=engine.client, not_on=docker.from_env, name="TLS")
+
+
+def test_the_docker_cli_reaches_the_tls_engine_through_its_context(tls_engine, docker_config):
+    engine, _, _ = tls_engine
     with contextlib.closing(engine.client()) as private:
-        # It runs on the TLS engine (its name is jcm-<id>), not on the suite's.
-        assert private.containers.get(f"jcm-{cid}").status == "running"
-    with pytest.raises(docker.errors.NotFound):
-        docker.from_env().containers.get(f"jcm-{cid}")
-    listed = await api.get("containers")
-    assert cid in [c["id"] for c in listed.json()], listed
+        engine_id = private.info()["ID"]
+    assert docker_cli("info", "--format", "{{.ID}}", config=docker_config).strip() == engine_id
+    # The context holds its own copy of the certificates.
+    stored = list((docker_config / "contexts" / "tls").rglob("*.pem"))
+    assert sorted(path.name for path in stored) == ["ca.pem", "cert.pem", "key.pem"]
 
-    # A streamed upload: its end reaches the container as TLS close_notify.
-    data = os.urandom(3 * 1024**2)
-    put = await api.put("webcontainer", cid, "fs", "writeFile", raw=data,
-                        params={"path": "data.bin"})
-    assert put.status == 204, put
-    read = await api.get("webcontainer", cid, "fs", "readFile", "data.bin")
-    assert read.status == 200 and hashlib.sha256(read.body).digest() == \
-        hashlib.sha256(data).digest()
-    written = await api.post("webcontainer", cid, "fs", "writeFile",
-                             body={"path": "a.txt", "contents": "over TLS"})
-    assert written.status in (200, 204), written
-    assert (await api.get("webcontainer", cid, "fs", "readFile", "a.txt")).body == b"over TLS"
 
-    # A spawn whose output streams.
-    printed: list[bytes] = []
-    http = AsyncHTTPClient(force_instance=True)
-    try:
-        answer = await http.fetch(HTTPRequest(
-            f"{server.url}/webcontainer/{cid}/spawn", method="POST", headers=server.headers,
-            body=json.dumps({"command": "sh", "args": ["-c", "for i in 1 2 3; do echo line $i;"
-                                                       " sleep 0.2; done; cat a.txt; exit 3"],
-                             "stream": True}),
-            streaming_callback=printed.append, request_timeout=60))
-    finally:
-        http.close()
-    assert answer.code == 200
-    lines = ndjson_lines(b"".join(printed))
-    output = "".join(line.get("output", "") for line in lines)
-    assert output == "line 1\nline 2\nline 3\nover TLS", lines
-    assert lines[-1] == {"exitCode": 3}, lines
-    assert len(printed) >= 2, "the output came in one piece, not streamed"
-
-    # A PTY on the /container socket.
-    url = server.url.replace("http", "ws", 1) + "/container"
-    sock = GatewayClient(await websocket_connect(HTTPRequest(url, headers=server.headers)))
-    try:
-        await sock.join(cid)
-        tid = (await sock.ok("pty-open", {"cols": 80, "rows": 24}))["terminalId"]
-        await sock.send("pty-input", {"terminalId": tid, "data": "echo tls-$((40+2)); pwd\n"})
-        await sock.pty_text(tid, f"tls-42\r\n{workdir}\r\n")
-        await sock.send("pty-input", {"terminalId": tid, "data": "exit\n"})
-        assert (await sock.push("pty-exit", timeout=10))["terminalId"] == tid
-    finally:
-        sock.close()
-
-    removed = await api.delete("containers", cid)
-    assert removed.status == 204, removed
-    with contextlib.closing(engine.client()) as private:
-        for _ in range(50):
-            if not private.containers.list(all=True, filters={"name": f"jcm-{cid}"}):
-                break
-            await asyncio.sleep(0.1)
-        assert not private.containers.list(all=True, filters={"name": f"jcm-{cid}"})
-    assert time.monotonic() - started < 45
+@pytest.mark.parametrize("selected", ["current context", "DOCKER_CONTEXT"])
+async def test_the_api_runs_on_the_docker_context_of_a_tls_engine(tls_engine, docker_config,
+                                                                   selected):
+    """The server is given a DOCKER_CONFIG and nothing else (the CLI's current context), or
+    DOCKER_CONTEXT too, naming the TLS engine's context while the current one is an engine
+    that is not there."""
+    engine, _, _ = tls_engine
+    config = docker_config
+    env = {"DOCKER_CONFIG": str(config)}
+    if selected == "DOCKER_CONTEXT":
+        # The same contexts, with the one that answers no longer the current one.
+        config = docker_config.with_name(docker_config.name + "-named")
+        shutil.copytree(docker_config, config, dirs_exist_ok=True)
+        docker_cli("context", "use", "jcm-nowhere", config=config)
+        env = {"DOCKER_CONFIG": str(config), "DOCKER_CONTEXT": "jcm-tls"}
+    settings = {
+        "owner": f"test-{RUN_ID}-context",
+        "image": TEST_IMAGE,
+        "pull_missing_images": False,
+        "extra_labels": {RUN_LABEL: RUN_ID},
+        "docker_timeout": 20.0,
+    }
+    with EnvServer(settings, env) as server, server_api(server) as api:
+        await run_the_api(server, api, engine=engine.client, not_on=docker.from_env,
+                          name="context")

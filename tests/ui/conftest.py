@@ -310,6 +310,32 @@ def open_container_panel(page, lab_url: str, load_ms: int = 90_000):
     return panel
 
 
+def reload_and_reattach_terminal(page, server: LabServer, terminal_id: str, seen: str, *,
+                                 load_ms: int = 90_000, step_ms: int = 30_000):
+    """Reload the page once JupyterLab's workspace remembers the terminal tab of
+    ``terminal_id``; the tab comes back on the same shell: its scrollback shows ``seen``
+    and typing works (``echo again-$((40 + 2))`` prints ``again-42``). The restored
+    terminal's locator."""
+    from playwright.sync_api import expect
+
+    deadline = time.monotonic() + 15
+    while terminal_id not in server.api("GET", "lab/api/workspaces/default").text:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the terminal id {terminal_id} was not saved in the workspace")
+        time.sleep(0.25)
+    page.reload()
+    page.wait_for_selector("#jp-main-dock-panel", timeout=load_ms)
+    restored = page.locator(f'.jp-ContainerManager-terminal[data-terminal-id="{terminal_id}"]')
+    expect(restored).to_have_count(1, timeout=load_ms)
+    expect(restored.locator(TERMINAL_TEXT)).to_contain_text(seen, timeout=step_ms)
+    # Still the same shell: typing works after the re-attach.
+    restored.click()
+    page.keyboard.type("echo again-$((40 + 2))")
+    page.keyboard.press("Enter")
+    expect(restored.locator(TERMINAL_TEXT)).to_contain_text("again-42", timeout=step_ms)
+    return restored
+
+
 def axe_violations(page, selector: str, impacts=("serious", "critical")) -> list[dict]:
     """axe-core's violations of WCAG 2.x A and AA rules in the part of the page that
     `selector` names, of these impacts (axe-core from npm, injected into the page)."""

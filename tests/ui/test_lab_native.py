@@ -24,6 +24,7 @@ from tests.ui.conftest import (
     axe_violations,
     launch_lab,
     open_container_panel,
+    reload_and_reattach_terminal,
 )
 
 pytestmark = pytest.mark.ui
@@ -202,20 +203,8 @@ def test_terminal_is_jupyterlabs_own_with_the_users_settings(native: Native):
     assert cols > 80 and rows > 24, (rows, cols)
 
     # A reload re-attaches to the same shell, with its scrollback.
-    wait_until(
-        lambda: terminal_id in native.server.api("GET", "lab/api/workspaces/default").text,
-        15,
-        "the terminal id was not saved in the workspace",
-    )
-    page.reload()
-    page.wait_for_selector("#jp-main-dock-panel", timeout=LOAD_MS)
-    restored = page.locator(f'.jp-ContainerManager-terminal[data-terminal-id="{terminal_id}"]')
-    expect(restored).to_have_count(1, timeout=LOAD_MS)
-    expect(restored.locator(TERMINAL_TEXT)).to_contain_text("hi-21", timeout=STEP_MS)
-    restored.click()
-    page.keyboard.type("echo again-$((40 + 2))")
-    page.keyboard.press("Enter")
-    expect(restored.locator(TERMINAL_TEXT)).to_contain_text("again-42", timeout=STEP_MS)
+    restored = reload_and_reattach_terminal(page, native.server, terminal_id, "hi-21",
+                                            load_ms=LOAD_MS, step_ms=STEP_MS)
     native.shot("terminal-after-reload")
 
     # Paste from the system clipboard through the terminal's context menu.

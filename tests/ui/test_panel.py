@@ -6,7 +6,6 @@ container; a screenshot of each lands in tests/ui/artifacts/.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import time
@@ -16,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import ARTIFACTS, TERMINAL_TEXT, LabServer, open_container_panel
+from tests.ui.conftest import (
+    ARTIFACTS,
+    TERMINAL_TEXT,
+    LabServer,
+    open_container_panel,
+    reload_and_reattach_terminal,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -213,24 +218,10 @@ def test_terminal_runs_node_and_survives_a_reload(ui: Session):
     ui.full_width = cols
     ui.shot("terminal-node")
 
-    # The workspace (saved by JupyterLab) remembers the terminal id.
-    wait_until(
-        lambda: (
-            terminal_id in json.dumps(ui.server.api("GET", "lab/api/workspaces/default").json())
-        ),
-        15,
-        "the terminal id was not saved in the workspace",
-    )
-    page.reload()
-    page.wait_for_selector("#jp-main-dock-panel", timeout=LOAD_MS)
-    restored = page.locator(f'.jp-ContainerManager-terminal[data-terminal-id="{terminal_id}"]')
-    expect(restored).to_have_count(1, timeout=LOAD_MS)
-    expect(restored.locator(TERMINAL_TEXT)).to_contain_text("42-from-node", timeout=STEP_MS)
-    # Still the same shell: typing works after the re-attach.
-    restored.click()
-    page.keyboard.type("echo again-$((40 + 2))")
-    page.keyboard.press("Enter")
-    expect(restored.locator(TERMINAL_TEXT)).to_contain_text("again-42", timeout=STEP_MS)
+    # The workspace (saved by JupyterLab) remembers the terminal id: a reload brings the
+    # tab back on the same shell.
+    reload_and_reattach_terminal(page, ui.server, terminal_id, "42-from-node",
+                                 load_ms=LOAD_MS, step_ms=STEP_MS)
     ui.shot("terminal-after-reload")
 
 

@@ -19,12 +19,12 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { nullTranslator } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { errorMessage } from '../api';
+import { errorText } from '../api';
 import { DRIVE_NAME } from '../drive';
 import { CommandIDs } from '../panel/commandids';
 import { CreateContainerForm } from '../panel/createdialog';
 import { containerIcon } from '../icons';
-import { STARTER_TEMPLATES, findTemplate } from '../templates';
+import { STARTER_TEMPLATES, findTemplate, templateText } from '../templates';
 import { ContainerTerminal, TerminalOptions } from '../terminal';
 import { CONTAINER_ARGS, describeArgs } from './args';
 import {
@@ -96,7 +96,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
       try {
         await model.refresh();
       } catch (error) {
-        notifyError(trans.__('Could not list containers'), error);
+        notifyError(trans.__('Could not list containers'), error, trans);
       }
     }
   });
@@ -104,11 +104,11 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
   commands.addCommand(CommandIDs.create, {
     label: args =>
       args.isLauncher
-        ? trans.__(findTemplate(args.template as string).label)
+        ? templateText(trans, findTemplate(args.template as string)).label
         : args.template
           ? trans.__(
               'New Container: %1…',
-              trans.__(findTemplate(args.template as string).label)
+              templateText(trans, findTemplate(args.template as string)).label
             )
           : trans.__('New Container…'),
     describedBy: describeArgs({
@@ -120,7 +120,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
     }),
     caption: args =>
       args.template
-        ? trans.__(findTemplate(args.template as string).description)
+        ? templateText(trans, findTemplate(args.template as string)).description
         : trans.__('Create a container'),
     icon: args => (args.isLauncher ? containerIcon : addIcon),
     execute: async args => {
@@ -161,7 +161,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
             message: error =>
               trans.__(
                 'Could not create the container: %1',
-                errorMessage(error)
+                errorText(trans, error)
               ),
             options: { autoClose: 10000 }
           }
@@ -201,7 +201,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
         try {
           await model.action(containerId, action);
         } catch (error) {
-          notifyError(failed(nameOf(containerId)), error);
+          notifyError(failed(nameOf(containerId)), error, trans);
         }
       }
     });
@@ -270,7 +270,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
           autoClose: 3000
         });
       } catch (error) {
-        notifyError(trans.__('Could not delete "%1"', name), error);
+        notifyError(trans.__('Could not delete "%1"', name), error, trans);
       }
     }
   });
@@ -337,7 +337,7 @@ export function registerContainerCommands(ctx: IContainerCommandContext): void {
       app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);
       widget.ready.catch(error =>
-        notifyError(trans.__('Could not open a terminal'), error)
+        notifyError(trans.__('Could not open a terminal'), error, trans)
       );
       return widget;
     }

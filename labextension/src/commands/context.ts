@@ -5,10 +5,14 @@
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
-import { ITranslator } from '@jupyterlab/translation';
+import {
+  ITranslator,
+  TranslationBundle,
+  nullTranslator
+} from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { errorMessage } from '../api';
+import { errorText } from '../api';
 import { IContainerManager } from '../tokens';
 
 export interface ICommandContext {
@@ -20,10 +24,19 @@ export interface ICommandContext {
   translator?: ITranslator;
 }
 
-/** Show an error as a notification with the server's message. */
-export function notifyError(title: string, error: unknown): void {
+/**
+ * Show an error as a notification: the caller's translated title, then the
+ * error in the user's language (errorText: the server's own words as it wrote them).
+ */
+export function notifyError(
+  title: string,
+  error: unknown,
+  trans: TranslationBundle = nullTranslator.load('jupyter_container_manager')
+): void {
   console.error(`jupyter-container-manager: ${title}`, error);
-  Notification.error(`${title}: ${errorMessage(error)}`, { autoClose: 10000 });
+  Notification.error(trans.__('%1: %2', title, errorText(trans, error)), {
+    autoClose: 10000
+  });
 }
 
 /** The container a command acts on: its `id`/`containerId` argument, or the selected one. */

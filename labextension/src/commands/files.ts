@@ -108,7 +108,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         (args.factory as string) ?? undefined
       );
       if (!widget) {
-        notifyError(trans.__('Could not open'), basename(path));
+        notifyError(trans.__('Could not open'), basename(path), trans);
       }
       return widget;
     }
@@ -140,7 +140,9 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
       if (!containerId) {
         return;
       }
-      const name = await askName(kind === 'file' ? 'New File' : 'New Folder');
+      const name = await askName(
+        kind === 'file' ? trans.__('New File') : trans.__('New Folder')
+      );
       if (!name) {
         return;
       }
@@ -163,7 +165,11 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         explorer.select(path);
         return path;
       } catch (error) {
-        notifyError(trans.__('Could not create %1', basename(path)), error);
+        notifyError(
+          trans.__('Could not create %1', basename(path)),
+          error,
+          trans
+        );
       }
     };
 
@@ -197,7 +203,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
       if (!containerId || !path || path === '/') {
         return;
       }
-      const name = await askName('Rename', basename(path));
+      const name = await askName(trans.__('Rename'), basename(path));
       if (!name || name === basename(path)) {
         return;
       }
@@ -210,7 +216,11 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         await explorer.list(dirname(path));
         explorer.select(target);
       } catch (error) {
-        notifyError(trans.__('Could not rename %1', basename(path)), error);
+        notifyError(
+          trans.__('Could not rename %1', basename(path)),
+          error,
+          trans
+        );
       }
     }
   });
@@ -230,9 +240,9 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
       const isDir = explorer.tree?.get(path)?.type === 'directory';
       const result = await showDialog({
         title: isDir ? trans.__('Delete Folder') : trans.__('Delete File'),
-        body: `Delete ${isDir ? 'the folder' : ''} "${path}"${
-          isDir ? ' and everything in it' : ''
-        }?`,
+        body: isDir
+          ? trans.__('Delete the folder "%1" and everything in it?', path)
+          : trans.__('Delete "%1"?', path),
         buttons: [
           Dialog.cancelButton(),
           Dialog.warnButton({ label: trans.__('Delete') })
@@ -245,7 +255,11 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
         await drive.delete(toLocalPath(containerId, path));
         await explorer.list(dirname(path));
       } catch (error) {
-        notifyError(trans.__('Could not delete %1', basename(path)), error);
+        notifyError(
+          trans.__('Could not delete %1', basename(path)),
+          error,
+          trans
+        );
       }
     }
   });
@@ -270,7 +284,11 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
           saveBlob(await client.readBlob(containerId, path), basename(path));
         }
       } catch (error) {
-        notifyError(trans.__('Could not download %1', basename(path)), error);
+        notifyError(
+          trans.__('Could not download %1', basename(path)),
+          error,
+          trans
+        );
       }
     }
   });
@@ -322,7 +340,7 @@ export function registerFileCommands(ctx: IFileCommandContext): void {
           );
         }
       } catch (error) {
-        notifyError(trans.__('Could not upload'), error);
+        notifyError(trans.__('Could not upload'), error, trans);
       }
     }
   });

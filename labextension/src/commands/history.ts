@@ -63,7 +63,8 @@ export function registerHistoryCommands(ctx: ICommandContext): void {
       } catch (error) {
         notifyError(
           trans.__('Could not snapshot "%1"', nameOf(ctx, id)),
-          error
+          error,
+          trans
         );
       }
     }
@@ -109,7 +110,11 @@ export function registerHistoryCommands(ctx: ICommandContext): void {
         );
         return forked.containers.map(c => c.id);
       } catch (error) {
-        notifyError(trans.__('Could not fork "%1"', nameOf(ctx, id)), error);
+        notifyError(
+          trans.__('Could not fork "%1"', nameOf(ctx, id)),
+          error,
+          trans
+        );
       }
     }
   });
@@ -131,7 +136,8 @@ export function registerHistoryCommands(ctx: ICommandContext): void {
       } catch (error) {
         notifyError(
           trans.__('Could not checkpoint "%1"', nameOf(ctx, id)),
-          error
+          error,
+          trans
         );
       }
     }
@@ -192,7 +198,11 @@ export function registerHistoryCommands(ctx: ICommandContext): void {
         );
         return restored;
       } catch (error) {
-        notifyError(trans.__('Could not restore "%1"', nameOf(ctx, id)), error);
+        notifyError(
+          trans.__('Could not restore "%1"', nameOf(ctx, id)),
+          error,
+          trans
+        );
       }
     }
   });

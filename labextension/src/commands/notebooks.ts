@@ -59,7 +59,8 @@ export function registerNotebookCommands(
       } catch (error) {
         notifyError(
           trans.__('Could not open a notebook in "%1"', nameOf(ctx, id)),
-          error
+          error,
+          trans
         );
       }
     }

@@ -31,7 +31,9 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
 
   commands.addCommand(CommandIDs.openPreview, {
     label: args =>
-      args.port ? `Open Preview of Port ${args.port}` : 'Open Preview…',
+      args.port
+        ? trans.__('Open Preview of Port %1', args.port)
+        : trans.__('Open Preview…'),
     caption: trans.__('Open the preview of a port in the container'),
     describedBy: describeArgs({
       ...CONTAINER_ARGS,
@@ -96,7 +98,8 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
           containerId,
           containerName: nameOf(containerId),
           port,
-          url: absolute
+          url: absolute,
+          translator: ctx.translator
         });
         widget.id = `jp-ContainerManager-preview-${containerId}-${port}`;
         void ctx.manager.previews.add(widget);
@@ -107,7 +110,8 @@ export function registerPreviewCommands(ctx: ICommandContext): void {
         early?.close();
         notifyError(
           trans.__('Could not open the preview of port %1', port),
-          error
+          error,
+          trans
         );
       }
     }

@@ -21,6 +21,7 @@ import { CommandRegistry } from '@lumino/commands';
 import { Panel } from '@lumino/widgets';
 import React from 'react';
 
+import { errorText } from '../api';
 import { ContainerManagerModel } from '../model';
 import { IContainerInfo } from '../types';
 import { CommandIDs } from './commandids';
@@ -39,6 +40,29 @@ function pendingLabel(
       return trans.__('restarting…');
     default:
       return trans.__('deleting…');
+  }
+}
+
+/** A container's status, for people. */
+function statusLabel(
+  trans: TranslationBundle,
+  status: IContainerInfo['status']
+): string {
+  switch (status) {
+    case 'creating':
+      return trans.__('creating');
+    case 'running':
+      return trans.__('running');
+    case 'stopped':
+      return trans.__('stopped');
+    case 'exited':
+      return trans.__('exited');
+    case 'error':
+      return trans.__('error');
+    case 'lost':
+      return trans.__('lost');
+    default:
+      return trans.__('unknown');
   }
 }
 
@@ -90,7 +114,7 @@ function ContainerRow(props: IRowProps): JSX.Element {
   const run = (id: string) => () => void commands.execute(id, { id: info.id });
   const status = props.pending
     ? pendingLabel(trans, props.pending)
-    : trans.__(info.status);
+    : statusLabel(trans, info.status);
   return (
     <li
       className={
@@ -117,7 +141,11 @@ function ContainerRow(props: IRowProps): JSX.Element {
         <span
           className={`jp-ContainerManager-status jp-ContainerManager-status-${info.status}`}
           aria-hidden="true"
-          title={info.reason ? `${info.status}: ${info.reason}` : info.status}
+          title={
+            info.reason
+              ? trans.__('%1: %2', statusLabel(trans, info.status), info.reason)
+              : statusLabel(trans, info.status)
+          }
         />
         <span className="jp-ContainerManager-containerText">
           <span className="jp-ContainerManager-containerName">{info.name}</span>
@@ -205,7 +233,7 @@ class ContainerListView extends ReactWidget {
     if (model.error && model.containers.length === 0) {
       return (
         <div className="jp-ContainerManager-error" role="alert">
-          <p>{model.error.message}</p>
+          <p>{errorText(trans, model.error)}</p>
           <button
             type="button"
             className="jp-mod-styled jp-mod-accept"

@@ -6,7 +6,11 @@ import { Dialog } from '@jupyterlab/apputils';
 import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { STARTER_TEMPLATES, createOptionsFrom } from '../templates';
+import {
+  STARTER_TEMPLATES,
+  createOptionsFrom,
+  templateText
+} from '../templates';
 import { ICreateContainerOptions, ISnapshotInfo } from '../types';
 
 export class CreateContainerForm
@@ -41,8 +45,9 @@ export class CreateContainerForm
     for (const template of STARTER_TEMPLATES) {
       const option = document.createElement('option');
       option.value = template.id;
-      option.textContent = trans.__(template.label);
-      option.title = trans.__(template.description);
+      const text = templateText(trans, template);
+      option.textContent = text.label;
+      option.title = text.description;
       this._template.appendChild(option);
     }
     if (template && STARTER_TEMPLATES.some(t => t.id === template)) {

@@ -19,6 +19,7 @@ import { formatBytes } from '../metrics';
 import { ContainerManagerModel } from '../model';
 import { ICheckpointInfo } from '../types';
 import { CommandIDs } from './commandids';
+import { NoContainerNote } from './nocontainer';
 
 class HistoryView extends ReactWidget {
   constructor(
@@ -82,13 +83,7 @@ class HistoryView extends ReactWidget {
     const trans = this._trans;
     const selected = this._model.selected;
     if (!selected || !this._containerId) {
-      return (
-        <div className="jp-ContainerManager-empty">
-          {selected
-            ? trans.__('%1 is not running.', selected.name)
-            : trans.__('No container selected.')}
-        </div>
-      );
+      return <NoContainerNote trans={trans} selected={selected} />;
     }
     const button = (label: string, caption: string, command: string) => (
       <button

@@ -15,6 +15,7 @@ import React from 'react';
 
 import { MetricsFeed, formatBytes, sparklinePoints } from '../metrics';
 import { ContainerManagerModel } from '../model';
+import { NoContainerNote } from './nocontainer';
 
 const WIDTH = 120;
 const HEIGHT = 28;
@@ -76,19 +77,8 @@ class MetricsView extends ReactWidget {
   render(): JSX.Element {
     const trans = this._trans;
     const selected = this._model.selected;
-    if (!selected) {
-      return (
-        <div className="jp-ContainerManager-empty">
-          {trans.__('No container selected.')}
-        </div>
-      );
-    }
-    if (selected.status !== 'running') {
-      return (
-        <div className="jp-ContainerManager-empty">
-          {trans.__('%1 is not running.', selected.name)}
-        </div>
-      );
+    if (!selected || selected.status !== 'running') {
+      return <NoContainerNote trans={trans} selected={selected} />;
     }
     const samples = this._feed.history.samples;
     const latest = this._feed.history.latest;

@@ -19,6 +19,7 @@ import React from 'react';
 
 import { ContainerManagerModel } from '../model';
 import { CommandIDs } from './commandids';
+import { NoContainerNote } from './nocontainer';
 
 class PreviewListView extends ReactWidget {
   constructor(
@@ -36,11 +37,7 @@ class PreviewListView extends ReactWidget {
     const trans = this._trans;
     const selected = this._model.selected;
     if (!selected) {
-      return (
-        <div className="jp-ContainerManager-empty">
-          {trans.__('No container selected.')}
-        </div>
-      );
+      return <NoContainerNote trans={trans} />;
     }
     const ports = this._model.ports(selected.id).filter(p => p.url);
     if (ports.length === 0) {

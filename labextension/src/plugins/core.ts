@@ -7,6 +7,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { notifyError } from '../commands';
 import { ContainerManager } from '../manager';
@@ -14,7 +15,13 @@ import { IContainerManager } from '../tokens';
 
 export const CORE_PLUGIN_ID = 'jupyter-container-manager:core';
 
-function activate(app: JupyterFrontEnd): IContainerManager {
+function activate(
+  app: JupyterFrontEnd,
+  translator: ITranslator | null
+): IContainerManager {
+  const trans = (translator ?? nullTranslator).load(
+    'jupyter_container_manager'
+  );
   const manager = new ContainerManager(app.serviceManager.serverSettings);
   const { model, explorer, sockets } = manager;
 
@@ -36,7 +43,7 @@ function activate(app: JupyterFrontEnd): IContainerManager {
   model.refreshFailed.connect((_, error) => {
     if (error.message !== lastRefreshError) {
       lastRefreshError = error.message;
-      notifyError('Could not list containers', error);
+      notifyError(trans.__('Could not list containers'), error, trans);
     }
   });
   model.changed.connect(() => {
@@ -44,7 +51,9 @@ function activate(app: JupyterFrontEnd): IContainerManager {
       lastRefreshError = '';
     }
   });
-  explorer.failed.connect((_, error) => notifyError('File explorer', error));
+  explorer.failed.connect((_, error) =>
+    notifyError(trans.__('File explorer'), error, trans)
+  );
   // Errors pushed by a socket (no request waits for them): the same message at
   // most once every 10 s, so a dead terminal does not flood the notifications.
   const lastShown = new Map<string, number>();
@@ -56,9 +65,11 @@ function activate(app: JupyterFrontEnd): IContainerManager {
         return;
       }
       lastShown.set(key, now);
+      const name = model.find(socket.containerId)?.name;
       notifyError(
-        `Container ${model.find(socket.containerId)?.name ?? ''}`.trim(),
-        error
+        name ? trans.__('Container %1', name) : trans.__('Container'),
+        error,
+        trans
       );
     });
   });
@@ -66,7 +77,7 @@ function activate(app: JupyterFrontEnd): IContainerManager {
   void app.restored.then(() =>
     model.refresh().catch(error => {
       lastRefreshError = error.message;
-      notifyError('Could not list containers', error);
+      notifyError(trans.__('Could not list containers'), error, trans);
     })
   );
   return manager;
@@ -78,5 +89,6 @@ export const corePlugin: JupyterFrontEndPlugin<IContainerManager> = {
     'The containers of the current user: API client, model, sockets, file explorer, terminal and preview tabs.',
   autoStart: true,
   provides: IContainerManager,
+  optional: [ITranslator],
   activate
 };

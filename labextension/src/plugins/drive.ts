@@ -29,7 +29,8 @@ function activate(
   const drive = new ContainerDrive(
     manager.client,
     manager.sockets,
-    () => manager.model.containers
+    () => manager.model.containers,
+    translator ?? nullTranslator
   );
   app.serviceManager.contents.addDrive(drive);
   registerFileCommands({

@@ -154,7 +154,11 @@ function activate(
     try {
       await browser.model.cd(`/${containerId}`);
     } catch (error) {
-      notifyError(trans.__('Could not list the files of %1', name), error);
+      notifyError(
+        trans.__('Could not list the files of %1', name),
+        error,
+        trans
+      );
     }
     return browser;
   };
