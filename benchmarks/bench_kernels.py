@@ -8,7 +8,13 @@
 - ``POST /containers/{id}/run-code`` of ``1+1`` in a warm kernel through a real Jupyter
   server (target <= 2x the HTTP floor, ``GET /api/status`` on the same server).
 
-    .venv/bin/python benchmarks/bench_kernels.py [rounds]
+With ``--swarm`` (the test swarm up: ``bash .ci/swarm.sh up``), the same on a worker
+node's container with backend "swarm" (the kernel's connections carried by the
+container's agent), beside the one-engine rows of the same run: kernel ready in a new
+container (no warm pool on a swarm: a full create) and in an existing one, the ZMQ round
+trip, and run-code ``1+1`` beside its HTTP floor.
+
+    .venv/bin/python benchmarks/bench_kernels.py [rounds] [--swarm]
 """
 
 from __future__ import annotations
@@ -158,8 +164,55 @@ async def kernel_rounds(rounds: int) -> dict[str, list[float]]:
     return samples
 
 
-def run_code_rounds(rounds: int) -> dict[str, list[float]]:
-    server = bench_server()
+async def swarm_kernel_rounds(rounds: int, swarm: dict) -> dict[str, list[float]]:
+    """Kernel ready on a worker node of the test swarm: in a new container (a full create:
+    no pool on a swarm) and in an existing one, with the ZMQ round trips of the latter."""
+    run = uuid.uuid4().hex[:8]
+    RUNS.append(run)
+    manager = ContainerManager(owner=f"bench-{run}", image=IMAGE, pull_missing_images=False,
+                               max_containers_per_user=0, warm_pool_size=0,
+                               extra_labels={BENCH_LABEL: run}, **swarm)
+    holder = Holder(container_manager=manager)
+    samples: dict[str, list[float]] = {"new": [], "existing": [], "trip_container": []}
+    manager.start()
+    existing = None
+    try:
+        existing = await manager.create_container()
+        await first_reply(container_kernel(holder, existing.id))  # warm-up (the node's cache)
+        for _ in range(rounds):
+            samples["new"].append(await first_reply(container_kernel(holder)))
+            samples["existing"].append(await first_reply(container_kernel(holder, existing.id),
+                                                         samples["trip_container"]))
+    finally:
+        if existing is not None:
+            with contextlib.suppress(Exception):
+                await manager.delete_container(existing.id)
+        await manager.close()
+    return samples
+
+
+def swarm_settings() -> dict:
+    """c.ContainerManager for the test swarm, containers on its worker nodes only."""
+    from bench_swarm import swarm_engines
+
+    manager, engines = swarm_engines()
+    return {"backend": "swarm", "swarm_manager_url": manager, "swarm_node_engines": engines,
+            "swarm_placement_constraints": ["node.role==worker"]}
+
+
+def remove_swarm_services(swarm: dict) -> None:
+    client = docker.DockerClient(base_url=swarm["swarm_manager_url"])
+    try:
+        for run in RUNS:
+            for service in client.services.list(filters={"label": f"{BENCH_LABEL}={run}"}):
+                with contextlib.suppress(docker.errors.NotFound):
+                    service.remove()
+    finally:
+        client.close()
+
+
+def run_code_rounds(rounds: int, **settings) -> dict[str, list[float]]:
+    server = bench_server(**settings)
     RUNS.append(server.manager_config["extra_labels"][BENCH_LABEL])
     server.start()
     session = requests.Session()
@@ -184,10 +237,34 @@ def run_code_rounds(rounds: int) -> dict[str, list[float]]:
     return samples
 
 
+def print_swarm_rows(kernels: dict, swarm: dict, code: dict, swarm_code: dict) -> None:
+    print("\non the test swarm (a worker node's container), beside one engine:")
+    print(f"{'operation':<30}{'swarm p50':>10}{'p95':>8}{'one engine p50':>16}{'p95':>8}")
+    rows = [("kernel ready, new container", swarm["new"], kernels["new"]),
+            ("kernel ready, existing", swarm["existing"], kernels["existing"]),
+            ("execute 1+1, ZMQ round trip", swarm["trip_container"], kernels["trip_container"]),
+            ("run-code 1+1 (warm kernel)", swarm_code["run_code"], code["run_code"]),
+            ("HTTP floor (GET /api/status)", swarm_code["floor"], code["floor"])]
+    for name, ours, base in rows:
+        ours, base = summary(ours), summary(base)
+        print(f"{name:<30}{ours['p50'] * 1000:>10.1f}{ours['p95'] * 1000:>8.1f}"
+              f"{base['p50'] * 1000:>16.1f}{base['p95'] * 1000:>8.1f}")
+    print("(ms; the one-engine new container comes from the warm pool, the swarm's is a "
+          "full create)")
+
+
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    args = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
+    rounds = int(args[0]) if args else 10
+    swarm = swarm_settings() if "--swarm" in sys.argv else None
     kernels = asyncio.run(kernel_rounds(rounds))
     code = run_code_rounds(rounds)
+    if swarm is not None:
+        try:
+            swarm_kernels = asyncio.run(swarm_kernel_rounds(rounds, swarm))
+            swarm_code = run_code_rounds(rounds, **swarm)
+        finally:
+            remove_swarm_services(swarm)
     local = summary(kernels["local"])
     rows = [
         ("kernel ready, new container", summary(kernels["new"]), local, 1.5),
@@ -209,6 +286,8 @@ def main() -> None:
     print(f"{'run-code 1+1 (warm kernel)':<30}{run['p50'] * 1000:>9.1f}{run['p95'] * 1000:>9.1f}"
           f"{'floor':>6}{floor['p50'] * 1000:>5.1f}  ratio {ratio:.2f} (target <= 2.00) "
           f"{'met' if ratio <= 2 else 'MISSED'}")
+    if swarm is not None:
+        print_swarm_rows(kernels, swarm_kernels, code, swarm_code)
     client = docker.from_env()
     for run in RUNS:  # this benchmark's runs only: others may be benchmarking too
         for container in client.containers.list(all=True,

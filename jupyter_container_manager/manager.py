@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .engine.backend import EngineBackend
     from .engine.file_streams import FileReader, FileWriter, ZipReader
     from .engine.metrics import MetricsStream
+    from .engine.port_forward import LoopbackForward
     from .engine.ports import PortWatcher
     from .engine.processes import Process
     from .engine.terminals import LineTerminal, PtySession
@@ -1252,6 +1253,22 @@ class ContainerManager(LoggingConfigurable):
         server listens on all addresses or on the container's loopback only."""
         return await self._tunnels.open(info.docker_id, self._backend.address_of(info),
                                          port, timeout)
+
+    async def forward_ports(self, info: ContainerInfo, ports) -> LoopbackForward:
+        """Listeners on this server's ``127.0.0.1``, one per port of the running
+        container, whose connections the container's agent carries to that port on the
+        container's loopback (engine/port_forward.py): for clients that connect by
+        address, where the container's own address is not reachable (a swarm).
+        ``.local`` maps container ports to local ones; ``close()`` ends them.
+        Unprocessable when the container has no agent (an image without ``node``)."""
+        from .core.errors import Unprocessable
+
+        if await self._agents.get(info.docker_id) is None:
+            raise Unprocessable(
+                f"Container {info.id} has no resident agent (its image needs node, and "
+                "c.ContainerManager.agent must be on): its ports cannot be reached from "
+                "this server")
+        return self._tunnels.forward(info.docker_id, ports)
 
     async def container_logs(self, info: ContainerInfo, tail: int | None = None) -> bytes:
         """What the container's main process printed (stdout and stderr)."""
