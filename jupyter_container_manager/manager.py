@@ -88,8 +88,8 @@ class ContainerManager(LoggingConfigurable):
         `POST /containers` with the defaults (no name, env, ports or other workdir) answer
         at once; refilled in the background. They do not count against
         max_containers_per_user; a server that stops removes them (after a crash the next
-        server adopts them). 0: no pool. Not with backend "swarm" (a hand-out renames
-        the container, which a swarm service cannot be): there, no pool.""",
+        server adopts them). 0: no pool. The hand-out renames the container on one
+        engine, and labels its service on a swarm (engine/swarm_pool.py).""",
     ).tag(config=True)
 
     workdir = Unicode(
@@ -754,9 +754,8 @@ class ContainerManager(LoggingConfigurable):
         self._tunnels = PortTunnels(self._agents)
         self._kernel_watchers = KernelWatchers(self._agents)  # inotify in the containers
         self._removal_hooks.insert(0, self._processes.forget_container)
-        # A pooled container's hand-out is a rename, which a swarm service cannot have.
-        pool_size = self.warm_pool_size if self.backend == "docker" else 0
-        self._pool = WarmPool(self._lifecycle, pool_size, self.image, self.log)
+        # The hand-out: a rename on one engine, a service label on a swarm (swarm_pool.py).
+        self._pool = WarmPool(self._lifecycle, self.warm_pool_size, self.image, self.log)
         self._idle = IdleReaper(self._lifecycle, self.idle_timeout, self.log,
                                 remove_timeout=self.idle_remove_timeout,
                                 remove=self._remove_idle)
