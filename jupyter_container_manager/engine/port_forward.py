@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RETRY_FIRST = 0.02  # seconds between connection attempts while nothing listens yet...
-RETRY_MOST = 0.25  # ...growing to this
+RETRY_MOST = 0.05  # ...growing to this (a try costs an agent round trip)
 ATTEMPT_TIMEOUT = 10.0  # one attempt's wait for the agent's answer
 
 
