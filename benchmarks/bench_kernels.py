@@ -8,11 +8,11 @@
 - ``POST /containers/{id}/run-code`` of ``1+1`` in a warm kernel through a real Jupyter
   server (target <= 2x the HTTP floor, ``GET /api/status`` on the same server).
 
-With ``--swarm`` (the test swarm up: ``bash .ci/swarm.sh up``), the same on a worker
-node's container with backend "swarm" (the kernel's connections carried by the
-container's agent), beside the one-engine rows of the same run: kernel ready in a new
-container (from the swarm's warm pool) and in an existing one, the ZMQ round trip, and
-run-code ``1+1`` beside its HTTP floor.
+With ``--swarm`` (the test swarm up: ``bash .ci/swarm.sh up``), then the same on one
+engine and on a worker node's container with backend "swarm" (the kernel's connections
+carried by the container's agent), taken in turn round by round so that both see the
+same load: kernel ready in a new container (from each one's warm pool) and in an
+existing one, the ZMQ round trip, and run-code ``1+1`` beside its HTTP floor.
 
     .venv/bin/python benchmarks/bench_kernels.py [rounds] [--swarm]
 """
@@ -164,35 +164,86 @@ async def kernel_rounds(rounds: int) -> dict[str, list[float]]:
     return samples
 
 
-async def swarm_kernel_rounds(rounds: int, swarm: dict) -> dict[str, list[float]]:
-    """Kernel ready on a worker node of the test swarm: in a new container (from the warm
-    pool, as on one engine) and in an existing one, with the ZMQ round trips of the
-    latter."""
-    run = uuid.uuid4().hex[:8]
-    RUNS.append(run)
-    manager = ContainerManager(owner=f"bench-{run}", image=IMAGE, pull_missing_images=False,
-                               max_containers_per_user=0, warm_pool_size=1,
-                               extra_labels={BENCH_LABEL: run}, **swarm)
-    holder = Holder(container_manager=manager)
-    samples: dict[str, list[float]] = {"new": [], "existing": [], "trip_container": []}
-    manager.start()
-    existing = None
+async def pool_filled(manager: ContainerManager, timeout: float = 30) -> None:
+    for _ in range(int(timeout * 10)):
+        if manager.pool_ready:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def paired_kernel_rounds(rounds: int, swarm: dict) -> dict[str, dict[str, list]]:
+    """Kernel ready on one engine and on a worker node of the test swarm, in turn round
+    by round (the load of a shared machine moves: taken in turn, both see the same): in a
+    new container (from each one's warm pool) and in an existing one, with the ZMQ round
+    trips of the latter."""
+    samples: dict[str, dict[str, list]] = {}
+    managers, holders, existing = {}, {}, {}
+    for where, settings in (("one", {}), ("swarm", swarm)):
+        run = uuid.uuid4().hex[:8]
+        RUNS.append(run)
+        managers[where] = ContainerManager(
+            owner=f"bench-{run}", image=IMAGE, pull_missing_images=False,
+            max_containers_per_user=0, warm_pool_size=1, extra_labels={BENCH_LABEL: run},
+            **settings)
+        holders[where] = Holder(container_manager=managers[where])
+        samples[where] = {"new": [], "existing": [], "trip": []}
     try:
-        existing = await manager.create_container()
-        await first_reply(container_kernel(holder, existing.id))  # warm-up (the node's cache)
+        for where, manager in managers.items():
+            manager.start()
+            existing[where] = await manager.create_container()
+            await first_reply(container_kernel(holders[where], existing[where].id))  # warm-up
         for _ in range(rounds):
-            for _ in range(300):  # the pool refilled: the spec's new container is warm
-                if manager.pool_ready:
-                    break
-                await asyncio.sleep(0.1)
-            samples["new"].append(await first_reply(container_kernel(holder)))
-            samples["existing"].append(await first_reply(container_kernel(holder, existing.id),
-                                                         samples["trip_container"]))
+            for where, manager in managers.items():
+                got = samples[where]
+                # Each once the pool has refilled: the spec's new container is warm, and
+                # no refill (a create: dearer on a swarm) runs beside the timed start.
+                await pool_filled(manager)
+                got["new"].append(await first_reply(container_kernel(holders[where])))
+                await pool_filled(manager)
+                got["existing"].append(await first_reply(
+                    container_kernel(holders[where], existing[where].id), got["trip"]))
     finally:
-        if existing is not None:
+        for where, manager in managers.items():
+            if where in existing:
+                with contextlib.suppress(Exception):
+                    await manager.delete_container(existing[where].id)
+            await manager.close()
+    return samples
+
+
+def paired_run_code(rounds: int, swarm: dict) -> dict[str, dict[str, list]]:
+    """run-code ``1+1`` and the HTTP floor on a one-engine server and a swarm server, in
+    turn request by request."""
+    servers = {"one": bench_server(), "swarm": bench_server(**swarm)}
+    samples: dict[str, dict[str, list]] = {w: {"run_code": [], "floor": []} for w in servers}
+    urls, sessions, made = {}, {}, {}
+    try:
+        for where, server in servers.items():
+            RUNS.append(server.manager_config["extra_labels"][BENCH_LABEL])
+            server.start()
+            sessions[where] = session = requests.Session()
+            session.headers.update(server.headers)
+            info = session.post(f"{server.url}/containers", json={}).json()
+            made[where] = f"{server.url}/containers/{info['id']}"
+            urls[where] = f"{made[where]}/run-code"
+            answer = session.post(urls[where], json={"code": "1+1"}).json()  # warm kernel
+            assert answer["results"][0]["data"]["text/plain"] == "2", answer
+        for _ in range(rounds * 5):
+            for where, server in servers.items():
+                session = sessions[where]
+                start = time.perf_counter()
+                answer = session.post(urls[where], json={"code": "1+1"})
+                samples[where]["run_code"].append(time.perf_counter() - start)
+                assert answer.json()["results"][0]["data"]["text/plain"] == "2"
+                start = time.perf_counter()
+                session.get(f"{server.url}/api/status").raise_for_status()
+                samples[where]["floor"].append(time.perf_counter() - start)
+    finally:
+        for where, url in made.items():
             with contextlib.suppress(Exception):
-                await manager.delete_container(existing.id)
-        await manager.close()
+                sessions[where].delete(url)
+        for server in servers.values():
+            server.stop()
     return samples
 
 
@@ -216,8 +267,8 @@ def remove_swarm_services(swarm: dict) -> None:
         client.close()
 
 
-def run_code_rounds(rounds: int, **settings) -> dict[str, list[float]]:
-    server = bench_server(**settings)
+def run_code_rounds(rounds: int) -> dict[str, list[float]]:
+    server = bench_server()
     RUNS.append(server.manager_config["extra_labels"][BENCH_LABEL])
     server.start()
     session = requests.Session()
@@ -242,16 +293,16 @@ def run_code_rounds(rounds: int, **settings) -> dict[str, list[float]]:
     return samples
 
 
-def print_swarm_rows(kernels: dict, swarm: dict, code: dict, swarm_code: dict) -> None:
-    print("\non the test swarm (a worker node's container), beside one engine:")
+def print_swarm_rows(kernels: dict, code: dict) -> None:
+    print("\none engine and the test swarm (a worker node's container), taken in turn:")
     print(f"{'operation':<30}{'swarm p50':>10}{'p95':>8}{'one engine p50':>16}{'p95':>8}")
-    rows = [("kernel ready, new container", swarm["new"], kernels["new"]),
-            ("kernel ready, existing", swarm["existing"], kernels["existing"]),
-            ("execute 1+1, ZMQ round trip", swarm["trip_container"], kernels["trip_container"]),
-            ("run-code 1+1 (warm kernel)", swarm_code["run_code"], code["run_code"]),
-            ("HTTP floor (GET /api/status)", swarm_code["floor"], code["floor"])]
-    for name, ours, base in rows:
-        ours, base = summary(ours), summary(base)
+    rows = [("kernel ready, new container", "new", kernels),
+            ("kernel ready, existing", "existing", kernels),
+            ("execute 1+1, ZMQ round trip", "trip", kernels),
+            ("run-code 1+1 (warm kernel)", "run_code", code),
+            ("HTTP floor (GET /api/status)", "floor", code)]
+    for name, key, source in rows:
+        ours, base = summary(source["swarm"][key]), summary(source["one"][key])
         print(f"{name:<30}{ours['p50'] * 1000:>10.1f}{ours['p95'] * 1000:>8.1f}"
               f"{base['p50'] * 1000:>16.1f}{base['p95'] * 1000:>8.1f}")
     print("(ms; new containers come from the warm pool on both)")
@@ -265,8 +316,8 @@ def main() -> None:
     code = run_code_rounds(rounds)
     if swarm is not None:
         try:
-            swarm_kernels = asyncio.run(swarm_kernel_rounds(rounds, swarm))
-            swarm_code = run_code_rounds(rounds, **swarm)
+            paired_kernels = asyncio.run(paired_kernel_rounds(rounds, swarm))
+            paired_code = paired_run_code(rounds, swarm)
         finally:
             remove_swarm_services(swarm)
     local = summary(kernels["local"])
@@ -291,7 +342,7 @@ def main() -> None:
           f"{'floor':>6}{floor['p50'] * 1000:>5.1f}  ratio {ratio:.2f} (target <= 2.00) "
           f"{'met' if ratio <= 2 else 'MISSED'}")
     if swarm is not None:
-        print_swarm_rows(kernels, swarm_kernels, code, swarm_code)
+        print_swarm_rows(paired_kernels, paired_code)
     client = docker.from_env()
     for run in RUNS:  # this benchmark's runs only: others may be benchmarking too
         for container in client.containers.list(all=True,
