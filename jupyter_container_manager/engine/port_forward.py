@@ -90,7 +90,7 @@ class LoopbackForward:
                 sock.setblocking(False)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 self._own(self._carry(sock, port))
-        finally:  # closed here, once the cancelled accept let go of it
+        finally:
             listener.close()
 
     async def _carry(self, sock: socket.socket, port: int) -> None:
@@ -122,11 +122,18 @@ class LoopbackForward:
     def close(self) -> None:
         """Stop listening and end every connection carried."""
         self._closed = True
-        tasks = list(self._tasks)
-        for task in tasks:
+        for task in list(self._tasks):
             task.cancel()
-        if not tasks:  # never accepting (open failed midway): nothing else closes them
-            for listener in self._listeners:
+        # Closed once the cancelled accepts let go of them (their callbacks come first);
+        # an accept cancelled before it ever ran would not close its own.
+        try:
+            later = asyncio.get_running_loop().call_soon
+        except RuntimeError:  # no loop runs: nothing waits on them
+            later = None
+        for listener in self._listeners:
+            if later is not None:
+                later(listener.close)
+            else:
                 with contextlib.suppress(OSError):
                     listener.close()
         self._listeners.clear()
