@@ -133,6 +133,7 @@ class SwarmBackend:
         # Pool services (swarm_pool.py): seen, and seen handed out (which never reverts).
         self._pool_services: _Hints = _Hints()
         self._handed_out: _Hints = _Hints()
+        self._nudges: set[asyncio.Task] = set()  # hand-outs' container events (rename)
         self._execs: _Hints = _Hints()  # exec id -> URL
 
     def _engine(self, url: str) -> DockerBackend:
@@ -682,6 +683,19 @@ class SwarmBackend:
         self._handed_out.put(service, True)
         if engine is not None and cid:
             self._remember(name, engine, cid)
+            # A label change is no container event: an update that changes nothing is,
+            # so other servers following the node's events look at the container again
+            # and find it handed out. Not waited for: the hand-out is done.
+            nudge = asyncio.ensure_future(self._nudge(engine, cid))
+            self._nudges.add(nudge)
+            nudge.add_done_callback(self._nudges.discard)
+
+    async def _nudge(self, engine: DockerBackend, cid: str) -> None:
+        """An update of the container that changes nothing: a container event on its node."""
+        with contextlib.suppress(ContainerManagerError, BackendNotFound, BackendConflict,
+                                 BackendRefused):
+            await self._on(engine, lambda: engine.run(DockerBackend._translated(
+                lambda client: client.api.update_container(cid))))
 
     async def put_archive(self, ref: str, path: str, data: bytes) -> None:
         engine, cid = await self._route(ref)
@@ -824,5 +838,7 @@ class SwarmBackend:
             cid, argv, stdin=stdin, env=env, workdir=workdir, limit=limit))
 
     async def close(self) -> None:
+        for nudge in list(self._nudges):
+            nudge.cancel()
         await asyncio.gather(*(e.close() for e in (self.manager, *self._engines.values())),
                              return_exceptions=True)

@@ -18,7 +18,10 @@ task: a new, empty container). What a service can change in place is its own lab
   a lookup of ``jcm-<id>`` that finds no such service finds ``jcm-pool-<id>`` once it is
   handed out. The label is the only state: a restarted server reads it from the services
   its listing asks the manager for anyway, and finds the pool and the handed-out
-  containers as they are.
+  containers as they are;
+- a label change is no container event, so the backend then updates the container
+  with nothing (an "update" event on its node): other servers following the node's
+  events look at it again and find it handed out.
 
 Pure functions and one blocking docker-py call (run on the manager's worker threads).
 """

@@ -54,6 +54,20 @@ async def test_the_hand_out_is_a_label_and_the_labels_are_the_state(
         jp_serverapp, api, swarm_clients, manager_config, owner):
     manager = jp_serverapp.web_app.settings[MANAGER_KEY]
     await filled(manager, 2)
+    # Another manager of the same owner, following the nodes' events as a server does.
+    follower = ContainerManager(**{**manager_config, "warm_pool_size": 0})
+    follower.start()
+    try:
+        await follow_a_hand_out(jp_serverapp, api, swarm_clients, manager_config, owner,
+                                manager, follower)
+    finally:
+        await follower.close()
+
+
+async def follow_a_hand_out(jp_serverapp, api, swarm_clients, manager_config, owner,
+                            manager, follower):
+    assert await follower._index.wait_fresh(30)
+    assert await follower.list_containers() == []
     before = pool_services(swarm_clients, owner)
     assert len(before) == 2 and not any(LABEL_HANDED_OUT in s[3] for s in before.values())
     assert (await api.get("containers")).json() == []  # waiting: nobody's yet
@@ -70,6 +84,13 @@ async def test_the_hand_out_is_a_label_and_the_labels_are_the_state(
     assert after[name][:3] == before[name][:3]
     assert after[name][3][LABEL_HANDED_OUT] == f"jcm-{cid}"
     assert [c["id"] for c in (await api.get("containers")).json()] == [cid]
+    # The follower learns of the hand-out from the node's events, without a rebuild.
+    rebuilds = follower._index.rebuilds
+    deadline = time.monotonic() + 15
+    while [c.id for c in await follower.list_containers()] != [cid]:
+        assert time.monotonic() < deadline, "the other manager never saw the hand-out"
+        await asyncio.sleep(0.1)
+    assert follower._index.fresh and follower._index.rebuilds == rebuilds
     got = await api.get("containers", cid)
     assert got.status == 200 and got.json()["status"] == "running"
     wrote = await api.post("webcontainer", cid, "fs", "writeFile",
