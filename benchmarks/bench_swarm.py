@@ -21,6 +21,11 @@ with whatever else runs here.
 
     .venv/bin/python benchmarks/bench_swarm.py [--containers 30] [--rounds 200] [--json FILE]
 
+With ``--warm-boot N`` it measures only the warm pool instead: N rounds of one
+``POST /containers`` with the defaults, each once the pool has a container waiting (a
+hand-out: a rename on one engine, a service label on the swarm), beside a create
+without a pool on the swarm.
+
 Every container and service it makes carries the benchmark label of this run and is
 removed by that label at the end, also when a measurement fails.
 """
@@ -218,12 +223,66 @@ def cleanup(host, manager, nodes, run_labels: list[str]) -> None:
                     pass  # gone meanwhile (a removed service's task)
 
 
+def pool_waiting(clients: list, owner: str) -> int:
+    """How many of the owner's pooled containers run now, on these engines."""
+    return sum(1 for client in clients for box in client.api.containers(
+        filters={"label": f"jupyter-container-manager.owner={owner}"})
+        if any(n.lstrip("/").startswith("jcm-pool-") for n in box["Names"]))
+
+
+def boots(server, clients: list, rounds: int, pooled: bool) -> list[float]:
+    """``rounds`` creates with the defaults, each (when ``pooled``) once the pool has a
+    container waiting; every container deleted after its round."""
+    samples = []
+    for _ in range(rounds):
+        deadline = time.monotonic() + 120
+        while pooled and not pool_waiting(clients, server.manager_config["owner"]):
+            assert time.monotonic() < deadline, "the pool did not refill"
+            time.sleep(0.1)
+        if pooled:  # it runs: give the server the moment it takes to prepare it
+            time.sleep(1.0)
+        start = time.perf_counter()
+        answer = server.request("POST", "containers", json={})
+        samples.append(time.perf_counter() - start)
+        assert answer.status_code == 201, answer.text
+        server.request("DELETE", f"containers/{answer.json()['id']}")
+    return samples
+
+
+def warm_boot(rounds: int) -> None:
+    manager_url, engine_urls = swarm_engines()
+    host = docker.from_env()
+    manager = docker.DockerClient(base_url=manager_url)
+    nodes = [docker.DockerClient(base_url=url) for url in engine_urls]
+    swarm = {"backend": "swarm", "swarm_manager_url": manager_url,
+             "swarm_node_engines": engine_urls}
+    servers = {"one engine, warm pool": (bench_server(warm_pool_size=1), [host], True),
+               "swarm, warm pool": (bench_server(warm_pool_size=1, **swarm), nodes, True),
+               "swarm, no pool": (bench_server(warm_pool_size=0, **swarm), nodes, False)}
+    labels = [f"{BENCH_LABEL}={s.manager_config['extra_labels'][BENCH_LABEL]}"
+              for s, _, _ in servers.values()]
+    try:
+        print(f"POST /containers with the defaults, {rounds} rounds")
+        print(f"{'':<26}{'p50 ms':>9}{'p95 ms':>9}")
+        for name, (server, clients, pooled) in servers.items():
+            with server:
+                got = summary(boots(server, clients, rounds, pooled))
+            print(f"{name:<26}{got['p50'] * 1000:>9.1f}{got['p95'] * 1000:>9.1f}")
+    finally:
+        cleanup(host, manager, nodes, labels)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--containers", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument("--warm-boot", type=int, default=0,
+                        help="measure only the warm pool's hand-out, this many rounds")
     args = parser.parse_args()
+    if args.warm_boot:
+        warm_boot(args.warm_boot)
+        return
     count, rounds = args.containers, args.rounds
     manager_url, engine_urls = swarm_engines()
     pool = count + 4  # connections: one per parallel call of the floors

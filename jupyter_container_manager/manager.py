@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .engine.backend import EngineBackend
     from .engine.file_streams import FileReader, FileWriter, ZipReader
     from .engine.metrics import MetricsStream
+    from .engine.port_forward import LoopbackForward
     from .engine.ports import PortWatcher
     from .engine.processes import Process
     from .engine.terminals import LineTerminal, PtySession
@@ -96,8 +97,8 @@ class ContainerManager(LoggingConfigurable):
         `POST /containers` with the defaults (no name, env, ports or other workdir) answer
         at once; refilled in the background. They do not count against
         max_containers_per_user; a server that stops removes them (after a crash the next
-        server adopts them). 0: no pool. Not with backend "swarm" (a hand-out renames
-        the container, which a swarm service cannot be): there, no pool.""",
+        server adopts them). 0: no pool. The hand-out renames the container on one
+        engine, and labels its service on a swarm (engine/swarm_pool.py).""",
     ).tag(config=True)
 
     workdir = Unicode(
@@ -771,9 +772,8 @@ class ContainerManager(LoggingConfigurable):
         self._tunnels = PortTunnels(self._agents)
         self._kernel_watchers = KernelWatchers(self._agents)  # inotify in the containers
         self._removal_hooks.insert(0, self._processes.forget_container)
-        # A pooled container's hand-out is a rename, which a swarm service cannot have.
-        pool_size = self.warm_pool_size if self.backend == "docker" else 0
-        self._pool = WarmPool(self._lifecycle, pool_size, self.image, self.log)
+        # The hand-out: a rename on one engine, a service label on a swarm (swarm_pool.py).
+        self._pool = WarmPool(self._lifecycle, self.warm_pool_size, self.image, self.log)
         self._idle = IdleReaper(self._lifecycle, self.idle_timeout, self.log,
                                 remove_timeout=self.idle_remove_timeout,
                                 remove=self._remove_idle)
@@ -1270,6 +1270,22 @@ class ContainerManager(LoggingConfigurable):
         server listens on all addresses or on the container's loopback only."""
         return await self._tunnels.open(info.docker_id, self._backend.address_of(info),
                                          port, timeout)
+
+    async def forward_ports(self, info: ContainerInfo, ports) -> LoopbackForward:
+        """Listeners on this server's ``127.0.0.1``, one per port of the running
+        container, whose connections the container's agent carries to that port on the
+        container's loopback (engine/port_forward.py): for clients that connect by
+        address, where the container's own address is not reachable (a swarm).
+        ``.local`` maps container ports to local ones; ``close()`` ends them.
+        Unprocessable when the container has no agent (an image without ``node``)."""
+        from .core.errors import Unprocessable
+
+        if await self._agents.get(info.docker_id) is None:
+            raise Unprocessable(
+                f"Container {info.id} has no resident agent (its image needs node, and "
+                "c.ContainerManager.agent must be on): its ports cannot be reached from "
+                "this server")
+        return self._tunnels.forward(info.docker_id, ports)
 
     async def container_logs(self, info: ContainerInfo, tail: int | None = None) -> bytes:
         """What the container's main process printed (stdout and stderr)."""

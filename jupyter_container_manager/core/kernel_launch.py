@@ -97,26 +97,29 @@ def new_key() -> str:
     return secrets.token_hex(32)
 
 
-def kernel_side(ports: dict[str, int], key: str) -> dict:
+def kernel_side(ports: dict[str, int], key: str, ip: str = "0.0.0.0") -> dict:
     """The connection file as the kernel reads it: listening on every address of the
-    container (the server connects to the container's address)."""
-    return {**ports, "ip": "0.0.0.0", "transport": "tcp", "key": key,
+    container (the server connects to the container's address), or on ``127.0.0.1``
+    only (the server's connections come through the container's agent)."""
+    return {**ports, "ip": ip, "transport": "tcp", "key": key,
             "signature_scheme": SIGNATURE_SCHEME, "kernel_name": ""}
 
 
 def server_side(ports: dict[str, int], key: str, address: str) -> dict:
-    """The connection info the server's KernelManager uses: the container's address."""
+    """The connection info the server's KernelManager uses: the container's address and
+    the kernel's ports, or ``127.0.0.1`` and the ports forwarded there."""
     return {**ports, "ip": address, "transport": "tcp", "key": key.encode(),
             "signature_scheme": SIGNATURE_SCHEME}
 
 
 def handover(argv: list[str], ports: dict[str, int], key: str, kernel_id: str,
-             env: dict[str, str] | None = None) -> bytes:
-    """The one line written to the bootstrap's stdin (``env``: set for the kernel)."""
+             env: dict[str, str] | None = None, ip: str = "0.0.0.0") -> bytes:
+    """The one line written to the bootstrap's stdin (``env``: set for the kernel;
+    ``ip``: where the kernel listens)."""
     if not argv:
         raise ValueError("the kernel spec has an empty argv")
     safe_id = "".join(c for c in kernel_id if c.isalnum() or c == "-") or "kernel"
-    conf = {**kernel_side(ports, key), "argv": list(argv), "kernel_id": safe_id,
+    conf = {**kernel_side(ports, key, ip), "argv": list(argv), "kernel_id": safe_id,
             "env": dict(env or {})}
     return json.dumps(conf).encode() + b"\n"
 

@@ -1,13 +1,14 @@
 """The warm pool: started containers of the default image waiting to be handed out.
 
 ``boot`` and ``POST /containers`` with the defaults (no name, env, ports or other
-workdir; the default image) take one at once instead of creating one (a create and
-a start on the engine; the README's Performance table has the figures); the pool refills in the background, one container at a
-time. A pooled container carries its owner's labels from the start, under a Docker name
-no route looks up (models.pool_name); the hand-out renames it, so the state stays in
-Docker: a pooled container is never listed, counted against the quota, or stopped for
-idleness; a server that stops removes its pool, one that crashed leaves it to the next
-server, which adopts it.
+workdir; the default image) take one at once instead of creating one (a create and a
+start on the engine; the README's Performance table has the figures); the pool refills
+in the background, one container at a time. A pooled container carries its owner's
+labels from the start, under a Docker name no route looks up (models.pool_name); the
+hand-out renames it (on a swarm: labels its service, engine/swarm_pool.py), so the
+state stays in Docker: a pooled container is never listed, counted against the quota,
+or stopped for idleness; a server that stops removes its pool, one that crashed leaves
+it to the next server, which adopts it.
 """
 
 from __future__ import annotations

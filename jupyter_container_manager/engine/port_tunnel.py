@@ -14,12 +14,15 @@ import asyncio
 import contextlib
 import logging
 import socket
+import weakref
+from collections.abc import Iterable
 
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.tcpclient import TCPClient
 
 from ..core.errors import UpstreamClosed
 from .agent import AgentChannel, Agents
+from .port_forward import LoopbackForward
 
 CHUNK = 64 * 1024
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ class PortTunnels:
     def __init__(self, agents: Agents):
         self.agents = agents
         self._pumps: set[asyncio.Task] = set()
+        self._forwards: weakref.WeakSet[LoopbackForward] = weakref.WeakSet()
 
     async def open(self, docker_id: str, address: str, port: int, timeout: float) -> IOStream:
         """A stream to ``port`` in the container: direct when it answers on ``address``,
@@ -81,11 +85,19 @@ class PortTunnels:
         stream.close()
         return True
 
+    def forward(self, docker_id: str, ports: Iterable[int]) -> LoopbackForward:
+        """Listeners on the server's loopback for these ports of the container
+        (engine/port_forward.py), listening; closed by their owner or by :meth:`close`."""
+        forward = LoopbackForward(self, docker_id, ports)
+        forward.open()
+        self._forwards.add(forward)
+        return forward
+
     def _bridge(self, channel: AgentChannel) -> IOStream:
         ours, theirs = socket.socketpair()
         ours.setblocking(False)
         theirs.setblocking(False)
-        pump = asyncio.ensure_future(self._pump(channel, theirs))
+        pump = asyncio.ensure_future(self.pump(channel, theirs))
         self._pumps.add(pump)
         pump.add_done_callback(self._pump_done)
         return IOStream(ours)
@@ -96,7 +108,9 @@ class PortTunnels:
             log.warning("a port tunnel failed: %r", pump.exception())
 
     @staticmethod
-    async def _pump(channel: AgentChannel, sock: socket.socket) -> None:
+    async def pump(channel: AgentChannel, sock: socket.socket) -> None:
+        """Carry bytes between a local socket and an agent connection until the app's
+        side ends; both are closed then."""
         loop = asyncio.get_running_loop()
 
         async def to_app() -> None:
@@ -121,5 +135,7 @@ class PortTunnels:
             sock.close()
 
     def close(self) -> None:
+        for forward in list(self._forwards):
+            forward.close()
         for pump in list(self._pumps):
             pump.cancel()

@@ -28,6 +28,8 @@ translation are DockerBackend's own.
   every ``PROBE_EVERY`` seconds, and a node that goes down or comes back ends the
   merged event stream, so the index rebuilds from the nodes that answer and the task
   list. Nothing is recreated: the services' restart condition is "none".
+- The warm pool: a pooled container is the task of a ``jcm-pool-<id>`` service; its
+  hand-out is a label on that service, not a rename (swarm_pool.py).
 - Previews: a node's container addresses are not routable from this server, so
   ``address_of`` answers "" and the preview proxy connects through the container's agent
   (engine/port_tunnel.py).
@@ -47,7 +49,7 @@ import docker.errors
 import requests.exceptions
 
 from ..core.errors import ContainerManagerError, EngineUnavailable, Unprocessable
-from ..core.models import LABEL_ID, STATE_LOST, ContainerInfo, docker_name
+from ..core.models import LABEL_ID, POOL_NAME_PREFIX, STATE_LOST, ContainerInfo, pool_name
 from .backend import (
     SUBSCRIBED,
     BackendConflict,
@@ -58,6 +60,7 @@ from .backend import (
 from .docker_backend import DockerBackend, ExecResult, ExecStream
 from .engine_address import EngineAddress
 from .swarm_create import LABEL_ENGINE, LABEL_IMAGE, TASK_ENDED, SwarmCreation
+from .swarm_pool import hand_out, handed_out, is_pool_service, name_of, pool_ref
 from .swarm_tls import tls_for
 
 if TYPE_CHECKING:
@@ -127,6 +130,10 @@ class SwarmBackend:
         self._where: _Hints = _Hints()  # ref (name or container id) -> (URL, container id)
         self._services: _Hints = _Hints()  # container id -> service id
         self._gone_services: _Hints = _Hints()  # ids of services removed, or found gone
+        # Pool services (swarm_pool.py): seen, and seen handed out (which never reverts).
+        self._pool_services: _Hints = _Hints()
+        self._handed_out: _Hints = _Hints()
+        self._nudges: set[asyncio.Task] = set()  # hand-outs' container events (rename)
         self._execs: _Hints = _Hints()  # exec id -> URL
 
     def _engine(self, url: str) -> DockerBackend:
@@ -289,7 +296,34 @@ class SwarmBackend:
                 if status.get("ContainerID", "").startswith(ref):
                     return task
             return None
-        return self._current(self._live(await self._tasks(service=ref)))
+        task = self._current(self._live(await self._tasks(service=ref)))
+        if task is None and pool_ref(ref):  # a warm-pool container handed out as ``ref``?
+            task = self._current(self._live(await self._tasks(service=pool_ref(ref))))
+            if task is not None and not await self._is_handed_out(task.get("ServiceID", "")):
+                return None
+        return task
+
+    async def _is_handed_out(self, service_id: str) -> bool:
+        """Whether the pool service ``service_id`` was handed out (its label, asked of the
+        manager unless known: a hand-out never reverts). False when the manager does not
+        answer."""
+        if not service_id or service_id in self._handed_out:
+            return bool(service_id)
+
+        def inspect(client):
+            try:
+                return client.api.inspect_service(service_id)
+            except docker.errors.NotFound:
+                return None
+
+        try:
+            service = await self.manager.read(inspect)
+        except (ContainerManagerError, docker.errors.APIError):
+            return False
+        if service is not None and handed_out(service):
+            self._handed_out.put(service_id, True)
+            return True
+        return False
 
     def _live(self, tasks: list[dict]) -> list[dict]:
         """The tasks of services not removed."""
@@ -366,37 +400,46 @@ class SwarmBackend:
     # --- answers in Docker's shapes --------------------------------------------------
 
     @staticmethod
-    def _answer(attrs: dict) -> dict:
+    def _answer(attrs: dict, handed_out_services=()) -> dict:
         """A node's inspect, with the image as the caller named it, and named as its
         service (Swarm names the task's container ``<service>.1.<task id>``): the name
-        the index and the lifecycle find a container by."""
+        the index and the lifecycle find a container by (a pool service's container:
+        ``jcm-<id>`` once its service is among ``handed_out_services``, swarm_pool.py)."""
         config = attrs.get("Config") or {}
         labels = config.get("Labels") or {}
         if labels.get(LABEL_IMAGE):
             config["Image"] = labels[LABEL_IMAGE]
         if labels.get(LABEL_ID):
-            attrs["Name"] = "/" + docker_name(labels[LABEL_ID])
+            attrs["Name"] = "/" + name_of(labels,
+                                          labels.get(LABEL_SERVICE_ID) in handed_out_services)
         return attrs
 
     @staticmethod
-    def _summary(summary: dict) -> dict:
+    def _summary(summary: dict, handed_out_services=()) -> dict:
         """A node's list entry, as :meth:`_answer` does an inspect."""
         labels = summary.get("Labels") or {}
         if labels.get(LABEL_IMAGE):
             summary["Image"] = labels[LABEL_IMAGE]
         if labels.get(LABEL_ID):
-            summary["Names"] = ["/" + docker_name(labels[LABEL_ID])]
+            summary["Names"] = ["/" + name_of(
+                labels, labels.get(LABEL_SERVICE_ID) in handed_out_services)]
         return summary
 
-    @staticmethod
-    def _lost(task: dict, reason: str) -> dict:
+    def _lost(self, task: dict, reason: str) -> dict:
         """The inspect of a container whose node does not answer: status "lost", the
         reason in ``State.Error``. Named as its service (and so its container) is."""
         spec = (task.get("Spec") or {}).get("ContainerSpec") or {}
         labels = dict(spec.get("Labels") or {})
         status = task.get("Status") or {}
         cid = (status.get("ContainerStatus") or {}).get("ContainerID", "")
-        name = docker_name(labels[LABEL_ID]) if labels.get(LABEL_ID) else task.get("ServiceID", "")
+        service = task.get("ServiceID", "")
+        if labels.get(LABEL_ID) and service in self._pool_services \
+                and service not in self._handed_out:
+            name = pool_name(labels[LABEL_ID])
+        elif labels.get(LABEL_ID):
+            name = name_of(labels, True)
+        else:
+            name = service
         return {
             "Id": cid,
             "Name": f"/{name}",
@@ -500,7 +543,7 @@ class SwarmBackend:
                 orphans.append((engine, summary["Id"]))
                 continue
             self._where.put(summary["Id"], (engine.url, summary["Id"]))
-            found.append(self._summary(summary))
+            found.append(self._summary(summary, self._handed_out))
         await asyncio.gather(*(self._on(e, lambda e=e, c=c: e.remove(c)) for e, c in orphans),
                              return_exceptions=True)
         if down:
@@ -512,10 +555,15 @@ class SwarmBackend:
         (then no container counts as an orphan)."""
         filters = {"label": [k if v is None else f"{k}={v}" for k, v in labels.items()]}
         try:
-            return {s["ID"] for s in await self.manager.read(
-                lambda c: c.api.services(filters=filters))}
+            services = await self.manager.read(lambda c: c.api.services(filters=filters))
         except (ContainerManagerError, docker.errors.APIError):
             return None
+        for service in services:  # the warm pool's state, read on the way (swarm_pool.py)
+            if str((service.get("Spec") or {}).get("Name", "")).startswith(POOL_NAME_PREFIX):
+                self._pool_services.put(service["ID"], True)
+                if handed_out(service):
+                    self._handed_out.put(service["ID"], True)
+        return {s["ID"] for s in services}
 
     async def _lost_summaries(self, labels: dict[str, str | None], urls: list[str]) -> list[dict]:
         nodes = await self.discover()
@@ -569,7 +617,10 @@ class SwarmBackend:
                 labels = (attrs.get("Config") or {}).get("Labels") or {}
                 if labels.get(LABEL_SERVICE_ID) in self._gone_services:
                     return None  # deleted while its node was away; removed by list
-                return self._answer(attrs)
+                if is_pool_service(labels):
+                    self._pool_services.put(labels.get(LABEL_SERVICE_ID), True)
+                    await self._is_handed_out(labels.get(LABEL_SERVICE_ID, ""))
+                return self._answer(attrs, self._handed_out)
             self._forget(ref, cid)  # gone from its node: ask the swarm again once
         return None
 
@@ -617,7 +668,34 @@ class SwarmBackend:
             raise BackendNotFound(f"No such container: {ref}")
 
     async def rename(self, ref: str, name: str) -> None:
-        raise BackendRefused("a swarm service cannot be renamed (no warm pool on swarm)", 409)
+        """The warm pool's hand-out of a pooled container as ``name``: a label on its
+        service, set in place and only once (swarm_pool.py); any other rename is refused
+        (a swarm service cannot be renamed). BackendConflict when it was taken."""
+        engine, cid, task = await self._locate(ref)
+        service = self._services.get(cid) or (task or {}).get("ServiceID")
+        if not service and engine is not None and cid:
+            attrs = await self._on(engine, lambda: engine.inspect(cid))
+            service = (((attrs or {}).get("Config") or {}).get("Labels") or {}).get(
+                LABEL_SERVICE_ID)
+        if not service:
+            raise BackendNotFound(f"No such container: {ref}")
+        await self.manager.run(hand_out, service, name)
+        self._handed_out.put(service, True)
+        if engine is not None and cid:
+            self._remember(name, engine, cid)
+            # A label change is no container event: an update that changes nothing is,
+            # so other servers following the node's events look at the container again
+            # and find it handed out. Not waited for: the hand-out is done.
+            nudge = asyncio.ensure_future(self._nudge(engine, cid))
+            self._nudges.add(nudge)
+            nudge.add_done_callback(self._nudges.discard)
+
+    async def _nudge(self, engine: DockerBackend, cid: str) -> None:
+        """An update of the container that changes nothing: a container event on its node."""
+        with contextlib.suppress(ContainerManagerError, BackendNotFound, BackendConflict,
+                                 BackendRefused):
+            await self._on(engine, lambda: engine.run(DockerBackend._translated(
+                lambda client: client.api.update_container(cid))))
 
     async def put_archive(self, ref: str, path: str, data: bytes) -> None:
         engine, cid = await self._route(ref)
@@ -760,5 +838,7 @@ class SwarmBackend:
             cid, argv, stdin=stdin, env=env, workdir=workdir, limit=limit))
 
     async def close(self) -> None:
+        for nudge in list(self._nudges):
+            nudge.cancel()
         await asyncio.gather(*(e.close() for e in (self.manager, *self._engines.values())),
                              return_exceptions=True)

@@ -12,8 +12,12 @@ container's workdir, and it ends with the container.
   when the kernel shuts down unless ``keep_container``. A restart keeps the container.
 - **Connections**: the kernel listens on five ports of the container (drawn once, kept
   across restarts); the server connects to the container's address on its Docker
-  network, so nothing is published on the host. The connection file goes over the
-  bootstrap's stdin (core/kernel_launch.py): the key is in no argv, env, label or log.
+  network, so nothing is published on the host. Where that address is not reachable (a
+  swarm node's container) the kernel listens on the container's loopback and the server
+  connects to five listeners on its own loopback, whose connections the container's
+  agent carries (engine/port_forward.py); they close when the kernel ends. The
+  connection file goes over the bootstrap's stdin (core/kernel_launch.py): the key is in
+  no argv, env, label or log.
 - **Signals**: an interrupt is SIGINT to the kernel's process group; kill and terminate
   are SIGKILL and SIGTERM to it.
 - **Owner rules**: every container is looked up through the manager, by public id,
@@ -35,7 +39,7 @@ from jupyter_client.provisioning import KernelProvisionerBase
 from traitlets import Bool, Unicode
 
 from ..core import kernel_launch
-from ..core.errors import ContainerManagerError, ContainerNotFound, Unprocessable
+from ..core.errors import ContainerManagerError, ContainerNotFound
 from ..core.models import ContainerInfo
 from ..manager import ContainerManager
 from .shared_manager import find_shared_manager, standalone_manager
@@ -100,6 +104,8 @@ class ContainerProvisioner(KernelProvisionerBase):
         self._info: ContainerInfo | None = None
         self._made_container = False
         self._ports: dict[str, int] | None = None
+        self._forward = None  # LoopbackForward of the kernel's ports, where needed
+        self._launched = False  # a launch succeeded (later ones are restarts)
         self._key = ""
         self._process = None
         self._reader: asyncio.Task | None = None
@@ -155,18 +161,28 @@ class ContainerProvisioner(KernelProvisionerBase):
         return kwargs
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        try:
+            return await self._launch(cmd, **kwargs)
+        except BaseException:
+            if not self._launched and self._forward is not None:  # no client has its ports
+                self._forward.close()
+                self._forward = None
+            raise
+
+    async def _launch(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         manager = self._get_manager()
         info = await self._container(manager)
         self._info = info
         address = manager.container_address(info)
-        if not address:
-            raise Unprocessable(
-                "This server reaches no container address directly (a swarm backend): "
-                "kernels in containers need a single engine (docs/kernels.md)"
-            )
         if self._ports is None:  # kept across restarts: clients keep their connections
             self._ports = kernel_launch.choose_ports()
             self._key = kernel_launch.new_key()
+        # No route to the container's address (a swarm node's): the kernel listens on
+        # the container's loopback, the server connects to its own, and the container's
+        # agent carries each connection (engine/port_forward.py). Kept across restarts.
+        kernel_ip = "0.0.0.0" if address else "127.0.0.1"
+        if not address and (self._forward is None or self._forward.closed):
+            self._forward = await manager.forward_ports(info, self._ports.values())
         # The kernel's ports are the server's, not previews of the user's.
         manager.hide_ports(info.id, self._port_owner, self._ports.values())
         passed = {name: value for name, value in (kwargs.get("env") or {}).items()
@@ -184,7 +200,8 @@ class ContainerProvisioner(KernelProvisionerBase):
                                           env={**passed, **spec_env} or None)
         try:
             await process.write(kernel_launch.handover(cmd, self._ports, self._key,
-                                                       self.kernel_id or "kernel", passed))
+                                                       self.kernel_id or "kernel", passed,
+                                                       ip=kernel_ip))
             process.close_stdin()
         except Exception:
             await process.kill("KILL")
@@ -203,7 +220,12 @@ class ContainerProvisioner(KernelProvisionerBase):
                 standbys.kernel_started(info, self.python)
             else:
                 standbys.prepare(info, self.python)
-        self.connection_info = kernel_launch.server_side(self._ports, self._key, address)
+        if address:
+            self.connection_info = kernel_launch.server_side(self._ports, self._key, address)
+        else:
+            local = {name: self._forward.local[port] for name, port in self._ports.items()}
+            self.connection_info = kernel_launch.server_side(local, self._key, "127.0.0.1")
+        self._launched = True
         return self.connection_info
 
     @property
@@ -312,6 +334,9 @@ class ContainerProvisioner(KernelProvisionerBase):
             process.close()
         if restart:
             return
+        if self._forward is not None:
+            self._forward.close()
+            self._forward = None
         manager, info = self._manager, self._info
         if manager is not None and info is not None:
             manager.show_ports(info.id, self._port_owner)

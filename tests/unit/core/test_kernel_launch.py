@@ -32,6 +32,9 @@ def test_the_handover_carries_the_key_and_the_argv_not_the_command_line():
     assert key not in " ".join(kernel_launch.bootstrap_argv())
     server = kernel_launch.server_side(ports, key, "172.17.0.5")
     assert server["ip"] == "172.17.0.5" and server["key"] == key.encode()
+    # Reached through the container's agent (a swarm): on the container's loopback only.
+    loopback = json.loads(kernel_launch.handover(["python3"], ports, key, "k", ip="127.0.0.1"))
+    assert loopback["ip"] == "127.0.0.1"
 
 
 def test_the_bootstrap_writes_a_private_file_runs_the_command_and_removes_the_file(tmp_path):

@@ -61,10 +61,39 @@ def test_settings_the_swarm_cannot_apply_stop_the_start(setting):
         manager._build()
 
 
-def test_no_warm_pool_on_swarm():
+def test_a_warm_pool_on_swarm_too():
     manager = ContainerManager(backend="swarm", warm_pool_size=3)
     manager._build()
-    assert manager._pool.size == 0
+    assert manager._pool.size == 3
+
+
+def test_a_pool_service_answers_by_its_pool_name_until_handed_out():
+    """A pooled container's service is jcm-pool-<id>; its hand-out is a label on the
+    service (engine/swarm_pool.py), after which it answers as jcm-<id>."""
+    from jupyter_container_manager.core.models import LABEL_ID, is_pooled
+    from jupyter_container_manager.engine.swarm_backend import SwarmBackend
+    from jupyter_container_manager.engine.swarm_pool import (
+        LABEL_HANDED_OUT,
+        LABEL_SERVICE_NAME,
+        handed_out,
+        pool_ref,
+    )
+
+    cid = "0b6f43f5-3f0e-4bd2-9a58-5a1f0e0a2f4b"
+    labels = {LABEL_ID: cid, LABEL_SERVICE_NAME: f"jcm-pool-{cid}",
+              "com.docker.swarm.service.id": "svc1"}
+    waiting = SwarmBackend._summary({"Names": [f"/jcm-pool-{cid}.1.x"], "Labels": dict(labels)})
+    assert waiting["Names"] == [f"/jcm-pool-{cid}"] and is_pooled(waiting)
+    taken = SwarmBackend._summary({"Names": [f"/jcm-pool-{cid}.1.x"], "Labels": dict(labels)},
+                                  {"svc1"})
+    assert taken["Names"] == [f"/jcm-{cid}"] and not is_pooled(taken)
+    # A container of an ordinary service is never taken for a pooled one.
+    plain = {**labels, LABEL_SERVICE_NAME: f"jcm-{cid}"}
+    assert SwarmBackend._answer({"Config": {"Labels": plain}})["Name"] == f"/jcm-{cid}"
+    assert pool_ref(f"jcm-{cid}") == f"jcm-pool-{cid}"
+    assert pool_ref(f"jcm-pool-{cid}") == "" and pool_ref("abc123") == ""
+    assert handed_out({"Spec": {"Labels": {LABEL_HANDED_OUT: f"jcm-{cid}"}}})
+    assert not handed_out({"Spec": {"Labels": {}}})
 
 
 def test_a_task_container_answers_as_its_service_is_named():
