@@ -15,6 +15,7 @@ from .gateway.socketio_transport import DEFAULT_MAX_MESSAGE, SocketIOGateway
 from .kernels import spec as kernel_spec
 from .kernels.container_specs import SETTINGS_KEY as CONTAINER_SPECS_KEY
 from .kernels.container_specs import ContainerKernelSpecs
+from .kernels.standby import standbys_of
 from .kernels.warm import WARM_KERNELS_KEY, WarmKernels, shutdown_container_kernels
 from .logs import follow_server_log, leave_server_log
 from .manager import ContainerManager
@@ -81,6 +82,8 @@ class ContainerManagerApp(ExtensionApp):
         self.warm_kernels = WarmKernels(parent=self, log=self.log, container_manager=manager)
         manager.on_container_removed(self.warm_kernels.stop)
         manager.on_container_stopped(self.warm_kernels.stop)
+        if manager.kernel_standby_in_pool and manager.warm_pool_size:
+            standbys_of(manager).follow_pool()  # pooled containers wait with a standby kernel
         self.settings.update({MANAGER_KEY: manager, ROOMS_KEY: self.rooms,
                               LINKS_KEY: self.links, WARM_KERNELS_KEY: self.warm_kernels})
         specs = getattr(self.serverapp, "kernel_spec_manager", None)
