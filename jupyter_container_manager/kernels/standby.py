@@ -71,7 +71,9 @@ class Standbys:
         if manager is None or info.id in self._ready or info.id in self._preparing:
             return
         self._pooled.add(info.id)
-        task = manager.background(self._spawn(manager, info, self._python, delay=0.0),
+        # Delayed as a kernel's standby is: the refill follows a hand-out, often to a
+        # kernel starting now, and the next request on its heels.
+        task = manager.background(self._spawn(manager, info, self._python),
                                   f"standby kernel in pooled {info.id}")
         self._preparing[info.id] = task
         task.add_done_callback(lambda _: self._preparing.pop(info.id, None))
