@@ -96,7 +96,7 @@ class ContainerManager(LoggingConfigurable):
         help="""In a server, each warm-pool container waits with a kernel bootstrap started
         (ipykernel imported, docs/kernels.md), so a "Python 3 (new container)" kernel
         starts in about a fork. A container handed out for anything else has it killed
-        before the create answers. Costs one idle interpreter per pooled container (about
+        as the create answers. Costs one idle interpreter per pooled container (about
         60 MB) and its import at each refill.""",
     ).tag(config=True)
 

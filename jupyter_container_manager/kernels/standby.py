@@ -11,7 +11,7 @@ variables must be there when the interpreter starts).
 In a server (``c.ContainerManager.kernel_standby_in_pool``), warm-pool containers wait
 with a standby too (``follow_pool``): the provisioner takes a pooled container for a new
 kernel inside ``for_kernel()``, and its hand-out keeps the standby for it; any other
-hand-out kills the standby before the create answers, so a container made for other uses
+hand-out kills the standby as the create answers, so a container made for other uses
 carries no interpreter of ours.
 """
 
@@ -78,17 +78,17 @@ class Standbys:
         self._preparing[info.id] = task
         task.add_done_callback(lambda _: self._preparing.pop(info.id, None))
 
-    async def _handed_out(self, info: ContainerInfo) -> None:
+    def _handed_out(self, info: ContainerInfo) -> None:
         self._pooled.discard(info.id)
         if _FOR_KERNEL.get() or self._kernels.get(info.id):
             return  # the provisioner takes it (or, still starting, its next kernel will)
-        preparing = self._preparing.get(info.id)
-        if preparing is not None:  # let its spawn return: it then ends what it started
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.shield(preparing)
         process = self._ready.pop(info.id, None)
-        if process is not None:
-            await _end(process)
+        manager = self._manager()
+        if process is not None and manager is not None:
+            # Ended as the create answers, not before: its kill is two agent round trips
+            # (about 15 ms here), which a container for other uses should not wait for.
+            manager.background(_end(process), f"standby of handed-out {info.id}")
+        # One still being spawned ends what it started itself (_spawn: no longer wanted).
 
     @property
     def waiting(self) -> set[str]:

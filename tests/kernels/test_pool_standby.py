@@ -1,7 +1,7 @@
 """Warm-pool containers wait with a standby kernel bootstrap (kernels/standby.py
 ``follow_pool``): a "Python 3 (new container)" kernel takes the pooled container and its
-standby; a container handed out for anything else has the standby killed before the
-create answers."""
+standby; a container handed out for anything else has the standby killed as the create
+answers."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ async def test_pooled_containers_wait_with_a_standby(kernel_config, docker_clien
         info = await manager.create_container()
         made.append(info.id)
         assert info.id == pooled and pooled not in standbys.waiting
-        for _ in range(20):  # killed before the answer; gone from /proc once reaped
+        for _ in range(50):  # killed as the create answers; gone from /proc once reaped
             if bootstraps(docker_client, info.docker_id) == 0:
                 break
             await asyncio.sleep(0.1)
