@@ -30,8 +30,17 @@ DEFAULT_TIMEOUT = 300.0
 NDJSON = "application/x-ndjson; charset=utf-8"
 
 
+def dumps(value: dict) -> bytes:
+    """JSON bytes at once (orjson); the standard library's for what orjson refuses (an
+    integer past 64 bits in a result's application/json)."""
+    try:
+        return orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value).encode()
+
+
 def ndjson(value: dict) -> bytes:
-    return orjson.dumps(value) + b"\n"
+    return dumps(value) + b"\n"
 
 
 class RunCodeHandler(ContainerAPIHandler):
@@ -47,7 +56,9 @@ class RunCodeHandler(ContainerAPIHandler):
         info = await self.manager.require_running(container_id)
         self.manager.touch(info.id)
         if not body.get("stream", False):
-            self.write_json(await self.warm_kernels.run_to_end(info, body["code"], timeout))
+            answer = await self.warm_kernels.run_to_end(info, body["code"], timeout)
+            self.set_header("Content-Type", "application/json")
+            self.finish(dumps(answer))
             return
         events = self.warm_kernels.run(info, body["code"], timeout)
         first = await anext(events)  # the kernel runs: errors before this are plain JSON

@@ -6,6 +6,7 @@ not taken for output."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -35,6 +36,18 @@ async def test_history_in_memory_and_no_stdin(api):
     asked = await run_code(api, info["id"], code="input('name? ')", timeout=20)
     assert time.monotonic() - start < 10
     assert asked["error"]["name"] == "StdinNotImplementedError"
+
+
+async def test_a_result_past_64_bit_integers(api):
+    info = await api.create()
+    code = "from IPython.display import JSON\nJSON({'n': 2**70})"
+    whole = await run_code(api, info["id"], code=code)
+    assert whole["results"][0]["data"]["application/json"] == {"n": 2**70}
+    answer = await api.post("containers", info["id"], "run-code",
+                            body={"code": code, "stream": True})
+    events = [json.loads(line) for line in answer.text.splitlines()]
+    assert events[0]["data"]["application/json"] == {"n": 2**70}
+    assert events[-1]["type"] == "end" and events[-1]["error"] is False
 
 
 class FakeSession:
