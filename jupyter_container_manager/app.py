@@ -13,6 +13,9 @@ from .core.preview_links import PreviewLinks
 from .gateway.rooms import ContainerRooms
 from .gateway.socketio_transport import DEFAULT_MAX_MESSAGE, SocketIOGateway
 from .kernels import spec as kernel_spec
+from .kernels.container_specs import SETTINGS_KEY as CONTAINER_SPECS_KEY
+from .kernels.container_specs import ContainerKernelSpecs
+from .kernels.standby import standbys_of
 from .kernels.warm import WARM_KERNELS_KEY, WarmKernels, shutdown_container_kernels
 from .logs import follow_server_log, leave_server_log
 from .manager import ContainerManager
@@ -47,6 +50,7 @@ class ContainerManagerApp(ExtensionApp):
     links: PreviewLinks | None = None
     socketio: SocketIOGateway | None = None
     warm_kernels: WarmKernels | None = None
+    container_specs: ContainerKernelSpecs | None = None
 
     def initialize_settings(self) -> None:
         if self.serverapp is not None:
@@ -79,12 +83,18 @@ class ContainerManagerApp(ExtensionApp):
         self.warm_kernels = WarmKernels(parent=self, log=self.log, container_manager=manager)
         manager.on_container_removed(self.warm_kernels.stop)
         manager.on_container_stopped(self.warm_kernels.stop)
+        if manager.kernel_standby_in_pool and manager.warm_pool_size:
+            standbys_of(manager).follow_pool()  # pooled containers wait with a standby kernel
         self.settings.update({MANAGER_KEY: manager, ROOMS_KEY: self.rooms,
                               LINKS_KEY: self.links, WARM_KERNELS_KEY: self.warm_kernels})
         specs = getattr(self.serverapp, "kernel_spec_manager", None)
         if specs is not None and kernel_spec.add_to(specs):  # "Python 3 (new container)"
             self.log.debug("jupyter-container-manager: kernel spec %s from the package",
                            kernel_spec.KERNEL_NAME)
+        if specs is not None:  # "Python 3 (container <name>)" (kernels/container_specs.py)
+            self.container_specs = ContainerKernelSpecs(specs)
+            manager.on_container_removed(self.container_specs.remove)
+            self.settings[CONTAINER_SPECS_KEY] = self.container_specs
         self.log.info(
             "jupyter-container-manager: owner %r, image %r, engine %s",
             manager.owner,
@@ -115,6 +125,9 @@ class ContainerManagerApp(ExtensionApp):
         if self.manager is not None:  # their containers go while the manager can remove them
             await shutdown_container_kernels(getattr(self.serverapp, "kernel_manager", None),
                                              self.log)
+        if self.container_specs is not None:
+            self.container_specs.close()
+            self.container_specs = None
         if self.manager is not None:
             await self.manager.apply_shutdown_policy()  # c.ContainerManager.on_shutdown
         if self.socketio is not None:

@@ -101,6 +101,15 @@ class ContainerManager(LoggingConfigurable):
         engine, and labels its service on a swarm (engine/swarm_pool.py).""",
     ).tag(config=True)
 
+    kernel_standby_in_pool = Bool(
+        True,
+        help="""In a server, each warm-pool container waits with a kernel bootstrap started
+        (ipykernel imported, docs/kernels.md), so a "Python 3 (new container)" kernel
+        starts in about a fork. A container handed out for anything else has it killed
+        as the create answers. Costs one idle interpreter per pooled container (about
+        60 MB) and its import at each refill.""",
+    ).tag(config=True)
+
     workdir = Unicode(
         "/workspace",
         help="Working directory of new containers, created at start; API paths are taken from it.",
@@ -699,6 +708,8 @@ class ContainerManager(LoggingConfigurable):
         self._pull_listeners: list[Callable[[dict], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None  # where pull progress is told
         self._stop_hooks: list[RemovalHook] = []
+        self._pooled_hooks: list[Callable[[ContainerInfo], object]] = []
+        self._hand_out_hooks: list[Callable[[ContainerInfo], object]] = []
         self._built = False
 
     def make_backend(self) -> EngineBackend:
@@ -773,7 +784,8 @@ class ContainerManager(LoggingConfigurable):
         self._kernel_watchers = KernelWatchers(self._agents)  # inotify in the containers
         self._removal_hooks.insert(0, self._processes.forget_container)
         # The hand-out: a rename on one engine, a service label on a swarm (swarm_pool.py).
-        self._pool = WarmPool(self._lifecycle, self.warm_pool_size, self.image, self.log)
+        self._pool = WarmPool(self._lifecycle, self.warm_pool_size, self.image, self.log,
+                              on_pooled=self._pooled_hooks, on_hand_out=self._hand_out_hooks)
         self._idle = IdleReaper(self._lifecycle, self.idle_timeout, self.log,
                                 remove_timeout=self.idle_remove_timeout,
                                 remove=self._remove_idle)
@@ -1112,6 +1124,16 @@ class ContainerManager(LoggingConfigurable):
         """Call ``hook(container_id)`` after a stop or restart through this manager, so
         what remembers where the container was (the proxy's addresses) forgets it."""
         self._stop_hooks.append(hook)
+
+    def on_pooled(self, hook: Callable[[ContainerInfo], object]) -> None:
+        """Call ``hook(info)`` (a function or coroutine function) once a container the
+        warm pool started waits in it; awaited by the refill."""
+        self._pooled_hooks.append(hook)
+
+    def on_pool_hand_out(self, hook: Callable[[ContainerInfo], object]) -> None:
+        """Await ``hook(info)`` when the warm pool hands a container out, before the
+        create that took it answers."""
+        self._hand_out_hooks.append(hook)
 
     async def _container_removed(self, container_id: str) -> None:
         await self._run_hooks(self._removal_hooks, container_id, "removal")

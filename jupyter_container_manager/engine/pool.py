@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections import deque
+from collections.abc import Callable
 
 from ..core.models import ContainerInfo
 from ..tasks import TaskOwner
@@ -25,12 +27,21 @@ RETRY_AFTER = 5.0  # seconds before refilling again after a failed create
 REFILL_PAUSE = 0.05  # seconds between a hand-out and the refill it calls for
 
 
+PoolHook = Callable[[ContainerInfo], object]
+
+
 class WarmPool:
-    def __init__(self, lifecycle, size: int, image: str, log: logging.Logger):
+    def __init__(self, lifecycle, size: int, image: str, log: logging.Logger,
+                 on_pooled: list[PoolHook] | None = None,
+                 on_hand_out: list[PoolHook] | None = None):
         self.lifecycle = lifecycle
         self.size = max(0, size)
         self.image = image
         self.log = log
+        # Called with a container this pool started once it waits (the kernels' standby),
+        # and awaited with one handed out before the create answers.
+        self.on_pooled = on_pooled if on_pooled is not None else []
+        self.on_hand_out = on_hand_out if on_hand_out is not None else []
         self._ready: deque[tuple[str, str]] = deque()  # (docker id, public id)
         self._wanted = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -56,9 +67,19 @@ class WarmPool:
                 # (docker-py in worker threads of this process) beside them slows both.
                 asyncio.get_running_loop().call_later(REFILL_PAUSE, self._wanted.set)
             if info is not None:
+                await self._call(self.on_hand_out, info)
                 return info
         self._wanted.set()
         return None
+
+    async def _call(self, hooks: list[PoolHook], info: ContainerInfo) -> None:
+        for hook in list(hooks):
+            try:
+                result = hook(info)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:  # noqa: BLE001 - a hook's failure must not lose the container
+                self.log.exception("warm pool: hook %r failed for %s", hook, info.id)
 
     async def _adopt(self) -> None:
         """Take back the pool a previous server left (same owner); drop what cannot serve
@@ -89,6 +110,7 @@ class WarmPool:
                     await asyncio.sleep(RETRY_AFTER)
                     continue
                 self._ready.append((info.docker_id, info.id))
+                await self._call(self.on_pooled, info)
             self._wanted.clear()
             await self._wanted.wait()
 

@@ -43,7 +43,7 @@ from ..core.errors import ContainerManagerError, ContainerNotFound
 from ..core.models import ContainerInfo
 from ..manager import ContainerManager
 from .shared_manager import find_shared_manager, standalone_manager
-from .standby import standbys_of
+from .standby import for_kernel, standbys_of
 
 OUTPUT_TAIL = 4096  # bytes of the kernel's own output kept for the message when it dies
 GONE_CHECKS = 5  # a container that stopped under its kernel: is it being removed?
@@ -144,7 +144,8 @@ class ContainerProvisioner(KernelProvisionerBase):
                 raise KernelContainerGone(self._info.id) from None
         if self.container_id:
             return await manager.require_running(self.container_id, fresh=True)
-        info = await manager.create_container()
+        with for_kernel():  # a warm-pool container keeps its standby for this kernel
+            info = await manager.create_container()
         self._made_container = True
         return info
 

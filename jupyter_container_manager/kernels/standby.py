@@ -7,14 +7,22 @@ One standby per container at most, kept only while a kernel of this server runs 
 container: the last kernel's end kills it (an idle interpreter does not linger in a
 user's container). A kernel spec with an ``env`` of its own does not use standbys (its
 variables must be there when the interpreter starts).
+
+In a server (``c.ContainerManager.kernel_standby_in_pool``), warm-pool containers wait
+with a standby too (``follow_pool``): the provisioner takes a pooled container for a new
+kernel inside ``for_kernel()``, and its hand-out keeps the standby for it; any other
+hand-out kills the standby as the create answers, so a container made for other uses
+carries no interpreter of ours.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import weakref
+from collections.abc import Iterator
 
 from ..core import kernel_launch
 from ..core.errors import ContainerManagerError
@@ -23,6 +31,19 @@ from ..manager import ContainerManager
 
 log = logging.getLogger(__name__)
 STANDBY_DELAY = 3.0  # seconds after a kernel start before its standby is spawned
+# Set while the provisioner takes a container for a kernel (a pooled one keeps its standby).
+_FOR_KERNEL: contextvars.ContextVar[bool] = contextvars.ContextVar("jcm_for_kernel",
+                                                                   default=False)
+
+
+@contextlib.contextmanager
+def for_kernel() -> Iterator[None]:
+    """Containers created inside are for a kernel: a pooled one keeps its standby."""
+    token = _FOR_KERNEL.set(True)
+    try:
+        yield
+    finally:
+        _FOR_KERNEL.reset(token)
 
 
 class Standbys:
@@ -33,6 +54,46 @@ class Standbys:
         self._ready: dict[str, object] = {}  # container id -> Process
         self._preparing: dict[str, asyncio.Task] = {}
         self._kernels: dict[str, int] = {}
+        self._pooled: set[str] = set()  # waiting in the warm pool (not handed out yet)
+        self._python = "python3"
+
+    def follow_pool(self, python: str = "python3") -> None:
+        """Have a standby in each container the warm pool starts from now on."""
+        manager = self._manager()
+        if manager is None:
+            return
+        self._python = python
+        manager.on_pooled(self._pooled_ready)
+        manager.on_pool_hand_out(self._handed_out)
+
+    def _pooled_ready(self, info: ContainerInfo) -> None:
+        manager = self._manager()
+        if manager is None or info.id in self._ready or info.id in self._preparing:
+            return
+        self._pooled.add(info.id)
+        # Delayed as a kernel's standby is: the refill follows a hand-out, often to a
+        # kernel starting now, and the next request on its heels.
+        task = manager.background(self._spawn(manager, info, self._python),
+                                  f"standby kernel in pooled {info.id}")
+        self._preparing[info.id] = task
+        task.add_done_callback(lambda _: self._preparing.pop(info.id, None))
+
+    def _handed_out(self, info: ContainerInfo) -> None:
+        self._pooled.discard(info.id)
+        if _FOR_KERNEL.get() or self._kernels.get(info.id):
+            return  # the provisioner takes it (or, still starting, its next kernel will)
+        process = self._ready.pop(info.id, None)
+        manager = self._manager()
+        if process is not None and manager is not None:
+            # Ended as the create answers, not before: its kill is two agent round trips
+            # (about 15 ms here), which a container for other uses should not wait for.
+            manager.background(_end(process), f"standby of handed-out {info.id}")
+        # One still being spawned ends what it started itself (_spawn: no longer wanted).
+
+    @property
+    def waiting(self) -> set[str]:
+        """The containers with a standby ready now."""
+        return set(self._ready)
 
     def take(self, container_id: str):
         """A running standby of the container (now the caller's), or None."""
@@ -55,11 +116,15 @@ class Standbys:
         self._preparing[info.id] = task
         task.add_done_callback(lambda _: self._preparing.pop(info.id, None))
 
-    async def _spawn(self, manager: ContainerManager, info: ContainerInfo, python: str) -> None:
+    def _wanted(self, container_id: str) -> bool:
+        return bool(self._kernels.get(container_id)) or container_id in self._pooled
+
+    async def _spawn(self, manager: ContainerManager, info: ContainerInfo, python: str,
+                     delay: float = STANDBY_DELAY) -> None:
         # After the kernel that asked for it has started: two interpreters importing
         # IPython at once would slow that kernel's start on a busy machine.
-        await asyncio.sleep(STANDBY_DELAY)
-        if not self._kernels.get(info.id):
+        await asyncio.sleep(delay)
+        if not self._wanted(info.id):
             return
         argv = kernel_launch.bootstrap_argv(python)
         try:
@@ -67,9 +132,9 @@ class Standbys:
         except ContainerManagerError as err:  # the container went away meanwhile
             log.debug("no standby kernel in %s: %r", info.id, err)
             return
-        if self._kernels.get(info.id):
+        if self._wanted(info.id):
             self._ready[info.id] = process
-        else:  # its kernels ended while it started
+        else:  # its kernels ended (or it was handed out for other uses) while it started
             await _end(process)
 
     async def kernel_ended(self, container_id: str) -> None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import queue
-import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -29,12 +27,18 @@ from ..core.models import ContainerInfo
 from ..manager import ContainerManager
 from .provisioner import ContainerProvisioner
 from .spec import kernel_spec
+from .wire import Reader
 
 WARM_KERNELS_KEY = "container_warm_kernels"
 READY_TIMEOUT = 60.0
 ALIVE_CHECK = 1.0  # while waiting for output, how often to ask whether the kernel lives
 INTERRUPT_GRACE = 5.0  # after an interrupt, how long the kernel may take to go idle
 SHELL_DRAIN_LIMIT = 100  # replies taken off the shell channel after one execution, at most
+REPLY_GRACE = 1.0  # after the idle status, how long the execute_reply may take to come
+# The run-code kernel keeps its history in memory (In, Out, _ work) but writes none to
+# the container's ~/.ipython history database: that write (a thread and an SQLite commit
+# per execution) was a third of the kernel's round trip for `1+1`.
+KERNEL_ARGUMENTS = ("--HistoryManager.enabled=False",)
 
 
 class KernelNotReady(ServiceUnavailable):
@@ -45,6 +49,8 @@ class KernelNotReady(ServiceUnavailable):
 class WarmKernel:
     manager: AsyncKernelManager
     client: Any
+    iopub: Reader
+    shell: Reader
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -64,9 +70,11 @@ class WarmKernels(LoggingConfigurable):
         km._kernel_spec = spec  # the packaged spec, whatever is installed
         km.provisioner = ContainerProvisioner(kernel_id=km.kernel_id, kernel_spec=spec,
                                               parent=km, container_id=info.id, log=self.log)
-        await km.start_kernel()
+        await km.start_kernel(extra_arguments=list(KERNEL_ARGUMENTS))
         client = km.client()
-        client.start_channels()
+        # Shell and iopub only: interrupts are signals, liveness the provisioner's, and
+        # no stdin (input() fails at once instead of waiting for the timeout).
+        client.start_channels(stdin=False, hb=False, control=False)
         try:
             await client.wait_for_ready(timeout=READY_TIMEOUT)
         except Exception as err:
@@ -77,7 +85,9 @@ class WarmKernels(LoggingConfigurable):
                 raise
             raise KernelNotReady(f"The kernel in container {info.id} did not start: {err}") \
                 from None
-        return WarmKernel(km, client)
+        return WarmKernel(km, client,
+                          Reader(client.session, client.iopub_channel.socket, self.log),
+                          Reader(client.session, client.shell_channel.socket, self.log))
 
     async def kernel(self, info: ContainerInfo) -> WarmKernel:
         """The container's warm kernel, started if it has none (or its kernel died)."""
@@ -103,17 +113,17 @@ class WarmKernels(LoggingConfigurable):
         warm = await self.kernel(info)
         async with warm.lock:
             execution = Execution()
-            client = warm.client
-            msg_id = client.execute(code, stop_on_error=False)
-            deadline = time.monotonic() + timeout
+            msg_id = warm.client.execute(code, stop_on_error=False)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
             interrupted = False
             while True:
-                left = deadline - time.monotonic()
+                left = deadline - loop.time()
                 if left <= 0 and not interrupted:
                     interrupted = True
                     execution.timed_out = True
                     await warm.manager.interrupt_kernel()
-                    deadline = time.monotonic() + INTERRUPT_GRACE
+                    deadline = loop.time() + INTERRUPT_GRACE
                     event = timeout_error(timeout)
                     execution.add(event)
                     yield event
@@ -121,17 +131,18 @@ class WarmKernels(LoggingConfigurable):
                 if left <= 0:  # the interrupt was not heard: the kernel is restarted
                     await self.stop(info.id)
                     break
-                try:
-                    msg = await client.get_iopub_msg(timeout=min(left, ALIVE_CHECK))
-                except queue.Empty:
+                msg = await warm.iopub.next(min(left, ALIVE_CHECK))
+                if msg is None:
                     if not await warm.manager.is_alive():
                         break  # the kernel (or its container) ended
                     continue
-                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                if msg["parent_id"] != msg_id:
                     continue
                 kind = msg["msg_type"]
-                if kind == "status" and msg["content"].get("execution_state") == "idle":
-                    break
+                if kind == "status":
+                    if msg["content"].get("execution_state") == "idle":
+                        break
+                    continue
                 if kind == "execute_input":
                     execution.execution_count = msg["content"].get("execution_count")
                     continue
@@ -140,9 +151,10 @@ class WarmKernels(LoggingConfigurable):
                     continue  # the KeyboardInterrupt of our own timeout
                 execution.add(event)
                 yield event
-            await _drain_shell(client, msg_id)
-            if not await warm.manager.is_alive() and execution.error is None \
-                    and not execution.timed_out:
+            alive = await warm.manager.is_alive()
+            if alive:
+                await _take_reply(warm, msg_id)
+            elif execution.error is None and not execution.timed_out:
                 event = {"type": "error", "name": "KernelDied",
                          "value": "The kernel ended during the execution",
                          "traceback": warm.manager.provisioner.output_tail
@@ -185,15 +197,13 @@ class WarmKernels(LoggingConfigurable):
             await self.stop(container_id)
 
 
-async def _drain_shell(client, msg_id: str) -> None:
-    """Take the execution's reply off the shell channel (it came before the idle status;
-    left there, replies would pile up in the socket's queue)."""
+async def _take_reply(warm: WarmKernel, msg_id: str) -> None:
+    """Take the execution's reply off the shell channel: the kernel sends it just before
+    its idle status, so it is there or about to be (left there, replies would pile up in
+    the socket's queue; one that comes later is skipped by the next execution)."""
     for _ in range(SHELL_DRAIN_LIMIT):
-        try:
-            reply = await client.get_shell_msg(timeout=0)
-        except queue.Empty:
-            return
-        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+        reply = await warm.shell.next(REPLY_GRACE)
+        if reply is None or reply["parent_id"] == msg_id:
             return
 
 

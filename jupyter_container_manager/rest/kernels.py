@@ -20,6 +20,8 @@ from tornado.iostream import StreamClosedError
 from ..base_handler import ContainerAPIHandler
 from ..core.errors import ContainerManagerError
 from ..core.validation import check_body
+from ..kernels.container_specs import SETTINGS_KEY as CONTAINER_SPECS_KEY
+from ..kernels.container_specs import ContainerKernelSpecs
 from ..kernels.spec import KERNEL_NAME
 from ..kernels.warm import WARM_KERNELS_KEY, WarmKernels
 
@@ -28,8 +30,17 @@ DEFAULT_TIMEOUT = 300.0
 NDJSON = "application/x-ndjson; charset=utf-8"
 
 
+def dumps(value: dict) -> bytes:
+    """JSON bytes at once (orjson); the standard library's for what orjson refuses (an
+    integer past 64 bits in a result's application/json)."""
+    try:
+        return orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value).encode()
+
+
 def ndjson(value: dict) -> bytes:
-    return orjson.dumps(value) + b"\n"
+    return dumps(value) + b"\n"
 
 
 class RunCodeHandler(ContainerAPIHandler):
@@ -45,7 +56,9 @@ class RunCodeHandler(ContainerAPIHandler):
         info = await self.manager.require_running(container_id)
         self.manager.touch(info.id)
         if not body.get("stream", False):
-            self.write_json(await self.warm_kernels.run_to_end(info, body["code"], timeout))
+            answer = await self.warm_kernels.run_to_end(info, body["code"], timeout)
+            self.set_header("Content-Type", "application/json")
+            self.finish(dumps(answer))
             return
         events = self.warm_kernels.run(info, body["code"], timeout)
         first = await anext(events)  # the kernel runs: errors before this are plain JSON
@@ -78,7 +91,11 @@ class ContainerKernelsHandler(ContainerAPIHandler):
         body = check_body(self.json_body(), "OpenKernelRequest")
         info = await self.manager.require_running(container_id)
         path = body.get("path")
-        kernel_id = await self.kernel_manager.start_kernel(kernel_name=KERNEL_NAME,
+        # The container's own kernel spec, "Python 3 (container <name>)", which JupyterLab
+        # shows for this kernel; the packaged one where the server has no spec manager.
+        specs: ContainerKernelSpecs | None = self.settings.get(CONTAINER_SPECS_KEY)
+        kernel_name, spec = specs.add(info) if specs is not None else (KERNEL_NAME, None)
+        kernel_id = await self.kernel_manager.start_kernel(kernel_name=kernel_name,
                                                            container_id=info.id)
         answer: dict = {"containerId": info.id,
                         "kernel": self.kernel_manager.kernel_model(kernel_id),
@@ -86,11 +103,12 @@ class ContainerKernelsHandler(ContainerAPIHandler):
         if path:
             contents = self.contents_manager
             if not await _maybe_await(contents.file_exists(path)):
-                model = {"type": "notebook", "format": "json", "content": _empty_notebook()}
+                model = {"type": "notebook", "format": "json",
+                         "content": _empty_notebook(kernel_name, spec)}
                 await _maybe_await(contents.save(model, path))
             answer["session"] = await self.session_manager.create_session(
                 path=path, name=path.rsplit("/", 1)[-1], type="notebook",
-                kernel_name=KERNEL_NAME, kernel_id=kernel_id)
+                kernel_name=kernel_name, kernel_id=kernel_id)
         self.set_status(201)
         self.finish(json.dumps(answer, default=str))
 
@@ -101,12 +119,13 @@ async def _maybe_await(value):
     return value
 
 
-def _empty_notebook() -> dict:
+def _empty_notebook(kernel_name: str, spec: dict | None) -> dict:
     import nbformat
 
     notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": KERNEL_NAME, "language": "python",
-                                       "display_name": "Python 3 (new container)"}
+    notebook.metadata["kernelspec"] = {
+        "name": kernel_name, "language": "python",
+        "display_name": spec["display_name"] if spec else "Python 3 (new container)"}
     return notebook
 
 

@@ -243,6 +243,11 @@ def test_open_a_notebook_in_this_container(more: More):
     output = notebook.locator(".jp-OutputArea-output").first
     expect(output).to_contain_text(workdir, timeout=LOAD_MS)
     expect(output).to_contain_text(marker)
+    # The kernel indicator says where the code runs (the container's own kernel spec;
+    # the panel refreshes JupyterLab's specs, which would otherwise poll for a minute).
+    expect(notebook.locator(".jp-KernelName")).to_have_text(
+        f"Python 3 (container {name})", timeout=LOAD_MS
+    )
     more.shot("notebook-in-container")
 
     # The session JupyterLab uses is the one the server made for the container.

@@ -53,8 +53,13 @@ export function registerNotebookCommands(
       try {
         const opened = await ctx.manager.client.openKernel(id, path);
         // The session manager learns of the new session, so the notebook's
-        // session context connects to it (and its kernel) on open.
-        await app.serviceManager.sessions.refreshRunning();
+        // session context connects to it (and its kernel) on open; the kernel
+        // spec manager of the container's own spec, whose display name
+        // ("Python 3 (container <name>)") the kernel indicator shows.
+        await Promise.all([
+          app.serviceManager.sessions.refreshRunning(),
+          app.serviceManager.kernelspecs.refreshSpecs()
+        ]);
         return docManager.openOrReveal(opened.path);
       } catch (error) {
         notifyError(
