@@ -378,7 +378,8 @@ class ContainerFiles:
         about the path (ENOENT, EISDIR, EACCES...) are raised here, before any byte; for
         a small upload of known size that the agent writes, at ``close()`` (the check
         and the write are one request). The file changes only at ``close()``, all at
-        once (see FileWriter)."""
+        once: over the agent's lane where it has one (LaneWriter, lane_upload.py), else
+        through a docker exec of WRITE (FileWriter)."""
         target = resolve(info.workdir, path, "open")
         if size is not None and size <= AGENT_FILE_LIMIT and await self._agent_does_files(info):
             # A small upload of known size: held here, then checked and written by the
