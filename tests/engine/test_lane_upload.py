@@ -186,3 +186,24 @@ async def test_a_lane_cut_mid_upload_answers_an_error_and_keeps_the_old_file(
     again = os.urandom(2 * MIB)
     assert (await wc.put("data.bin", again)).status == 204
     assert container_sha(wc, "data.bin") == sha(again)
+
+
+async def test_a_folder_the_user_cannot_write_keeps_the_exec_way(api, docker_client,
+                                                                 jp_serverapp):
+    manager = manager_of(jp_serverapp)
+    wc = await boot(api, docker_client)
+    lane = (await lane_of(manager, wc)).lane
+    code, out = wc.sh('mkdir "$1/ro" && echo old > "$1/ro/f.bin" && chmod 555 "$1/ro"',
+                      wc.workdir)
+    assert code == 0, out
+    new = os.urandom(2 * MIB)
+    time.sleep(1.1)  # events have whole seconds
+    since = time.time()
+    before = lane.requests
+    # No temporary can be made there: the lane says so (one request), the exec's script
+    # writes the file in place, as before.
+    assert (await wc.put("ro/f.bin", new)).status == 204
+    assert lane.requests - before == 1
+    assert execs_during(docker_client, wc, since) == 1
+    assert container_sha(wc, "ro/f.bin") == sha(new)
+    assert wc.sh('ls -A "$1/ro"', wc.workdir)[1] == b"f.bin\n"
