@@ -98,11 +98,12 @@ class AgentLane:
         try:
             head = json.dumps(request).encode() + b"\0"
             size = len(head) + len(data)
-            self._writer.write(HEADER.pack(FS, number, size) + head)
-            if data:  # as it is: the bytes of an upload are not copied into the frame
+            if size > DRAIN_ABOVE:  # a piece of an upload: its bytes are not copied again
+                self._writer.write(HEADER.pack(FS, number, size) + head)
                 self._writer.write(data)
-            if size > DRAIN_ABOVE:
                 await self._writer.drain()
+            else:  # one write, one segment
+                self._writer.write(HEADER.pack(FS, number, size) + head + data)
             answer = await reply
         except (OSError, RuntimeError) as err:  # the transport closed under the write
             self.close()
