@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from jupyter_container_manager.engine.agent import LANE
+from jupyter_container_manager.engine.agent import FS, LANE
 from tests.engine.test_agent import execs_during
 from tests.engine.test_agent_lane import lane_of, manager_of
 from tests.rest.test_atomic_writes import (
@@ -207,3 +207,19 @@ async def test_a_folder_the_user_cannot_write_keeps_the_exec_way(api, docker_cli
     assert execs_during(docker_client, wc, since) == 1
     assert container_sha(wc, "ro/f.bin") == sha(new)
     assert wc.sh('ls -A "$1/ro"', wc.workdir)[1] == b"f.bin\n"
+
+
+async def test_uploads_are_taken_over_the_lane_only(api, docker_client, jp_serverapp):
+    manager = manager_of(jp_serverapp)
+    wc = await boot(api, docker_client)
+    agent = await lane_of(manager, wc)
+    request = {"op": "upload-open", "workdir": wc.workdir, "path": f"{wc.workdir}/x.bin",
+               "token": "0123abcd"}
+    # Over the exec stream an upload has no connection to belong to: refused.
+    reply, _ = await agent.request(FS, request)
+    assert reply["code"] == "EINVAL"
+    # Over the lane: a token that could name another path is refused too.
+    for token in ("../x", "a/b", "", "G" * 8):
+        reply, _ = await agent.lane.fs({**request, "token": token})
+        assert reply["code"] == "EINVAL", token
+    assert temporaries(wc) == [] and wc.sh('ls -A "$1"', wc.workdir)[1] == b""
