@@ -12,7 +12,8 @@
 // File operations, done in this process without a fork (agent_fs.js, appended to this
 // source): FS request -> one FS_REPLY on the same channel number. LANE {host, port,
 // secret} (or {close: true}) opens the lane (agent_lane.js): one FS_REPLY, {port} or
-// {code}; FS requests then also come over it.
+// {code}; FS requests then also come over it, and the requests of a large upload
+// (agent_upload.js), which only it takes.
 // Output is sent while less than WINDOW bytes of a channel are unacknowledged; then the
 // child's pipe (or the socket) is paused, so a reader that stops reading stops the
 // child, as with exec.
@@ -153,4 +154,4 @@ process.stdin.on('data', (data) => {
 });
 process.stdin.on('end', () => process.exit(0));
 process.stdout.on('error', () => process.exit(0));
-send(T.HELLO, 0, 'jcm-agent 3');
+send(T.HELLO, 0, 'jcm-agent 4');

@@ -43,9 +43,11 @@ START_TIMEOUT = 5.0
 _HERE = resources.files("jupyter_container_manager.engine")
 AGENT_SOURCE = "\n".join(  # checkpoints (agent_checkpoints.js) are file operations too
     _HERE.joinpath(name).read_text()
-    for name in ("agent.js", "agent_fs.js", "agent_checkpoints.js", "agent_lane.js"))
+    for name in ("agent.js", "agent_fs.js", "agent_upload.js", "agent_checkpoints.js",
+                 "agent_lane.js"))
 FS_VERSION = 2  # the first agent that does file operations itself
 LANE_VERSION = 3  # the first with a lane (agent_lane.py)
+UPLOAD_VERSION = 4  # the first that takes large uploads over its lane (lane_upload.py)
 
 AGENT_BOOT = "/* jupyter-container-manager agent */ eval(process.env.JCM_AGENT_SOURCE)"
 log = logging.getLogger(__name__)

@@ -326,8 +326,9 @@ function fsError(err) {
     : [{ code: nodeCode(err) }];
 }
 
-// `out` sends the reply: over the exec stream (send), or over the lane it came on.
-function fsRequest(channel, payload, out = send) {
+// `out` sends the reply: over the exec stream (send), or over the lane it came on, with
+// that connection's uploads (agent_upload.js).
+function fsRequest(channel, payload, out = send, uploads = null) {
   let reply;
   try {
     const cut = payload.indexOf(0);
@@ -335,7 +336,7 @@ function fsRequest(channel, payload, out = send) {
     const data = cut < 0 ? Buffer.alloc(0) : payload.subarray(cut + 1);
     const op = FS_OPS[req.op];
     if (!op) throw new FsFailure('EINVAL');
-    reply = op(context(req.workdir), req, data);
+    reply = op(context(req.workdir), req, data, uploads);
   } catch (err) {
     reply = fsError(err);
   }

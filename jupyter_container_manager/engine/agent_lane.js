@@ -10,7 +10,9 @@
 // secret as its first bytes within LANE_AUTH_MS; anything else closes it without an
 // answer. Once in, the agent says HELLO, then takes FS frames (any other type closes the
 // connection) and answers each with one FS_REPLY on the same connection, exactly as on
-// the exec stream. LANE {close: true} closes the listener and its connections.
+// the exec stream. LANE {close: true} closes the listener and its connections. A
+// connection also carries large uploads (agent_upload.js): its temporaries are removed
+// when it closes.
 const crypto = require('crypto');
 const LANE_AUTH_MS = 2000;
 const LANE_SECRET_BYTES = 32;
@@ -56,33 +58,55 @@ function laneConnection(socket, secret, sockets) {
   sockets.add(socket);
   socket.setNoDelay(true);
   const out = (type, channel, payload) => sendTo(socket, type, channel, payload);
+  const uploads = new Map(); // this connection's uploads (agent_upload.js)
   let allowed = false;
-  let pending = Buffer.alloc(0);
+  // What came and is not handled yet, as received: a large request is copied once, when
+  // it is whole, not once per packet.
+  let chunks = [];
+  let have = 0;
+  const take = (n) => { // the first n bytes (n <= have) as one buffer
+    let first = chunks[0];
+    if (first.length < n) {
+      first = Buffer.concat(chunks, have);
+      chunks = [first];
+    }
+    have -= n;
+    if (first.length === n) chunks.shift();
+    else chunks[0] = first.subarray(n);
+    return first.subarray(0, n);
+  };
   const timer = setTimeout(() => socket.destroy(), LANE_AUTH_MS);
   socket.on('error', () => {});
-  socket.on('close', () => { clearTimeout(timer); sockets.delete(socket); });
+  socket.on('close', () => {
+    clearTimeout(timer);
+    sockets.delete(socket);
+    dropUploads(uploads); // the server went away mid-upload: no temporary stays
+  });
   socket.on('data', (data) => {
-    pending = pending.length ? Buffer.concat([pending, data]) : data;
+    chunks.push(data);
+    have += data.length;
     if (!allowed) {
-      if (pending.length < secret.length) return;
-      if (!crypto.timingSafeEqual(pending.subarray(0, secret.length), secret)) {
+      if (have < secret.length) return;
+      if (!crypto.timingSafeEqual(take(secret.length), secret)) {
         socket.destroy();
         return;
       }
       allowed = true;
       clearTimeout(timer);
-      pending = pending.subarray(secret.length);
       out(T.HELLO, 0, 'jcm-lane 1');
     }
-    while (pending.length >= 9) {
-      if (pending.readUInt8(0) !== T.FS) {
+    while (have >= 9) {
+      if (chunks[0].length < 9) chunks = [Buffer.concat(chunks, have)];
+      const head = chunks[0];
+      if (head.readUInt8(0) !== T.FS) {
         socket.destroy();
         return;
       }
-      const size = pending.readUInt32BE(5);
-      if (pending.length < 9 + size) break;
-      fsRequest(pending.readUInt32BE(1), pending.subarray(9, 9 + size), out);
-      pending = pending.subarray(9 + size);
+      const size = head.readUInt32BE(5);
+      if (have < 9 + size) break;
+      const channel = head.readUInt32BE(1);
+      take(9);
+      fsRequest(channel, size ? take(size) : Buffer.alloc(0), out, uploads);
     }
   });
 }

@@ -27,7 +27,7 @@ import socket
 import time
 from collections.abc import Callable
 
-from .agent import FS, FS_REPLY, HEADER, HELLO, LANE, LANE_VERSION, Agent, AgentGone, Agents, frame
+from .agent import FS, FS_REPLY, HEADER, HELLO, LANE, LANE_VERSION, Agent, AgentGone, Agents
 
 SECRET_BYTES = 32
 CONNECT_TIMEOUT = 2.0  # seconds to connect and hear the agent's hello
@@ -96,10 +96,14 @@ class AgentLane:
         reply = asyncio.get_running_loop().create_future()
         self._replies[number] = reply
         try:
-            payload = json.dumps(request).encode() + b"\0" + data
-            self._writer.write(frame(FS, number, payload))
-            if len(payload) > DRAIN_ABOVE:
+            head = json.dumps(request).encode() + b"\0"
+            size = len(head) + len(data)
+            if size > DRAIN_ABOVE:  # a piece of an upload: its bytes are not copied again
+                self._writer.write(HEADER.pack(FS, number, size) + head)
+                self._writer.write(data)
                 await self._writer.drain()
+            else:  # one write, one segment
+                self._writer.write(HEADER.pack(FS, number, size) + head + data)
             answer = await reply
         except (OSError, RuntimeError) as err:  # the transport closed under the write
             self.close()
@@ -157,6 +161,19 @@ def use_lane(agents: Agents, agent: Agent, container_id: str, address: str) -> N
         return
     agent.lane_opening = asyncio.ensure_future(_open(agents, agent, container_id, address))
     agent.lane_opening.add_done_callback(lambda _: setattr(agent, "lane_opening", None))
+
+
+async def ready_lane(agents: Agents, agent: Agent, container_id: str,
+                     address: str) -> AgentLane | None:
+    """The agent's lane, waiting for one being opened (a large upload is worth the wait):
+    None when there is none to be had now (no address, turned off, failed)."""
+    use_lane(agents, agent, container_id, address)
+    opening = agent.lane_opening
+    if opening is not None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(opening), 2 * CONNECT_TIMEOUT + 1)
+    lane = agent.lane
+    return lane if lane is not None and lane.alive and lane.address == address else None
 
 
 async def _open(agents: Agents, agent: Agent, container_id: str, address: str) -> None:

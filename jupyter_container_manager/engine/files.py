@@ -24,8 +24,8 @@ from ..core.models import ContainerInfo
 from ..core.paths import TEMP_PREFIX, relative, resolve
 from ..tasks import TaskOwner
 from . import fs_scripts as scripts
-from .agent import AgentGone, Agents
-from .agent_lane import use_lane
+from .agent import UPLOAD_VERSION, AgentGone, Agents
+from .agent_lane import ready_lane, use_lane
 from .backend import BackendConflict, BackendNotFound, BackendRefused, EngineBackend
 from .exec_output import (
     ScriptOutput,
@@ -43,6 +43,7 @@ from .file_streams import (
     feed,
     read_line,
 )
+from .lane_upload import LaneWriter
 
 AGENT_UPLOAD_LIMIT = 1024 * 1024  # larger uploads keep a docker exec's pipe backpressure
 AGENT_FILE_LIMIT = 1024 * 1024  # files the agent reads or writes in one reply or request
@@ -377,12 +378,16 @@ class ContainerFiles:
         about the path (ENOENT, EISDIR, EACCES...) are raised here, before any byte; for
         a small upload of known size that the agent writes, at ``close()`` (the check
         and the write are one request). The file changes only at ``close()``, all at
-        once (see FileWriter)."""
+        once: over the agent's lane where it has one (LaneWriter, lane_upload.py), else
+        through a docker exec of WRITE (FileWriter)."""
         target = resolve(info.workdir, path, "open")
         if size is not None and size <= AGENT_FILE_LIMIT and await self._agent_does_files(info):
             # A small upload of known size: held here, then checked and written by the
             # agent in one request at close(); an error about the path answers then.
             return BufferedWriter(target, size, lambda data: self.write_file(info, path, data))
+        lane_writer = await self._lane_writer(info, target)
+        if lane_writer is not None:
+            return lane_writer
         # A small upload of known size may go through the agent (which holds its input).
         streamed = size is None or size > AGENT_UPLOAD_LIMIT
         token = self._begin(info)
@@ -408,6 +413,33 @@ class ContainerFiles:
             cleanup=lambda: self.sweep(info, token),
             done=lambda: self._end(info, token),
         )
+
+    async def _lane_writer(self, info: ContainerInfo, target: str) -> LaneWriter | None:
+        """A writer over the agent's lane (lane_upload.py) where it has one; None: the
+        upload goes through a docker exec (no agent, no lane, a folder written in place)."""
+        if self.agents is None:
+            return None
+        self.sweep_soon(info)
+        agent = await self.agents.get(info.docker_id)
+        if agent is None or not agent.does_files or agent.version < UPLOAD_VERSION:
+            return None
+        lane = await ready_lane(self.agents, agent, info.id, self.engine.address_of(info))
+        if lane is None:
+            return None
+        token = self._begin(info)
+        try:
+            writer = await LaneWriter.open(
+                lane, target, {"workdir": info.workdir, "token": token}, self.max_file_size,
+                failure=lambda code, syscall: self._failure(info, code, syscall, target),
+                cleanup=lambda: self.sweep(info, token),
+                done=lambda: self._end(info, token),
+            )
+        except BaseException:
+            self._end(info, token)
+            raise
+        if writer is None:
+            self._end(info, token)
+        return writer
 
     async def mkdir(self, info: ContainerInfo, path: str, recursive: bool = False) -> None:
         target = resolve(info.workdir, path, "mkdir")
