@@ -117,7 +117,33 @@ class ZipReader(_ExecReader):
         raise StopAsyncIteration
 
 
-class FileWriter:
+class UploadWriter:
+    """What every upload writer shares: the file's path, the bytes taken so far and the
+    refusal past the limit, after aborting (so nothing half-written stays). Subclasses
+    write, close and abort."""
+
+    too_large = "More than {limit} bytes (c.ContainerManager.max_file_size)"
+
+    def __init__(self, target: str, limit: int):
+        self.path = target
+        self._limit = limit
+        self.written = 0
+        self._finished = False
+
+    async def _take(self, chunk: bytes) -> None:
+        """Count ``chunk`` in; raises when the upload is over or past its limit."""
+        if self._finished:
+            raise FileSystemError("EINVAL", "write", self.path)
+        self.written += len(chunk)
+        if self.written > self._limit:
+            await self.abort()
+            raise TooLarge(self.too_large.format(limit=self._limit))
+
+    async def abort(self) -> None:
+        raise NotImplementedError
+
+
+class FileWriter(UploadWriter):
     """An upload in progress into one file (see ContainerFiles.write_file_stream).
 
     The bytes go to a temporary beside the file (fs_scripts.WRITE); :meth:`close` sends
@@ -136,16 +162,13 @@ class FileWriter:
         cleanup: Callable[[], Awaitable[None]] | None = None,
         done: Callable[[], None] | None = None,
     ):
-        self.path = target
+        super().__init__(target, limit)
         self._out = out
-        self._limit = limit
         self._kill = kill  # kills the writing process group
         self._failure = failure  # (code, syscall) -> the error to raise (404 if gone...)
         self._end_marker = end_marker
         self._cleanup = cleanup  # removes the temporary when the script could not
         self._done = done  # called once the upload is over, whichever way
-        self.written = 0
-        self._finished = False
 
     def _over(self) -> None:
         if self._done is not None:
@@ -153,12 +176,7 @@ class FileWriter:
             done()
 
     async def write(self, chunk: bytes) -> None:
-        if self._finished:
-            raise FileSystemError("EINVAL", "write", self.path)
-        self.written += len(chunk)
-        if self.written > self._limit:
-            await self.abort()
-            raise TooLarge(f"More than {self._limit} bytes (c.ContainerManager.max_file_size)")
+        await self._take(chunk)
         try:
             await self._out.stream.write(chunk)
         except (ConnectionError, BrokenPipeError, OSError) as err:
@@ -224,27 +242,21 @@ class BufferedOutput:
         self._data = None
 
 
-class BufferedWriter:
+class BufferedWriter(UploadWriter):
     """A small upload of known size (see ContainerFiles.write_file_stream): its bytes are
     held here (at most ``size``) and, at :meth:`close`, checked and written all at once
     through ``commit`` (an atomic write_file: one request to the container's agent)."""
 
+    too_large = "More than the {limit} bytes announced (Content-Length)"
+
     def __init__(self, target: str, size: int,
                  commit: Callable[[bytes], Awaitable[None]]):
-        self.path = target
-        self._size = size
+        super().__init__(target, size)
         self._commit = commit
         self._data = bytearray()
-        self.written = 0
-        self._finished = False
 
     async def write(self, chunk: bytes) -> None:
-        if self._finished:
-            raise FileSystemError("EINVAL", "write", self.path)
-        self.written += len(chunk)
-        if self.written > self._size:
-            await self.abort()
-            raise TooLarge(f"More than the {self._size} bytes announced (Content-Length)")
+        await self._take(chunk)
         self._data += chunk
 
     async def close(self) -> None:

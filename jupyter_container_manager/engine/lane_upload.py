@@ -24,15 +24,15 @@ import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from ..core.errors import FileSystemError, TooLarge
 from .agent_lane import AgentLane, LaneBroken
+from .file_streams import UploadWriter
 
 PIECE = 1024 * 1024  # bytes per append request
 WINDOW = 3  # append requests unanswered at most
 ABORT_WAIT = 10.0  # seconds the agent gets to answer an abort (else the sweep's turn)
 
 
-class LaneWriter:
+class LaneWriter(UploadWriter):
     """An upload in progress into one file over the lane (see ContainerFiles.
     write_file_stream): ``write`` (waits while WINDOW pieces are unanswered), ``close``
     (the file holds the new bytes, all at once) or ``abort`` (it keeps the old ones)."""
@@ -47,17 +47,14 @@ class LaneWriter:
         cleanup: Callable[[], Awaitable[None]],
         done: Callable[[], None],
     ):
-        self.path = target
+        super().__init__(target, limit)
         self._lane = lane
         self._request = request  # workdir and token, in every request of the upload
-        self._limit = limit
         self._failure = failure  # (code, syscall) -> the error to raise (404 if gone...)
         self._cleanup = cleanup  # removes the temporary when the agent did not answer
         self._done = done  # called once the upload is over, whichever way
         self._buffer = bytearray()
         self._unanswered: deque[asyncio.Future] = deque()
-        self.written = 0
-        self._finished = False
 
     @classmethod
     async def open(cls, lane: AgentLane, target: str, request: dict, limit: int,
@@ -108,12 +105,7 @@ class LaneWriter:
         self._over()
 
     async def write(self, chunk: bytes) -> None:
-        if self._finished:
-            raise FileSystemError("EINVAL", "write", self.path)
-        self.written += len(chunk)
-        if self.written > self._limit:
-            await self.abort()
-            raise TooLarge(f"More than {self._limit} bytes (c.ContainerManager.max_file_size)")
+        await self._take(chunk)
         self._buffer += chunk
         while len(self._buffer) >= PIECE:
             piece = self._buffer[:PIECE]
