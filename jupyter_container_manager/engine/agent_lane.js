@@ -58,7 +58,7 @@ function laneConnection(socket, secret, sockets) {
   sockets.add(socket);
   socket.setNoDelay(true);
   const out = (type, channel, payload) => sendTo(socket, type, channel, payload);
-  const uploads = new Map(); // this connection's uploads (agent_upload.js)
+  const uploads = connectionUploads(); // this connection's uploads (agent_upload.js)
   let allowed = false;
   // What came and is not handled yet, as received: a large request is copied once, when
   // it is whole, not once per packet.

@@ -26,6 +26,19 @@ function dropUpload(uploads, token) {
 
 function dropUploads(uploads) {
   for (const token of Array.from(uploads.keys())) dropUpload(uploads, token);
+  connectionsUploads.delete(uploads);
+}
+
+// Every lane connection's uploads: an agent that ends (its exec stream cut, e.g. the
+// engine went away) removes their temporaries too, as the exec's WRITE script does when
+// its input ends without the end marker.
+const connectionsUploads = new Set();
+process.on('exit', () => { for (const uploads of connectionsUploads) dropUploads(uploads); });
+
+function connectionUploads() {
+  const uploads = new Map();
+  connectionsUploads.add(uploads);
+  return uploads;
 }
 
 function uploadOf(req, uploads) {
