@@ -304,8 +304,17 @@ def open_container_panel(page, lab_url: str, load_ms: int = 90_000):
     tab = page.locator('.jp-SideBar li[data-id="jp-ContainerManager-panel"]')
     tab.wait_for(timeout=load_ms)
     panel = page.locator("#jp-ContainerManager-panel")
-    if not panel.is_visible():
-        tab.click()
+    # JupyterLab may still be restoring its saved layout, which can hide the panel again
+    # just after a click showed it: click until it stays shown for a moment.
+    deadline = time.monotonic() + load_ms / 1000
+    while time.monotonic() < deadline:
+        if not panel.is_visible():
+            tab.click()
+        page.wait_for_timeout(500)
+        if panel.is_visible():
+            page.wait_for_timeout(500)
+            if panel.is_visible():
+                break
     panel.wait_for(state="visible")
     return panel
 
