@@ -31,21 +31,37 @@ void React;
 
 let eslint: ESLint;
 
-/** The translation findings of `body` linted as a file of src/panel (the line of each). */
-async function findings(body: string): Promise<string[]> {
+/** `text` linted as a file of src/panel. */
+async function lint(text: string): Promise<ESLint.LintResult> {
   // An existing file's path: typed linting knows it (its text is the sample's).
-  const [result] = await eslint.lintText(HEADER + body, {
+  const [result] = await eslint.lintText(text, {
     filePath: 'src/panel/previews.tsx'
   });
+  return result;
+}
+
+/** The translation findings of `body` linted as a file of src/panel. A sample that
+ * could not be linted at all (a parse or project error: no rule ran) fails the test
+ * with that error, rather than passing as "nothing found". */
+async function findings(body: string): Promise<string[]> {
+  let result = await lint(HEADER + body);
+  if (result.messages.some(m => m.fatal)) {
+    result = await lint(HEADER + body); // once more: the first lint builds the program
+  }
+  const fatal = result.messages.filter(m => m.fatal);
+  if (fatal.length) {
+    throw new Error(`not linted: ${fatal.map(m => m.message).join('; ')}`);
+  }
   return result.messages
     .filter(m => m.ruleId !== null && TRANSLATION_RULES.has(m.ruleId))
     .map(m => `${m.ruleId}: ${m.message}`);
 }
 
 describe('the translation lint check', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     eslint = new ESLint({ cwd: `${__dirname}/..` });
-  });
+    await lint(HEADER); // builds the typed program once, before the first sample
+  }, 60000);
 
   it.each([
     ['JSX text', 'export const a = <p>No container selected.</p>;'],
