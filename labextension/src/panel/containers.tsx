@@ -3,7 +3,6 @@
  */
 import { ReactWidget } from '@jupyterlab/apputils';
 import {
-  PanelWithToolbar,
   deleteIcon,
   folderIcon,
   notebookIcon,
@@ -25,6 +24,7 @@ import { errorText } from '../api';
 import { ContainerManagerModel } from '../model';
 import { IContainerInfo } from '../types';
 import { CommandIDs } from './commandids';
+import { createSection, IToolbarItem } from './section';
 
 /** What a container is doing while an action runs, for people. */
 function pendingLabel(
@@ -341,17 +341,14 @@ class ContainerListView extends ReactWidget {
 export function createContainersSection(
   model: ContainerManagerModel,
   commands: CommandRegistry,
-  toolbarItems: { name: string; widget: import('@lumino/widgets').Widget }[],
+  toolbarItems: IToolbarItem[],
   translator: ITranslator = nullTranslator
 ): Panel {
   const trans = translator.load('jupyter_container_manager');
-  const section = new PanelWithToolbar();
-  section.id = 'jp-ContainerManager-containers';
-  section.title.label = trans.__('Containers');
-  section.addClass('jp-ContainerManager-section');
-  for (const item of toolbarItems) {
-    section.toolbar.addItem(item.name, item.widget);
-  }
-  section.addWidget(new ContainerListView(model, commands, trans));
-  return section;
+  return createSection(
+    'jp-ContainerManager-containers',
+    trans.__('Containers'),
+    new ContainerListView(model, commands, trans),
+    toolbarItems
+  );
 }

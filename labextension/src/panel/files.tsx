@@ -4,7 +4,6 @@
  */
 import { ReactWidget } from '@jupyterlab/apputils';
 import {
-  PanelWithToolbar,
   caretDownIcon,
   caretRightIcon,
   closeIcon,
@@ -18,7 +17,7 @@ import {
   nullTranslator
 } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
-import { Panel, Widget } from '@lumino/widgets';
+import { Panel } from '@lumino/widgets';
 import React from 'react';
 
 import { ITreeRow } from '../fstree';
@@ -26,6 +25,7 @@ import { dirname } from '../webcontainer/paths';
 import { filesFromDataTransfer, IUploadProgress } from '../upload';
 import { CommandIDs } from './commandids';
 import { ExplorerController } from './explorer';
+import { createSection, IToolbarItem } from './section';
 
 /** Format a byte count for people. */
 export function formatBytes(bytes: number): string {
@@ -393,17 +393,14 @@ export function takeDroppedFiles<T>(id: number): T | undefined {
 export function createFilesSection(
   controller: ExplorerController,
   commands: CommandRegistry,
-  toolbarItems: { name: string; widget: Widget }[],
+  toolbarItems: IToolbarItem[],
   translator: ITranslator = nullTranslator
 ): Panel {
   const trans = translator.load('jupyter_container_manager');
-  const section = new PanelWithToolbar();
-  section.id = 'jp-ContainerManager-filesSection';
-  section.title.label = trans.__('Files');
-  section.addClass('jp-ContainerManager-section');
-  for (const item of toolbarItems) {
-    section.toolbar.addItem(item.name, item.widget);
-  }
-  section.addWidget(new FileTreeView(controller, commands, trans));
-  return section;
+  return createSection(
+    'jp-ContainerManager-filesSection',
+    trans.__('Files'),
+    new FileTreeView(controller, commands, trans),
+    toolbarItems
+  );
 }

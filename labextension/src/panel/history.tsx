@@ -4,7 +4,6 @@
  * the files it recorded; restore all of it or one file.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
-import { PanelWithToolbar } from '@jupyterlab/ui-components';
 import {
   ITranslator,
   TranslationBundle,
@@ -20,6 +19,7 @@ import { ContainerManagerModel } from '../model';
 import { ICheckpointInfo } from '../types';
 import { CommandIDs } from './commandids';
 import { NoContainerNote } from './nocontainer';
+import { createSection } from './section';
 
 class HistoryView extends ReactWidget {
   constructor(
@@ -224,10 +224,9 @@ export function createHistorySection(
   translator: ITranslator = nullTranslator
 ): Panel {
   const trans = translator.load('jupyter_container_manager');
-  const section = new PanelWithToolbar();
-  section.id = 'jp-ContainerManager-historySection';
-  section.title.label = trans.__('History');
-  section.addClass('jp-ContainerManager-section');
-  section.addWidget(new HistoryView(model, client, commands, trans));
-  return section;
+  return createSection(
+    'jp-ContainerManager-historySection',
+    trans.__('History'),
+    new HistoryView(model, client, commands, trans)
+  );
 }

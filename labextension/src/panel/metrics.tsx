@@ -4,7 +4,6 @@
  * network, from the socket's `metrics` pushes.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
-import { PanelWithToolbar } from '@jupyterlab/ui-components';
 import {
   ITranslator,
   TranslationBundle,
@@ -16,6 +15,7 @@ import React from 'react';
 import { MetricsFeed, formatBytes, sparklinePoints } from '../metrics';
 import { ContainerManagerModel } from '../model';
 import { NoContainerNote } from './nocontainer';
+import { createSection } from './section';
 
 const WIDTH = 120;
 const HEIGHT = 28;
@@ -165,10 +165,9 @@ export function createMetricsSection(
   translator: ITranslator = nullTranslator
 ): Panel {
   const trans = translator.load('jupyter_container_manager');
-  const section = new PanelWithToolbar();
-  section.id = 'jp-ContainerManager-metricsSection';
-  section.title.label = trans.__('Metrics');
-  section.addClass('jp-ContainerManager-section');
-  section.addWidget(new MetricsView(model, feed, trans));
-  return section;
+  return createSection(
+    'jp-ContainerManager-metricsSection',
+    trans.__('Metrics'),
+    new MetricsView(model, feed, trans)
+  );
 }

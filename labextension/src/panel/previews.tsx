@@ -3,11 +3,7 @@
  * link to its preview through the proxy.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
-import {
-  PanelWithToolbar,
-  launchIcon,
-  tabIcon
-} from '@jupyterlab/ui-components';
+import { launchIcon, tabIcon } from '@jupyterlab/ui-components';
 import {
   ITranslator,
   TranslationBundle,
@@ -20,6 +16,7 @@ import React from 'react';
 import { ContainerManagerModel } from '../model';
 import { CommandIDs } from './commandids';
 import { NoContainerNote } from './nocontainer';
+import { createSection } from './section';
 
 class PreviewListView extends ReactWidget {
   constructor(
@@ -111,10 +108,9 @@ export function createPreviewsSection(
   translator: ITranslator = nullTranslator
 ): Panel {
   const trans = translator.load('jupyter_container_manager');
-  const section = new PanelWithToolbar();
-  section.id = 'jp-ContainerManager-previewsSection';
-  section.title.label = trans.__('Previews');
-  section.addClass('jp-ContainerManager-section');
-  section.addWidget(new PreviewListView(model, commands, absoluteUrl, trans));
-  return section;
+  return createSection(
+    'jp-ContainerManager-previewsSection',
+    trans.__('Previews'),
+    new PreviewListView(model, commands, absoluteUrl, trans)
+  );
 }
