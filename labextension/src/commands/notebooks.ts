@@ -60,7 +60,13 @@ export function registerNotebookCommands(
           app.serviceManager.sessions.refreshRunning(),
           app.serviceManager.kernelspecs.refreshSpecs()
         ]);
-        return docManager.openOrReveal(opened.path);
+        // Its kernel named too: should the session list above still be the one
+        // from before the session was made, the notebook connects to this kernel
+        // (the server answers the path's existing session) instead of asking for one.
+        return docManager.openOrReveal(opened.path, undefined, {
+          id: opened.kernel.id,
+          name: opened.kernel.name
+        });
       } catch (error) {
         notifyError(
           trans.__('Could not open a notebook in "%1"', nameOf(ctx, id)),
